@@ -1,0 +1,75 @@
+//! Success: the crate shared by the browser and the server — domain types, pure logic,
+//! components, routes and server function declarations.
+
+#![recursion_limit = "256"]
+
+pub mod api;
+pub mod model;
+pub mod pages;
+pub mod ui;
+pub mod url;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::{
+    components::{Redirect, Route, Router, Routes},
+    path,
+};
+use thaw::ConfigProvider;
+
+/// The HTML document the server renders around the app.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <thaw::ssr::SSRMountStyleProvider>
+            <!DOCTYPE html>
+            <html lang="en">
+                <head>
+                    <meta charset="utf-8" />
+                    <meta name="viewport" content="width=device-width, initial-scale=1" />
+                    <AutoReload options=options.clone() />
+                    <HydrationScripts options />
+                    <MetaTags />
+                    // ECharts is served from our own public/ folder (copied from the npm package).
+                    <script src="/echarts.min.js"></script>
+                </head>
+                <body>
+                    <App />
+                </body>
+            </html>
+        </thaw::ssr::SSRMountStyleProvider>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+
+    view! {
+        <Stylesheet id="leptos" href="/pkg/success.css" />
+        <Title formatter=|page: String| {
+            if page.is_empty() { "Success".to_string() } else { format!("{page} · Success") }
+        } />
+        <ConfigProvider>
+            <Router>
+                <div class="shell">
+                    <ui::SideNav />
+                    <main class="content">
+                        <ui::WorkspaceBanner />
+                        <Routes fallback=|| view! { <pages::NotFound /> }>
+                            <Route path=path!("/") view=|| view! { <Redirect path="/health" /> } />
+                            <Route path=path!("/health") view=pages::health::HealthPage />
+                            <Route path=path!("/accounts/:id") view=pages::account::AccountPage />
+                            <Route path=path!("/convert") view=pages::convert::ConvertPage />
+                            <Route path=path!("/contracts") view=pages::contracts::ContractsPage />
+                            <Route path=path!("/pipeline") view=pages::pipeline::PipelinePage />
+                            <Route path=path!("/re-engage") view=pages::reengage::ReengagePage />
+                            <Route path=path!("/close-the-loop") view=pages::close_the_loop::CloseTheLoopPage />
+                            <Route path=path!("/settings") view=pages::settings::SettingsPage />
+                            <Route path=path!("/success-unlock") view=pages::unlock::UnlockPage />
+                        </Routes>
+                    </main>
+                </div>
+            </Router>
+        </ConfigProvider>
+    }
+}

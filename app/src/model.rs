@@ -1,0 +1,588 @@
+//! Domain types shared by the browser and the server. Money is integer minor units plus an ISO
+//! currency; dates are calendar days (`YYYY-MM-DD` on the wire and in the database).
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// An amount of money in the currency's minor unit (cents for USD).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Money {
+    pub minor: i64,
+    pub currency: String,
+}
+
+impl Money {
+    pub fn new(minor: i64, currency: impl Into<String>) -> Self {
+        Self {
+            minor,
+            currency: currency.into(),
+        }
+    }
+
+    /// Whole units with thousands separators, e.g. `$1,204,000` or `EUR 12,500`.
+    pub fn display(&self) -> String {
+        let units = self.minor.unsigned_abs() / 100;
+        let mut digits = units.to_string();
+        let mut grouped = String::new();
+        while digits.len() > 3 {
+            let tail = digits.split_off(digits.len() - 3);
+            grouped = format!(",{tail}{grouped}");
+        }
+        grouped = format!("{digits}{grouped}");
+        let sign = if self.minor < 0 { "-" } else { "" };
+        match self.currency.as_str() {
+            "USD" => format!("{sign}${grouped}"),
+            "EUR" => format!("{sign}€{grouped}"),
+            "GBP" => format!("{sign}£{grouped}"),
+            other => format!("{sign}{other} {grouped}"),
+        }
+    }
+
+    /// Short form for dense places such as chart labels: `$1.2M`, `$48k`.
+    pub fn compact(&self) -> String {
+        let units = self.minor as f64 / 100.0;
+        let symbol = match self.currency.as_str() {
+            "USD" => "$",
+            "EUR" => "€",
+            "GBP" => "£",
+            _ => "",
+        };
+        let abs = units.abs();
+        let body = if abs >= 1_000_000.0 {
+            format!("{:.1}M", units / 1_000_000.0)
+        } else if abs >= 1_000.0 {
+            format!("{:.0}k", units / 1_000.0)
+        } else {
+            format!("{units:.0}")
+        };
+        format!("{symbol}{body}")
+    }
+}
+
+macro_rules! string_enum {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident => $text:literal / $label:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            /// The stable key used in the database, URLs and the API.
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+
+            /// The word a person reads on screen.
+            pub fn label(self) -> &'static str {
+                match self { $($name::$variant => $label),+ }
+            }
+
+            pub fn parse(text: &str) -> Option<Self> {
+                match text { $($text => Some($name::$variant),)+ _ => None }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.label())
+            }
+        }
+    };
+}
+
+string_enum!(
+    /// Where an account stands in its life with us.
+    Lifecycle {
+        Prospect => "prospect" / "Prospect",
+        Trial => "trial" / "Trial",
+        Customer => "customer" / "Customer",
+        Churned => "churned" / "Churned",
+    }
+);
+
+string_enum!(
+    /// The worst payment situation across an account's revenue sources.
+    PaymentState {
+        None => "none" / "No billing",
+        Paid => "paid" / "Paid",
+        Open => "open" / "Invoice open",
+        PastDue => "past_due" / "Past due",
+        Failed => "failed" / "Payment failed",
+    }
+);
+
+impl PaymentState {
+    /// Higher is worse; an account's state is the worst of its sources.
+    pub fn severity(self) -> u8 {
+        match self {
+            PaymentState::None => 0,
+            PaymentState::Paid => 1,
+            PaymentState::Open => 2,
+            PaymentState::PastDue => 3,
+            PaymentState::Failed => 4,
+        }
+    }
+
+    pub fn is_problem(self) -> bool {
+        self.severity() >= PaymentState::PastDue.severity()
+    }
+}
+
+string_enum!(
+    /// The system a revenue source comes from.
+    RevenueSourceKind {
+        Salesbricks => "salesbricks" / "Salesbricks",
+        Stripe => "stripe" / "Stripe",
+    }
+);
+
+string_enum!(
+    BillingInterval {
+        Day => "day" / "Daily",
+        Week => "week" / "Weekly",
+        Month => "month" / "Monthly",
+        Year => "year" / "Annual",
+    }
+);
+
+string_enum!(
+    InvoiceStatus {
+        Draft => "draft" / "Draft",
+        Open => "open" / "Open",
+        Paid => "paid" / "Paid",
+        Uncollectible => "uncollectible" / "Uncollectible",
+        Void => "void" / "Void",
+    }
+);
+
+string_enum!(
+    SignalSource {
+        Call => "call" / "Call",
+        Support => "support" / "Support",
+        Survey => "survey" / "Survey",
+        Email => "email" / "Email",
+        Chat => "chat" / "Chat",
+        Other => "other" / "Other",
+    }
+);
+
+string_enum!(
+    DealSource {
+        Salesbricks => "salesbricks" / "Salesbricks",
+        Attio => "attio" / "Attio",
+        Manual => "manual" / "Manual",
+        Routed => "routed" / "Routed",
+    }
+);
+
+string_enum!(
+    StageOutcome {
+        Open => "open" / "Open",
+        Won => "won" / "Won",
+        Lost => "lost" / "Lost",
+    }
+);
+
+string_enum!(
+    ReleaseSource {
+        Github => "github" / "GitHub",
+        Rss => "rss" / "RSS",
+        Changelog => "changelog" / "Changelog",
+    }
+);
+
+string_enum!(
+    /// The integrations a workspace can connect (Settings → Integrations).
+    IntegrationKind {
+        Salesbricks => "salesbricks" / "Salesbricks",
+        Stripe => "stripe" / "Stripe",
+        Posthog => "posthog" / "PostHog",
+        Hubspot => "hubspot" / "HubSpot",
+        Attio => "attio" / "Attio",
+        GithubReleases => "github" / "GitHub releases",
+        Feeds => "feeds" / "RSS / changelog feeds",
+        Signals => "signals" / "Signals endpoint",
+    }
+);
+
+impl IntegrationKind {
+    pub fn powers(self) -> &'static str {
+        match self {
+            IntegrationKind::Salesbricks => "Contracts, orders, trials, deal stages, closed-lost reasons",
+            IntegrationKind::Stripe => "Subscriptions, invoices, payment state, MRR/ARR",
+            IntegrationKind::Posthog => "Active users, feature adoption, weekly trends",
+            IntegrationKind::Hubspot => "Industry, size, location and custom fields",
+            IntegrationKind::Attio => "Deals for Pipeline (instead of Salesbricks)",
+            IntegrationKind::GithubReleases => "Shipped features for Close the Loop",
+            IntegrationKind::Feeds => "Shipped features from RSS, Atom and changelogs",
+            IntegrationKind::Signals => "Calls, support tickets and surveys behind risk factors",
+        }
+    }
+}
+
+/// The workspace a page is showing, and whether it is the Pied Piper demo.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WorkspaceInfo {
+    pub id: i64,
+    pub name: String,
+    pub is_demo: bool,
+    pub currency: String,
+    /// True when the signed-in workspace has live data and the preview is opt-in.
+    pub has_real_workspace: bool,
+    pub connected_integrations: u32,
+}
+
+/// One page of a list, with enough to draw a pager.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Page<T> {
+    pub rows: Vec<T>,
+    pub total: u64,
+    pub page: u32,
+    pub per_page: u32,
+}
+
+impl<T> Page<T> {
+    pub fn page_count(&self) -> u32 {
+        (self.total.div_ceil(self.per_page.max(1) as u64) as u32).max(1)
+    }
+}
+
+/// Paging, search and sort of a list; lives in the URL query.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ListQuery {
+    #[serde(default)]
+    pub page: u32,
+    #[serde(default)]
+    pub q: String,
+    #[serde(default)]
+    pub sort: String,
+    #[serde(default)]
+    pub filter: String,
+}
+
+pub const PER_PAGE: u32 = 25;
+pub const MAX_SEARCH_LEN: usize = 200;
+
+impl ListQuery {
+    /// Pages count from 1 in URLs; 0 or missing means the first.
+    pub fn page(&self) -> u32 {
+        self.page.max(1)
+    }
+
+    pub fn offset(&self) -> u64 {
+        (self.page() as u64 - 1) * PER_PAGE as u64
+    }
+
+    /// Trimmed search text, or an error a person can act on.
+    pub fn search(&self) -> Result<Option<String>, String> {
+        let q = self.q.trim();
+        if q.chars().count() > MAX_SEARCH_LEN {
+            return Err(format!("Search is limited to {MAX_SEARCH_LEN} characters."));
+        }
+        Ok((!q.is_empty()).then(|| q.to_lowercase()))
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AccountRow {
+    pub id: i64,
+    pub name: String,
+    pub domain: Option<String>,
+    pub owner_name: Option<String>,
+    pub lifecycle: Lifecycle,
+    pub tracked: bool,
+    pub arr: Money,
+    pub renewal_date: Option<NaiveDate>,
+    pub payment_state: PaymentState,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HealthSummary {
+    pub accounts: u64,
+    pub untracked: u64,
+    pub total_arr: Money,
+    pub renewals_30: u64,
+    pub renewals_60: u64,
+    pub renewals_90: u64,
+    pub arr_renewing_90: Money,
+    pub payment_problems: u64,
+    /// ARR renewing per calendar month for the next twelve months: (`YYYY-MM`, ARR).
+    pub renewal_months: Vec<(String, Money)>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ContactRow {
+    pub id: i64,
+    pub name: String,
+    pub email: String,
+    pub title: Option<String>,
+    pub is_champion: bool,
+    pub left_on: Option<NaiveDate>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RevenueSourceRow {
+    pub id: i64,
+    pub account_id: i64,
+    pub account_name: String,
+    pub source: RevenueSourceKind,
+    pub external_id: String,
+    pub plan: String,
+    pub status: String,
+    pub mrr: Money,
+    pub billing_interval: BillingInterval,
+    pub start_date: NaiveDate,
+    pub end_date: Option<NaiveDate>,
+    pub renewal_date: Option<NaiveDate>,
+    pub days_to_renewal: Option<i64>,
+    pub payment_state: PaymentState,
+    pub auto_renew: bool,
+    pub cancel_at_period_end: bool,
+}
+
+impl RevenueSourceRow {
+    pub fn arr(&self) -> Money {
+        Money::new(self.mrr.minor * 12, self.mrr.currency.clone())
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct InvoiceRow {
+    pub id: i64,
+    pub external_id: String,
+    pub status: InvoiceStatus,
+    pub amount_due: Money,
+    pub amount_remaining: Money,
+    pub attempt_count: i64,
+    pub issued_on: NaiveDate,
+    pub due_on: Option<NaiveDate>,
+    pub paid_on: Option<NaiveDate>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct UsageWeek {
+    pub week_start: NaiveDate,
+    pub active_users: i64,
+    pub licensed_seats: i64,
+    pub feature_adoption: Vec<(String, i64)>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SignalRow {
+    pub id: i64,
+    pub source: SignalSource,
+    pub sentiment: f64,
+    pub topic: String,
+    pub quote: String,
+    pub link: Option<String>,
+    pub occurred_on: NaiveDate,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DealRow {
+    pub id: i64,
+    pub account_id: i64,
+    pub account_name: String,
+    pub name: String,
+    pub stage: String,
+    pub stage_label: String,
+    pub outcome: StageOutcome,
+    pub amount: Money,
+    pub expected_close: Option<NaiveDate>,
+    pub source: DealSource,
+    pub closed_lost_reason: Option<String>,
+    pub lost_on: Option<NaiveDate>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StageSummary {
+    pub key: String,
+    pub label: String,
+    pub outcome: StageOutcome,
+    pub deals: u64,
+    pub amount: Money,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PipelineView {
+    pub stages: Vec<StageSummary>,
+    pub deals: Page<DealRow>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TrialRow {
+    pub id: i64,
+    pub account_id: i64,
+    pub account_name: String,
+    pub lifecycle: Lifecycle,
+    pub started_on: NaiveDate,
+    pub ends_on: NaiveDate,
+    pub days_left: i64,
+    pub seats: i64,
+    pub activation_events: i64,
+    pub active_users_last_week: Option<i64>,
+    pub deal_stage: Option<String>,
+    pub potential_arr: Money,
+}
+
+/// A lost opportunity worth a winback: a closed-lost deal or a churned account.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ReengageRow {
+    pub account_id: i64,
+    pub account_name: String,
+    pub lifecycle: Lifecycle,
+    pub deal_name: String,
+    pub reason: String,
+    pub lost_on: Option<NaiveDate>,
+    pub lost_value: Money,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ReengageView {
+    pub lost_total: Money,
+    pub by_reason: Vec<(String, Money)>,
+    pub rows: Page<ReengageRow>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FeatureRequestRow {
+    pub id: i64,
+    pub account_id: i64,
+    pub account_name: String,
+    pub project: String,
+    pub quote: String,
+    pub requester: Option<String>,
+    pub requested_on: NaiveDate,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ReleaseRow {
+    pub id: i64,
+    pub source: ReleaseSource,
+    pub title: String,
+    pub body: String,
+    pub url: Option<String>,
+    pub published_on: NaiveDate,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CloseTheLoopView {
+    pub requests: Page<FeatureRequestRow>,
+    pub releases: Vec<ReleaseRow>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AccountDetail {
+    pub account: AccountRow,
+    pub industry: Option<String>,
+    pub employees: Option<i64>,
+    pub country: Option<String>,
+    pub contacts: Vec<ContactRow>,
+    pub revenue_sources: Vec<RevenueSourceRow>,
+    pub invoices: Vec<InvoiceRow>,
+    pub usage: Vec<UsageWeek>,
+    pub signals: Vec<SignalRow>,
+    pub deals: Vec<DealRow>,
+    pub trials: Vec<TrialRow>,
+    pub requests: Vec<FeatureRequestRow>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct IntegrationStatus {
+    pub kind: IntegrationKind,
+    pub connected: bool,
+    pub last_run: Option<SyncRunRow>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SyncRunRow {
+    pub id: i64,
+    pub source: String,
+    pub status: String,
+    pub started_at: String,
+    pub finished_at: Option<String>,
+    pub fetched: i64,
+    pub written: i64,
+    pub skipped: i64,
+    pub error: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DataCounts {
+    pub accounts: u64,
+    pub revenue_sources: u64,
+    pub invoices: u64,
+    pub usage_weeks: u64,
+    pub signals: u64,
+    pub deals: u64,
+    pub trials: u64,
+    pub feature_requests: u64,
+    pub releases: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SettingsView {
+    pub integrations: Vec<IntegrationStatus>,
+    pub recent_runs: Vec<SyncRunRow>,
+    pub counts: DataCounts,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn money_displays_whole_units_with_separators() {
+        assert_eq!(Money::new(120_400_000, "USD").display(), "$1,204,000");
+        assert_eq!(Money::new(99, "USD").display(), "$0");
+        assert_eq!(Money::new(-250_000, "EUR").display(), "-€2,500");
+        assert_eq!(Money::new(1_000_000, "CHF").display(), "CHF 10,000");
+        assert_eq!(Money::new(123_456_789, "USD").compact(), "$1.2M");
+        assert_eq!(Money::new(4_800_000, "USD").compact(), "$48k");
+    }
+
+    #[test]
+    fn enums_round_trip_through_their_keys() {
+        for l in Lifecycle::ALL {
+            assert_eq!(Lifecycle::parse(l.as_str()), Some(*l));
+        }
+        assert_eq!(PaymentState::parse("past_due"), Some(PaymentState::PastDue));
+        assert_eq!(PaymentState::parse("PAST_DUE"), None);
+    }
+
+    #[test]
+    fn worse_payment_states_rank_higher() {
+        assert!(PaymentState::Failed.severity() > PaymentState::PastDue.severity());
+        assert!(PaymentState::PastDue.is_problem());
+        assert!(!PaymentState::Open.is_problem());
+    }
+
+    #[test]
+    fn list_query_pages_from_one_and_rejects_huge_searches() {
+        let q = ListQuery::default();
+        assert_eq!(q.page(), 1);
+        assert_eq!(q.offset(), 0);
+        let q = ListQuery {
+            page: 3,
+            q: "  Hooli ".into(),
+            ..Default::default()
+        };
+        assert_eq!(q.offset(), 50);
+        assert_eq!(q.search().unwrap().as_deref(), Some("hooli"));
+        let q = ListQuery {
+            q: "x".repeat(201),
+            ..Default::default()
+        };
+        assert!(q.search().is_err());
+        let page = Page::<u8> {
+            rows: vec![],
+            total: 51,
+            page: 1,
+            per_page: 25,
+        };
+        assert_eq!(page.page_count(), 3);
+    }
+}

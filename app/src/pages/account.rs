@@ -1,0 +1,236 @@
+//! Customer Detail: everything Success knows about one account.
+
+use crate::api::account_detail;
+use crate::model::*;
+use crate::ui::*;
+use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
+use thaw::*;
+
+#[component]
+pub fn AccountPage() -> impl IntoView {
+    let params = use_params_map();
+    let account_id = Memo::new(move |_| params.with(|p| p.get("id").and_then(|id| id.parse::<i64>().ok())));
+    let detail = Resource::new(
+        move || account_id.get(),
+        |id| async move {
+            match id {
+                Some(id) => account_detail(id).await,
+                None => Err(crate::api::AppError::NotFound("Account".into())),
+            }
+        },
+    );
+    view! {
+        <Transition fallback=|| view! { <Loading /> }>
+            {move || Suspend::new(async move { loaded(detail.await, detail_view) })}
+        </Transition>
+    }
+}
+
+fn detail_view(d: AccountDetail) -> impl IntoView {
+    let a = d.account.clone();
+    let last_week = d.usage.last().cloned();
+    let usage_hint = last_week.as_ref().map(|w| {
+        format!(
+            "of {} licensed seats, week of {}",
+            w.licensed_seats,
+            fmt_date(Some(w.week_start))
+        )
+    });
+    view! {
+        <leptos_meta::Title text=a.name.clone() />
+        <header class="page-header account-header">
+            <h1 data-testid="account-name">{a.name.clone()}</h1>
+            <div class="account-meta">
+                <LifecycleChip lifecycle=a.lifecycle />
+                {a.domain.clone().map(|d| view! { <span class="muted">{d}</span> })}
+                <span class="muted">{format!("Owner: {}", a.owner_name.clone().unwrap_or_else(|| "Unassigned".into()))}</span>
+                {(!a.tracked).then(|| view! { <Badge color=BadgeColor::Subtle>"Untracked"</Badge> })}
+            </div>
+            <div class="account-meta muted">
+                {[d.industry.clone(), d.employees.map(|e| format!("{e} employees")), d.country.clone()]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .join(" · ")}
+            </div>
+        </header>
+        <section class="metrics">
+            <Metric label="ARR" value=a.arr.display() />
+            <Metric label="Next renewal" value=fmt_date(a.renewal_date) />
+            <Metric label="Payment" value=a.payment_state.label().to_string() />
+            <Metric
+                label="Active users last week"
+                value=last_week.map(|w| w.active_users.to_string()).unwrap_or_else(|| "—".into())
+                hint=usage_hint.unwrap_or_else(|| "no usage data".into())
+            />
+        </section>
+        <div class="detail-grid">
+            <section class="panel">
+                <h2>"Revenue sources"</h2>
+                {if d.revenue_sources.is_empty() {
+                    view! { <Empty message="No Salesbricks contract or Stripe subscription." /> }.into_any()
+                } else {
+                    view! {
+                        <Table class="data-table">
+                            <TableHeader><TableRow>
+                                <TableHeaderCell>"Source"</TableHeaderCell>
+                                <TableHeaderCell>"Plan"</TableHeaderCell>
+                                <TableHeaderCell>"Status"</TableHeaderCell>
+                                <TableHeaderCell>"MRR"</TableHeaderCell>
+                                <TableHeaderCell>"Renewal"</TableHeaderCell>
+                                <TableHeaderCell>"Payment"</TableHeaderCell>
+                            </TableRow></TableHeader>
+                            <TableBody>
+                                {d.revenue_sources.clone().into_iter().map(|r| view! {
+                                    <TableRow>
+                                        <TableCell>{r.source.label()}</TableCell>
+                                        <TableCell>{r.plan.clone()}<div class="muted">{r.billing_interval.label()}</div></TableCell>
+                                        <TableCell>{r.status.clone()}{r.cancel_at_period_end.then_some(" · cancels at period end")}</TableCell>
+                                        <TableCell class="num">{r.mrr.display()}</TableCell>
+                                        <TableCell>{fmt_date(r.renewal_date.or(r.end_date))}</TableCell>
+                                        <TableCell><PaymentChip state=r.payment_state /></TableCell>
+                                    </TableRow>
+                                }).collect_view()}
+                            </TableBody>
+                        </Table>
+                    }.into_any()
+                }}
+            </section>
+            <section class="panel">
+                <h2>"Weekly active users"</h2>
+                <UsageBars weeks=d.usage.clone() />
+            </section>
+            <section class="panel">
+                <h2>"Signals"</h2>
+                {if d.signals.is_empty() {
+                    view! { <Empty message="No calls, tickets or survey answers yet." /> }.into_any()
+                } else {
+                    view! {
+                        <ul class="signal-list">
+                            {d.signals.clone().into_iter().map(|s| {
+                                let tone = if s.sentiment <= -0.3 { "negative" } else if s.sentiment >= 0.3 { "positive" } else { "neutral" };
+                                view! {
+                                    <li class=format!("signal signal-{tone}")>
+                                        <div class="signal-head">
+                                            <Badge appearance=BadgeAppearance::Tint color=BadgeColor::Informative>{s.source.label()}</Badge>
+                                            <span class="signal-topic">{s.topic.clone()}</span>
+                                            <span class="muted">{fmt_date(Some(s.occurred_on))}</span>
+                                        </div>
+                                        <blockquote>{format!("“{}”", s.quote)}</blockquote>
+                                    </li>
+                                }
+                            }).collect_view()}
+                        </ul>
+                    }.into_any()
+                }}
+            </section>
+            <section class="panel">
+                <h2>"Invoices"</h2>
+                {if d.invoices.is_empty() {
+                    view! { <Empty message="No invoices." /> }.into_any()
+                } else {
+                    view! {
+                        <Table class="data-table compact">
+                            <TableHeader><TableRow>
+                                <TableHeaderCell>"Issued"</TableHeaderCell>
+                                <TableHeaderCell>"Status"</TableHeaderCell>
+                                <TableHeaderCell>"Amount"</TableHeaderCell>
+                                <TableHeaderCell>"Outstanding"</TableHeaderCell>
+                                <TableHeaderCell>"Attempts"</TableHeaderCell>
+                            </TableRow></TableHeader>
+                            <TableBody>
+                                {d.invoices.clone().into_iter().map(|i| view! {
+                                    <TableRow>
+                                        <TableCell>{fmt_date(Some(i.issued_on))}</TableCell>
+                                        <TableCell>{i.status.label()}</TableCell>
+                                        <TableCell class="num">{i.amount_due.display()}</TableCell>
+                                        <TableCell class="num">{i.amount_remaining.display()}</TableCell>
+                                        <TableCell class="num">{i.attempt_count}</TableCell>
+                                    </TableRow>
+                                }).collect_view()}
+                            </TableBody>
+                        </Table>
+                    }.into_any()
+                }}
+            </section>
+            <section class="panel">
+                <h2>"Deals and trials"</h2>
+                {d.deals.is_empty().then(|| view! { <Empty message="No deals." /> })}
+                <ul class="plain-list">
+                    {d.deals.clone().into_iter().map(|deal| view! {
+                        <li>
+                            <strong>{deal.name.clone()}</strong>
+                            {format!(" · {} · {}", deal.stage_label, deal.amount.display())}
+                            {deal.closed_lost_reason.clone().map(|r| view! { <span class="muted">{format!(" · lost: {r}")}</span> })}
+                        </li>
+                    }).collect_view()}
+                    {d.trials.clone().into_iter().map(|t| view! {
+                        <li>
+                            <strong>"Trial"</strong>
+                            {format!(" · {} seats · {} activation events · ends {}", t.seats, t.activation_events, fmt_date(Some(t.ends_on)))}
+                        </li>
+                    }).collect_view()}
+                </ul>
+            </section>
+            <section class="panel">
+                <h2>"Contacts"</h2>
+                <ul class="plain-list">
+                    {d.contacts.clone().into_iter().map(|c| view! {
+                        <li>
+                            <strong>{c.name.clone()}</strong>
+                            {c.title.clone().map(|t| format!(" · {t}"))}
+                            {c.is_champion.then(|| view! { " " <Badge color=BadgeColor::Success appearance=BadgeAppearance::Tint>"Champion"</Badge> })}
+                            {c.left_on.map(|d| view! { <span class="muted">{format!(" · left {}", fmt_date(Some(d)))}</span> })}
+                            <div class="muted">{c.email.clone()}</div>
+                        </li>
+                    }).collect_view()}
+                </ul>
+            </section>
+            <section class="panel">
+                <h2>"Feature requests"</h2>
+                {d.requests.is_empty().then(|| view! { <Empty message="No feature requests." /> })}
+                <ul class="plain-list">
+                    {d.requests.clone().into_iter().map(|r| view! {
+                        <li>
+                            <Badge appearance=BadgeAppearance::Tint color=BadgeColor::Brand>{r.project.clone()}</Badge>
+                            " "
+                            {format!("“{}”", r.quote)}
+                            <div class="muted">{format!("{} · {}", r.requester.clone().unwrap_or_else(|| "unknown requester".into()), fmt_date(Some(r.requested_on)))}</div>
+                        </li>
+                    }).collect_view()}
+                </ul>
+            </section>
+        </div>
+    }
+}
+
+/// Weekly active users against licensed seats, as CSS bars (readable without JavaScript).
+#[component]
+fn UsageBars(weeks: Vec<UsageWeek>) -> impl IntoView {
+    if weeks.is_empty() {
+        return view! { <Empty message="No product usage recorded." /> }.into_any();
+    }
+    let peak = weeks
+        .iter()
+        .map(|w| w.licensed_seats.max(w.active_users))
+        .max()
+        .unwrap_or(1)
+        .max(1) as f64;
+    view! {
+        <div class="usage-bars" data-testid="usage-bars">
+            {weeks.into_iter().map(|w| {
+                let pct = (w.active_users as f64 / peak * 100.0).round();
+                let seats_pct = (w.licensed_seats as f64 / peak * 100.0).round();
+                let title = format!("Week of {}: {} active of {} seats", fmt_date(Some(w.week_start)), w.active_users, w.licensed_seats);
+                view! {
+                    <div class="usage-col" title=title.clone() aria-label=title>
+                        <div class="usage-seats" style=format!("height:{seats_pct}%")></div>
+                        <div class="usage-active" style=format!("height:{pct}%")></div>
+                    </div>
+                }
+            }).collect_view()}
+        </div>
+        <div class="muted usage-legend">"Dark: active users · light: licensed seats · last 26 weeks"</div>
+    }.into_any()
+}

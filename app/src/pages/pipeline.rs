@@ -1,0 +1,79 @@
+//! Pipeline: deals by stage — stage totals and the deal table.
+
+use crate::api::pipeline;
+use crate::model::*;
+use crate::ui::*;
+use leptos::prelude::*;
+use leptos_router::components::A;
+use thaw::*;
+
+const PATH: &str = "/pipeline";
+
+#[component]
+pub fn PipelinePage() -> impl IntoView {
+    let query = use_list_query();
+    let view_data = Resource::new(move || query.get(), pipeline);
+    view! {
+        <PageHeader title="Pipeline" subtitle="Open deals by stage, with closed deals for context." />
+        <div class="list-controls">
+            <SearchBar path=PATH placeholder="Search deals or accounts" query />
+        </div>
+        <Transition fallback=|| view! { <Loading /> }>
+            {move || Suspend::new(async move { loaded(view_data.await, move |v| view_pipeline(query, v)) })}
+        </Transition>
+    }
+}
+
+fn view_pipeline(query: Memo<ListQuery>, v: PipelineView) -> impl IntoView {
+    let stages = v.stages.clone();
+    let all_deals = stages.iter().map(|s| s.deals).sum::<u64>();
+    let rows = v.deals.rows.clone();
+    view! {
+        <section class="stage-strip" data-testid="stage-strip">
+            <A href=move || crate::url::list_href(PATH, &ListQuery { q: query.get().q, ..Default::default() })
+               attr:class=move || if query.get().filter.is_empty() { "stage-card stage-active" } else { "stage-card" }>
+                <div class="stage-label">"All stages"</div>
+                <div class="stage-count">{all_deals}" deals"</div>
+            </A>
+            {stages.into_iter().map(|s| {
+                let key = s.key.clone();
+                let key_for_active = s.key.clone();
+                view! {
+                    <A href=move || crate::url::list_href(PATH, &ListQuery { filter: key.clone(), q: query.get().q, ..Default::default() })
+                       attr:class=move || format!("stage-card stage-{} {}", s.outcome.as_str(), if query.get().filter == key_for_active { "stage-active" } else { "" })
+                       attr:data-stage=s.key.clone()>
+                        <div class="stage-label">{s.label.clone()}</div>
+                        <div class="stage-count">{format!("{} deals", s.deals)}</div>
+                        <div class="stage-amount">{s.amount.display()}</div>
+                    </A>
+                }
+            }).collect_view()}
+        </section>
+        <Table class="data-table" attr:data-testid="pipeline-table">
+            <TableHeader>
+                <TableRow>
+                    <SortHeader path=PATH query key="name" label="Deal" />
+                    <TableHeaderCell>"Account"</TableHeaderCell>
+                    <TableHeaderCell>"Stage"</TableHeaderCell>
+                    <SortHeader path=PATH query key="" label="Amount" />
+                    <SortHeader path=PATH query key="close" label="Expected close" />
+                    <TableHeaderCell>"Source"</TableHeaderCell>
+                </TableRow>
+            </TableHeader>
+            <TableBody>
+                {rows.into_iter().map(|d| view! {
+                    <TableRow attr:data-deal-id=d.id.to_string()>
+                        <TableCell>{d.name.clone()}</TableCell>
+                        <TableCell><A href=format!("/accounts/{}", d.account_id) attr:class="account-link">{d.account_name.clone()}</A></TableCell>
+                        <TableCell>{d.stage_label.clone()}</TableCell>
+                        <TableCell class="num">{d.amount.display()}</TableCell>
+                        <TableCell>{fmt_date(d.expected_close)}</TableCell>
+                        <TableCell>{d.source.label()}</TableCell>
+                    </TableRow>
+                }).collect_view()}
+            </TableBody>
+        </Table>
+        {v.deals.rows.is_empty().then(|| view! { <Empty message="No deals in this view." /> })}
+        <Pager path=PATH query page=v.deals />
+    }
+}

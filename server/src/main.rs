@@ -1,0 +1,155 @@
+//! The Success server binary: web server, demo generator and maintenance commands.
+
+use server::{demo, store::Store, web};
+use std::process::ExitCode;
+use std::time::Instant;
+
+const USAGE: &str = "\
+Success — customer success workspace
+
+USAGE:
+    server [serve]                          start the web server (default)
+    server demo [--accounts N] [--name NAME]
+                                            generate and load a Pied Piper demo workspace
+    server migrate                          apply database migrations and exit
+
+ENVIRONMENT:
+    DATABASE_URL       sqlite://data/success.db (default) or postgres://user@host/db
+    LEPTOS_SITE_ADDR   address to listen on (default 127.0.0.1:3000)
+    RUST_LOG           log filter (default info)";
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn".into()),
+        )
+        .init();
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match run(args).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(args: Vec<String>) -> Result<(), String> {
+    let command = args.first().map(String::as_str).unwrap_or("serve");
+    match command {
+        "serve" => serve().await,
+        "demo" => demo_command(&args[1..]).await,
+        "migrate" => {
+            open_store().await?;
+            println!("database is up to date");
+            Ok(())
+        }
+        "-h" | "--help" | "help" => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        other => Err(format!("unknown command {other:?}\n\n{USAGE}")),
+    }
+}
+
+fn database_url() -> String {
+    std::env::var("DATABASE_URL").unwrap_or_else(|_| "sqlite://data/success.db".into())
+}
+
+async fn open_store() -> Result<Store, String> {
+    let store = Store::connect(&database_url()).await.map_err(|e| e.to_string())?;
+    store.migrate().await.map_err(|e| e.to_string())?;
+    Ok(store)
+}
+
+async fn serve() -> Result<(), String> {
+    let conf = leptos::prelude::get_configuration(None).map_err(|e| format!("invalid Leptos configuration: {e}"))?;
+    let options = conf.leptos_options;
+    let addr = options.site_addr;
+    let store = open_store().await?;
+    server::ensure_preview_workspace(&store)
+        .await
+        .map_err(|e| e.to_string())?;
+    let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| {
+        format!("cannot listen on {addr}: {e} (is another server using the port? set LEPTOS_SITE_ADDR)")
+    })?;
+    tracing::info!("Success is listening on http://{addr}");
+    axum::serve(listener, web::router(options, store.clone()))
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+        .map_err(|e| format!("server stopped: {e}"))?;
+    store.close().await;
+    Ok(())
+}
+
+async fn demo_command(args: &[String]) -> Result<(), String> {
+    let mut accounts: Option<usize> = None;
+    let mut name: Option<String> = None;
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        match arg.as_str() {
+            "--accounts" => {
+                let value = it.next().ok_or("--accounts needs a number")?;
+                let n: usize = value
+                    .replace('_', "")
+                    .parse()
+                    .map_err(|_| format!("--accounts: {value:?} is not a number"))?;
+                if !(1..=1_000_000).contains(&n) {
+                    return Err("--accounts must be between 1 and 1,000,000".into());
+                }
+                accounts = Some(n);
+            }
+            "--name" => name = Some(it.next().ok_or("--name needs a value")?.clone()),
+            other => return Err(format!("unknown option {other:?} for demo\n\n{USAGE}")),
+        }
+    }
+    let store = open_store().await?;
+    let today = chrono::Utc::now().date_naive();
+    let Some(n) = accounts else {
+        let created = server::ensure_preview_workspace(&store)
+            .await
+            .map_err(|e| e.to_string())?;
+        println!(
+            "{}",
+            if created {
+                "Pied Piper demo workspace created"
+            } else {
+                "Pied Piper demo workspace already present"
+            }
+        );
+        return Ok(());
+    };
+    let stamp = chrono::Utc::now().format("%Y%m%d%H%M%S");
+    let spec = demo::DemoSpec {
+        accounts: n,
+        seed: demo::DEFAULT_SEED,
+        today,
+        name: name.unwrap_or_else(|| format!("Pied Piper demo ({n} accounts)")),
+        slug: format!("demo-{n}-{stamp}"),
+    };
+    let started = Instant::now();
+    let data = demo::generate(&spec);
+    let generated = started.elapsed();
+    let total = data.row_count();
+    let progress = |done: usize| {
+        let pct = (done * 100 / total.max(1)).min(100);
+        let bar = "#".repeat(pct / 4) + &" ".repeat(25 - pct / 4);
+        eprint!("\r[{bar}] {pct:3}% {done}/{total} rows");
+    };
+    let load_started = Instant::now();
+    let ws = store.load_dataset(&data, &progress).await.map_err(|e| e.to_string())?;
+    let loaded = load_started.elapsed();
+    let elapsed = started.elapsed();
+    eprintln!();
+    println!(
+        "workspace {ws}: {n} accounts, {total} rows in {:.2} s (generate {:.2} s, load {:.2} s) — {:.0} rows/s",
+        elapsed.as_secs_f64(),
+        generated.as_secs_f64(),
+        loaded.as_secs_f64(),
+        total as f64 / elapsed.as_secs_f64()
+    );
+    Ok(())
+}

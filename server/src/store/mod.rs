@@ -1,0 +1,171 @@
+//! The store: one API over SQLite (default) and PostgreSQL (scale-out), used by server functions,
+//! jobs and the CLI. Queries are runtime SQL through sqlx's `Any` driver; the few places where the
+//! dialects differ branch on [`Backend`].
+
+pub mod load;
+mod queries;
+mod sql;
+
+pub use load::Dataset;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::migrate::{MigrateError, Migrator};
+use sqlx::{AnyPool, Executor};
+use std::str::FromStr;
+use std::time::Duration;
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/postgres");
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("DATABASE_URL must start with sqlite: or postgres:// (got {0:?})")]
+    UnsupportedUrl(String),
+    #[error("cannot open the database at {url}: {source}")]
+    Connect { url: String, source: sqlx::Error },
+    #[error(
+        "the database was migrated by a newer version of Success (it has migration {0}, which this \
+         build does not know); run the newer version or point DATABASE_URL at another database"
+    )]
+    NewerSchema(i64),
+    #[error("database migration failed: {0}")]
+    Migrate(MigrateError),
+    #[error("{0} was not found")]
+    NotFound(&'static str),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("database error: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("stored data is malformed: {0}")]
+    Corrupt(String),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+#[derive(Clone)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+impl Store {
+    /// Opens (and for SQLite creates) the database. Does not migrate.
+    pub async fn connect(url: &str) -> Result<Self> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else {
+            return Err(StoreError::UnsupportedUrl(redact(url)));
+        };
+        let connect_err = |source| StoreError::Connect {
+            url: redact(url),
+            source,
+        };
+        let mut url = url.to_string();
+        if backend == Backend::Sqlite {
+            if let Some(dir) = sqlite_path(&url).and_then(|p| std::path::Path::new(p).parent().map(|d| d.to_path_buf()))
+            {
+                if !dir.as_os_str().is_empty() {
+                    std::fs::create_dir_all(&dir).map_err(|e| connect_err(sqlx::Error::Io(e)))?;
+                }
+            }
+            if !url.contains("mode=") {
+                url.push_str(if url.contains('?') { "&mode=rwc" } else { "?mode=rwc" });
+            }
+        }
+        let options = AnyConnectOptions::from_str(&url).map_err(connect_err)?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(if backend == Backend::Sqlite { 8 } else { 16 })
+            .acquire_timeout(Duration::from_secs(10))
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        conn.execute(
+                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                             PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
+                        )
+                        .await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await
+            .map_err(connect_err)?;
+        Ok(Self { pool, backend })
+    }
+
+    /// Applies this build's migrations; refuses a database from a newer build.
+    pub async fn migrate(&self) -> Result<()> {
+        let migrator = match self.backend {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        migrator.run(&self.pool).await.map_err(|e| match e {
+            MigrateError::VersionMissing(v) => StoreError::NewerSchema(v),
+            other => StoreError::Migrate(other),
+        })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+fn sqlite_path(url: &str) -> Option<&str> {
+    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next()?;
+    (!path.is_empty() && path != ":memory:").then_some(path)
+}
+
+/// Hides a password in a database URL before it reaches a log or an error.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let creds = &url[scheme + 3..at];
+            match creds.find(':') {
+                Some(colon) => format!("{}{}:***{}", &url[..scheme + 3], &creds[..colon], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_never_reach_messages() {
+        assert_eq!(
+            redact("postgres://app:s3cret@db:5432/success"),
+            "postgres://app:***@db:5432/success"
+        );
+        assert_eq!(redact("postgres://app@db/success"), "postgres://app@db/success");
+        assert_eq!(redact("sqlite://data/success.db"), "sqlite://data/success.db");
+    }
+
+    #[test]
+    fn sqlite_paths_are_found_in_urls() {
+        assert_eq!(sqlite_path("sqlite://data/success.db"), Some("data/success.db"));
+        assert_eq!(sqlite_path("sqlite:data/x.db?mode=rwc"), Some("data/x.db"));
+        assert_eq!(sqlite_path("sqlite::memory:"), None);
+    }
+}

@@ -1,0 +1,829 @@
+//! Reads behind the pages. Every query is scoped by workspace id; lists page with LIMIT/OFFSET
+//! over indexed orderings so they stay fast at 100,000 accounts.
+
+use super::sql::{day, like_pattern, RowExt, Sql};
+use super::{Result, Store, StoreError};
+use app::model::*;
+use chrono::{Datelike, Duration, NaiveDate};
+use sqlx::any::AnyRow;
+
+const ARR_STATUSES: &str = "('active', 'past_due', 'unpaid')";
+
+fn money(row: &AnyRow, amount: &str, currency: &str) -> Result<Money> {
+    Ok(Money::new(row.int(amount)?, row.text(currency)?))
+}
+
+fn count(n: i64) -> u64 {
+    n.max(0) as u64
+}
+
+fn page<T>(rows: Vec<T>, total: i64, query: &ListQuery) -> Page<T> {
+    Page {
+        rows,
+        total: count(total),
+        page: query.page(),
+        per_page: PER_PAGE,
+    }
+}
+
+fn search(query: &ListQuery) -> Result<Option<String>> {
+    query
+        .search()
+        .map_err(StoreError::Invalid)
+        .map(|s| s.map(|s| like_pattern(&s)))
+}
+
+/// Appends `LIMIT … OFFSET …` for the query's page.
+fn paginate(sql: &mut Sql, query: &ListQuery) {
+    sql.push(" LIMIT ")
+        .arg(PER_PAGE as i64)
+        .push(" OFFSET ")
+        .arg(query.offset() as i64);
+}
+
+/// Runs `SELECT COUNT(*) FROM <from_where>` with the same arguments as the page query.
+async fn total(store: &Store, from_where: &Sql) -> Result<i64> {
+    let sql = Sql {
+        text: format!("SELECT CAST(COUNT(*) AS BIGINT) AS n {}", from_where.text),
+        args: from_where.args.clone(),
+    };
+    Ok(sql.query().fetch_one(store.pool()).await?.int("n")?)
+}
+
+fn account_row(r: &AnyRow) -> Result<AccountRow> {
+    Ok(AccountRow {
+        id: r.int("id")?,
+        name: r.text("name")?,
+        domain: r.opt_text("domain")?,
+        owner_name: r.opt_text("owner_name")?,
+        lifecycle: r.parsed("lifecycle", Lifecycle::parse)?,
+        tracked: r.flag("tracked")?,
+        arr: money(r, "arr_minor", "currency")?,
+        renewal_date: r.opt_date("renewal_date")?,
+        payment_state: r.parsed("payment_state", PaymentState::parse)?,
+    })
+}
+
+const ACCOUNT_COLUMNS: &str =
+    "a.id, a.name, a.domain, a.owner_name, a.lifecycle, a.tracked, a.arr_minor, a.currency, a.renewal_date, a.payment_state";
+
+fn revenue_source_row(r: &AnyRow, today: NaiveDate) -> Result<RevenueSourceRow> {
+    let renewal_date = r.opt_date("renewal_date")?;
+    let end_date = r.opt_date("end_date")?;
+    Ok(RevenueSourceRow {
+        id: r.int("id")?,
+        account_id: r.int("account_id")?,
+        account_name: r.text("account_name")?,
+        source: r.parsed("source", RevenueSourceKind::parse)?,
+        external_id: r.text("external_id")?,
+        plan: r.text("plan")?,
+        status: r.text("status")?,
+        mrr: money(r, "mrr_minor", "currency")?,
+        billing_interval: r.parsed("billing_interval", BillingInterval::parse)?,
+        start_date: r.date("start_date")?,
+        end_date,
+        renewal_date,
+        days_to_renewal: renewal_date.or(end_date).map(|d| (d - today).num_days()),
+        payment_state: r.parsed("payment_state", PaymentState::parse)?,
+        auto_renew: r.flag("auto_renew")?,
+        cancel_at_period_end: r.flag("cancel_at_period_end")?,
+    })
+}
+
+const REVENUE_SOURCE_COLUMNS: &str = "r.id, r.account_id, a.name AS account_name, r.source, r.external_id, r.plan, \
+     r.status, r.mrr_minor, r.currency, r.billing_interval, r.start_date, r.end_date, r.renewal_date, \
+     r.payment_state, r.auto_renew, r.cancel_at_period_end";
+
+fn deal_row(r: &AnyRow) -> Result<DealRow> {
+    Ok(DealRow {
+        id: r.int("id")?,
+        account_id: r.int("account_id")?,
+        account_name: r.text("account_name")?,
+        name: r.text("name")?,
+        stage: r.text("stage")?,
+        stage_label: r.text("stage_label")?,
+        outcome: r.parsed("outcome", StageOutcome::parse)?,
+        amount: money(r, "amount_minor", "currency")?,
+        expected_close: r.opt_date("expected_close")?,
+        source: r.parsed("source", DealSource::parse)?,
+        closed_lost_reason: r.opt_text("closed_lost_reason")?,
+        lost_on: r.opt_date("lost_on")?,
+    })
+}
+
+const DEAL_COLUMNS: &str = "d.id, d.account_id, a.name AS account_name, d.name, d.stage, ps.label AS stage_label, \
+     ps.outcome, d.amount_minor, d.currency, d.expected_close, d.source, d.closed_lost_reason, d.lost_on";
+const DEAL_FROM: &str = "FROM deals d JOIN accounts a ON a.id = d.account_id \
+     JOIN pipeline_stages ps ON ps.workspace_id = d.workspace_id AND ps.key = d.stage";
+
+fn trial_row(r: &AnyRow, today: NaiveDate) -> Result<TrialRow> {
+    let ends_on = r.date("ends_on")?;
+    Ok(TrialRow {
+        id: r.int("id")?,
+        account_id: r.int("account_id")?,
+        account_name: r.text("account_name")?,
+        lifecycle: r.parsed("lifecycle", Lifecycle::parse)?,
+        started_on: r.date("started_on")?,
+        ends_on,
+        days_left: (ends_on - today).num_days(),
+        seats: r.int("seats")?,
+        activation_events: r.int("activation_events")?,
+        active_users_last_week: r.opt_int("active_last_week")?,
+        deal_stage: r.opt_text("deal_stage")?,
+        potential_arr: Money::new(r.opt_int("potential_minor")?.unwrap_or(0), r.text("currency")?),
+    })
+}
+
+const TRIAL_COLUMNS: &str = "t.id, t.account_id, a.name AS account_name, a.lifecycle, a.currency, t.started_on, \
+     t.ends_on, t.seats, t.activation_events, \
+     (SELECT u.active_users FROM usage_weeks u WHERE u.account_id = t.account_id ORDER BY u.week_start DESC LIMIT 1) AS active_last_week, \
+     (SELECT ps.label FROM deals d JOIN pipeline_stages ps ON ps.workspace_id = d.workspace_id AND ps.key = d.stage \
+        WHERE d.account_id = t.account_id ORDER BY d.updated_at DESC, d.id DESC LIMIT 1) AS deal_stage, \
+     (SELECT d.amount_minor FROM deals d WHERE d.account_id = t.account_id ORDER BY d.updated_at DESC, d.id DESC LIMIT 1) AS potential_minor";
+
+fn request_row(r: &AnyRow) -> Result<FeatureRequestRow> {
+    Ok(FeatureRequestRow {
+        id: r.int("id")?,
+        account_id: r.int("account_id")?,
+        account_name: r.text("account_name")?,
+        project: r.text("project")?,
+        quote: r.text("quote")?,
+        requester: r.opt_text("requester")?,
+        requested_on: r.date("requested_on")?,
+    })
+}
+
+const REQUEST_COLUMNS: &str =
+    "f.id, f.account_id, a.name AS account_name, f.project, f.quote, c.name AS requester, f.requested_on";
+const REQUEST_FROM: &str =
+    "FROM feature_requests f JOIN accounts a ON a.id = f.account_id LEFT JOIN contacts c ON c.id = f.contact_id";
+
+fn add_months(d: NaiveDate, months: u32) -> NaiveDate {
+    d.checked_add_months(chrono::Months::new(months)).unwrap_or(d)
+}
+
+impl Store {
+    /// The workspace to show: the Pied Piper demo when asked for or when no real workspace exists.
+    pub async fn resolve_workspace(&self, want_demo: bool) -> Result<Option<WorkspaceInfo>> {
+        let real = sqlx::query("SELECT id FROM workspaces WHERE is_demo = $1 ORDER BY id LIMIT 1")
+            .bind(false)
+            .fetch_optional(self.pool())
+            .await?
+            .map(|r| r.int("id"))
+            .transpose()?;
+        let id = match (want_demo, real) {
+            (false, Some(id)) => Some(id),
+            _ => self.demo_workspace_id().await?,
+        };
+        let Some(id) = id else { return Ok(None) };
+        let row = sqlx::query(
+            "SELECT w.id, w.name, w.is_demo, w.currency, \
+             (SELECT CAST(COUNT(*) AS BIGINT) FROM integrations i WHERE i.workspace_id = w.id) AS connected \
+             FROM workspaces w WHERE w.id = $1",
+        )
+        .bind(id)
+        .fetch_one(self.pool())
+        .await?;
+        Ok(Some(WorkspaceInfo {
+            id: row.int("id")?,
+            name: row.text("name")?,
+            is_demo: row.flag("is_demo")?,
+            currency: row.text("currency")?,
+            has_real_workspace: real.is_some(),
+            connected_integrations: row.int("connected")? as u32,
+        }))
+    }
+
+    pub async fn demo_workspace_id(&self) -> Result<Option<i64>> {
+        sqlx::query("SELECT id FROM workspaces WHERE is_demo = $1 ORDER BY id LIMIT 1")
+            .bind(true)
+            .fetch_optional(self.pool())
+            .await?
+            .map(|r| r.int("id"))
+            .transpose()
+    }
+
+    pub async fn health_summary(&self, ws: &WorkspaceInfo, today: NaiveDate) -> Result<HealthSummary> {
+        let mut sql = Sql::new(
+            "SELECT \
+               CAST(COALESCE(SUM(CASE WHEN tracked THEN 1 ELSE 0 END), 0) AS BIGINT) AS tracked_n, \
+               CAST(COALESCE(SUM(CASE WHEN tracked THEN 0 ELSE 1 END), 0) AS BIGINT) AS untracked_n, \
+               CAST(COALESCE(SUM(CASE WHEN tracked THEN arr_minor ELSE 0 END), 0) AS BIGINT) AS arr, \
+               CAST(COALESCE(SUM(CASE WHEN tracked AND renewal_date >= ",
+        );
+        let t = day(today);
+        sql.arg(t.clone())
+            .push(" AND renewal_date <= ")
+            .arg(day(today + Duration::days(30)));
+        sql.push(" THEN 1 ELSE 0 END), 0) AS BIGINT) AS r30, CAST(COALESCE(SUM(CASE WHEN tracked AND renewal_date >= $1 AND renewal_date <= ")
+            .arg(day(today + Duration::days(60)));
+        sql.push(" THEN 1 ELSE 0 END), 0) AS BIGINT) AS r60, CAST(COALESCE(SUM(CASE WHEN tracked AND renewal_date >= $1 AND renewal_date <= ")
+            .arg(day(today + Duration::days(90)));
+        sql.push(
+            " THEN 1 ELSE 0 END), 0) AS BIGINT) AS r90, \
+               CAST(COALESCE(SUM(CASE WHEN tracked AND renewal_date >= $1 AND renewal_date <= $4 THEN arr_minor ELSE 0 END), 0) AS BIGINT) AS arr90, \
+               CAST(COALESCE(SUM(CASE WHEN tracked AND payment_state IN ('past_due', 'failed') THEN 1 ELSE 0 END), 0) AS BIGINT) AS problems \
+             FROM accounts WHERE workspace_id = ",
+        )
+        .arg(ws.id);
+        let row = sql.query().fetch_one(self.pool()).await?;
+
+        let horizon = add_months(today, 12);
+        let months = sqlx::query(
+            "SELECT SUBSTR(renewal_date, 1, 7) AS month, CAST(SUM(arr_minor) AS BIGINT) AS arr FROM accounts \
+             WHERE workspace_id = $1 AND tracked = $2 AND renewal_date >= $3 AND renewal_date < $4 \
+             GROUP BY SUBSTR(renewal_date, 1, 7) ORDER BY month",
+        )
+        .bind(ws.id)
+        .bind(true)
+        .bind(&t)
+        .bind(day(horizon))
+        .fetch_all(self.pool())
+        .await?;
+        let mut by_month = std::collections::HashMap::new();
+        for m in &months {
+            by_month.insert(m.text("month")?, m.int("arr")?);
+        }
+        let renewal_months = (0..12)
+            .map(|i| {
+                let d = add_months(today.with_day(1).unwrap_or(today), i);
+                let key = format!("{:04}-{:02}", d.year(), d.month());
+                let arr = by_month.get(&key).copied().unwrap_or(0);
+                (d.format("%b %Y").to_string(), Money::new(arr, ws.currency.clone()))
+            })
+            .collect();
+
+        Ok(HealthSummary {
+            accounts: count(row.int("tracked_n")?),
+            untracked: count(row.int("untracked_n")?),
+            total_arr: Money::new(row.int("arr")?, ws.currency.clone()),
+            renewals_30: count(row.int("r30")?),
+            renewals_60: count(row.int("r60")?),
+            renewals_90: count(row.int("r90")?),
+            arr_renewing_90: Money::new(row.int("arr90")?, ws.currency.clone()),
+            payment_problems: count(row.int("problems")?),
+            renewal_months,
+        })
+    }
+
+    pub async fn health_queue(
+        &self,
+        ws: &WorkspaceInfo,
+        query: &ListQuery,
+        today: NaiveDate,
+    ) -> Result<Page<AccountRow>> {
+        let mut from = Sql::new("FROM accounts a WHERE a.workspace_id = ");
+        from.arg(ws.id);
+        match query.filter.as_str() {
+            "untracked" => {
+                from.push(" AND a.tracked = ").arg(false);
+            }
+            other => {
+                from.push(" AND a.tracked = ").arg(true);
+                match other {
+                    "renewing_90" => {
+                        from.push(" AND a.renewal_date >= ")
+                            .arg(today)
+                            .push(" AND a.renewal_date <= ")
+                            .arg(today + Duration::days(90));
+                    }
+                    "payment_problem" => {
+                        from.push(" AND a.payment_state IN ('past_due', 'failed')");
+                    }
+                    "customer" | "trial" | "prospect" | "churned" => {
+                        from.push(" AND a.lifecycle = ").arg(other);
+                    }
+                    _ => {}
+                }
+            }
+        }
+        if let Some(pattern) = search(query)? {
+            from.push(" AND (LOWER(a.name) LIKE ")
+                .arg(pattern.clone())
+                .push(" ESCAPE '\\' OR LOWER(COALESCE(a.domain, '')) LIKE ")
+                .arg(pattern)
+                .push(" ESCAPE '\\')");
+        }
+        let total = total(self, &from).await?;
+        let order = match query.sort.as_str() {
+            "name" => "a.name ASC, a.id ASC",
+            "renewal" => "a.renewal_date ASC NULLS LAST, a.id ASC",
+            _ => "a.arr_minor DESC, a.id ASC",
+        };
+        let mut sql = Sql {
+            text: format!("SELECT {ACCOUNT_COLUMNS} {} ORDER BY {order}", from.text),
+            args: from.args,
+        };
+        paginate(&mut sql, query);
+        let rows = sql.query().fetch_all(self.pool()).await?;
+        Ok(page(rows.iter().map(account_row).collect::<Result<_>>()?, total, query))
+    }
+
+    pub async fn account_detail(&self, ws: &WorkspaceInfo, account_id: i64, today: NaiveDate) -> Result<AccountDetail> {
+        let pool = self.pool();
+        let row = sqlx::query(&format!(
+            "SELECT {ACCOUNT_COLUMNS}, a.industry, a.employees, a.country FROM accounts a WHERE a.id = $1 AND a.workspace_id = $2"
+        ))
+        .bind(account_id)
+        .bind(ws.id)
+        .fetch_optional(pool)
+        .await?
+        .ok_or(StoreError::NotFound("Account"))?;
+        let account = account_row(&row)?;
+
+        let contacts = sqlx::query("SELECT id, name, email, title, is_champion, left_on FROM contacts WHERE account_id = $1 AND workspace_id = $2 ORDER BY is_champion DESC, name")
+            .bind(account_id)
+            .bind(ws.id)
+            .fetch_all(pool)
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(ContactRow {
+                    id: r.int("id")?,
+                    name: r.text("name")?,
+                    email: r.text("email")?,
+                    title: r.opt_text("title")?,
+                    is_champion: r.flag("is_champion")?,
+                    left_on: r.opt_date("left_on")?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+
+        let revenue_sources = sqlx::query(&format!(
+            "SELECT {REVENUE_SOURCE_COLUMNS} FROM revenue_sources r JOIN accounts a ON a.id = r.account_id \
+             WHERE r.account_id = $1 AND r.workspace_id = $2 ORDER BY r.start_date DESC"
+        ))
+        .bind(account_id)
+        .bind(ws.id)
+        .fetch_all(pool)
+        .await?
+        .iter()
+        .map(|r| revenue_source_row(r, today))
+        .collect::<Result<Vec<_>>>()?;
+
+        let invoices = sqlx::query(
+            "SELECT id, external_id, status, currency, amount_due_minor, amount_remaining_minor, attempt_count, issued_on, due_on, paid_at \
+             FROM invoices WHERE account_id = $1 AND workspace_id = $2 ORDER BY issued_on DESC LIMIT 12",
+        )
+        .bind(account_id)
+        .bind(ws.id)
+        .fetch_all(pool)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(InvoiceRow {
+                id: r.int("id")?,
+                external_id: r.text("external_id")?,
+                status: r.parsed("status", InvoiceStatus::parse)?,
+                amount_due: money(r, "amount_due_minor", "currency")?,
+                amount_remaining: money(r, "amount_remaining_minor", "currency")?,
+                attempt_count: r.int("attempt_count")?,
+                issued_on: r.date("issued_on")?,
+                due_on: r.opt_date("due_on")?,
+                paid_on: r.opt_text("paid_at")?.and_then(|t| NaiveDate::parse_from_str(t.get(..10).unwrap_or(""), "%Y-%m-%d").ok()),
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+
+        let mut usage = sqlx::query(
+            "SELECT week_start, active_users, licensed_seats, feature_adoption FROM usage_weeks \
+             WHERE account_id = $1 AND workspace_id = $2 ORDER BY week_start DESC LIMIT 26",
+        )
+        .bind(account_id)
+        .bind(ws.id)
+        .fetch_all(pool)
+        .await?
+        .iter()
+        .map(|r| {
+            let adoption: std::collections::BTreeMap<String, i64> = serde_json::from_str(&r.text("feature_adoption")?)
+                .map_err(|e| StoreError::Corrupt(format!("feature_adoption: {e}")))?;
+            Ok(UsageWeek {
+                week_start: r.date("week_start")?,
+                active_users: r.int("active_users")?,
+                licensed_seats: r.int("licensed_seats")?,
+                feature_adoption: adoption.into_iter().collect(),
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+        usage.reverse();
+
+        let signals = sqlx::query(
+            "SELECT id, source, sentiment, topic, quote, link, occurred_at FROM signals \
+             WHERE account_id = $1 AND workspace_id = $2 ORDER BY occurred_at DESC LIMIT 20",
+        )
+        .bind(account_id)
+        .bind(ws.id)
+        .fetch_all(pool)
+        .await?
+        .iter()
+        .map(|r| {
+            let at = r.text("occurred_at")?;
+            Ok(SignalRow {
+                id: r.int("id")?,
+                source: r.parsed("source", SignalSource::parse)?,
+                sentiment: r.real("sentiment")?,
+                topic: r.text("topic")?,
+                quote: r.text("quote")?,
+                link: r.opt_text("link")?,
+                occurred_on: NaiveDate::parse_from_str(at.get(..10).unwrap_or(""), "%Y-%m-%d")
+                    .map_err(|_| StoreError::Corrupt(format!("signal time {at:?}")))?,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+
+        let deals = sqlx::query(&format!(
+            "SELECT {DEAL_COLUMNS} {DEAL_FROM} WHERE d.account_id = $1 AND d.workspace_id = $2 ORDER BY d.updated_at DESC"
+        ))
+        .bind(account_id)
+        .bind(ws.id)
+        .fetch_all(pool)
+        .await?
+        .iter()
+        .map(deal_row)
+        .collect::<Result<Vec<_>>>()?;
+
+        let trials = sqlx::query(&format!(
+            "SELECT {TRIAL_COLUMNS} FROM trials t JOIN accounts a ON a.id = t.account_id \
+             WHERE t.account_id = $1 AND t.workspace_id = $2 ORDER BY t.started_on DESC"
+        ))
+        .bind(account_id)
+        .bind(ws.id)
+        .fetch_all(pool)
+        .await?
+        .iter()
+        .map(|r| trial_row(r, today))
+        .collect::<Result<Vec<_>>>()?;
+
+        let requests = sqlx::query(&format!(
+            "SELECT {REQUEST_COLUMNS} {REQUEST_FROM} WHERE f.account_id = $1 AND f.workspace_id = $2 ORDER BY f.requested_on DESC"
+        ))
+        .bind(account_id)
+        .bind(ws.id)
+        .fetch_all(pool)
+        .await?
+        .iter()
+        .map(request_row)
+        .collect::<Result<Vec<_>>>()?;
+
+        Ok(AccountDetail {
+            account,
+            industry: row.opt_text("industry")?,
+            employees: row.opt_int("employees")?,
+            country: row.opt_text("country")?,
+            contacts,
+            revenue_sources,
+            invoices,
+            usage,
+            signals,
+            deals,
+            trials,
+            requests,
+        })
+    }
+
+    pub async fn convert_queue(
+        &self,
+        ws: &WorkspaceInfo,
+        query: &ListQuery,
+        today: NaiveDate,
+    ) -> Result<Page<TrialRow>> {
+        let mut from = Sql::new("FROM trials t JOIN accounts a ON a.id = t.account_id WHERE t.workspace_id = ");
+        from.arg(ws.id);
+        match query.filter.as_str() {
+            "all" => {}
+            "ending_7" => {
+                from.push(" AND t.outcome IS NULL AND t.ends_on <= ")
+                    .arg(today + Duration::days(7));
+            }
+            _ => {
+                from.push(" AND t.outcome IS NULL");
+            }
+        }
+        if let Some(pattern) = search(query)? {
+            from.push(" AND LOWER(a.name) LIKE ").arg(pattern).push(" ESCAPE '\\'");
+        }
+        let total = total(self, &from).await?;
+        let order = match query.sort.as_str() {
+            "name" => "a.name ASC, t.id ASC",
+            "activation" => "t.activation_events DESC, t.id ASC",
+            _ => "t.ends_on ASC, t.id ASC",
+        };
+        let mut sql = Sql {
+            text: format!("SELECT {TRIAL_COLUMNS} {} ORDER BY {order}", from.text),
+            args: from.args,
+        };
+        paginate(&mut sql, query);
+        let rows = sql.query().fetch_all(self.pool()).await?;
+        Ok(page(
+            rows.iter().map(|r| trial_row(r, today)).collect::<Result<_>>()?,
+            total,
+            query,
+        ))
+    }
+
+    pub async fn contracts(
+        &self,
+        ws: &WorkspaceInfo,
+        query: &ListQuery,
+        today: NaiveDate,
+    ) -> Result<Page<RevenueSourceRow>> {
+        let mut from =
+            Sql::new("FROM revenue_sources r JOIN accounts a ON a.id = r.account_id WHERE r.workspace_id = ");
+        from.arg(ws.id);
+        match query.filter.as_str() {
+            "renewing_30" | "renewing_90" => {
+                let days = if query.filter == "renewing_30" { 30 } else { 90 };
+                from.push(&format!(" AND r.status IN {ARR_STATUSES} AND r.renewal_date >= "))
+                    .arg(today)
+                    .push(" AND r.renewal_date <= ")
+                    .arg(today + Duration::days(days));
+            }
+            "payment_problem" => {
+                from.push(" AND r.payment_state IN ('past_due', 'failed')");
+            }
+            "salesbricks" | "stripe" => {
+                from.push(" AND r.source = ").arg(query.filter.as_str());
+            }
+            _ => {}
+        }
+        if let Some(pattern) = search(query)? {
+            from.push(" AND (LOWER(a.name) LIKE ")
+                .arg(pattern.clone())
+                .push(" ESCAPE '\\' OR LOWER(r.plan) LIKE ")
+                .arg(pattern)
+                .push(" ESCAPE '\\')");
+        }
+        let total = total(self, &from).await?;
+        let order = match query.sort.as_str() {
+            "name" => "a.name ASC, r.id ASC",
+            "mrr" => "r.mrr_minor DESC, r.id ASC",
+            _ => "r.renewal_date ASC NULLS LAST, r.id ASC",
+        };
+        let mut sql = Sql {
+            text: format!("SELECT {REVENUE_SOURCE_COLUMNS} {} ORDER BY {order}", from.text),
+            args: from.args,
+        };
+        paginate(&mut sql, query);
+        let rows = sql.query().fetch_all(self.pool()).await?;
+        Ok(page(
+            rows.iter()
+                .map(|r| revenue_source_row(r, today))
+                .collect::<Result<_>>()?,
+            total,
+            query,
+        ))
+    }
+
+    pub async fn pipeline(&self, ws: &WorkspaceInfo, query: &ListQuery) -> Result<PipelineView> {
+        let stages = sqlx::query(
+            "SELECT ps.key, ps.label, ps.outcome, ps.position, CAST(COUNT(d.id) AS BIGINT) AS n, \
+             CAST(COALESCE(SUM(d.amount_minor), 0) AS BIGINT) AS amount \
+             FROM pipeline_stages ps LEFT JOIN deals d ON d.workspace_id = ps.workspace_id AND d.stage = ps.key \
+             WHERE ps.workspace_id = $1 GROUP BY ps.key, ps.label, ps.outcome, ps.position ORDER BY ps.position",
+        )
+        .bind(ws.id)
+        .fetch_all(self.pool())
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(StageSummary {
+                key: r.text("key")?,
+                label: r.text("label")?,
+                outcome: r.parsed("outcome", StageOutcome::parse)?,
+                deals: count(r.int("n")?),
+                amount: Money::new(r.int("amount")?, ws.currency.clone()),
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+
+        let mut from = Sql::new(&format!("{DEAL_FROM} WHERE d.workspace_id = "));
+        from.arg(ws.id);
+        if stages.iter().any(|s| s.key == query.filter) {
+            from.push(" AND d.stage = ").arg(query.filter.as_str());
+        }
+        if let Some(pattern) = search(query)? {
+            from.push(" AND (LOWER(a.name) LIKE ")
+                .arg(pattern.clone())
+                .push(" ESCAPE '\\' OR LOWER(d.name) LIKE ")
+                .arg(pattern)
+                .push(" ESCAPE '\\')");
+        }
+        let total = total(self, &from).await?;
+        let order = match query.sort.as_str() {
+            "name" => "d.name ASC, d.id ASC",
+            "close" => "d.expected_close ASC NULLS LAST, d.id ASC",
+            _ => "ps.position ASC, d.amount_minor DESC, d.id ASC",
+        };
+        let mut sql = Sql {
+            text: format!("SELECT {DEAL_COLUMNS} {} ORDER BY {order}", from.text),
+            args: from.args,
+        };
+        paginate(&mut sql, query);
+        let rows = sql.query().fetch_all(self.pool()).await?;
+        Ok(PipelineView {
+            stages,
+            deals: page(rows.iter().map(deal_row).collect::<Result<_>>()?, total, query),
+        })
+    }
+
+    pub async fn reengage(&self, ws: &WorkspaceInfo, query: &ListQuery) -> Result<ReengageView> {
+        // Closed-lost deals, plus churned accounts that have no closed-lost deal to speak for them.
+        let mut inner = Sql::new(
+            "SELECT a.id AS account_id, a.name AS account_name, a.lifecycle, d.name AS deal_name, \
+               COALESCE(d.closed_lost_reason, 'unknown') AS reason, d.lost_on, d.amount_minor AS lost_minor, d.currency \
+             FROM deals d JOIN accounts a ON a.id = d.account_id \
+             JOIN pipeline_stages ps ON ps.workspace_id = d.workspace_id AND ps.key = d.stage \
+             WHERE d.workspace_id = ",
+        );
+        inner.arg(ws.id).push(
+            " AND ps.outcome = 'lost' \
+             UNION ALL \
+             SELECT a.id, a.name, a.lifecycle, 'Churned account', 'unknown', \
+               (SELECT MAX(r.end_date) FROM revenue_sources r WHERE r.account_id = a.id), \
+               COALESCE((SELECT CAST(MAX(r.mrr_minor) * 12 AS BIGINT) FROM revenue_sources r WHERE r.account_id = a.id), 0), a.currency \
+             FROM accounts a WHERE a.workspace_id = $1 AND a.lifecycle = 'churned' AND NOT EXISTS ( \
+               SELECT 1 FROM deals d JOIN pipeline_stages ps ON ps.workspace_id = d.workspace_id AND ps.key = d.stage \
+               WHERE d.account_id = a.id AND ps.outcome = 'lost')",
+        );
+        let by_reason = Sql {
+            text: format!(
+                "SELECT reason, CAST(SUM(lost_minor) AS BIGINT) AS lost FROM ({}) x GROUP BY reason ORDER BY lost DESC",
+                inner.text
+            ),
+            args: inner.args.clone(),
+        }
+        .query()
+        .fetch_all(self.pool())
+        .await?
+        .iter()
+        .map(|r| Ok((r.text("reason")?, Money::new(r.int("lost")?, ws.currency.clone()))))
+        .collect::<Result<Vec<_>>>()?;
+        let lost_total = Money::new(by_reason.iter().map(|(_, m)| m.minor).sum(), ws.currency.clone());
+
+        let mut from = Sql {
+            text: format!("FROM ({}) x WHERE 1 = 1", inner.text),
+            args: inner.args,
+        };
+        if let Some(pattern) = search(query)? {
+            from.push(" AND LOWER(x.account_name) LIKE ")
+                .arg(pattern)
+                .push(" ESCAPE '\\'");
+        }
+        let total = total(self, &from).await?;
+        let order = match query.sort.as_str() {
+            "name" => "x.account_name ASC, x.account_id ASC",
+            "lost" => "x.lost_on DESC NULLS LAST, x.account_id ASC",
+            _ => "x.lost_minor DESC, x.account_id ASC",
+        };
+        let mut sql = Sql {
+            text: format!("SELECT x.* {} ORDER BY {order}", from.text),
+            args: from.args,
+        };
+        paginate(&mut sql, query);
+        let rows = sql
+            .query()
+            .fetch_all(self.pool())
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(ReengageRow {
+                    account_id: r.int("account_id")?,
+                    account_name: r.text("account_name")?,
+                    lifecycle: r.parsed("lifecycle", Lifecycle::parse)?,
+                    deal_name: r.text("deal_name")?,
+                    reason: r.text("reason")?,
+                    lost_on: r.opt_date("lost_on")?,
+                    lost_value: money(r, "lost_minor", "currency")?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(ReengageView {
+            lost_total,
+            by_reason,
+            rows: page(rows, total, query),
+        })
+    }
+
+    pub async fn close_the_loop(&self, ws: &WorkspaceInfo, query: &ListQuery) -> Result<CloseTheLoopView> {
+        let mut from = Sql::new(&format!("{REQUEST_FROM} WHERE f.workspace_id = "));
+        from.arg(ws.id);
+        if let Some(pattern) = search(query)? {
+            from.push(" AND (LOWER(a.name) LIKE ")
+                .arg(pattern.clone())
+                .push(" ESCAPE '\\' OR LOWER(f.quote) LIKE ")
+                .arg(pattern)
+                .push(" ESCAPE '\\')");
+        }
+        let total = total(self, &from).await?;
+        let order = if query.sort == "name" {
+            "a.name ASC, f.id ASC"
+        } else {
+            "f.requested_on DESC, f.id DESC"
+        };
+        let mut sql = Sql {
+            text: format!("SELECT {REQUEST_COLUMNS} {} ORDER BY {order}", from.text),
+            args: from.args,
+        };
+        paginate(&mut sql, query);
+        let rows = sql
+            .query()
+            .fetch_all(self.pool())
+            .await?
+            .iter()
+            .map(request_row)
+            .collect::<Result<_>>()?;
+        let releases = sqlx::query(
+            "SELECT id, source, title, body, url, published_on FROM releases WHERE workspace_id = $1 ORDER BY published_on DESC, id DESC LIMIT 20",
+        )
+        .bind(ws.id)
+        .fetch_all(self.pool())
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(ReleaseRow {
+                id: r.int("id")?,
+                source: r.parsed("source", ReleaseSource::parse)?,
+                title: r.text("title")?,
+                body: r.text("body")?,
+                url: r.opt_text("url")?,
+                published_on: r.date("published_on")?,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+        Ok(CloseTheLoopView {
+            requests: page(rows, total, query),
+            releases,
+        })
+    }
+
+    pub async fn settings(&self, ws: &WorkspaceInfo) -> Result<SettingsView> {
+        let connected: Vec<String> = sqlx::query("SELECT source FROM integrations WHERE workspace_id = $1")
+            .bind(ws.id)
+            .fetch_all(self.pool())
+            .await?
+            .iter()
+            .map(|r| r.text("source"))
+            .collect::<Result<_>>()?;
+        let recent_runs = sqlx::query(
+            "SELECT id, source, status, started_at, finished_at, fetched, written, skipped, error FROM sync_runs \
+             WHERE workspace_id = $1 ORDER BY started_at DESC, id DESC LIMIT 20",
+        )
+        .bind(ws.id)
+        .fetch_all(self.pool())
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(SyncRunRow {
+                id: r.int("id")?,
+                source: r.text("source")?,
+                status: r.text("status")?,
+                started_at: r.text("started_at")?,
+                finished_at: r.opt_text("finished_at")?,
+                fetched: r.int("fetched")?,
+                written: r.int("written")?,
+                skipped: r.int("skipped")?,
+                error: r.opt_text("error")?,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+        let integrations = IntegrationKind::ALL
+            .iter()
+            .map(|kind| IntegrationStatus {
+                kind: *kind,
+                connected: connected.iter().any(|c| c == kind.as_str()),
+                last_run: recent_runs.iter().find(|r| r.source == kind.as_str()).cloned(),
+            })
+            .collect();
+        let c = sqlx::query(
+            "SELECT \
+              (SELECT CAST(COUNT(*) AS BIGINT) FROM accounts WHERE workspace_id = $1) AS accounts, \
+              (SELECT CAST(COUNT(*) AS BIGINT) FROM revenue_sources WHERE workspace_id = $1) AS revenue_sources, \
+              (SELECT CAST(COUNT(*) AS BIGINT) FROM invoices WHERE workspace_id = $1) AS invoices, \
+              (SELECT CAST(COUNT(*) AS BIGINT) FROM usage_weeks WHERE workspace_id = $1) AS usage_weeks, \
+              (SELECT CAST(COUNT(*) AS BIGINT) FROM signals WHERE workspace_id = $1) AS signals, \
+              (SELECT CAST(COUNT(*) AS BIGINT) FROM deals WHERE workspace_id = $1) AS deals, \
+              (SELECT CAST(COUNT(*) AS BIGINT) FROM trials WHERE workspace_id = $1) AS trials, \
+              (SELECT CAST(COUNT(*) AS BIGINT) FROM feature_requests WHERE workspace_id = $1) AS feature_requests, \
+              (SELECT CAST(COUNT(*) AS BIGINT) FROM releases WHERE workspace_id = $1) AS releases",
+        )
+        .bind(ws.id)
+        .fetch_one(self.pool())
+        .await?;
+        let counts = DataCounts {
+            accounts: count(c.int("accounts")?),
+            revenue_sources: count(c.int("revenue_sources")?),
+            invoices: count(c.int("invoices")?),
+            usage_weeks: count(c.int("usage_weeks")?),
+            signals: count(c.int("signals")?),
+            deals: count(c.int("deals")?),
+            trials: count(c.int("trials")?),
+            feature_requests: count(c.int("feature_requests")?),
+            releases: count(c.int("releases")?),
+        };
+        Ok(SettingsView {
+            integrations,
+            recent_runs,
+            counts,
+        })
+    }
+}
