@@ -72,6 +72,9 @@ const CANON: &[(&str, &str, f64)] = &[
 /// Canonical customers whose annual renewal falls at a fixed distance from today: (index, days).
 const CANON_RENEWS_IN: &[(usize, i64)] = &[(0, 45), (1, 62), (6, 78), (7, 21), (10, 33), (15, 88)];
 
+/// Canonical customers with a fixed payment story: Hooli's card fails, Maleant is past due.
+const CANON_PAYMENT: &[(usize, &str)] = &[(0, "failed"), (7, "past_due"), (1, "paid")];
+
 const PREFIXES: &[&str] = &[
     "Middle-Out",
     "Weissman",
@@ -434,7 +437,8 @@ pub fn generate(spec: &DemoSpec) -> Dataset {
             domain: Some(domain.clone()),
             owner_name: Some(rng.pick(OWNERS).to_string()),
             lifecycle,
-            tracked: !(lifecycle == "customer" && rng.chance(0.04)),
+            // A few generated customers are excluded from health monitoring; the canonical ones never.
+            tracked: !(i >= CANON.len() && lifecycle == "customer" && rng.chance(0.06)),
             industry: Some(rng.pick(INDUSTRIES).to_string()),
             employees: Some(employees),
             country: Some(rng.pick(COUNTRIES).to_string()),
@@ -468,7 +472,9 @@ pub fn generate(spec: &DemoSpec) -> Dataset {
                     None => created.max(today - Duration::days(900)),
                 };
                 let annual_contract = fixed_renewal.is_some() || rng.chance(0.55);
-                let payment = if health < 0.25 && rng.chance(0.6) {
+                let payment = if let Some((_, state)) = CANON_PAYMENT.iter().find(|(idx, _)| *idx == i) {
+                    *state
+                } else if health < 0.25 && rng.chance(0.6) {
                     "failed"
                 } else if health < 0.45 && rng.chance(0.35) {
                     "past_due"
