@@ -428,7 +428,9 @@ pub fn generate(spec: &DemoSpec) -> Dataset {
         };
         let name = account_name(i);
         let domain = format!("{}.com", slug(&name));
-        let employees = *rng.pick(&[15i64, 40, 80, 200, 450, 1_200, 5_000]);
+        let size = *rng.pick(&[15i64, 40, 80, 200, 450, 1_200, 5_000]);
+        // Hooli is the whale whose renewal is at risk.
+        let employees = if i == 0 { 5_000 } else { size };
         let seats = (employees / 8).clamp(5, 400);
         let a = data.accounts.len();
         let created = today - Duration::days(rng.range(30, 1_100));

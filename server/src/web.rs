@@ -4,6 +4,8 @@ use crate::store::{Store, StoreError};
 use app::api::port::{Scope, SharedData, SuccessData};
 use app::api::AppError;
 use app::model::*;
+use axum::body::Body;
+use axum::extract::Request;
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -13,6 +15,8 @@ use chrono::NaiveDate;
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use std::sync::Arc;
+use tower::ServiceExt;
+use tower_http::services::ServeDir;
 
 pub const DEMO_COOKIE: &str = "success_demo";
 
@@ -120,6 +124,31 @@ async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
     (StatusCode::OK, "ok")
 }
 
+/// Serves the built site (wasm, css, public/) and renders the app's 404 page for anything else.
+/// (leptos_axum's file_and_error_handler streams in order, which thaw's SSR style provider cannot
+/// handle; the out-of-order renderer used for the routes works.)
+async fn static_file_or_not_found(State(state): State<AppState>, req: Request<Body>) -> Response {
+    let probe = Request::builder()
+        .uri(req.uri().clone())
+        .body(Body::empty())
+        .expect("valid request");
+    let Ok(res) = ServeDir::new(&*state.leptos_options.site_root).oneshot(probe).await;
+    if res.status() == StatusCode::OK {
+        return res.map(Body::new);
+    }
+    let data = state.data.clone();
+    let options = state.leptos_options.clone();
+    let render = leptos_axum::render_app_to_stream_with_context(
+        move || provide_context(data.clone()),
+        move || app::shell(options.clone()),
+    );
+    let mut res = render(req).await.into_response();
+    if res.status() == StatusCode::OK {
+        *res.status_mut() = StatusCode::NOT_FOUND;
+    }
+    res
+}
+
 pub fn router(leptos_options: LeptosOptions, store: Store) -> Router {
     let data: SharedData = Arc::new(Data { store });
     let state = AppState {
@@ -136,10 +165,7 @@ pub fn router(leptos_options: LeptosOptions, store: Store) -> Router {
             let options = leptos_options.clone();
             move || app::shell(options.clone())
         })
-        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(
-            context,
-            app::shell,
-        ))
+        .fallback(static_file_or_not_found)
         .with_state(state)
 }
 

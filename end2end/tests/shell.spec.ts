@@ -1,0 +1,113 @@
+import { test, expect, Page } from '@playwright/test';
+
+// Console errors and failed requests make a test fail: a page that renders but logs errors is broken.
+function watchConsole(page: Page): string[] {
+  const problems: string[] = [];
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') problems.push(`console: ${msg.text()}`);
+  });
+  page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+  page.on('requestfailed', (req) => problems.push(`request failed: ${req.url()}`));
+  return problems;
+}
+
+async function hydrated(page: Page) {
+  // The wasm bundle has loaded and hydrated once the chart canvas (drawn only in the browser) exists,
+  // or once network activity settles on pages without a chart.
+  await page.waitForLoadState('networkidle');
+}
+
+test('Health shows the Pied Piper demo accounts with real figures', async ({ page }) => {
+  const problems = watchConsole(page);
+  await page.goto('/health');
+  await hydrated(page);
+  await expect(page.getByTestId('demo-banner')).toBeVisible();
+  const rows = page.locator('[data-testid="health-queue"] tbody tr');
+  await expect(rows).toHaveCount(25);
+  await expect(page.getByTestId('health-summary')).toContainText('Total ARR');
+  await expect(page.getByTestId('health-summary')).toContainText('$');
+  // The ARR-by-renewal chart is drawn by ECharts after hydration.
+  await expect(page.locator('#renewal-chart canvas')).toHaveCount(1);
+  await expect(page.getByTestId('pager')).toContainText('1–25 of');
+  expect(problems).toEqual([]);
+});
+
+test('every navigation link opens its page', async ({ page }) => {
+  const problems = watchConsole(page);
+  await page.goto('/health');
+  await hydrated(page);
+  const pages: [string, string, string][] = [
+    ['Convert', '/convert', 'convert-queue'],
+    ['Contracts', '/contracts', 'contracts-table'],
+    ['Pipeline', '/pipeline', 'pipeline-table'],
+    ['Re-engage', '/re-engage', 'reengage-queue'],
+    ['Close the Loop', '/close-the-loop', 'requests-table'],
+    ['Settings', '/settings', 'integrations-table'],
+    ['Health', '/health', 'health-queue'],
+  ];
+  for (const [label, path, testId] of pages) {
+    await page.locator('.side-nav').getByRole('link', { name: label, exact: true }).click();
+    await expect(page).toHaveURL(new RegExp(`${path}$`));
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText(label === 'Settings' ? 'Settings' : label);
+    await expect(page.getByTestId(testId)).toBeVisible();
+    await expect(page.getByTestId(testId).locator('tbody tr').first()).toBeVisible();
+  }
+  expect(problems).toEqual([]);
+});
+
+test('a customer detail opens from the queue and shows its story', async ({ page }) => {
+  const problems = watchConsole(page);
+  await page.goto('/health?q=hooli');
+  await hydrated(page);
+  await page.getByRole('link', { name: 'Hooli', exact: true }).click();
+  await expect(page).toHaveURL(/\/accounts\/\d+$/);
+  await expect(page.getByTestId('account-name')).toHaveText('Hooli');
+  await expect(page.getByText('Payment failed').first()).toBeVisible();
+  await expect(page.getByTestId('usage-bars').locator('.usage-col')).toHaveCount(26);
+  await expect(page.getByRole('heading', { name: 'Signals' })).toBeVisible();
+  expect(problems).toEqual([]);
+});
+
+test('search, filters and paging live in the URL', async ({ page }) => {
+  const problems = watchConsole(page);
+  await page.goto('/health');
+  await hydrated(page);
+  await page.getByPlaceholder('Search accounts by name or domain').fill('raviga');
+  await page.getByRole('button', { name: 'Search' }).click();
+  await expect(page).toHaveURL(/q=raviga/);
+  await expect(page.locator('[data-testid="health-queue"] tbody tr')).toHaveCount(1);
+  await expect(page.locator('[data-testid="health-queue"]')).toContainText('Raviga Capital');
+
+  await page.goto('/health?filter=payment_problem');
+  await hydrated(page);
+  const chips = page.locator('[data-testid="health-queue"] tbody tr .thaw-badge', { hasText: /Payment failed|Past due/ });
+  const rowCount = await page.locator('[data-testid="health-queue"] tbody tr').count();
+  expect(rowCount).toBeGreaterThan(0);
+  await expect(chips).toHaveCount(rowCount);
+
+  await page.goto('/contracts');
+  await hydrated(page);
+  await page.getByRole('link', { name: 'Next ›' }).click();
+  await expect(page).toHaveURL(/page=2/);
+  await expect(page.getByTestId('pager')).toContainText('26–');
+  expect(problems).toEqual([]);
+});
+
+test('unknown addresses get a 404 page, unknown accounts a clear message', async ({ page }) => {
+  const response = await page.goto('/no-such-page');
+  expect(response?.status()).toBe(404);
+  await expect(page.getByRole('heading', { name: 'Page not found' })).toBeVisible();
+  await page.goto('/accounts/999999999');
+  await expect(page.getByRole('alert')).toContainText('Account was not found');
+});
+
+test('/success-unlock explains Success and offers the demo preview', async ({ page }) => {
+  const problems = watchConsole(page);
+  await page.goto('/success-unlock');
+  await hydrated(page);
+  await expect(page.getByText('Your Customer Success workspace.')).toBeVisible();
+  await page.getByRole('link', { name: 'Preview with demo data' }).click();
+  await expect(page).toHaveURL(/\/health$/);
+  await expect(page.getByTestId('demo-banner')).toBeVisible();
+  expect(problems).toEqual([]);
+});
