@@ -177,7 +177,10 @@ const LOST_REASONS: &[&str] = &[
 ];
 
 /// Feature-request themes and the releases that shipped them (None = not shipped yet).
-const THEMES: &[(&str, &str, Option<(&str, &str)>)] = &[
+/// A request theme: (project, what customers say, the release that shipped it: title and body).
+type Theme = (&'static str, &'static str, Option<(&'static str, &'static str)>);
+
+const THEMES: &[Theme] = &[
     (
         "Security",
         "We need SSO with Okta before security signs off on the renewal.",
@@ -1029,8 +1032,7 @@ mod tests {
         let last_ratio = |a: usize| {
             data.usage
                 .iter()
-                .filter(|u| u.account == a)
-                .last()
+                .rfind(|u| u.account == a)
                 .map(|u| u.active_users as f64 / u.licensed_seats as f64)
         };
         // Hooli (health 0.15) against Raviga (0.85).

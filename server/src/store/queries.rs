@@ -47,7 +47,7 @@ async fn total(store: &Store, from_where: &Sql) -> Result<i64> {
         text: format!("SELECT CAST(COUNT(*) AS BIGINT) AS n {}", from_where.text),
         args: from_where.args.clone(),
     };
-    Ok(sql.query().fetch_one(store.pool()).await?.int("n")?)
+    sql.query().fetch_one(store.pool()).await?.int("n")
 }
 
 fn account_row(r: &AnyRow) -> Result<AccountRow> {
