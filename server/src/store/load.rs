@@ -186,7 +186,11 @@ const MAX_BINDS: usize = 16_000;
 const MAX_ROWS_PER_INSERT: usize = 1_000;
 
 /// Inserts rows with multi-row `INSERT … VALUES (…), (…)` statements.
+///
+/// SQLite gets anonymous `?` placeholders: sqlx resolves a numbered `$N` through
+/// `sqlite3_bind_parameter_name`, a linear scan, which makes binding quadratic in the statement's size.
 async fn insert_rows<T>(
+    backend: Backend,
     conn: &mut AnyConnection,
     table: &str,
     columns: &[&str],
@@ -207,8 +211,12 @@ async fn insert_rows<T>(
                 if c > 0 {
                     sql.push(',');
                 }
-                sql.push('$');
-                sql.push_str(&n.to_string());
+                if backend == Backend::Sqlite {
+                    sql.push('?');
+                } else {
+                    sql.push('$');
+                    sql.push_str(&n.to_string());
+                }
             }
             sql.push(')');
             values(chunk_no * per_stmt + i, row, &mut args);
@@ -272,6 +280,7 @@ impl Store {
         let mut written = 1usize;
 
         insert_rows(
+            self.backend,
             conn,
             "pipeline_stages",
             &["workspace_id", "key", "label", "position", "outcome"],
@@ -291,6 +300,7 @@ impl Store {
 
         let account0 = self.reserve_ids(conn, "accounts").await?;
         insert_rows(
+            self.backend,
             conn,
             "accounts",
             &[
@@ -337,6 +347,7 @@ impl Store {
             .flat_map(|(i, a)| a.external_ids.iter().map(move |(s, id)| (i, *s, id)))
             .collect();
         insert_rows(
+            self.backend,
             conn,
             "account_external_ids",
             &["workspace_id", "account_id", "source", "external_id"],
@@ -355,6 +366,7 @@ impl Store {
 
         let contact0 = self.reserve_ids(conn, "contacts").await?;
         insert_rows(
+            self.backend,
             conn,
             "contacts",
             &[
@@ -387,6 +399,7 @@ impl Store {
 
         let source0 = self.reserve_ids(conn, "revenue_sources").await?;
         insert_rows(
+            self.backend,
             conn,
             "revenue_sources",
             &[
@@ -438,6 +451,7 @@ impl Store {
 
         let invoice0 = self.reserve_ids(conn, "invoices").await?;
         insert_rows(
+            self.backend,
             conn,
             "invoices",
             &[
@@ -483,6 +497,7 @@ impl Store {
 
         for chunk in data.usage.chunks(50_000) {
             insert_rows(
+                self.backend,
                 conn,
                 "usage_weeks",
                 &[
@@ -512,6 +527,7 @@ impl Store {
 
         let signal0 = self.reserve_ids(conn, "signals").await?;
         insert_rows(
+            self.backend,
             conn,
             "signals",
             &[
@@ -546,6 +562,7 @@ impl Store {
 
         let deal0 = self.reserve_ids(conn, "deals").await?;
         insert_rows(
+            self.backend,
             conn,
             "deals",
             &[
@@ -590,6 +607,7 @@ impl Store {
 
         let trial0 = self.reserve_ids(conn, "trials").await?;
         insert_rows(
+            self.backend,
             conn,
             "trials",
             &[
@@ -621,6 +639,7 @@ impl Store {
         written += data.trials.len();
 
         insert_rows(
+            self.backend,
             conn,
             "releases",
             &[
@@ -649,6 +668,7 @@ impl Store {
         written += data.releases.len();
 
         insert_rows(
+            self.backend,
             conn,
             "feature_requests",
             &[
