@@ -49,6 +49,10 @@ async fn bad_database_urls_get_clear_errors() {
         .expect("unreachable");
     let text = err.to_string();
     assert!(text.contains("cannot open the database"), "{text}");
+    assert!(
+        text.contains("refused"),
+        "the cause should be named, not a pool timeout: {text}"
+    );
     assert!(!text.contains("secret"), "password leaked: {text}");
 }
 

@@ -10,7 +10,7 @@ pub use load::Dataset;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::{MigrateError, Migrator};
-use sqlx::{AnyPool, Executor};
+use sqlx::{AnyPool, ConnectOptions, Connection, Executor};
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -82,6 +82,14 @@ impl Store {
             }
         }
         let options = AnyConnectOptions::from_str(&url).map_err(connect_err)?;
+        // A pool reports an unreachable server only as a timeout; one direct connection names the cause.
+        options
+            .connect()
+            .await
+            .map_err(connect_err)?
+            .close()
+            .await
+            .map_err(connect_err)?;
         let pool = AnyPoolOptions::new()
             .max_connections(if backend == Backend::Sqlite { 8 } else { 16 })
             .acquire_timeout(Duration::from_secs(10))
