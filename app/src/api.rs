@@ -1,9 +1,11 @@
-//! Server function declarations. Each one is a thin adapter: it resolves the caller's workspace
-//! and hands over to the server's [`SuccessData`] implementation, which owns the store.
+//! Server function declarations. Each one is a thin adapter: it names what the caller needs
+//! ([`Need`]), lets the server resolve and check the caller, and hands over to the server's
+//! [`port::SuccessData`] implementation, which owns the store.
 
+use crate::access::{AccessOverview, AccessRequestRow, CreatedLink, FieldErrors, InvitationInfo, Need, Role, Viewer};
 use crate::model::{
-    self, AccountRow, CloseTheLoopView, ListQuery, Page, PipelineView, ReengageView, RevenueSourceRow, SettingsView,
-    TrialRow, WorkspaceInfo,
+    self, AccountRow, CloseTheLoopView, DealRow, ListQuery, Page, PipelineView, ReengageView, RevenueSourceRow,
+    SettingsView, TrialRow, TvDashboard, WorkspaceInfo,
 };
 use leptos::prelude::*;
 use leptos::server_fn::codec::JsonEncoding;
@@ -15,23 +17,144 @@ use serde::{Deserialize, Serialize};
 pub enum AppError {
     #[error("Please sign in to continue.")]
     Unauthorized,
-    #[error("You don't have access to this.")]
-    Forbidden,
+    #[error("{0}")]
+    Forbidden(String),
     #[error("{0} was not found.")]
     NotFound(String),
     #[error("{0}")]
     Invalid(String),
+    #[error("Please correct the marked fields: {0}")]
+    Fields(FieldErrors),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    RateLimited(String),
     #[error("Something went wrong on the server ({0}).")]
     Internal(String),
     #[error("Could not reach the server: {0}")]
     Transport(String),
 }
 
+impl AppError {
+    pub fn forbidden() -> Self {
+        AppError::Forbidden("You don't have access to this.".into())
+    }
+    /// The message for one form field, when the server refused it.
+    pub fn field(&self, name: &str) -> Option<String> {
+        match self {
+            AppError::Fields(f) => f.get(name),
+            _ => None,
+        }
+    }
+}
+
+impl From<FieldErrors> for AppError {
+    fn from(errors: FieldErrors) -> Self {
+        AppError::Fields(errors)
+    }
+}
+
 impl FromServerFnError for AppError {
     type Encoder = JsonEncoding;
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
-        AppError::Transport(value.to_string())
+        match value {
+            // Arguments that do not even parse (a forged or broken form) are bad input, not a server fault.
+            ServerFnErrorErr::Args(msg) | ServerFnErrorErr::Deserialization(msg) => {
+                AppError::Invalid(format!("The request was not understood: {msg}"))
+            }
+            other => AppError::Transport(other.to_string()),
+        }
+    }
+}
+
+/// The caller as the server found it: a member's session, the demo preview, both or neither.
+#[derive(Clone, Debug, Default)]
+pub struct Caller {
+    pub member: Option<(WorkspaceInfo, Member)>,
+    /// The demo preview workspace, when the caller asked for it and it may be shown.
+    pub demo: Option<WorkspaceInfo>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Member {
+    pub user_id: i64,
+    pub name: String,
+    pub email: String,
+    pub role: Role,
+    pub has_success: bool,
+}
+
+/// The workspace a request may touch, and who is asking (no member in the demo preview).
+#[derive(Clone, Debug)]
+pub struct Scope {
+    pub workspace: WorkspaceInfo,
+    pub member: Option<Member>,
+}
+
+impl Scope {
+    /// The member behind a mutation; `authorize` guarantees one for every need but `Read`.
+    pub fn actor(&self) -> Result<&Member, AppError> {
+        self.member.as_ref().ok_or(AppError::Unauthorized)
+    }
+}
+
+/// Decides, from the caller and what a server function needs, which workspace it may touch.
+/// Pure, so the rules are tested as a table and read in one place.
+pub fn authorize(caller: Caller, need: Need) -> Result<Scope, AppError> {
+    let read_only = || AppError::Forbidden("The demo preview is read-only. Leave the preview to make changes.".into());
+    let no_flag =
+        || AppError::Forbidden("Success is not enabled for you yet. Request access on /success-unlock.".into());
+    match need {
+        Need::SignedIn => {
+            let (workspace, member) = caller.member.ok_or(AppError::Unauthorized)?;
+            Ok(Scope {
+                workspace,
+                member: Some(member),
+            })
+        }
+        Need::Read => {
+            if let Some(workspace) = caller.demo {
+                return Ok(Scope {
+                    workspace,
+                    member: None,
+                });
+            }
+            let (workspace, member) = caller.member.ok_or(AppError::Unauthorized)?;
+            if !member.has_success {
+                return Err(no_flag());
+            }
+            Ok(Scope {
+                workspace,
+                member: Some(member),
+            })
+        }
+        Need::Operate | Need::Manage => {
+            let (workspace, member) = caller.member.ok_or(AppError::Unauthorized)?;
+            if caller.demo.is_some() {
+                return Err(read_only());
+            }
+            if !member.has_success {
+                return Err(no_flag());
+            }
+            let allowed = if need == Need::Manage {
+                member.role.can_manage()
+            } else {
+                member.role.can_operate()
+            };
+            if !allowed {
+                let what = if need == Need::Manage {
+                    "Only admins and owners can change this."
+                } else {
+                    "Viewers can look but not change anything; ask an admin for the CSM role."
+                };
+                return Err(AppError::Forbidden(what.into()));
+            }
+            Ok(Scope {
+                workspace,
+                member: Some(member),
+            })
+        }
     }
 }
 
@@ -41,21 +164,97 @@ pub mod port {
     use super::*;
     use std::sync::Arc;
 
-    /// The workspace a request reads from, resolved on the server from the request.
-    #[derive(Clone, Debug)]
-    pub struct Scope {
-        pub workspace: WorkspaceInfo,
+    /// Cookies to set and where to send the browser after signing in, up or out.
+    #[derive(Clone, Debug, Default)]
+    pub struct SignedIn {
+        pub set_cookies: Vec<String>,
+        /// Where the person should land, when the service knows better than the caller.
+        pub next: Option<String>,
     }
 
     #[async_trait::async_trait]
     pub trait SuccessData: Send + Sync + 'static {
-        async fn resolve_scope(&self, parts: &http::request::Parts) -> Result<Scope, AppError>;
+        /// Finds the caller's session and demo preview choice; never fails for a missing session.
+        async fn caller(&self, parts: &http::request::Parts) -> Result<Caller, AppError>;
+        async fn viewer(&self, parts: &http::request::Parts) -> Result<Viewer, AppError>;
+
+        // Sign-in and sign-up; these check their own preconditions (they run without a session).
+        async fn setup_workspace(
+            &self,
+            parts: &http::request::Parts,
+            workspace_name: String,
+            name: String,
+            email: String,
+            password: String,
+            sample_data: bool,
+        ) -> Result<SignedIn, AppError>;
+        async fn sign_in(
+            &self,
+            parts: &http::request::Parts,
+            email: String,
+            password: String,
+        ) -> Result<SignedIn, AppError>;
+        async fn sign_out(&self, parts: &http::request::Parts) -> Result<SignedIn, AppError>;
+        async fn sign_up(
+            &self,
+            parts: &http::request::Parts,
+            name: String,
+            email: String,
+            password: String,
+            invite: Option<String>,
+        ) -> Result<SignedIn, AppError>;
+        async fn invitation_info(&self, token: String) -> Result<InvitationInfo, AppError>;
+
+        // The unlock page.
+        async fn my_access_request(&self, scope: &Scope) -> Result<Option<AccessRequestRow>, AppError>;
+        async fn request_access(
+            &self,
+            scope: &Scope,
+            team: String,
+            role_wanted: String,
+            reason: String,
+        ) -> Result<AccessRequestRow, AppError>;
+
+        // Settings → Access.
+        async fn access_overview(&self, scope: &Scope) -> Result<AccessOverview, AppError>;
+        async fn decide_access_request(
+            &self,
+            scope: &Scope,
+            request_id: i64,
+            approve: bool,
+            role: Option<Role>,
+            reason: String,
+        ) -> Result<(), AppError>;
+        async fn revoke_access(&self, scope: &Scope, user_id: i64, reason: String) -> Result<(), AppError>;
+        async fn change_role(&self, scope: &Scope, user_id: i64, role: Role) -> Result<(), AppError>;
+        async fn create_invitation(&self, scope: &Scope, email: String, role: Role) -> Result<CreatedLink, AppError>;
+        async fn revoke_invitation(&self, scope: &Scope, invitation_id: i64) -> Result<(), AppError>;
+        async fn create_display_link(
+            &self,
+            scope: &Scope,
+            name: String,
+            expires_in_days: Option<u32>,
+        ) -> Result<CreatedLink, AppError>;
+        async fn revoke_display_link(&self, scope: &Scope, link_id: i64) -> Result<(), AppError>;
+        async fn set_allowed_domains(&self, scope: &Scope, domains: String) -> Result<Vec<String>, AppError>;
+
+        // Dashboards for office screens, opened with a display link instead of a session.
+        async fn tv_dashboard(&self, token: String) -> Result<TvDashboard, AppError>;
+
+        // The Success pages.
         async fn health_summary(&self, scope: &Scope) -> Result<model::HealthSummary, AppError>;
         async fn health_queue(&self, scope: &Scope, query: ListQuery) -> Result<Page<AccountRow>, AppError>;
         async fn account_detail(&self, scope: &Scope, account_id: i64) -> Result<model::AccountDetail, AppError>;
         async fn convert_queue(&self, scope: &Scope, query: ListQuery) -> Result<Page<TrialRow>, AppError>;
         async fn contracts(&self, scope: &Scope, query: ListQuery) -> Result<Page<RevenueSourceRow>, AppError>;
         async fn pipeline(&self, scope: &Scope, query: ListQuery) -> Result<PipelineView, AppError>;
+        async fn move_deal(
+            &self,
+            scope: &Scope,
+            deal_id: i64,
+            stage: String,
+            version: i64,
+        ) -> Result<DealRow, AppError>;
         async fn reengage(&self, scope: &Scope, query: ListQuery) -> Result<ReengageView, AppError>;
         async fn close_the_loop(&self, scope: &Scope, query: ListQuery) -> Result<CloseTheLoopView, AppError>;
         async fn settings(&self, scope: &Scope) -> Result<SettingsView, AppError>;
@@ -63,133 +262,379 @@ pub mod port {
 
     pub type SharedData = Arc<dyn SuccessData>;
 
-    pub async fn scoped() -> Result<(SharedData, Scope), AppError> {
+    fn context() -> Result<(SharedData, http::request::Parts), AppError> {
         let data = use_context::<SharedData>()
             .ok_or_else(|| AppError::Internal("data service missing from context".into()))?;
         let parts = use_context::<http::request::Parts>()
             .ok_or_else(|| AppError::Internal("request missing from context".into()))?;
-        let scope = data.resolve_scope(&parts).await?;
-        Ok((data, scope))
+        Ok((data, parts))
     }
 
-    /// Sets the HTTP status that matches an error, so API clients see 401/403/404 too.
+    /// Runs a server function body for a caller that meets `need`, and sets the HTTP status of
+    /// any error so API clients see 401/403/404 too.
+    pub async fn call<T, F, Fut>(need: Need, body: F) -> Result<T, AppError>
+    where
+        F: FnOnce(SharedData, Scope) -> Fut,
+        Fut: std::future::Future<Output = Result<T, AppError>>,
+    {
+        let result = async {
+            let (data, parts) = context()?;
+            let caller = data.caller(&parts).await?;
+            let scope = authorize(caller, need)?;
+            body(data, scope).await
+        }
+        .await;
+        with_status(result)
+    }
+
+    /// Runs a server function body that checks its own preconditions (sign-in, sign-up, display links).
+    pub async fn call_open<T, F, Fut>(body: F) -> Result<T, AppError>
+    where
+        F: FnOnce(SharedData, http::request::Parts) -> Fut,
+        Fut: std::future::Future<Output = Result<T, AppError>>,
+    {
+        let result = async {
+            let (data, parts) = context()?;
+            body(data, parts).await
+        }
+        .await;
+        with_status(result)
+    }
+
+    /// Sets cookies from a sign-in and sends the browser on (a 302 without JavaScript, a client
+    /// navigation with it).
+    pub fn finish_sign_in(signed_in: SignedIn, next: &str) {
+        let next = signed_in.next.clone().unwrap_or_else(|| next.to_string());
+        if let Some(options) = use_context::<leptos_axum::ResponseOptions>() {
+            for cookie in signed_in.set_cookies {
+                if let Ok(value) = http::HeaderValue::from_str(&cookie) {
+                    options.append_header(http::header::SET_COOKIE, value);
+                }
+            }
+        }
+        leptos_axum::redirect(&next);
+    }
+
+    pub fn status_of(err: &AppError) -> http::StatusCode {
+        use http::StatusCode as S;
+        match err {
+            AppError::Unauthorized => S::UNAUTHORIZED,
+            AppError::Forbidden(_) => S::FORBIDDEN,
+            AppError::NotFound(_) => S::NOT_FOUND,
+            AppError::Invalid(_) | AppError::Fields(_) => S::BAD_REQUEST,
+            AppError::Conflict(_) => S::CONFLICT,
+            AppError::RateLimited(_) => S::TOO_MANY_REQUESTS,
+            AppError::Internal(_) | AppError::Transport(_) => S::INTERNAL_SERVER_ERROR,
+        }
+    }
+
     pub fn with_status<T>(result: Result<T, AppError>) -> Result<T, AppError> {
         if let Err(err) = &result {
-            let status = match err {
-                AppError::Unauthorized => http::StatusCode::UNAUTHORIZED,
-                AppError::Forbidden => http::StatusCode::FORBIDDEN,
-                AppError::NotFound(_) => http::StatusCode::NOT_FOUND,
-                AppError::Invalid(_) => http::StatusCode::BAD_REQUEST,
-                AppError::Internal(_) | AppError::Transport(_) => http::StatusCode::INTERNAL_SERVER_ERROR,
-            };
             if let Some(options) = use_context::<leptos_axum::ResponseOptions>() {
-                options.set_status(status);
+                options.set_status(status_of(err));
             }
         }
         result
     }
 }
 
-#[server(prefix = "/api/fn")]
+// ---- Session, sign-in, sign-up ------------------------------------------------------------
+
+/// Who is signed in (if anyone), whether the demo is on screen, whether setup is needed.
+#[server(prefix = "/api/fn", endpoint = "current_viewer")]
+pub async fn current_viewer() -> Result<Viewer, AppError> {
+    port::call_open(|d, parts| async move { d.viewer(&parts).await }).await
+}
+
+/// First start: creates the workspace and its owner, then signs the owner in.
+#[server(prefix = "/api/fn", endpoint = "setup_workspace")]
+pub async fn setup_workspace(
+    workspace_name: String,
+    name: String,
+    email: String,
+    password: String,
+    #[server(default)] sample_data: Option<String>,
+) -> Result<(), AppError> {
+    let signed_in = port::call_open(|d, parts| async move {
+        d.setup_workspace(&parts, workspace_name, name, email, password, sample_data.is_some())
+            .await
+    })
+    .await?;
+    port::finish_sign_in(signed_in, "/health");
+    Ok(())
+}
+
+#[server(prefix = "/api/fn", endpoint = "sign_in")]
+pub async fn sign_in(email: String, password: String, #[server(default)] next: String) -> Result<(), AppError> {
+    let signed_in = port::call_open(|d, parts| async move { d.sign_in(&parts, email, password).await }).await?;
+    port::finish_sign_in(signed_in, &crate::access::local_next(&next));
+    Ok(())
+}
+
+#[server(prefix = "/api/fn", endpoint = "sign_out")]
+pub async fn sign_out() -> Result<(), AppError> {
+    let signed_out = port::call_open(|d, parts| async move { d.sign_out(&parts).await }).await?;
+    port::finish_sign_in(signed_out, "/sign-in");
+    Ok(())
+}
+
+/// Self sign-up (email at an allowed domain) or sign-up through an invitation link.
+#[server(prefix = "/api/fn", endpoint = "sign_up")]
+pub async fn sign_up(
+    name: String,
+    email: String,
+    password: String,
+    #[server(default)] invite: String,
+) -> Result<(), AppError> {
+    let invite = Some(invite).filter(|i| !i.is_empty());
+    let signed_in =
+        port::call_open(|d, parts| async move { d.sign_up(&parts, name, email, password, invite).await }).await?;
+    port::finish_sign_in(signed_in, "/health");
+    Ok(())
+}
+
+#[server(prefix = "/api/fn", endpoint = "invitation_details")]
+pub async fn invitation_details(token: String) -> Result<InvitationInfo, AppError> {
+    port::call_open(|d, _| async move { d.invitation_info(token).await }).await
+}
+
+// ---- /success-unlock -----------------------------------------------------------------------
+
+#[server(prefix = "/api/fn", endpoint = "my_access_request")]
+pub async fn my_access_request() -> Result<Option<AccessRequestRow>, AppError> {
+    port::call(Need::SignedIn, |d, s| async move { d.my_access_request(&s).await }).await
+}
+
+#[server(prefix = "/api/fn", endpoint = "request_access")]
+pub async fn request_access(team: String, role_wanted: String, reason: String) -> Result<AccessRequestRow, AppError> {
+    port::call(Need::SignedIn, |d, s| async move {
+        d.request_access(&s, team, role_wanted, reason).await
+    })
+    .await
+}
+
+// ---- Settings → Access ---------------------------------------------------------------------
+
+#[server(prefix = "/api/fn", endpoint = "access_settings")]
+pub async fn access_settings() -> Result<AccessOverview, AppError> {
+    port::call(Need::Manage, |d, s| async move { d.access_overview(&s).await }).await
+}
+
+#[server(prefix = "/api/fn", endpoint = "decide_access_request")]
+pub async fn decide_access_request(
+    request_id: i64,
+    approve: bool,
+    role: Option<Role>,
+    #[server(default)] reason: String,
+) -> Result<(), AppError> {
+    port::call(Need::Manage, |d, s| async move {
+        d.decide_access_request(&s, request_id, approve, role, reason).await
+    })
+    .await
+}
+
+#[server(prefix = "/api/fn", endpoint = "revoke_access")]
+pub async fn revoke_access(user_id: i64, #[server(default)] reason: String) -> Result<(), AppError> {
+    port::call(Need::Manage, |d, s| async move {
+        d.revoke_access(&s, user_id, reason).await
+    })
+    .await
+}
+
+#[server(prefix = "/api/fn", endpoint = "change_role")]
+pub async fn change_role(user_id: i64, role: Role) -> Result<(), AppError> {
+    port::call(
+        Need::Manage,
+        |d, s| async move { d.change_role(&s, user_id, role).await },
+    )
+    .await
+}
+
+#[server(prefix = "/api/fn", endpoint = "create_invitation")]
+pub async fn create_invitation(email: String, role: Role) -> Result<CreatedLink, AppError> {
+    port::call(Need::Manage, |d, s| async move {
+        d.create_invitation(&s, email, role).await
+    })
+    .await
+}
+
+#[server(prefix = "/api/fn", endpoint = "revoke_invitation")]
+pub async fn revoke_invitation(invitation_id: i64) -> Result<(), AppError> {
+    port::call(Need::Manage, |d, s| async move {
+        d.revoke_invitation(&s, invitation_id).await
+    })
+    .await
+}
+
+#[server(prefix = "/api/fn", endpoint = "create_display_link")]
+pub async fn create_display_link(name: String, expires_in_days: Option<u32>) -> Result<CreatedLink, AppError> {
+    port::call(Need::Manage, |d, s| async move {
+        d.create_display_link(&s, name, expires_in_days).await
+    })
+    .await
+}
+
+#[server(prefix = "/api/fn", endpoint = "revoke_display_link")]
+pub async fn revoke_display_link(link_id: i64) -> Result<(), AppError> {
+    port::call(
+        Need::Manage,
+        |d, s| async move { d.revoke_display_link(&s, link_id).await },
+    )
+    .await
+}
+
+#[server(prefix = "/api/fn", endpoint = "set_allowed_domains")]
+pub async fn set_allowed_domains(domains: String) -> Result<Vec<String>, AppError> {
+    port::call(
+        Need::Manage,
+        |d, s| async move { d.set_allowed_domains(&s, domains).await },
+    )
+    .await
+}
+
+// ---- Office screens ------------------------------------------------------------------------
+
+/// The only server function a display link can open; it takes the link's token, not a session.
+#[server(prefix = "/api/fn", endpoint = "office_dashboard")]
+pub async fn office_dashboard(token: String) -> Result<TvDashboard, AppError> {
+    port::call_open(|d, _| async move { d.tv_dashboard(token).await }).await
+}
+
+// ---- Success pages -------------------------------------------------------------------------
+
+#[server(prefix = "/api/fn", endpoint = "current_workspace")]
 pub async fn current_workspace() -> Result<WorkspaceInfo, AppError> {
-    port::with_status(port::scoped().await.map(|(_, scope)| scope.workspace))
+    port::call(Need::Read, |_, s| async move { Ok(s.workspace) }).await
 }
 
-#[server(prefix = "/api/fn")]
+#[server(prefix = "/api/fn", endpoint = "health_summary")]
 pub async fn health_summary() -> Result<model::HealthSummary, AppError> {
-    port::with_status(
-        async {
-            let (d, s) = port::scoped().await?;
-            d.health_summary(&s).await
-        }
-        .await,
-    )
+    port::call(Need::Read, |d, s| async move { d.health_summary(&s).await }).await
 }
 
-#[server(prefix = "/api/fn")]
+#[server(prefix = "/api/fn", endpoint = "health_queue")]
 pub async fn health_queue(query: ListQuery) -> Result<Page<AccountRow>, AppError> {
-    port::with_status(
-        async {
-            let (d, s) = port::scoped().await?;
-            d.health_queue(&s, query).await
-        }
-        .await,
-    )
+    port::call(Need::Read, |d, s| async move { d.health_queue(&s, query).await }).await
 }
 
-#[server(prefix = "/api/fn")]
+#[server(prefix = "/api/fn", endpoint = "account_detail")]
 pub async fn account_detail(account_id: i64) -> Result<model::AccountDetail, AppError> {
-    port::with_status(
-        async {
-            let (d, s) = port::scoped().await?;
-            d.account_detail(&s, account_id).await
-        }
-        .await,
-    )
+    port::call(Need::Read, |d, s| async move { d.account_detail(&s, account_id).await }).await
 }
 
-#[server(prefix = "/api/fn")]
+#[server(prefix = "/api/fn", endpoint = "convert_queue")]
 pub async fn convert_queue(query: ListQuery) -> Result<Page<TrialRow>, AppError> {
-    port::with_status(
-        async {
-            let (d, s) = port::scoped().await?;
-            d.convert_queue(&s, query).await
-        }
-        .await,
-    )
+    port::call(Need::Read, |d, s| async move { d.convert_queue(&s, query).await }).await
 }
 
-#[server(prefix = "/api/fn")]
+#[server(prefix = "/api/fn", endpoint = "contracts")]
 pub async fn contracts(query: ListQuery) -> Result<Page<RevenueSourceRow>, AppError> {
-    port::with_status(
-        async {
-            let (d, s) = port::scoped().await?;
-            d.contracts(&s, query).await
-        }
-        .await,
-    )
+    port::call(Need::Read, |d, s| async move { d.contracts(&s, query).await }).await
 }
 
-#[server(prefix = "/api/fn")]
+#[server(prefix = "/api/fn", endpoint = "pipeline")]
 pub async fn pipeline(query: ListQuery) -> Result<PipelineView, AppError> {
-    port::with_status(
-        async {
-            let (d, s) = port::scoped().await?;
-            d.pipeline(&s, query).await
-        }
-        .await,
-    )
+    port::call(Need::Read, |d, s| async move { d.pipeline(&s, query).await }).await
 }
 
-#[server(prefix = "/api/fn")]
+#[server(prefix = "/api/fn", endpoint = "reengage")]
 pub async fn reengage(query: ListQuery) -> Result<ReengageView, AppError> {
-    port::with_status(
-        async {
-            let (d, s) = port::scoped().await?;
-            d.reengage(&s, query).await
-        }
-        .await,
-    )
+    port::call(Need::Read, |d, s| async move { d.reengage(&s, query).await }).await
 }
 
-#[server(prefix = "/api/fn")]
+#[server(prefix = "/api/fn", endpoint = "close_the_loop")]
 pub async fn close_the_loop(query: ListQuery) -> Result<CloseTheLoopView, AppError> {
-    port::with_status(
-        async {
-            let (d, s) = port::scoped().await?;
-            d.close_the_loop(&s, query).await
-        }
-        .await,
-    )
+    port::call(Need::Read, |d, s| async move { d.close_the_loop(&s, query).await }).await
 }
 
-#[server(prefix = "/api/fn")]
+#[server(prefix = "/api/fn", endpoint = "settings")]
 pub async fn settings() -> Result<SettingsView, AppError> {
-    port::with_status(
-        async {
-            let (d, s) = port::scoped().await?;
-            d.settings(&s).await
+    port::call(Need::Read, |d, s| async move { d.settings(&s).await }).await
+}
+
+/// Moves a deal to another stage; `version` is the version the mover saw, so a stale move is refused.
+#[server(prefix = "/api/fn", endpoint = "move_deal")]
+pub async fn move_deal(deal_id: i64, stage: String, version: i64) -> Result<DealRow, AppError> {
+    port::call(Need::Operate, |d, s| async move {
+        d.move_deal(&s, deal_id, stage, version).await
+    })
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ws(id: i64, demo: bool) -> WorkspaceInfo {
+        WorkspaceInfo {
+            id,
+            name: format!("ws{id}"),
+            is_demo: demo,
+            currency: "USD".into(),
+            connected_integrations: 0,
         }
-        .await,
-    )
+    }
+
+    fn member(role: Role, flag: bool) -> Option<(WorkspaceInfo, Member)> {
+        Some((
+            ws(1, false),
+            Member {
+                user_id: 7,
+                name: "Ada".into(),
+                email: "ada@acme.test".into(),
+                role,
+                has_success: flag,
+            },
+        ))
+    }
+
+    fn status(caller: Caller, need: Need) -> &'static str {
+        match authorize(caller, need) {
+            Ok(_) => "ok",
+            Err(AppError::Unauthorized) => "401",
+            Err(AppError::Forbidden(_)) => "403",
+            Err(_) => "other",
+        }
+    }
+
+    #[test]
+    fn authorization_follows_session_flag_role_and_demo() {
+        let anon = Caller::default;
+        let m = |role, flag| Caller {
+            member: member(role, flag),
+            demo: None,
+        };
+        let demo_only = || Caller {
+            member: None,
+            demo: Some(ws(9, true)),
+        };
+        let demo_admin = || Caller {
+            member: member(Role::Admin, true),
+            demo: Some(ws(9, true)),
+        };
+        let table = [
+            (anon(), Need::SignedIn, "401"),
+            (anon(), Need::Read, "401"),
+            (anon(), Need::Manage, "401"),
+            (m(Role::Viewer, false), Need::SignedIn, "ok"),
+            (m(Role::Admin, false), Need::Read, "403"),
+            (m(Role::Viewer, true), Need::Read, "ok"),
+            (m(Role::Viewer, true), Need::Operate, "403"),
+            (m(Role::Csm, true), Need::Operate, "ok"),
+            (m(Role::Csm, true), Need::Manage, "403"),
+            (m(Role::Admin, true), Need::Manage, "ok"),
+            (m(Role::Owner, true), Need::Manage, "ok"),
+            (demo_only(), Need::Read, "ok"),
+            (demo_only(), Need::Operate, "401"),
+            (demo_admin(), Need::Operate, "403"),
+            (demo_admin(), Need::Manage, "403"),
+        ];
+        for (caller, need, want) in table {
+            let desc = format!("{caller:?} {need:?}");
+            assert_eq!(status(caller, need), want, "{desc}");
+        }
+        // The demo preview reads the demo workspace, never the member's.
+        assert_eq!(authorize(demo_admin(), Need::Read).unwrap().workspace.id, 9);
+        assert!(authorize(demo_only(), Need::Read).unwrap().member.is_none());
+    }
 }

@@ -3,6 +3,7 @@
 
 #![recursion_limit = "256"]
 
+pub mod access;
 pub mod api;
 pub mod model;
 pub mod pages;
@@ -12,7 +13,7 @@ pub mod url;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::{
-    components::{Redirect, Route, Router, Routes},
+    components::{ParentRoute, Redirect, Route, Router, Routes},
     path,
 };
 use thaw::ConfigProvider;
@@ -52,24 +53,25 @@ pub fn App() -> impl IntoView {
         } />
         <ConfigProvider>
             <Router>
-                <div class="shell">
-                    <ui::SideNav />
-                    <main class="content">
-                        <ui::WorkspaceBanner />
-                        <Routes fallback=|| view! { <pages::NotFound /> }>
-                            <Route path=path!("/") view=|| view! { <Redirect path="/health" /> } />
-                            <Route path=path!("/health") view=pages::health::HealthPage />
-                            <Route path=path!("/accounts/:id") view=pages::account::AccountPage />
-                            <Route path=path!("/convert") view=pages::convert::ConvertPage />
-                            <Route path=path!("/contracts") view=pages::contracts::ContractsPage />
-                            <Route path=path!("/pipeline") view=pages::pipeline::PipelinePage />
-                            <Route path=path!("/re-engage") view=pages::reengage::ReengagePage />
-                            <Route path=path!("/close-the-loop") view=pages::close_the_loop::CloseTheLoopPage />
-                            <Route path=path!("/settings") view=pages::settings::SettingsPage />
-                            <Route path=path!("/success-unlock") view=pages::unlock::UnlockPage />
-                        </Routes>
-                    </main>
-                </div>
+                <Routes fallback=|| view! { <pages::NotFound /> }>
+                    <Route path=path!("/setup") view=pages::auth::SetupPage />
+                    <Route path=path!("/sign-in") view=pages::auth::SignInPage />
+                    <Route path=path!("/sign-up") view=pages::auth::SignUpPage />
+                    <Route path=path!("/success-unlock") view=pages::unlock::UnlockPage />
+                    <Route path=path!("/tv/:token") view=pages::tv::TvPage />
+                    <ParentRoute path=path!("") view=ui::AppShell>
+                        <Route path=path!("/") view=|| view! { <Redirect path="/health" /> } />
+                        <Route path=path!("/health") view=pages::health::HealthPage />
+                        <Route path=path!("/accounts/:id") view=pages::account::AccountPage />
+                        <Route path=path!("/convert") view=pages::convert::ConvertPage />
+                        <Route path=path!("/contracts") view=pages::contracts::ContractsPage />
+                        <Route path=path!("/pipeline") view=pages::pipeline::PipelinePage />
+                        <Route path=path!("/re-engage") view=pages::reengage::ReengagePage />
+                        <Route path=path!("/close-the-loop") view=pages::close_the_loop::CloseTheLoopPage />
+                        <Route path=path!("/settings") view=pages::settings::SettingsPage />
+                        <Route path=path!("/settings/access") view=pages::access::AccessPage />
+                    </ParentRoute>
+                </Routes>
             </Router>
         </ConfigProvider>
     }

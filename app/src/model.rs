@@ -92,6 +92,7 @@ macro_rules! string_enum {
         }
     };
 }
+pub(crate) use string_enum;
 
 string_enum!(
     /// Where an account stands in its life with us.
@@ -230,8 +231,6 @@ pub struct WorkspaceInfo {
     pub name: String,
     pub is_demo: bool,
     pub currency: String,
-    /// True when the signed-in workspace has live data and the preview is opt-in.
-    pub has_real_workspace: bool,
     pub connected_integrations: u32,
 }
 
@@ -395,6 +394,8 @@ pub struct DealRow {
     pub source: DealSource,
     pub closed_lost_reason: Option<String>,
     pub lost_on: Option<NaiveDate>,
+    /// Bumped on every move, so two people moving the same deal cannot overwrite each other.
+    pub version: i64,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -521,6 +522,14 @@ pub struct DataCounts {
     pub trials: u64,
     pub feature_requests: u64,
     pub releases: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TvDashboard {
+    pub workspace_name: String,
+    pub summary: HealthSummary,
+    /// Accounts with payment problems or renewing soonest, for the wall.
+    pub attention: Vec<AccountRow>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -1,12 +1,13 @@
 //! Components shared by the pages: navigation, the workspace banner, list controls, chips.
 
-use crate::api::{current_workspace, AppError};
+use crate::access::Viewer;
+use crate::api::{current_viewer, current_workspace, AppError, SignOut};
 use crate::model::*;
 use crate::url::{list_href, list_query_from};
 use chrono::NaiveDate;
 use leptos::either::Either;
 use leptos::prelude::*;
-use leptos_router::components::{Form, A};
+use leptos_router::components::{Form, Outlet, Redirect, A};
 use leptos_router::hooks::{use_location, use_query_map};
 use thaw::*;
 
@@ -20,6 +21,54 @@ pub const NAV: &[(&str, &str)] = &[
     ("/settings", "Settings"),
 ];
 
+/// Who is looking, loaded once per shell and shared with the pages: controls a person may not
+/// use render disabled (the server refuses them anyway).
+#[derive(Clone, Copy)]
+pub struct ViewerContext(pub Resource<Result<Viewer, AppError>>);
+
+pub fn use_viewer() -> ViewerContext {
+    use_context::<ViewerContext>().unwrap_or_else(|| ViewerContext(Resource::new(|| (), |_| current_viewer())))
+}
+
+impl ViewerContext {
+    /// Whether the viewer may route, move deals and send emails.
+    pub async fn can_operate(self) -> bool {
+        matches!(self.0.await, Ok(v) if v.can_operate())
+    }
+}
+
+/// The frame of every Success page: navigation, the workspace banner and the page.
+#[component]
+pub fn AppShell() -> impl IntoView {
+    let viewer_resource = Resource::new(|| (), |_| current_viewer());
+    provide_context(ViewerContext(viewer_resource));
+    view! {
+        <div class="shell">
+            <SideNav />
+            <main class="content">
+                <WorkspaceBanner />
+                <Outlet />
+            </main>
+        </div>
+        // The server's page gate handles full page loads; this covers navigation inside the app
+        // after a session ended or access was revoked.
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                match viewer_resource.await {
+                    Ok(v) if v.demo => None,
+                    Ok(Viewer { session: None, .. }) | Err(AppError::Unauthorized) => {
+                        Some(view! { <Redirect path="/sign-in" /> }.into_any())
+                    }
+                    Ok(Viewer { session: Some(s), .. }) if !s.has_success => {
+                        Some(view! { <Redirect path="/success-unlock" /> }.into_any())
+                    }
+                    _ => None,
+                }
+            })}
+        </Transition>
+    }
+}
+
 #[component]
 pub fn SideNav() -> impl IntoView {
     let location = use_location();
@@ -27,12 +76,16 @@ pub fn SideNav() -> impl IntoView {
         let path = location.pathname.get();
         let section = if path.starts_with("/accounts/") {
             "/health".to_string()
+        } else if path.starts_with("/settings") {
+            "/settings".to_string()
         } else {
             path
         };
         Some(section)
     });
     let (_, ignore_clicks) = signal(None::<String>);
+    let who = use_viewer();
+    let sign_out = ServerAction::<SignOut>::new();
     view! {
         <nav class="side-nav" aria-label="Success sections">
             <A href="/health" attr:class="brand">
@@ -46,12 +99,42 @@ pub fn SideNav() -> impl IntoView {
                         view! {
                             <NavItem value=*href href=*href>
                                 {*label}
+                                {(*href == "/settings").then(|| view! { <AccessBadge /> })}
                             </NavItem>
                         }
                     })
                     .collect_view()}
             </NavDrawer>
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    who.0.await.ok().and_then(|v| v.session).map(|s| view! {
+                        <div class="nav-user" data-testid="nav-user">
+                            <div class="nav-user-name">{s.name.clone()}</div>
+                            <div class="nav-user-role">{format!("{} · {}", s.role.label(), s.workspace_name)}</div>
+                            <ActionForm action=sign_out>
+                                <button type="submit" class="link-button">"Sign out"</button>
+                            </ActionForm>
+                        </div>
+                    })
+                })}
+            </Transition>
         </nav>
+    }
+}
+
+/// Pending access requests, on the Settings entry, for admins.
+#[component]
+fn AccessBadge() -> impl IntoView {
+    let who = use_viewer();
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                let pending = who.0.await.ok().filter(|v| v.can_manage()).and_then(|v| v.session).map(|s| s.pending_requests).unwrap_or(0);
+                (pending > 0).then(|| view! {
+                    <span class="nav-badge" data-testid="access-badge" title="Pending access requests">{pending}</span>
+                })
+            })}
+        </Transition>
     }
 }
 
@@ -59,21 +142,27 @@ pub fn SideNav() -> impl IntoView {
 #[component]
 pub fn WorkspaceBanner() -> impl IntoView {
     let workspace = Resource::new(|| (), |_| current_workspace());
+    let who = use_viewer();
     let location = use_location();
     let here = move || location.pathname.get();
     view! {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
+                let signed_in = matches!(who.0.await, Ok(Viewer { session: Some(_), .. }));
                 match workspace.await {
                     Ok(ws) if ws.is_demo => Either::Left(view! {
                         <div class="banner banner-demo" data-testid="demo-banner">
                             <Badge color=BadgeColor::Warning appearance=BadgeAppearance::Filled>"Demo data"</Badge>
-                            <span>"You are previewing the Pied Piper sample dataset. Nothing here is real customer data."</span>
-                            {ws.has_real_workspace.then(|| view! {
-                                <a rel="external" href=format!("/demo/exit?next={}", crate::url::encode_component(&here()))>
-                                    "Back to my workspace"
-                                </a>
-                            })}
+                            <span>"You are previewing the Pied Piper sample dataset, read-only. Nothing here is real customer data."</span>
+                            {if signed_in {
+                                view! {
+                                    <a rel="external" href=format!("/demo/exit?next={}", crate::url::encode_component(&here()))>
+                                        "Back to my workspace"
+                                    </a>
+                                }.into_any()
+                            } else {
+                                view! { <a rel="external" href="/demo/exit?next=/sign-in">"Sign in"</a> }.into_any()
+                            }}
                         </div>
                     }.into_any()),
                     Ok(ws) if ws.connected_integrations == 0 => Either::Left(view! {
@@ -279,6 +368,13 @@ pub fn fmt_date(date: Option<NaiveDate>) -> String {
         .unwrap_or_else(|| "—".into())
 }
 
+/// "2026-11-26T17:44:02Z" → "26 Nov 2026, 17:44 UTC".
+pub fn fmt_instant(text: &str) -> String {
+    chrono::DateTime::parse_from_rfc3339(text)
+        .map(|t| t.format("%-d %b %Y, %H:%M UTC").to_string())
+        .unwrap_or_else(|_| text.to_string())
+}
+
 pub fn fmt_days(days: Option<i64>) -> String {
     match days {
         None => "—".into(),
@@ -299,5 +395,6 @@ mod tests {
         assert_eq!(fmt_days(Some(12)), "in 12 days");
         assert_eq!(fmt_days(Some(-3)), "3 days ago");
         assert_eq!(fmt_date(NaiveDate::from_ymd_opt(2026, 11, 3)), "3 Nov 2026");
+        assert_eq!(fmt_instant("2026-11-26T17:44:02Z"), "26 Nov 2026, 17:44 UTC");
     }
 }

@@ -17,6 +17,11 @@ async function hydrated(page: Page) {
   await page.waitForLoadState('networkidle');
 }
 
+// These tests look at the read-only Pied Piper preview, which anyone may open.
+test.beforeEach(async ({ page }) => {
+  await page.goto('/demo/enter?next=/health');
+});
+
 test('Health shows the Pied Piper demo accounts with real figures', async ({ page }) => {
   const problems = watchConsole(page);
   await page.goto('/health');
@@ -99,15 +104,4 @@ test('unknown addresses get a 404 page, unknown accounts a clear message', async
   await expect(page.getByRole('heading', { name: 'Page not found' })).toBeVisible();
   await page.goto('/accounts/999999999');
   await expect(page.getByRole('alert')).toContainText('Account was not found');
-});
-
-test('/success-unlock explains Success and offers the demo preview', async ({ page }) => {
-  const problems = watchConsole(page);
-  await page.goto('/success-unlock');
-  await hydrated(page);
-  await expect(page.getByText('Your Customer Success workspace.')).toBeVisible();
-  await page.getByRole('link', { name: 'Preview with demo data' }).click();
-  await expect(page).toHaveURL(/\/health$/);
-  await expect(page.getByTestId('demo-banner')).toBeVisible();
-  expect(problems).toEqual([]);
 });

@@ -350,7 +350,7 @@ fn account_name(i: usize) -> String {
     }
 }
 
-fn stages() -> Vec<NewStage> {
+pub fn default_stages() -> Vec<NewStage> {
     [
         ("discovery", "Discovery", "open"),
         ("evaluation", "Evaluation", "open"),
@@ -394,7 +394,7 @@ pub fn generate(spec: &DemoSpec) -> Dataset {
             is_demo: true,
             currency: "USD".into(),
         },
-        stages: stages(),
+        stages: default_stages(),
         ..Default::default()
     };
     for (n, (_, _, shipped)) in THEMES.iter().enumerate() {
@@ -628,7 +628,7 @@ pub fn generate(spec: &DemoSpec) -> Dataset {
                         stage,
                         mrr * 12 / 3,
                         Some(close),
-                        "salesbricks",
+                        "attio",
                         today,
                     );
                 }
@@ -706,7 +706,7 @@ pub fn generate(spec: &DemoSpec) -> Dataset {
                     stage,
                     mrr * 12,
                     Some(close),
-                    "salesbricks",
+                    "attio",
                     today,
                 );
                 // Some prospects trialled before and let it lapse; low engagement then.
@@ -1010,7 +1010,7 @@ mod tests {
             .filter(|t| (NaiveDate::parse_from_str(&t.ends_on, "%Y-%m-%d").unwrap() - today()).num_days() <= 14)
             .count();
         assert!(trials_ending >= 1, "no trial ending soon");
-        for stage in stages() {
+        for stage in default_stages() {
             assert!(
                 data.deals.iter().any(|d| d.stage == stage.key),
                 "no deal in {}",

@@ -1,6 +1,9 @@
-//! Server-only parts of Success: store, demo data, web server.
+//! Server-only parts of Success: store, demo data, authentication, the service behind server
+//! functions, web server.
 
+pub mod auth;
 pub mod demo;
+pub mod service;
 pub mod store;
 pub mod web;
 
@@ -18,4 +21,23 @@ pub async fn ensure_preview_workspace(store: &Store) -> Result<bool, StoreError>
         Err(_) if store.demo_workspace_id().await?.is_some() => Ok(false),
         Err(e) => Err(e),
     }
+}
+
+/// The id of the real workspace with this name, created (empty, default stages) when missing.
+pub async fn store_workspace_named(store: &Store, name: &str) -> Result<i64, StoreError> {
+    if let Some(id) = store.real_workspace_named(name).await? {
+        return Ok(id);
+    }
+    let slug = format!("ws-{}", &auth::new_token()[..12]);
+    let data = store::load::Dataset {
+        workspace: store::load::NewWorkspace {
+            name: name.to_string(),
+            slug,
+            is_demo: false,
+            currency: "USD".into(),
+        },
+        stages: demo::default_stages(),
+        ..Default::default()
+    };
+    store.load_dataset(&data, &|_| {}).await
 }

@@ -12,11 +12,20 @@ USAGE:
     server demo [--accounts N] [--name NAME]
                                             generate and load a Pied Piper demo workspace
     server migrate                          apply database migrations and exit
+    server admin create-user --email EMAIL --name NAME [--workspace NAME] [--role ROLE]
+                                            create a person with access to Success; the password
+                                            is read from SUCCESS_PASSWORD or the first line of
+                                            stdin (there is no default password). Creates the
+                                            workspace when none of that name exists. ROLE is
+                                            owner (default), admin, csm or viewer.
 
 ENVIRONMENT:
     DATABASE_URL       sqlite://data/success.db (default) or postgres://user@host/db
     LEPTOS_SITE_ADDR   address to listen on (default 127.0.0.1:3000)
-    RUST_LOG           log filter (default info)";
+    RUST_LOG           log filter (default info)
+    SUCCESS_PUBLIC_URL origin people use, e.g. https://success.example.com (Secure cookies)
+    SUCCESS_TRUST_PROXY  true behind a proxy that sets X-Forwarded-For/-Proto
+    SUCCESS_PUBLIC_DEMO  false to show the Pied Piper preview to signed-in people only";
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -40,6 +49,10 @@ async fn run(args: Vec<String>) -> Result<(), String> {
     match command {
         "serve" => serve().await,
         "demo" => demo_command(&args[1..]).await,
+        "admin" => match args.get(1).map(String::as_str) {
+            Some("create-user") => create_user_command(&args[2..]).await,
+            _ => Err(format!("usage: server admin create-user …\n\n{USAGE}")),
+        },
         "migrate" => {
             open_store().await?;
             println!("database is up to date");
@@ -67,6 +80,7 @@ async fn serve() -> Result<(), String> {
     let conf = leptos::prelude::get_configuration(None).map_err(|e| format!("invalid Leptos configuration: {e}"))?;
     let options = conf.leptos_options;
     let addr = options.site_addr;
+    let auth = server::auth::AuthConfig::from_env()?;
     let store = open_store().await?;
     server::ensure_preview_workspace(&store)
         .await
@@ -75,12 +89,16 @@ async fn serve() -> Result<(), String> {
         format!("cannot listen on {addr}: {e} (is another server using the port? set LEPTOS_SITE_ADDR)")
     })?;
     tracing::info!("Success is listening on http://{addr}");
-    axum::serve(listener, web::router(options, store.clone()))
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await
-        .map_err(|e| format!("server stopped: {e}"))?;
+    let app = web::router(options, store.clone(), auth);
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await
+    .map_err(|e| format!("server stopped: {e}"))?;
     store.close().await;
     Ok(())
 }
@@ -151,5 +169,51 @@ async fn demo_command(args: &[String]) -> Result<(), String> {
         loaded.as_secs_f64(),
         total as f64 / elapsed.as_secs_f64()
     );
+    Ok(())
+}
+
+async fn create_user_command(args: &[String]) -> Result<(), String> {
+    use app::access::{validate_new_user, validate_workspace_name, Role};
+    let (mut email, mut name, mut workspace, mut role) = (None, None, None, Role::Owner);
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        let mut value = || it.next().cloned().ok_or(format!("{arg} needs a value"));
+        match arg.as_str() {
+            "--email" => email = Some(value()?),
+            "--name" => name = Some(value()?),
+            "--workspace" => workspace = Some(value()?),
+            "--role" => {
+                let v = value()?;
+                role = Role::parse(&v).ok_or(format!("--role must be owner, admin, csm or viewer, not {v:?}"))?;
+            }
+            other => return Err(format!("unknown option {other:?} for admin create-user\n\n{USAGE}")),
+        }
+    }
+    let password = match std::env::var("SUCCESS_PASSWORD") {
+        Ok(p) => p,
+        Err(_) => {
+            eprintln!("password (one line on stdin):");
+            let mut line = String::new();
+            std::io::stdin()
+                .read_line(&mut line)
+                .map_err(|e| format!("cannot read the password: {e}"))?;
+            line.trim_end_matches(['\r', '\n']).to_string()
+        }
+    };
+    let email = email.ok_or("--email is required")?;
+    let name = name.ok_or("--name is required")?;
+    let (name, email) = validate_new_user(&name, &email, &password).map_err(|e| e.to_string())?;
+    let workspace =
+        validate_workspace_name(workspace.as_deref().unwrap_or("My workspace")).map_err(|e| e.to_string())?;
+    let store = open_store().await?;
+    let hash = server::auth::hash_password(password).await?;
+    let ws = server::store_workspace_named(&store, &workspace)
+        .await
+        .map_err(|e| e.to_string())?;
+    store
+        .create_member(ws, &email, &name, &hash, role, true, chrono::Utc::now())
+        .await
+        .map_err(|e| e.to_string())?;
+    println!("{name} <{email}> can now sign in to {workspace:?} as {}", role.label());
     Ok(())
 }

@@ -1,127 +1,160 @@
-//! The HTTP side: axum router, Leptos SSR with server functions, demo-preview switch.
+//! The HTTP side: axum router, Leptos SSR with server functions, the page gate, the cross-site
+//! check and the demo-preview switch.
 
-use crate::store::{Store, StoreError};
-use app::api::port::{Scope, SharedData, SuccessData};
-use app::api::AppError;
-use app::model::*;
+use crate::auth::{self, AuthConfig, DEMO_COOKIE};
+use crate::service::Data;
+use crate::store::Store;
+use app::access::local_next;
+use app::api::port::SharedData;
 use axum::body::Body;
-use axum::extract::Request;
-use axum::extract::{Query, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::extract::{Query, Request, State};
+use axum::http::{header, StatusCode};
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::Router;
-use chrono::NaiveDate;
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use std::sync::Arc;
 use tower::ServiceExt;
 use tower_http::services::ServeDir;
 
-pub const DEMO_COOKIE: &str = "success_demo";
-
 #[derive(Clone, axum::extract::FromRef)]
 pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub data: SharedData,
-}
-
-/// The server's implementation of what server functions may ask for.
-pub struct Data {
-    pub store: Store,
-}
-
-fn today() -> NaiveDate {
-    chrono::Utc::now().date_naive()
-}
-
-impl From<StoreError> for AppError {
-    fn from(err: StoreError) -> Self {
-        match err {
-            StoreError::NotFound(what) => AppError::NotFound(what.to_string()),
-            StoreError::Invalid(msg) => AppError::Invalid(msg),
-            other => {
-                tracing::error!(error = %other, "store error");
-                AppError::Internal("the error was logged".into())
-            }
-        }
-    }
-}
-
-fn wants_demo(headers: &HeaderMap) -> bool {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .any(|c| c.trim() == format!("{DEMO_COOKIE}=1"))
-}
-
-#[async_trait::async_trait]
-impl SuccessData for Data {
-    async fn resolve_scope(&self, parts: &axum::http::request::Parts) -> Result<Scope, AppError> {
-        let workspace = self
-            .store
-            .resolve_workspace(wants_demo(&parts.headers))
-            .await?
-            .ok_or_else(|| AppError::NotFound("Workspace".into()))?;
-        Ok(Scope { workspace })
-    }
-    async fn health_summary(&self, s: &Scope) -> Result<HealthSummary, AppError> {
-        Ok(self.store.health_summary(&s.workspace, today()).await?)
-    }
-    async fn health_queue(&self, s: &Scope, q: ListQuery) -> Result<Page<AccountRow>, AppError> {
-        Ok(self.store.health_queue(&s.workspace, &q, today()).await?)
-    }
-    async fn account_detail(&self, s: &Scope, id: i64) -> Result<AccountDetail, AppError> {
-        Ok(self.store.account_detail(&s.workspace, id, today()).await?)
-    }
-    async fn convert_queue(&self, s: &Scope, q: ListQuery) -> Result<Page<TrialRow>, AppError> {
-        Ok(self.store.convert_queue(&s.workspace, &q, today()).await?)
-    }
-    async fn contracts(&self, s: &Scope, q: ListQuery) -> Result<Page<RevenueSourceRow>, AppError> {
-        Ok(self.store.contracts(&s.workspace, &q, today()).await?)
-    }
-    async fn pipeline(&self, s: &Scope, q: ListQuery) -> Result<PipelineView, AppError> {
-        Ok(self.store.pipeline(&s.workspace, &q).await?)
-    }
-    async fn reengage(&self, s: &Scope, q: ListQuery) -> Result<ReengageView, AppError> {
-        Ok(self.store.reengage(&s.workspace, &q).await?)
-    }
-    async fn close_the_loop(&self, s: &Scope, q: ListQuery) -> Result<CloseTheLoopView, AppError> {
-        Ok(self.store.close_the_loop(&s.workspace, &q).await?)
-    }
-    async fn settings(&self, s: &Scope) -> Result<SettingsView, AppError> {
-        Ok(self.store.settings(&s.workspace).await?)
-    }
+    pub service: Arc<Data>,
 }
 
 #[derive(serde::Deserialize)]
-struct Next {
+struct Next_ {
     next: Option<String>,
 }
 
-/// Only local paths, so the switch cannot be used as an open redirect.
-fn local_path(next: Option<String>) -> String {
-    match next {
-        Some(p) if p.starts_with('/') && !p.starts_with("//") && !p.contains('\\') => p,
-        _ => "/health".into(),
+fn next_path(next: Option<String>) -> String {
+    local_next(next.as_deref().unwrap_or("/health"))
+}
+
+/// Opens the read-only Pied Piper preview (anyone when SUCCESS_PUBLIC_DEMO is on, else members).
+async fn enter_demo(State(state): State<AppState>, req: Request) -> Response {
+    let next = Query::<Next_>::try_from_uri(req.uri())
+        .map(|q| q.0.next)
+        .unwrap_or(None);
+    let (parts, _) = req.into_parts();
+    let signed_in = matches!(state.data.caller(&parts).await, Ok(c) if c.member.is_some());
+    if !state.service.auth.public_demo && !signed_in {
+        return Redirect::to("/sign-in?next=%2Fdemo%2Fenter").into_response();
     }
+    let cookie = state.service.auth.demo_cookie(&parts.headers);
+    ([(header::SET_COOKIE, cookie)], Redirect::to(&next_path(next))).into_response()
 }
 
-async fn enter_demo(Query(q): Query<Next>) -> Response {
-    let cookie = format!("{DEMO_COOKIE}=1; Path=/; HttpOnly; SameSite=Lax; Max-Age=86400");
-    ([(header::SET_COOKIE, cookie)], Redirect::to(&local_path(q.next))).into_response()
-}
-
-async fn exit_demo(Query(q): Query<Next>) -> Response {
-    let cookie = format!("{DEMO_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0");
-    ([(header::SET_COOKIE, cookie)], Redirect::to(&local_path(q.next))).into_response()
+async fn exit_demo(State(state): State<AppState>, req: Request) -> Response {
+    let next = Query::<Next_>::try_from_uri(req.uri())
+        .map(|q| q.0.next)
+        .unwrap_or(None);
+    let cookie = state.service.auth.clear_cookie(DEMO_COOKIE, req.headers());
+    ([(header::SET_COOKIE, cookie)], Redirect::to(&next_path(next))).into_response()
 }
 
 /// Liveness for load balancers and scripts.
 async fn healthz() -> &'static str {
     "ok"
+}
+
+/// Where a page request goes before it is rendered.
+#[derive(Debug, PartialEq)]
+enum PageKind {
+    /// A Success page: needs the `success` flag (or the demo preview).
+    Success,
+    /// /success-unlock: needs a session.
+    Unlock,
+    /// /setup: only while no workspace exists.
+    Setup,
+    /// /sign-in and /sign-up: for people who are not signed in.
+    SignIn,
+    /// Everything else: /tv/… (its own token), assets, /api/…, 404s.
+    Open,
+}
+
+fn page_kind(path: &str) -> PageKind {
+    const SUCCESS: &[&str] = &[
+        "/health",
+        "/accounts",
+        "/convert",
+        "/contracts",
+        "/pipeline",
+        "/re-engage",
+        "/close-the-loop",
+        "/settings",
+    ];
+    let under = |p: &str| path == p || path.starts_with(&format!("{p}/"));
+    if path == "/" || SUCCESS.iter().any(|p| under(p)) {
+        PageKind::Success
+    } else if under("/success-unlock") {
+        PageKind::Unlock
+    } else if under("/setup") {
+        PageKind::Setup
+    } else if under("/sign-in") || under("/sign-up") {
+        PageKind::SignIn
+    } else {
+        PageKind::Open
+    }
+}
+
+/// The page gate: sends people who may not see a page to the one they may see, before anything
+/// renders. Server functions check again on their own (this only spares a page of errors).
+async fn gate(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let kind = page_kind(req.uri().path());
+    if req.method() != axum::http::Method::GET || kind == PageKind::Open {
+        return next.run(req).await;
+    }
+    let (parts, body) = req.into_parts();
+    let caller = match state.data.caller(&parts).await {
+        Ok(c) => c,
+        Err(err) => return (StatusCode::INTERNAL_SERVER_ERROR, err.to_string()).into_response(),
+    };
+    let here = parts
+        .uri
+        .path_and_query()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| "/".into());
+    let member = caller.member.as_ref().map(|(_, m)| m);
+    let sign_in_or_setup = || async {
+        match state.service.has_real_workspace().await {
+            Ok(false) => Redirect::to("/setup").into_response(),
+            _ => Redirect::to(&format!("/sign-in?next={}", app::url::encode_component(&here))).into_response(),
+        }
+    };
+    match kind {
+        PageKind::Success if caller.demo.is_some() => {}
+        PageKind::Success => match member {
+            None => return sign_in_or_setup().await,
+            Some(m) if !m.has_success => return Redirect::to("/success-unlock").into_response(),
+            Some(_) => {}
+        },
+        PageKind::Unlock if member.is_none() => return sign_in_or_setup().await,
+        PageKind::Setup if member.is_some() => return Redirect::to("/health").into_response(),
+        PageKind::Setup if !matches!(state.service.has_real_workspace().await, Ok(false)) => {
+            return Redirect::to("/sign-in").into_response();
+        }
+        PageKind::SignIn if member.is_some() => return Redirect::to("/health").into_response(),
+        PageKind::SignIn if matches!(state.service.has_real_workspace().await, Ok(false)) => {
+            return Redirect::to("/setup").into_response();
+        }
+        _ => {}
+    }
+    next.run(Request::from_parts(parts, body)).await
+}
+
+/// Pages that show a person's own data or a secret must not be cached by anyone in between.
+async fn no_store(req: Request, next: Next) -> Response {
+    let mut res = next.run(req).await;
+    if !res.headers().contains_key(header::CACHE_CONTROL) {
+        res.headers_mut()
+            .insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
+    }
+    res
 }
 
 /// Serves the built site (wasm, css, public/) and renders the app's 404 page for anything else.
@@ -134,7 +167,12 @@ async fn static_file_or_not_found(State(state): State<AppState>, req: Request<Bo
         .expect("valid request");
     let Ok(res) = ServeDir::new(&*state.leptos_options.site_root).oneshot(probe).await;
     if res.status() == StatusCode::OK {
-        return res.map(Body::new);
+        let mut res = res.map(Body::new);
+        res.headers_mut().insert(
+            header::CACHE_CONTROL,
+            header::HeaderValue::from_static("public, max-age=300"),
+        );
+        return res;
     }
     let data = state.data.clone();
     let options = state.leptos_options.clone();
@@ -149,11 +187,18 @@ async fn static_file_or_not_found(State(state): State<AppState>, req: Request<Bo
     res
 }
 
-pub fn router(leptos_options: LeptosOptions, store: Store) -> Router {
-    let data: SharedData = Arc::new(Data { store });
+pub fn router(leptos_options: LeptosOptions, store: Store, auth: AuthConfig) -> Router {
+    router_with(leptos_options, Arc::new(Data::new(store, auth)))
+}
+
+/// The router around an existing service (tests keep the service to move its clock).
+pub fn router_with(leptos_options: LeptosOptions, service: Arc<Data>) -> Router {
+    let data: SharedData = service.clone();
+    let auth = service.auth.clone();
     let state = AppState {
         leptos_options: leptos_options.clone(),
         data: data.clone(),
+        service,
     };
     let routes = generate_route_list(app::App);
     let context = move || provide_context(data.clone());
@@ -166,6 +211,9 @@ pub fn router(leptos_options: LeptosOptions, store: Store) -> Router {
             move || app::shell(options.clone())
         })
         .fallback(static_file_or_not_found)
+        .layer(middleware::from_fn_with_state(state.clone(), gate))
+        .layer(middleware::from_fn(no_store))
+        .layer(middleware::from_fn_with_state(auth, auth::reject_cross_site))
         .with_state(state)
 }
 
@@ -175,18 +223,21 @@ mod tests {
 
     #[test]
     fn demo_switch_redirects_only_to_local_paths() {
-        assert_eq!(local_path(Some("/contracts?page=2".into())), "/contracts?page=2");
-        assert_eq!(local_path(Some("//evil.example".into())), "/health");
-        assert_eq!(local_path(Some("https://evil.example".into())), "/health");
-        assert_eq!(local_path(None), "/health");
+        assert_eq!(next_path(Some("/contracts?page=2".into())), "/contracts?page=2");
+        assert_eq!(next_path(Some("//evil.example".into())), "/health");
+        assert_eq!(next_path(Some("https://evil.example".into())), "/health");
+        assert_eq!(next_path(None), "/health");
     }
 
     #[test]
-    fn the_demo_cookie_is_read_among_others() {
-        let mut headers = HeaderMap::new();
-        headers.insert(header::COOKIE, "a=b; success_demo=1; c=d".parse().unwrap());
-        assert!(wants_demo(&headers));
-        headers.insert(header::COOKIE, "success_demo=0".parse().unwrap());
-        assert!(!wants_demo(&headers));
+    fn pages_are_sorted_by_who_may_open_them() {
+        assert_eq!(page_kind("/"), PageKind::Success);
+        assert_eq!(page_kind("/accounts/12"), PageKind::Success);
+        assert_eq!(page_kind("/settings/access"), PageKind::Success);
+        assert_eq!(page_kind("/healthz"), PageKind::Open, "a prefix is not a section");
+        assert_eq!(page_kind("/success-unlock"), PageKind::Unlock);
+        assert_eq!(page_kind("/tv/abc"), PageKind::Open);
+        assert_eq!(page_kind("/pkg/success.wasm"), PageKind::Open);
+        assert_eq!(page_kind("/sign-up"), PageKind::SignIn);
     }
 }

@@ -9,8 +9,8 @@ use server::store::{Store, StoreError};
 
 async fn load_preview(store: &Store) -> WorkspaceInfo {
     let data = generate(&DemoSpec::preview(today()));
-    store.load_dataset(&data, &|_| {}).await.expect("load demo");
-    store.resolve_workspace(true).await.unwrap().expect("demo workspace")
+    let id = store.load_dataset(&data, &|_| {}).await.expect("load demo");
+    store.workspace_info(id).await.unwrap()
 }
 
 #[tokio::test]
@@ -57,17 +57,17 @@ async fn bad_database_urls_get_clear_errors() {
 }
 
 #[tokio::test]
-async fn the_demo_workspace_is_preferred_only_without_a_real_one() {
+async fn the_preview_does_not_count_as_a_real_workspace() {
     for db in TestDb::both().await {
+        assert!(!db.store.has_real_workspace().await.unwrap(), "{}", db.name);
+        let demo = load_preview(&db.store).await;
+        assert!(demo.is_demo);
         assert!(
-            db.store.resolve_workspace(false).await.unwrap().is_none(),
-            "{}",
+            !db.store.has_real_workspace().await.unwrap(),
+            "{}: setup must still be offered",
             db.name
         );
-        let demo = load_preview(&db.store).await;
-        assert!(demo.is_demo && !demo.has_real_workspace);
-        // No real workspace yet: the demo is shown either way.
-        assert_eq!(db.store.resolve_workspace(false).await.unwrap().unwrap().id, demo.id);
+        assert_eq!(db.store.demo_workspace_id().await.unwrap(), Some(demo.id));
 
         let mut real = generate(&DemoSpec {
             accounts: 3,
@@ -76,12 +76,13 @@ async fn the_demo_workspace_is_preferred_only_without_a_real_one() {
         real.workspace.is_demo = false;
         real.workspace.slug = "acme".into();
         real.workspace.name = "Acme".into();
-        db.store.load_dataset(&real, &|_| {}).await.unwrap();
-        let shown = db.store.resolve_workspace(false).await.unwrap().unwrap();
+        let id = db.store.load_dataset(&real, &|_| {}).await.unwrap();
+        assert!(db.store.has_real_workspace().await.unwrap(), "{}", db.name);
+        let shown = db.store.workspace_info(id).await.unwrap();
         assert_eq!(shown.name, "Acme", "{}", db.name);
-        assert!(!shown.is_demo && shown.has_real_workspace);
+        assert!(!shown.is_demo);
         assert_eq!(shown.connected_integrations, 0);
-        assert!(db.store.resolve_workspace(true).await.unwrap().unwrap().is_demo);
+        assert_eq!(db.store.demo_workspace_id().await.unwrap(), Some(demo.id));
     }
 }
 
@@ -304,8 +305,8 @@ async fn account_detail_brings_everything_and_stays_in_its_workspace() {
         });
         other.workspace.is_demo = false;
         other.workspace.slug = "other".into();
-        db.store.load_dataset(&other, &|_| {}).await.unwrap();
-        let other_ws = db.store.resolve_workspace(false).await.unwrap().unwrap();
+        let other_id = db.store.load_dataset(&other, &|_| {}).await.unwrap();
+        let other_ws = db.store.workspace_info(other_id).await.unwrap();
         assert_ne!(other_ws.id, ws.id);
         assert!(
             matches!(
@@ -466,7 +467,7 @@ async fn a_failed_load_leaves_nothing_behind() {
         data.deals[0].stage = "no_such_stage".into();
         assert!(db.store.load_dataset(&data, &|_| {}).await.is_err(), "{}", db.name);
         assert!(
-            db.store.resolve_workspace(true).await.unwrap().is_none(),
+            db.store.demo_workspace_id().await.unwrap().is_none(),
             "{}: a partial workspace is visible",
             db.name
         );

@@ -1,6 +1,8 @@
 //! One module per Success page.
 
+pub mod access;
 pub mod account;
+pub mod auth;
 pub mod chart;
 pub mod close_the_loop;
 pub mod contracts;
@@ -9,6 +11,7 @@ pub mod health;
 pub mod pipeline;
 pub mod reengage;
 pub mod settings;
+pub mod tv;
 pub mod unlock;
 
 use leptos::prelude::*;

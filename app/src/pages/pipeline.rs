@@ -1,9 +1,10 @@
 //! Pipeline: deals by stage — stage totals and the deal table.
 
-use crate::api::pipeline;
+use crate::api::{pipeline, MoveDeal};
 use crate::model::*;
 use crate::ui::*;
 use leptos::prelude::*;
+use leptos::server::ServerAction;
 use leptos_router::components::A;
 use thaw::*;
 
@@ -12,19 +13,33 @@ const PATH: &str = "/pipeline";
 #[component]
 pub fn PipelinePage() -> impl IntoView {
     let query = use_list_query();
-    let view_data = Resource::new(move || query.get(), pipeline);
+    let moves = ServerAction::<MoveDeal>::new();
+    let view_data = Resource::new(move || (query.get(), moves.version().get()), |(q, _)| pipeline(q));
+    let who = use_viewer();
     view! {
         <PageHeader title="Pipeline" subtitle="Open deals by stage, with closed deals for context." />
         <div class="list-controls">
             <SearchBar path=PATH placeholder="Search deals or accounts" query />
         </div>
+        {move || moves.value().get().and_then(|r| r.err()).map(|e| view! {
+            <div class="form-error" role="alert" data-testid="move-error">{e.to_string()}</div>
+        })}
         <Transition fallback=|| view! { <Loading /> }>
-            {move || Suspend::new(async move { loaded(view_data.await, move |v| view_pipeline(query, v)) })}
+            {move || Suspend::new(async move {
+                let can_move = who.can_operate().await;
+                loaded(view_data.await, move |v| view_pipeline(query, v, can_move, moves))
+            })}
         </Transition>
     }
 }
 
-fn view_pipeline(query: Memo<ListQuery>, v: PipelineView) -> impl IntoView {
+fn view_pipeline(
+    query: Memo<ListQuery>,
+    v: PipelineView,
+    can_move: bool,
+    moves: ServerAction<MoveDeal>,
+) -> impl IntoView {
+    let stage_choices: Vec<(String, String)> = v.stages.iter().map(|s| (s.key.clone(), s.label.clone())).collect();
     let stages = v.stages.clone();
     let all_deals = stages.iter().map(|s| s.deals).sum::<u64>();
     let rows = v.deals.rows.clone();
@@ -58,10 +73,23 @@ fn view_pipeline(query: Memo<ListQuery>, v: PipelineView) -> impl IntoView {
                     <SortHeader path=PATH query key="" label="Amount" />
                     <SortHeader path=PATH query key="close" label="Expected close" />
                     <TableHeaderCell>"Source"</TableHeaderCell>
+                    <TableHeaderCell>"Move to"</TableHeaderCell>
                 </TableRow>
             </TableHeader>
             <TableBody>
-                {rows.into_iter().map(|d| view! {
+                {rows.into_iter().map(|d| {
+                    let (deal_id, version) = (d.id, d.version);
+                    let locked = d.source == DealSource::Salesbricks;
+                    let why = if !can_move {
+                        "Viewers and the demo preview cannot move deals"
+                    } else if locked {
+                        "Salesbricks deals follow their contract; change the stage in Salesbricks"
+                    } else {
+                        "Move this deal to another stage"
+                    };
+                    let choices = stage_choices.clone();
+                    let current = d.stage.clone();
+                    view! {
                     <TableRow attr:data-deal-id=d.id.to_string()>
                         <TableCell>{d.name.clone()}</TableCell>
                         <TableCell><A href=format!("/accounts/{}", d.account_id) attr:class="account-link">{d.account_name.clone()}</A></TableCell>
@@ -69,8 +97,20 @@ fn view_pipeline(query: Memo<ListQuery>, v: PipelineView) -> impl IntoView {
                         <TableCell class="num">{d.amount.display()}</TableCell>
                         <TableCell>{fmt_date(d.expected_close)}</TableCell>
                         <TableCell>{d.source.label()}</TableCell>
+                        <TableCell>
+                            <select class="inline-select" data-testid="move-deal" aria-label="Move to stage" title=why
+                                disabled=!can_move || locked
+                                on:change=move |ev| {
+                                    moves.dispatch(MoveDeal { deal_id, stage: event_target_value(&ev), version });
+                                }>
+                                {choices.into_iter().map(|(key, label)| {
+                                    let selected = key == current;
+                                    view! { <option value=key selected=selected>{label}</option> }
+                                }).collect_view()}
+                            </select>
+                        </TableCell>
                     </TableRow>
-                }).collect_view()}
+                }}).collect_view()}
             </TableBody>
         </Table>
         {v.deals.rows.is_empty().then(|| view! { <Empty message="No deals in this view." /> })}

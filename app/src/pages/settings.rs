@@ -11,9 +11,39 @@ pub fn SettingsPage() -> impl IntoView {
     let data = Resource::new(|| (), |_| settings());
     view! {
         <PageHeader title="Settings" subtitle="Integrations and the data they brought in." />
+        <SettingsTabs />
         <Transition fallback=|| view! { <Loading /> }>
             {move || Suspend::new(async move { loaded(data.await, view_settings) })}
         </Transition>
+    }
+}
+
+/// Settings' sections; Access only for the people who manage it.
+#[component]
+pub fn SettingsTabs() -> impl IntoView {
+    let who = use_viewer();
+    let location = leptos_router::hooks::use_location();
+    let class = move |path: &'static str| {
+        if location.pathname.get() == path {
+            "tab tab-active"
+        } else {
+            "tab"
+        }
+    };
+    view! {
+        <nav class="tabs" aria-label="Settings sections">
+            <leptos_router::components::A href="/settings" attr:class=move || class("/settings")>"Integrations & data"</leptos_router::components::A>
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    let manager = matches!(who.0.await, Ok(v) if v.can_manage());
+                    manager.then(|| view! {
+                        <leptos_router::components::A href="/settings/access" attr:class=move || class("/settings/access")>
+                            "Access"
+                        </leptos_router::components::A>
+                    })
+                })}
+            </Transition>
+        </nav>
     }
 }
 

@@ -2,6 +2,8 @@
 //! jobs and the CLI. Queries are runtime SQL through sqlx's `Any` driver; the few places where the
 //! dialects differ branch on [`Backend`].
 
+pub mod access;
+mod deals;
 pub mod load;
 mod queries;
 mod sql;
@@ -40,6 +42,8 @@ pub enum StoreError {
     NotFound(&'static str),
     #[error("{0}")]
     Invalid(String),
+    #[error("{0}")]
+    Conflict(String),
     #[error("database error: {0}")]
     Db(#[from] sqlx::Error),
     #[error("stored data is malformed: {0}")]

@@ -94,7 +94,7 @@ const REVENUE_SOURCE_COLUMNS: &str = "r.id, r.account_id, a.name AS account_name
      r.status, r.mrr_minor, r.currency, r.billing_interval, r.start_date, r.end_date, r.renewal_date, \
      r.payment_state, r.auto_renew, r.cancel_at_period_end";
 
-fn deal_row(r: &AnyRow) -> Result<DealRow> {
+pub(super) fn deal_row(r: &AnyRow) -> Result<DealRow> {
     Ok(DealRow {
         id: r.int("id")?,
         account_id: r.int("account_id")?,
@@ -108,12 +108,14 @@ fn deal_row(r: &AnyRow) -> Result<DealRow> {
         source: r.parsed("source", DealSource::parse)?,
         closed_lost_reason: r.opt_text("closed_lost_reason")?,
         lost_on: r.opt_date("lost_on")?,
+        version: r.int("version")?,
     })
 }
 
-const DEAL_COLUMNS: &str = "d.id, d.account_id, a.name AS account_name, d.name, d.stage, ps.label AS stage_label, \
-     ps.outcome, d.amount_minor, d.currency, d.expected_close, d.source, d.closed_lost_reason, d.lost_on";
-const DEAL_FROM: &str = "FROM deals d JOIN accounts a ON a.id = d.account_id \
+pub(super) const DEAL_COLUMNS: &str =
+    "d.id, d.account_id, a.name AS account_name, d.name, d.stage, ps.label AS stage_label, \
+     ps.outcome, d.amount_minor, d.currency, d.expected_close, d.source, d.closed_lost_reason, d.lost_on, d.version";
+pub(super) const DEAL_FROM: &str = "FROM deals d JOIN accounts a ON a.id = d.account_id \
      JOIN pipeline_stages ps ON ps.workspace_id = d.workspace_id AND ps.key = d.stage";
 
 fn trial_row(r: &AnyRow, today: NaiveDate) -> Result<TrialRow> {
@@ -164,36 +166,6 @@ fn add_months(d: NaiveDate, months: u32) -> NaiveDate {
 
 impl Store {
     /// The workspace to show: the Pied Piper demo when asked for or when no real workspace exists.
-    pub async fn resolve_workspace(&self, want_demo: bool) -> Result<Option<WorkspaceInfo>> {
-        let real = sqlx::query("SELECT id FROM workspaces WHERE is_demo = $1 ORDER BY id LIMIT 1")
-            .bind(false)
-            .fetch_optional(self.pool())
-            .await?
-            .map(|r| r.int("id"))
-            .transpose()?;
-        let id = match (want_demo, real) {
-            (false, Some(id)) => Some(id),
-            _ => self.demo_workspace_id().await?,
-        };
-        let Some(id) = id else { return Ok(None) };
-        let row = sqlx::query(
-            "SELECT w.id, w.name, w.is_demo, w.currency, \
-             (SELECT CAST(COUNT(*) AS BIGINT) FROM integrations i WHERE i.workspace_id = w.id) AS connected \
-             FROM workspaces w WHERE w.id = $1",
-        )
-        .bind(id)
-        .fetch_one(self.pool())
-        .await?;
-        Ok(Some(WorkspaceInfo {
-            id: row.int("id")?,
-            name: row.text("name")?,
-            is_demo: row.flag("is_demo")?,
-            currency: row.text("currency")?,
-            has_real_workspace: real.is_some(),
-            connected_integrations: row.int("connected")? as u32,
-        }))
-    }
-
     pub async fn demo_workspace_id(&self) -> Result<Option<i64>> {
         sqlx::query("SELECT id FROM workspaces WHERE is_demo = $1 ORDER BY id LIMIT 1")
             .bind(true)

@@ -1,0 +1,175 @@
+import { test, expect, Page, Browser } from '@playwright/test';
+
+// The access story end to end, in order: the first start creates a workspace, a newcomer asks for
+// access and an admin in another browser approves it, a viewer cannot change anything, and a
+// display link opens the office screen until it is revoked. (Files run alphabetically with one
+// worker, so this runs on a fresh server before the demo tests.)
+test.describe.configure({ mode: 'serial' });
+
+const PASSWORD = 'correct horse battery';
+
+function watchConsole(page: Page): string[] {
+  const problems: string[] = [];
+  page.on('console', (msg) => {
+    if (msg.type() === 'error' && !/status of 4(00|01|03|09)/.test(msg.text())) problems.push(`console: ${msg.text()}`);
+  });
+  page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+  return problems;
+}
+
+async function hydrated(page: Page) {
+  await page.waitForLoadState('networkidle');
+}
+
+async function signIn(browser: Browser, email: string): Promise<Page> {
+  const page = await (await browser.newContext()).newPage();
+  await page.goto('/sign-in');
+  await hydrated(page);
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page).toHaveURL(/\/health$/);
+  return page;
+}
+
+test('the first start sets up the workspace and its owner', async ({ page }) => {
+  const problems = watchConsole(page);
+  await page.goto('/');
+  await expect(page).toHaveURL(/\/setup$/);
+  await hydrated(page);
+  await page.getByLabel('Workspace name').fill('Acme');
+  await page.getByLabel('Your name').fill('Olivia Owner');
+  await page.getByLabel('Work email').fill('owner@acme.test');
+  await page.getByLabel('Password').fill('short');
+  await page.getByRole('button', { name: 'Create workspace' }).click();
+  await expect(page.locator('[data-field="password"]')).toContainText('at least 10 characters');
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Create workspace' }).click();
+  await expect(page).toHaveURL(/\/health$/);
+  await expect(page.getByTestId('nav-user')).toContainText('Olivia Owner');
+  await expect(page.locator('[data-testid="health-queue"] tbody tr').first()).toBeVisible();
+  expect(problems).toEqual([]);
+});
+
+test('a newcomer requests access and sees Health once an admin approves', async ({ browser }) => {
+  const admin = await signIn(browser, 'owner@acme.test');
+  await admin.goto('/settings/access');
+  await hydrated(admin);
+  await admin.getByTestId('allowed-domains').fill('acme.test');
+  await admin.getByTestId('save-domains').click();
+  await expect(admin.getByTestId('domains-saved')).toContainText('acme.test');
+
+  const newcomer = await (await browser.newContext()).newPage();
+  const problems = watchConsole(newcomer);
+  await newcomer.goto('/sign-up');
+  await hydrated(newcomer);
+  await newcomer.getByLabel('Your name').fill('Nina New');
+  await newcomer.getByLabel('Work email').fill('nina@acme.test');
+  await newcomer.getByLabel('Password').fill(PASSWORD);
+  await newcomer.getByRole('button', { name: 'Create account' }).click();
+  await expect(newcomer).toHaveURL(/\/success-unlock$/);
+  await hydrated(newcomer);
+  await expect(newcomer.getByRole('link', { name: 'Preview with demo data' })).toBeVisible();
+
+  // Bad input: messages next to the fields, nothing recorded.
+  await newcomer.getByLabel('Why do you need it?').fill('pls');
+  await newcomer.getByRole('button', { name: 'Send request' }).click();
+  await expect(newcomer.locator('[data-field="team"]')).toBeVisible();
+  await expect(newcomer.locator('[data-field="reason"]')).toContainText('at least 10 characters');
+  await expect(newcomer.getByTestId('request-status')).toHaveCount(0);
+
+  await newcomer.getByLabel('Your team').fill('CS EMEA');
+  await newcomer.getByLabel('Role you need').selectOption('csm');
+  await newcomer.getByLabel('Why do you need it?').fill('I own the EMEA renewals this quarter.');
+  await expect(newcomer.locator('[data-field="reason"]')).toHaveCount(0);
+  await newcomer.getByRole('button', { name: 'Send request' }).click();
+  await expect(newcomer.getByTestId('request-status')).toHaveAttribute('data-status', 'pending');
+
+  // The admin, in another browser, sees the badge and approves.
+  await admin.reload();
+  await hydrated(admin);
+  await expect(admin.getByTestId('access-badge')).toHaveText('1');
+  const card = admin.locator('[data-testid="request-card"][data-email="nina@acme.test"]');
+  await expect(card).toContainText('I own the EMEA renewals this quarter.');
+  await card.getByTestId('approve').click();
+  await expect(admin.getByTestId('pending-requests')).toContainText('No one is waiting');
+  await expect(admin.getByTestId('audit-log')).toContainText('access granted');
+
+  await newcomer.reload();
+  await hydrated(newcomer);
+  await expect(newcomer.getByTestId('request-status')).toHaveAttribute('data-status', 'approved');
+  await newcomer.getByRole('link', { name: 'Open Success' }).click();
+  await expect(newcomer).toHaveURL(/\/health$/);
+  await expect(newcomer.locator('[data-testid="health-queue"] tbody tr').first()).toBeVisible();
+  await expect(newcomer.getByTestId('nav-user')).toContainText('CSM');
+  expect(problems).toEqual([]);
+});
+
+test('an invited viewer reads but cannot move deals or manage access', async ({ browser }) => {
+  const admin = await signIn(browser, 'owner@acme.test');
+  await admin.goto('/settings/access');
+  await hydrated(admin);
+  await admin.getByLabel('Email to invite').fill('victor@partner.test');
+  await admin.getByLabel('Role for the invitation').selectOption('viewer');
+  await admin.getByTestId('create-invitation').click();
+  const link = await admin.getByTestId('invitation-link').inputValue();
+  expect(link).toMatch(/\/sign-up\?invite=[0-9a-f]{64}$/);
+
+  const viewer = await (await browser.newContext()).newPage();
+  await viewer.goto(link);
+  await hydrated(viewer);
+  await expect(viewer.getByTestId('invitation')).toContainText('as Viewer');
+  await expect(viewer.getByLabel('Work email')).toHaveValue('victor@partner.test');
+  await viewer.getByLabel('Your name').fill('Victor Viewer');
+  await viewer.getByLabel('Password').fill(PASSWORD);
+  await viewer.getByRole('button', { name: 'Create account' }).click();
+  await expect(viewer).toHaveURL(/\/health$/);
+
+  await viewer.goto('/pipeline');
+  await hydrated(viewer);
+  const moves = viewer.getByTestId('move-deal');
+  await expect(moves.first()).toBeVisible();
+  const n = await moves.count();
+  for (let i = 0; i < n; i++) await expect(moves.nth(i)).toBeDisabled();
+  const dealId = await viewer.locator('[data-deal-id]').first().getAttribute('data-deal-id');
+  const status = await viewer.evaluate(async (id) => {
+    const res = await fetch('/api/fn/move_deal', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: `deal_id=${id}&stage=proposal&version=1`,
+    });
+    return res.status;
+  }, dealId);
+  expect(status).toBe(403);
+
+  await viewer.goto('/settings');
+  await hydrated(viewer);
+  await expect(viewer.getByRole('link', { name: 'Access' })).toHaveCount(0);
+  await viewer.goto('/settings/access');
+  await expect(viewer.getByRole('alert')).toContainText('Only admins and owners');
+});
+
+test('a display link opens the office screen until it is revoked', async ({ browser }) => {
+  const admin = await signIn(browser, 'owner@acme.test');
+  await admin.goto('/settings/access');
+  await hydrated(admin);
+  await admin.getByLabel('Display name').fill('Lobby TV');
+  await admin.getByTestId('create-display-link').click();
+  const link = await admin.getByTestId('display-link').inputValue();
+  expect(link).toMatch(/\/tv\/[0-9a-f]{64}$/);
+
+  const tv = await (await browser.newContext()).newPage();
+  await tv.goto(link);
+  await expect(tv.getByTestId('tv')).toContainText('Acme');
+  await expect(tv.getByTestId('tv')).toContainText('Total ARR');
+
+  await admin.reload();
+  await hydrated(admin);
+  const row = admin.getByTestId('display-links').locator('tr', { hasText: 'Lobby TV' });
+  await expect(row).not.toContainText('last seen never');
+  await row.getByRole('button', { name: 'Revoke' }).click();
+  await expect(admin.getByTestId('display-links').locator('tr', { hasText: 'Lobby TV' })).toContainText('Revoked');
+
+  await tv.reload();
+  await expect(tv.getByTestId('tv-error')).toContainText('revoked or has expired');
+});

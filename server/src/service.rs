@@ -1,0 +1,586 @@
+//! The server's answers to server functions: it finds the caller, checks what each call needs
+//! beyond the role (ownership of ids, validation), and reads or writes the store.
+
+use crate::auth::{self, AuthConfig, DEMO_COOKIE, SESSION_COOKIE};
+use crate::demo;
+use crate::store::load::{Dataset, NewWorkspace};
+use crate::store::{Store, StoreError};
+use app::access::*;
+use app::api::port::{SignedIn, SuccessData};
+use app::api::{AppError, Caller, Member, Scope};
+use app::model::*;
+use axum::http::request::Parts;
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+
+/// Invitation links stay valid this long.
+const INVITATION_DAYS: i64 = 7;
+
+/// The server's clock; tests move it forward to expire sessions and links.
+#[derive(Clone, Default)]
+pub struct Clock {
+    offset_seconds: Arc<AtomicI64>,
+}
+
+impl Clock {
+    pub fn now(&self) -> DateTime<Utc> {
+        Utc::now() + Duration::seconds(self.offset_seconds.load(Ordering::Relaxed))
+    }
+    pub fn advance(&self, by: Duration) {
+        self.offset_seconds.fetch_add(by.num_seconds(), Ordering::Relaxed);
+    }
+    fn today(&self) -> NaiveDate {
+        self.now().date_naive()
+    }
+}
+
+pub struct Data {
+    pub store: Store,
+    pub auth: Arc<AuthConfig>,
+    pub clock: Clock,
+}
+
+impl From<StoreError> for AppError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::NotFound(what) => AppError::NotFound(what.to_string()),
+            StoreError::Invalid(msg) => AppError::Invalid(msg),
+            StoreError::Conflict(msg) => AppError::Conflict(msg),
+            other => {
+                tracing::error!(error = %other, "store error");
+                AppError::Internal("the error was logged".into())
+            }
+        }
+    }
+}
+
+fn field_error(field: &str, message: &str) -> AppError {
+    let mut errors = FieldErrors::default();
+    errors.add(field, message);
+    AppError::Fields(errors)
+}
+
+const WRONG_CREDENTIALS: &str = "Wrong email or password.";
+
+impl Data {
+    pub fn new(store: Store, auth: AuthConfig) -> Self {
+        Data {
+            store,
+            auth: Arc::new(auth),
+            clock: Clock::default(),
+        }
+    }
+
+    /// Counts an attempt against the per-address and per-email limits.
+    async fn rate_limit(&self, parts: &Parts, action: &str, email: &str) -> Result<(), AppError> {
+        let keys = [
+            format!("{action}:ip:{}", self.auth.client_ip(parts)),
+            format!("{action}:email:{email}"),
+        ];
+        let most = self.store.count_sign_in_attempt(&keys, self.clock.now()).await?;
+        if most > self.auth.sign_ins_per_minute {
+            return Err(AppError::RateLimited(
+                "Too many attempts in the last minute. Wait a minute, then try again.".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// A new session for the person, replacing whatever session cookie the browser presented
+    /// (so a session id planted before sign-in is never the one that gets signed in).
+    async fn start_session(&self, parts: &Parts, user_id: i64, workspace_id: i64) -> Result<SignedIn, AppError> {
+        if let Some(old) = auth::read_cookie(&parts.headers, SESSION_COOKIE) {
+            self.store.delete_session(&auth::token_digest(old)).await?;
+        }
+        let token = auth::new_token();
+        let now = self.clock.now();
+        self.store
+            .create_session(
+                &auth::token_digest(&token),
+                user_id,
+                workspace_id,
+                now,
+                now + self.auth.absolute,
+            )
+            .await?;
+        Ok(SignedIn {
+            set_cookies: vec![
+                self.auth.session_cookie(&token, &parts.headers),
+                self.auth.clear_cookie(DEMO_COOKIE, &parts.headers),
+            ],
+            next: None,
+        })
+    }
+
+    async fn hash(&self, password: String) -> Result<String, AppError> {
+        auth::hash_password(password).await.map_err(AppError::Internal)
+    }
+
+    /// Whether the gate lets a page request through, and where it sends it otherwise.
+    pub async fn has_real_workspace(&self) -> Result<bool, AppError> {
+        Ok(self.store.has_real_workspace().await?)
+    }
+}
+
+fn actor(scope: &Scope) -> Result<&Member, AppError> {
+    scope.actor()
+}
+
+#[async_trait::async_trait]
+impl SuccessData for Data {
+    async fn caller(&self, parts: &Parts) -> Result<Caller, AppError> {
+        let now = self.clock.now();
+        let mut caller = Caller::default();
+        if let Some(token) = auth::read_cookie(&parts.headers, SESSION_COOKIE).filter(|t| auth::plausible_token(t)) {
+            if let Some((ws, member)) = self
+                .store
+                .session_member(&auth::token_digest(token), now, self.auth.idle)
+                .await?
+            {
+                caller.member = Some((self.store.workspace_info(ws).await?, member));
+            }
+        }
+        let wants_demo = auth::read_cookie(&parts.headers, DEMO_COOKIE) == Some("1");
+        if wants_demo && (self.auth.public_demo || caller.member.is_some()) {
+            if let Some(id) = self.store.demo_workspace_id().await? {
+                caller.demo = Some(self.store.workspace_info(id).await?);
+            }
+        }
+        Ok(caller)
+    }
+
+    async fn viewer(&self, parts: &Parts) -> Result<Viewer, AppError> {
+        let caller = self.caller(parts).await?;
+        let demo = caller.demo.is_some();
+        let session = match caller.member {
+            Some((ws, m)) => {
+                let pending = if m.has_success && m.role.can_manage() {
+                    self.store.pending_request_count(ws.id).await?
+                } else {
+                    0
+                };
+                Some(SessionInfo {
+                    user_id: m.user_id,
+                    name: m.name,
+                    email: m.email,
+                    workspace_name: ws.name,
+                    role: m.role,
+                    has_success: m.has_success,
+                    pending_requests: pending,
+                })
+            }
+            None => None,
+        };
+        let setup_needed = session.is_none() && !self.store.has_real_workspace().await?;
+        Ok(Viewer {
+            session,
+            demo,
+            setup_needed,
+        })
+    }
+
+    async fn setup_workspace(
+        &self,
+        parts: &Parts,
+        workspace_name: String,
+        name: String,
+        email: String,
+        password: String,
+        sample_data: bool,
+    ) -> Result<SignedIn, AppError> {
+        let ws_name = validate_workspace_name(&workspace_name);
+        let person = validate_new_user(&name, &email, &password);
+        let (ws_name, (name, email)) = match (ws_name, person) {
+            (Ok(w), Ok(p)) => (w, p),
+            (w, p) => {
+                let mut errors = w.err().unwrap_or_default();
+                errors.0.extend(p.err().unwrap_or_default().0);
+                return Err(AppError::Fields(errors));
+            }
+        };
+        if self.store.has_real_workspace().await? {
+            return Err(AppError::Forbidden(
+                "Success is already set up here; sign in instead.".into(),
+            ));
+        }
+        self.rate_limit(parts, "setup", &email).await?;
+        let hash = self.hash(password).await?;
+        let slug = format!("ws-{}", &auth::new_token()[..12]);
+        let data = if sample_data {
+            let mut spec = demo::DemoSpec::preview(self.clock.today());
+            spec.name = ws_name.clone();
+            spec.slug = slug;
+            let mut data = demo::generate(&spec);
+            data.workspace.is_demo = false;
+            data
+        } else {
+            Dataset {
+                workspace: NewWorkspace {
+                    name: ws_name,
+                    slug,
+                    is_demo: false,
+                    currency: "USD".into(),
+                },
+                stages: demo::default_stages(),
+                ..Dataset::default()
+            }
+        };
+        let ws = self.store.load_dataset(&data, &|_| {}).await?;
+        let user = self
+            .store
+            .create_member(ws, &email, &name, &hash, Role::Owner, true, self.clock.now())
+            .await?;
+        self.start_session(parts, user, ws).await
+    }
+
+    async fn sign_in(&self, parts: &Parts, email: String, password: String) -> Result<SignedIn, AppError> {
+        let email = normalize_email(&email).unwrap_or_else(|| email.trim().to_lowercase());
+        self.rate_limit(parts, "sign_in", &email).await?;
+        let credentials = self.store.credentials(&email).await?;
+        let user_id = credentials.as_ref().map(|c| c.user_id);
+        let ok = auth::verify_password(password, credentials.map(|c| c.password_hash)).await;
+        let (true, Some(user_id)) = (ok, user_id) else {
+            return Err(AppError::Invalid(WRONG_CREDENTIALS.into()));
+        };
+        let workspace = self
+            .store
+            .home_workspace(user_id)
+            .await?
+            .ok_or_else(|| AppError::Invalid(WRONG_CREDENTIALS.into()))?;
+        self.start_session(parts, user_id, workspace).await
+    }
+
+    async fn sign_out(&self, parts: &Parts) -> Result<SignedIn, AppError> {
+        if let Some(token) = auth::read_cookie(&parts.headers, SESSION_COOKIE) {
+            self.store.delete_session(&auth::token_digest(token)).await?;
+        }
+        Ok(SignedIn {
+            set_cookies: vec![
+                self.auth.clear_cookie(SESSION_COOKIE, &parts.headers),
+                self.auth.clear_cookie(DEMO_COOKIE, &parts.headers),
+            ],
+            next: None,
+        })
+    }
+
+    async fn sign_up(
+        &self,
+        parts: &Parts,
+        name: String,
+        email: String,
+        password: String,
+        invite: Option<String>,
+    ) -> Result<SignedIn, AppError> {
+        let (name, email) = validate_new_user(&name, &email, &password)?;
+        self.rate_limit(parts, "sign_up", &email).await?;
+        let now = self.clock.now();
+        let (user, ws, next) = match invite {
+            Some(token) => {
+                let invitation = match auth::plausible_token(&token) {
+                    true => self.store.open_invitation(&auth::token_digest(&token), now).await?,
+                    false => None,
+                }
+                .ok_or_else(|| {
+                    AppError::Invalid(
+                        "This invitation link is not valid any more; ask your admin for a new one.".into(),
+                    )
+                })?;
+                if invitation.email != email {
+                    return Err(field_error(
+                        "email",
+                        &format!(
+                            "This invitation is for {}; sign up with that address.",
+                            invitation.email
+                        ),
+                    ));
+                }
+                let hash = self.hash(password).await?;
+                let user = self.store.accept_invitation(&invitation, &name, &hash, now).await?;
+                (user, invitation.workspace_id, "/health")
+            }
+            None => {
+                let ws = self.store.workspace_for_domain(email_domain(&email)).await?.ok_or_else(|| {
+                    field_error(
+                        "email",
+                        "Sign-up needs an invitation link from a workspace admin, or an address at your company's domain.",
+                    )
+                })?;
+                let hash = self.hash(password).await?;
+                let user = self
+                    .store
+                    .create_member(ws, &email, &name, &hash, Role::Viewer, false, now)
+                    .await?;
+                (user, ws, "/success-unlock")
+            }
+        };
+        let mut signed_in = self.start_session(parts, user, ws).await?;
+        signed_in.next = Some(next.to_string());
+        Ok(signed_in)
+    }
+
+    async fn invitation_info(&self, token: String) -> Result<InvitationInfo, AppError> {
+        if !auth::plausible_token(&token) {
+            return Err(AppError::NotFound("Invitation".into()));
+        }
+        let invitation = self
+            .store
+            .open_invitation(&auth::token_digest(&token), self.clock.now())
+            .await?
+            .ok_or_else(|| AppError::NotFound("Invitation".into()))?;
+        Ok(InvitationInfo {
+            workspace_name: invitation.workspace_name,
+            email: invitation.email,
+            role: invitation.role,
+        })
+    }
+
+    async fn my_access_request(&self, s: &Scope) -> Result<Option<AccessRequestRow>, AppError> {
+        Ok(self.store.access_request_of(s.workspace.id, actor(s)?.user_id).await?)
+    }
+
+    async fn request_access(
+        &self,
+        s: &Scope,
+        team: String,
+        role_wanted: String,
+        reason: String,
+    ) -> Result<AccessRequestRow, AppError> {
+        let member = actor(s)?;
+        if member.has_success {
+            return Err(AppError::Invalid("You already have access to Success.".into()));
+        }
+        let form = validate_access_request(&team, &role_wanted, &reason)?;
+        // Admins see the request as a badge on Settings → Access; email follows once SMTP is configured.
+        Ok(self
+            .store
+            .upsert_access_request(s.workspace.id, member, &form, self.clock.now())
+            .await?)
+    }
+
+    async fn access_overview(&self, s: &Scope) -> Result<AccessOverview, AppError> {
+        Ok(self.store.access_overview(s.workspace.id, self.clock.now()).await?)
+    }
+
+    async fn decide_access_request(
+        &self,
+        s: &Scope,
+        request_id: i64,
+        approve: bool,
+        role: Option<Role>,
+        reason: String,
+    ) -> Result<(), AppError> {
+        let request = self.store.access_request_by_id(s.workspace.id, request_id).await?;
+        let reason = reason.trim().to_string();
+        if reason.chars().count() > REASON_MAX {
+            return Err(field_error("reason", "Keep the reason under 1000 characters."));
+        }
+        if !approve && reason.is_empty() {
+            return Err(field_error("reason", "Say why, so the person knows what to do next."));
+        }
+        let role = role.unwrap_or(request.role_wanted);
+        if !Role::GRANTABLE.contains(&role) {
+            return Err(AppError::Invalid("Grant viewer, CSM or admin.".into()));
+        }
+        Ok(self
+            .store
+            .decide_access_request(
+                s.workspace.id,
+                actor(s)?,
+                request_id,
+                approve,
+                role,
+                &reason,
+                self.clock.now(),
+            )
+            .await?)
+    }
+
+    async fn revoke_access(&self, s: &Scope, user_id: i64, reason: String) -> Result<(), AppError> {
+        let me = actor(s)?;
+        if me.user_id == user_id {
+            return Err(AppError::Invalid("You cannot revoke your own access.".into()));
+        }
+        Ok(self
+            .store
+            .revoke_access(s.workspace.id, me, user_id, reason.trim(), self.clock.now())
+            .await?)
+    }
+
+    async fn change_role(&self, s: &Scope, user_id: i64, role: Role) -> Result<(), AppError> {
+        let me = actor(s)?;
+        if !Role::GRANTABLE.contains(&role) {
+            return Err(AppError::Invalid("Grant viewer, CSM or admin.".into()));
+        }
+        if me.user_id == user_id {
+            return Err(AppError::Invalid("You cannot change your own role.".into()));
+        }
+        Ok(self
+            .store
+            .change_role(s.workspace.id, me, user_id, role, self.clock.now())
+            .await?)
+    }
+
+    async fn create_invitation(&self, s: &Scope, email: String, role: Role) -> Result<CreatedLink, AppError> {
+        let email = normalize_email(&email).ok_or_else(|| field_error("email", "Enter an email address."))?;
+        if !Role::GRANTABLE.contains(&role) {
+            return Err(field_error("role", "Invite as viewer, CSM or admin."));
+        }
+        let token = auth::new_token();
+        let now = self.clock.now();
+        let id = self
+            .store
+            .create_invitation(
+                s.workspace.id,
+                actor(s)?,
+                &auth::token_digest(&token),
+                &email,
+                role,
+                now,
+                now + Duration::days(INVITATION_DAYS),
+            )
+            .await?;
+        Ok(CreatedLink {
+            id,
+            url_path: format!("/sign-up?invite={token}"),
+        })
+    }
+
+    async fn revoke_invitation(&self, s: &Scope, id: i64) -> Result<(), AppError> {
+        Ok(self
+            .store
+            .revoke_invitation(s.workspace.id, actor(s)?, id, self.clock.now())
+            .await?)
+    }
+
+    async fn create_display_link(
+        &self,
+        s: &Scope,
+        name: String,
+        expires_in_days: Option<u32>,
+    ) -> Result<CreatedLink, AppError> {
+        let name = name.trim().to_string();
+        if name.is_empty() || name.chars().count() > 80 {
+            return Err(field_error(
+                "name",
+                "Name the screen, e.g. “Office TV, 3rd floor” (up to 80 characters).",
+            ));
+        }
+        if expires_in_days.is_some_and(|d| !(1..=365).contains(&d)) {
+            return Err(field_error("expires_in_days", "Expire after 1 to 365 days, or never."));
+        }
+        let token = auth::new_token();
+        let now = self.clock.now();
+        let expires = expires_in_days.map(|d| now + Duration::days(d as i64));
+        let id = self
+            .store
+            .create_display_link(
+                s.workspace.id,
+                actor(s)?,
+                &name,
+                &auth::token_digest(&token),
+                now,
+                expires,
+            )
+            .await?;
+        Ok(CreatedLink {
+            id,
+            url_path: format!("/tv/{token}"),
+        })
+    }
+
+    async fn revoke_display_link(&self, s: &Scope, id: i64) -> Result<(), AppError> {
+        Ok(self
+            .store
+            .revoke_display_link(s.workspace.id, actor(s)?, id, self.clock.now())
+            .await?)
+    }
+
+    async fn set_allowed_domains(&self, s: &Scope, domains: String) -> Result<Vec<String>, AppError> {
+        let mut list: Vec<String> = Vec::new();
+        for raw in domains.split([',', ' ', '\n', ';']).filter(|d| !d.trim().is_empty()) {
+            let d = normalize_domain(raw).ok_or_else(|| {
+                field_error(
+                    "domains",
+                    &format!("{:?} is not a domain like example.com.", raw.trim()),
+                )
+            })?;
+            if !list.contains(&d) {
+                list.push(d);
+            }
+        }
+        if list.len() > 20 {
+            return Err(field_error("domains", "Allow at most 20 domains."));
+        }
+        self.store
+            .set_allowed_domains(s.workspace.id, actor(s)?, &list, self.clock.now())
+            .await?;
+        Ok(list)
+    }
+
+    async fn tv_dashboard(&self, token: String) -> Result<TvDashboard, AppError> {
+        let refused = || {
+            AppError::Forbidden(
+                "This display link is not valid: it was revoked or has expired. Ask an admin for a new one.".into(),
+            )
+        };
+        if !auth::plausible_token(&token) {
+            return Err(refused());
+        }
+        let grant = self
+            .store
+            .use_display_link(&auth::token_digest(&token), self.clock.now())
+            .await?
+            .ok_or_else(refused)?;
+        let ws = self.store.workspace_info(grant.workspace_id).await?;
+        let today = self.clock.today();
+        let summary = self.store.health_summary(&ws, today).await?;
+        let attention = self
+            .store
+            .health_queue(&ws, &ListQuery::default(), today)
+            .await?
+            .rows
+            .into_iter()
+            .take(10)
+            .collect();
+        Ok(TvDashboard {
+            workspace_name: ws.name,
+            summary,
+            attention,
+        })
+    }
+
+    async fn health_summary(&self, s: &Scope) -> Result<HealthSummary, AppError> {
+        Ok(self.store.health_summary(&s.workspace, self.clock.today()).await?)
+    }
+    async fn health_queue(&self, s: &Scope, q: ListQuery) -> Result<Page<AccountRow>, AppError> {
+        Ok(self.store.health_queue(&s.workspace, &q, self.clock.today()).await?)
+    }
+    async fn account_detail(&self, s: &Scope, id: i64) -> Result<AccountDetail, AppError> {
+        Ok(self.store.account_detail(&s.workspace, id, self.clock.today()).await?)
+    }
+    async fn convert_queue(&self, s: &Scope, q: ListQuery) -> Result<Page<TrialRow>, AppError> {
+        Ok(self.store.convert_queue(&s.workspace, &q, self.clock.today()).await?)
+    }
+    async fn contracts(&self, s: &Scope, q: ListQuery) -> Result<Page<RevenueSourceRow>, AppError> {
+        Ok(self.store.contracts(&s.workspace, &q, self.clock.today()).await?)
+    }
+    async fn pipeline(&self, s: &Scope, q: ListQuery) -> Result<PipelineView, AppError> {
+        Ok(self.store.pipeline(&s.workspace, &q).await?)
+    }
+    async fn move_deal(&self, s: &Scope, deal_id: i64, stage: String, version: i64) -> Result<DealRow, AppError> {
+        Ok(self
+            .store
+            .move_deal(s.workspace.id, deal_id, &stage, version, self.clock.now())
+            .await?)
+    }
+    async fn reengage(&self, s: &Scope, q: ListQuery) -> Result<ReengageView, AppError> {
+        Ok(self.store.reengage(&s.workspace, &q).await?)
+    }
+    async fn close_the_loop(&self, s: &Scope, q: ListQuery) -> Result<CloseTheLoopView, AppError> {
+        Ok(self.store.close_the_loop(&s.workspace, &q).await?)
+    }
+    async fn settings(&self, s: &Scope) -> Result<SettingsView, AppError> {
+        Ok(self.store.settings(&s.workspace).await?)
+    }
+}

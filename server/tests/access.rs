@@ -1,0 +1,1121 @@
+//! Access enforcement through the real HTTP stack (router, middleware, server functions) on both
+//! backends: every server function against every kind of caller, cross-workspace ids, the page
+//! gate, CSRF, session fixation, expiry, rate limiting, display links, requests and invitations.
+
+mod common;
+
+use app::access::Role;
+use axum::body::Body;
+use axum::http::{header, HeaderMap, Request, StatusCode};
+use axum::Router;
+use chrono::Duration;
+use common::TestDb;
+use server::auth::AuthConfig;
+use server::demo::{generate, DemoSpec};
+use server::service::Data;
+use sqlx::Row;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use tower::ServiceExt;
+
+const PASSWORD: &str = "correct horse battery";
+const HOST: &str = "success.test";
+
+struct App {
+    router: Router,
+    service: Arc<Data>,
+    db: TestDb,
+}
+
+struct Reply {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: String,
+}
+
+impl Reply {
+    /// The session id this reply sets, if any.
+    fn session(&self) -> Option<String> {
+        self.headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find_map(|c| c.strip_prefix("success_session="))
+            .map(|c| c.split(';').next().unwrap_or("").to_string())
+            .filter(|v| !v.is_empty())
+    }
+    fn location(&self) -> String {
+        self.headers
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string()
+    }
+}
+
+fn form(pairs: &[(&str, &str)]) -> String {
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{}={}", app::url::encode_component(k), app::url::encode_component(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+impl App {
+    async fn start(db: TestDb) -> App {
+        server::ensure_preview_workspace(&db.store).await.unwrap();
+        let options = leptos::prelude::LeptosOptions::builder().output_name("success").build();
+        let service = Arc::new(Data::new(db.store.clone(), AuthConfig::default()));
+        let router = server::web::router_with(options, service.clone());
+        App { router, service, db }
+    }
+
+    async fn send(&self, req: Request<Body>) -> Reply {
+        let res = self.router.clone().oneshot(req).await.unwrap();
+        let status = res.status();
+        let headers = res.headers().clone();
+        let bytes = axum::body::to_bytes(res.into_body(), 1 << 22).await.unwrap();
+        Reply {
+            status,
+            headers,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        }
+    }
+
+    /// Calls a server function the way the hydrated app does: a same-origin form post.
+    async fn call(&self, name: &str, session: Option<&str>, body: &str) -> Reply {
+        self.call_with(name, session, body, &[("origin", &format!("http://{HOST}"))])
+            .await
+    }
+
+    async fn call_with(&self, name: &str, session: Option<&str>, body: &str, extra: &[(&str, &str)]) -> Reply {
+        let mut req = Request::post(format!("/api/fn/{name}"))
+            .header(header::HOST, HOST)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+        if let Some(s) = session {
+            req = req.header(header::COOKIE, format!("success_session={s}"));
+        }
+        for (k, v) in extra {
+            req = req.header(*k, *v);
+        }
+        self.send(req.body(Body::from(body.to_string())).unwrap()).await
+    }
+
+    async fn get(&self, path: &str, cookie: Option<&str>) -> Reply {
+        let mut req = Request::get(path).header(header::HOST, HOST);
+        if let Some(c) = cookie {
+            req = req.header(header::COOKIE, c);
+        }
+        // Status and headers only: the gate decides before anything renders, and the rendered
+        // pages themselves are checked in the browser tests.
+        let res = self
+            .router
+            .clone()
+            .oneshot(req.body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        Reply {
+            status: res.status(),
+            headers: res.headers().clone(),
+            body: String::new(),
+        }
+    }
+
+    async fn sign_in(&self, email: &str) -> String {
+        let r = self
+            .call("sign_in", None, &form(&[("email", email), ("password", PASSWORD)]))
+            .await;
+        assert!(
+            r.status.is_success() || r.status.is_redirection(),
+            "sign in {email}: {} {}",
+            r.status,
+            r.body
+        );
+        r.session().expect("a session cookie")
+    }
+
+    async fn member(&self, ws: i64, email: &str, role: Role, flag: bool) -> (i64, String) {
+        let hash = server::auth::hash_password(PASSWORD.into()).await.unwrap();
+        let id = self
+            .db
+            .store
+            .create_member(ws, email, email, &hash, role, flag, chrono::Utc::now())
+            .await
+            .unwrap();
+        (id, self.sign_in(email).await)
+    }
+
+    async fn viewer(&self, session: &str) -> serde_json::Value {
+        let r = self.call("current_viewer", Some(session), "").await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        serde_json::from_str(&r.body).unwrap()
+    }
+
+    async fn scalar(&self, sql: &str, ws: i64) -> i64 {
+        sqlx::query(sql)
+            .bind(ws)
+            .fetch_one(self.db.store.pool())
+            .await
+            .unwrap()
+            .try_get::<i64, _>(0)
+            .unwrap()
+    }
+
+    /// Creates the Acme workspace through the setup page's server function; returns (workspace, owner session).
+    async fn setup(&self) -> (i64, String) {
+        let r = self
+            .call(
+                "setup_workspace",
+                None,
+                &form(&[
+                    ("workspace_name", "Acme"),
+                    ("name", "Olivia Owner"),
+                    ("email", "owner@acme.test"),
+                    ("password", PASSWORD),
+                    ("sample_data", "on"),
+                ]),
+            )
+            .await;
+        assert!(
+            !r.status.is_client_error() && !r.status.is_server_error(),
+            "setup: {} {}",
+            r.status,
+            r.body
+        );
+        let session = r.session().expect("setup signs the owner in");
+        let ws = sqlx::query("SELECT id FROM workspaces WHERE name = 'Acme'")
+            .fetch_one(self.db.store.pool())
+            .await
+            .unwrap()
+            .try_get::<i64, _>(0)
+            .unwrap();
+        (ws, session)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, PartialOrd)]
+enum Who {
+    Anonymous,
+    NoFlag,
+    Viewer,
+    Csm,
+    Admin,
+}
+
+/// What a server function demands, as the table states it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Needs {
+    /// Checks its own preconditions (sign-in, sign-up, display link); covered by the tests below.
+    Open,
+    SignedIn,
+    Read,
+    Operate,
+    Manage,
+}
+
+fn expected_denial(needs: Needs, who: Who) -> Option<StatusCode> {
+    use Who::*;
+    match (needs, who) {
+        (Needs::Open, _) => None,
+        (_, Anonymous) => Some(StatusCode::UNAUTHORIZED),
+        (Needs::SignedIn, _) => None,
+        (_, NoFlag) => Some(StatusCode::FORBIDDEN),
+        (Needs::Read, _) => None,
+        (Needs::Operate, Viewer) => Some(StatusCode::FORBIDDEN),
+        (Needs::Operate, _) => None,
+        (Needs::Manage, Admin) => None,
+        (Needs::Manage, _) => Some(StatusCode::FORBIDDEN),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_server_fn_checks_session_flag_role_and_workspace() {
+    for db in TestDb::both().await {
+        let backend = db.name;
+        let app = App::start(db).await;
+        let (ws, _owner) = app.setup().await;
+        let (_, no_flag) = app.member(ws, "noflag@acme.test", Role::Viewer, false).await;
+        let (_, viewer) = app.member(ws, "viewer@acme.test", Role::Viewer, true).await;
+        let (_, csm) = app.member(ws, "csm@acme.test", Role::Csm, true).await;
+        let (_, admin) = app.member(ws, "admin@acme.test", Role::Admin, true).await;
+        let (target, _) = app.member(ws, "target@acme.test", Role::Viewer, true).await;
+        let (_, asker) = app.member(ws, "asker@acme.test", Role::Viewer, false).await;
+        let asked = app
+            .call(
+                "request_access",
+                Some(&asker),
+                &form(&[
+                    ("team", "Sales"),
+                    ("role_wanted", "csm"),
+                    ("reason", "I run the renewals list."),
+                ]),
+            )
+            .await;
+        assert_eq!(asked.status, StatusCode::OK, "{backend}: {}", asked.body);
+        let request_id: serde_json::Value = serde_json::from_str(&asked.body).unwrap();
+        let request_id = request_id["id"].as_i64().unwrap().to_string();
+        let invitation = app
+            .call(
+                "create_invitation",
+                Some(&admin),
+                &form(&[("email", "inv@acme.test"), ("role", "viewer")]),
+            )
+            .await;
+        assert_eq!(invitation.status, StatusCode::OK, "{}", invitation.body);
+        let invitation_id = serde_json::from_str::<serde_json::Value>(&invitation.body).unwrap()["id"].to_string();
+        let link = app
+            .call("create_display_link", Some(&admin), &form(&[("name", "Lobby")]))
+            .await;
+        let link_id = serde_json::from_str::<serde_json::Value>(&link.body).unwrap()["id"].to_string();
+
+        // Another workspace with its own rows, to prove ids do not cross.
+        let mut other = generate(&DemoSpec {
+            accounts: 8,
+            ..DemoSpec::preview(common::today())
+        });
+        other.workspace.is_demo = false;
+        other.workspace.slug = "other".into();
+        other.workspace.name = "Other".into();
+        let other_ws = app.db.store.load_dataset(&other, &|_| {}).await.unwrap();
+        let (other_user, other_asker) = app.member(other_ws, "asker@other.test", Role::Viewer, false).await;
+        let other_request = app
+            .call(
+                "request_access",
+                Some(&other_asker),
+                &form(&[
+                    ("team", "Ops"),
+                    ("role_wanted", "viewer"),
+                    ("reason", "Checking the numbers."),
+                ]),
+            )
+            .await;
+        let other_request = serde_json::from_str::<serde_json::Value>(&other_request.body).unwrap()["id"].to_string();
+        let (_, other_admin) = app.member(other_ws, "admin@other.test", Role::Admin, true).await;
+        let other_invitation = app
+            .call(
+                "create_invitation",
+                Some(&other_admin),
+                &form(&[("email", "x@other.test"), ("role", "viewer")]),
+            )
+            .await;
+        let other_invitation =
+            serde_json::from_str::<serde_json::Value>(&other_invitation.body).unwrap()["id"].to_string();
+        let other_link = app
+            .call("create_display_link", Some(&other_admin), &form(&[("name", "TV")]))
+            .await;
+        let other_link = serde_json::from_str::<serde_json::Value>(&other_link.body).unwrap()["id"].to_string();
+
+        let account = app
+            .scalar(
+                "SELECT id FROM accounts WHERE workspace_id = $1 ORDER BY id LIMIT 1",
+                ws,
+            )
+            .await;
+        let other_account = app
+            .scalar(
+                "SELECT id FROM accounts WHERE workspace_id = $1 ORDER BY id LIMIT 1",
+                other_ws,
+            )
+            .await;
+        let deal_sql = "SELECT id FROM deals WHERE workspace_id = $1 AND source <> 'salesbricks' ORDER BY id LIMIT 1";
+        let deal = app.scalar(deal_sql, ws).await;
+        let other_deal = app.scalar(deal_sql, other_ws).await;
+        let version = app
+            .scalar(
+                &format!("SELECT version FROM deals WHERE id = {deal} AND workspace_id = $1"),
+                ws,
+            )
+            .await;
+
+        let s = |v: i64| v.to_string();
+        let move_body = |d: i64| form(&[("deal_id", &s(d)), ("stage", "proposal"), ("version", &s(version))]);
+        // name, needs, a body that works in the caller's workspace, the same call on the other workspace's ids.
+        let table: Vec<(&str, Needs, String, Option<String>)> = vec![
+            ("current_viewer", Needs::Open, String::new(), None),
+            ("setup_workspace", Needs::Open, String::new(), None),
+            ("sign_in", Needs::Open, String::new(), None),
+            ("sign_out", Needs::Open, String::new(), None),
+            ("sign_up", Needs::Open, String::new(), None),
+            ("invitation_details", Needs::Open, String::new(), None),
+            ("office_dashboard", Needs::Open, String::new(), None),
+            ("my_access_request", Needs::SignedIn, String::new(), None),
+            (
+                "request_access",
+                Needs::SignedIn,
+                form(&[
+                    ("team", "Support"),
+                    ("role_wanted", "viewer"),
+                    ("reason", "I answer renewal tickets."),
+                ]),
+                None,
+            ),
+            ("current_workspace", Needs::Read, String::new(), None),
+            ("health_summary", Needs::Read, String::new(), None),
+            ("health_queue", Needs::Read, form(&[("query[page]", "1")]), None),
+            (
+                "account_detail",
+                Needs::Read,
+                form(&[("account_id", &s(account))]),
+                Some(form(&[("account_id", &s(other_account))])),
+            ),
+            ("convert_queue", Needs::Read, form(&[("query[page]", "1")]), None),
+            ("contracts", Needs::Read, form(&[("query[page]", "1")]), None),
+            ("pipeline", Needs::Read, form(&[("query[page]", "1")]), None),
+            ("reengage", Needs::Read, form(&[("query[page]", "1")]), None),
+            ("close_the_loop", Needs::Read, form(&[("query[page]", "1")]), None),
+            ("settings", Needs::Read, String::new(), None),
+            (
+                "move_deal",
+                Needs::Operate,
+                move_body(deal),
+                Some(move_body(other_deal)),
+            ),
+            ("access_settings", Needs::Manage, String::new(), None),
+            (
+                "decide_access_request",
+                Needs::Manage,
+                form(&[
+                    ("request_id", &request_id),
+                    ("approve", "false"),
+                    ("reason", "Not this quarter"),
+                ]),
+                Some(form(&[
+                    ("request_id", &other_request),
+                    ("approve", "false"),
+                    ("reason", "No"),
+                ])),
+            ),
+            (
+                "change_role",
+                Needs::Manage,
+                form(&[("user_id", &s(target)), ("role", "csm")]),
+                Some(form(&[("user_id", &s(other_user)), ("role", "csm")])),
+            ),
+            (
+                "revoke_access",
+                Needs::Manage,
+                form(&[("user_id", &s(target)), ("reason", "Left the team")]),
+                Some(form(&[("user_id", &s(other_user)), ("reason", "x")])),
+            ),
+            (
+                "create_invitation",
+                Needs::Manage,
+                form(&[("email", "new@acme.test"), ("role", "csm")]),
+                None,
+            ),
+            (
+                "revoke_invitation",
+                Needs::Manage,
+                form(&[("invitation_id", &invitation_id)]),
+                Some(form(&[("invitation_id", &other_invitation)])),
+            ),
+            (
+                "create_display_link",
+                Needs::Manage,
+                form(&[("name", "Office TV")]),
+                None,
+            ),
+            (
+                "revoke_display_link",
+                Needs::Manage,
+                form(&[("link_id", &link_id)]),
+                Some(form(&[("link_id", &other_link)])),
+            ),
+            (
+                "set_allowed_domains",
+                Needs::Manage,
+                form(&[("domains", "acme.test")]),
+                None,
+            ),
+        ];
+
+        // A server function that is not in the table fails the suite.
+        let listed: BTreeMap<&str, Needs> = table.iter().map(|(n, needs, _, _)| (*n, *needs)).collect();
+        let registered: Vec<String> = leptos::server_fn::axum::server_fn_paths()
+            .map(|(path, _)| path.trim_start_matches("/api/fn/").to_string())
+            .collect();
+        for name in &registered {
+            assert!(
+                listed.contains_key(name.as_str()),
+                "server fn {name} has no row in the access table"
+            );
+        }
+        assert_eq!(
+            registered.len(),
+            listed.len(),
+            "the table lists a server fn that does not exist"
+        );
+
+        let callers = [
+            (Who::Anonymous, None),
+            (Who::NoFlag, Some(no_flag.as_str())),
+            (Who::Viewer, Some(viewer.as_str())),
+            (Who::Csm, Some(csm.as_str())),
+            (Who::Admin, Some(admin.as_str())),
+        ];
+        for (name, needs, body, foreign) in &table {
+            if *needs == Needs::Open {
+                continue;
+            }
+            for (who, session) in callers {
+                let r = app.call(name, session, body).await;
+                match expected_denial(*needs, who) {
+                    Some(status) => assert_eq!(r.status, status, "{backend}: {name} as {who:?}: {}", r.body),
+                    None => assert!(
+                        ![StatusCode::UNAUTHORIZED, StatusCode::FORBIDDEN].contains(&r.status)
+                            && !r.status.is_server_error(),
+                        "{backend}: {name} as {who:?} was refused: {} {}",
+                        r.status,
+                        r.body
+                    ),
+                }
+                if who == Who::Admin && *name != "request_access" && *name != "move_deal" {
+                    assert_eq!(r.status, StatusCode::OK, "{backend}: {name} as admin: {}", r.body);
+                }
+            }
+            if let Some(foreign) = foreign {
+                let r = app.call(name, Some(&admin), foreign).await;
+                assert_eq!(
+                    r.status,
+                    StatusCode::NOT_FOUND,
+                    "{backend}: {name} on another workspace's id: {}",
+                    r.body
+                );
+            }
+        }
+        // Nothing of the other workspace changed.
+        let other_pending = app
+            .scalar(
+                "SELECT CAST(COUNT(*) AS BIGINT) FROM access_requests WHERE workspace_id = $1 AND status = 'pending'",
+                other_ws,
+            )
+            .await;
+        assert_eq!(other_pending, 1, "{backend}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_first_start_offers_setup_once_and_pages_are_gated() {
+    for db in TestDb::both().await {
+        let backend = db.name;
+        let app = App::start(db).await;
+        let r = app.get("/health", None).await;
+        assert!(r.status.is_redirection(), "{backend}");
+        assert_eq!(r.location(), "/setup", "{backend}: an empty server starts at setup");
+        // The read-only preview works before anything is set up.
+        let demo = app.get("/health", Some("success_demo=1")).await;
+        assert_eq!(demo.status, StatusCode::OK, "{backend}");
+
+        let bad = app
+            .call(
+                "setup_workspace",
+                None,
+                &form(&[
+                    ("workspace_name", ""),
+                    ("name", "O"),
+                    ("email", "nope"),
+                    ("password", "short"),
+                ]),
+            )
+            .await;
+        assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{backend}");
+        for field in ["workspace_name", "email", "password"] {
+            assert!(
+                bad.body.contains(field),
+                "{backend}: no message for {field}: {}",
+                bad.body
+            );
+        }
+        assert!(
+            !app.db.store.has_real_workspace().await.unwrap(),
+            "{backend}: a refused setup wrote something"
+        );
+
+        let (_, owner) = app.setup().await;
+        let again = app
+            .call(
+                "setup_workspace",
+                None,
+                &form(&[
+                    ("workspace_name", "Evil"),
+                    ("name", "E"),
+                    ("email", "e@evil.test"),
+                    ("password", PASSWORD),
+                ]),
+            )
+            .await;
+        assert_eq!(again.status, StatusCode::FORBIDDEN, "{backend}: setup runs only once");
+
+        assert_eq!(app.get("/setup", None).await.location(), "/sign-in", "{backend}");
+        let gated = app.get("/pipeline?view=table", None).await;
+        assert_eq!(
+            gated.location(),
+            "/sign-in?next=%2Fpipeline%3Fview%3Dtable",
+            "{backend}"
+        );
+        let cookie = format!("success_session={owner}");
+        assert_eq!(
+            app.get("/health", Some(&cookie)).await.status,
+            StatusCode::OK,
+            "{backend}"
+        );
+        assert_eq!(
+            app.get("/sign-in", Some(&cookie)).await.location(),
+            "/health",
+            "{backend}"
+        );
+        let v = app.viewer(&owner).await;
+        assert_eq!(v["session"]["role"], "owner", "{backend}");
+        assert_eq!(v["session"]["has_success"], true, "{backend}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_in_rotates_sessions_expires_them_and_rate_limits() {
+    for db in TestDb::both().await {
+        let backend = db.name;
+        let app = App::start(db).await;
+        let (_, owner) = app.setup().await;
+
+        // Session fixation: a session id planted in the browser before sign-in is never signed in.
+        let planted = "ab".repeat(32);
+        let r = app
+            .call(
+                "sign_in",
+                Some(&planted),
+                &form(&[("email", "owner@acme.test"), ("password", PASSWORD)]),
+            )
+            .await;
+        let fresh = r.session().expect("new session");
+        assert_ne!(fresh, planted, "{backend}");
+        assert!(app.viewer(&planted).await["session"].is_null(), "{backend}");
+        assert!(!app.viewer(&fresh).await["session"].is_null(), "{backend}");
+        let cookie = r
+            .headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .map(|v| v.to_str().unwrap().to_string())
+            .find(|c| c.starts_with("success_session="))
+            .unwrap();
+        assert!(
+            cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+            "{backend}: {cookie}"
+        );
+
+        // Sign-out ends the session on the server, not only in the browser.
+        app.call("sign_out", Some(&fresh), "").await;
+        assert!(app.viewer(&fresh).await["session"].is_null(), "{backend}");
+
+        // Idle expiry, then absolute expiry even for a session used every day.
+        app.service
+            .clock
+            .advance(AuthConfig::default().idle + Duration::minutes(1));
+        assert!(
+            app.viewer(&owner).await["session"].is_null(),
+            "{backend}: idle session still valid"
+        );
+        let busy = app.sign_in("owner@acme.test").await;
+        for _ in 0..29 {
+            app.service.clock.advance(Duration::days(1));
+            assert!(!app.viewer(&busy).await["session"].is_null(), "{backend}");
+        }
+        app.service.clock.advance(Duration::days(1) + Duration::minutes(1));
+        assert!(
+            app.viewer(&busy).await["session"].is_null(),
+            "{backend}: absolute expiry ignored"
+        );
+
+        // A wrong password and an unknown email answer the same.
+        let wrong = app
+            .call(
+                "sign_in",
+                None,
+                &form(&[("email", "owner@acme.test"), ("password", "not the password")]),
+            )
+            .await;
+        let unknown = app
+            .call(
+                "sign_in",
+                None,
+                &form(&[("email", "nobody@acme.test"), ("password", "not the password")]),
+            )
+            .await;
+        assert_eq!(wrong.status, unknown.status, "{backend}");
+        assert_eq!(wrong.body, unknown.body, "{backend}");
+        assert!(wrong.session().is_none() && unknown.session().is_none());
+
+        // Ten attempts a minute per email, then a clear refusal even with the right password.
+        for _ in 0..8 {
+            app.call(
+                "sign_in",
+                None,
+                &form(&[("email", "owner@acme.test"), ("password", "guess guess guess")]),
+            )
+            .await;
+        }
+        let limited = app
+            .call(
+                "sign_in",
+                None,
+                &form(&[("email", "owner@acme.test"), ("password", PASSWORD)]),
+            )
+            .await;
+        assert_eq!(
+            limited.status,
+            StatusCode::TOO_MANY_REQUESTS,
+            "{backend}: {}",
+            limited.body
+        );
+        assert!(limited.body.contains("Too many attempts"), "{backend}");
+        assert!(limited.session().is_none());
+        app.service.clock.advance(Duration::seconds(61));
+        app.sign_in("owner@acme.test").await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cross_site_posts_are_refused() {
+    let app = App::start(TestDb::sqlite().await).await;
+    let (ws, owner) = app.setup().await;
+    let body = form(&[("domains", "evil.test")]);
+    for headers in [
+        vec![("origin", "https://evil.example")],
+        vec![("origin", "null")],
+        vec![("sec-fetch-site", "cross-site")],
+        vec![("referer", "https://evil.example/page")],
+    ] {
+        let r = app
+            .call_with("set_allowed_domains", Some(&owner), &body, &headers)
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{headers:?}");
+    }
+    // A cross-site sign-in form post is refused too (login CSRF).
+    let r = app
+        .call_with(
+            "sign_in",
+            None,
+            &form(&[("email", "owner@acme.test"), ("password", PASSWORD)]),
+            &[("origin", "https://evil.example")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert!(r.session().is_none());
+    let domains = app.db.store.allowed_domains(ws).await.unwrap();
+    assert!(!domains.contains(&"evil.test".to_string()));
+    let ok = app.call("set_allowed_domains", Some(&owner), &body).await;
+    assert_eq!(ok.status, StatusCode::OK, "{}", ok.body);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn display_links_open_only_the_dashboard_until_revoked_or_expired() {
+    for db in TestDb::both().await {
+        let backend = db.name;
+        let app = App::start(db).await;
+        let (_, owner) = app.setup().await;
+        let make = |name: &'static str, days: Option<&'static str>| {
+            let app = &app;
+            let owner = owner.clone();
+            async move {
+                let mut pairs = vec![("name", name)];
+                if let Some(d) = days {
+                    pairs.push(("expires_in_days", d));
+                }
+                let r = app.call("create_display_link", Some(&owner), &form(&pairs)).await;
+                assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+                let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+                let path = v["url_path"].as_str().unwrap().to_string();
+                (v["id"].as_i64().unwrap(), path.trim_start_matches("/tv/").to_string())
+            }
+        };
+        let (lobby_id, lobby) = make("Lobby", None).await;
+        let (_, month) = make("Sales floor", Some("30")).await;
+        assert_eq!(lobby.len(), 64, "{backend}: 256-bit token");
+        let raw_stored = sqlx::query("SELECT token_hash FROM display_links")
+            .fetch_all(app.db.store.pool())
+            .await
+            .unwrap()
+            .iter()
+            .any(|r| r.try_get::<String, _>(0).unwrap() == lobby);
+        assert!(!raw_stored, "{backend}: the token is stored in the clear");
+
+        let tv = app.call("office_dashboard", None, &form(&[("token", &lobby)])).await;
+        assert_eq!(tv.status, StatusCode::OK, "{backend}: {}", tv.body);
+        assert!(tv.body.contains("Acme"), "{backend}");
+        assert_eq!(
+            app.get(&format!("/tv/{lobby}"), None).await.status,
+            StatusCode::OK,
+            "{backend}"
+        );
+        // The token is not a session: it opens nothing else.
+        for name in ["health_queue", "current_workspace", "access_settings", "current_viewer"] {
+            let r = app.call(name, Some(&lobby), &form(&[("query[page]", "1")])).await;
+            if name == "current_viewer" {
+                assert!(r.body.contains("\"session\":null"), "{backend}");
+            } else {
+                assert_eq!(
+                    r.status,
+                    StatusCode::UNAUTHORIZED,
+                    "{backend}: {name} with a display token"
+                );
+            }
+        }
+        assert!(app
+            .get("/health", Some(&format!("success_session={lobby}")))
+            .await
+            .status
+            .is_redirection());
+
+        let overview: serde_json::Value =
+            serde_json::from_str(&app.call("access_settings", Some(&owner), "").await.body).unwrap();
+        let lobby_row = overview["display_links"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["name"] == "Lobby")
+            .unwrap();
+        assert!(lobby_row["last_seen_at"].is_string(), "{backend}: last seen not noted");
+
+        app.call(
+            "revoke_display_link",
+            Some(&owner),
+            &form(&[("link_id", &lobby_id.to_string())]),
+        )
+        .await;
+        let revoked = app.call("office_dashboard", None, &form(&[("token", &lobby)])).await;
+        assert_eq!(revoked.status, StatusCode::FORBIDDEN, "{backend}");
+        assert!(revoked.body.contains("revoked or has expired"), "{backend}");
+
+        assert_eq!(
+            app.call("office_dashboard", None, &form(&[("token", &month)]))
+                .await
+                .status,
+            StatusCode::OK
+        );
+        app.service.clock.advance(Duration::days(31));
+        assert_eq!(
+            app.call("office_dashboard", None, &form(&[("token", &month)]))
+                .await
+                .status,
+            StatusCode::FORBIDDEN,
+            "{backend}: expired link still works"
+        );
+        let bogus = app
+            .call("office_dashboard", None, &form(&[("token", "../../etc/passwd")]))
+            .await;
+        assert_eq!(bogus.status, StatusCode::FORBIDDEN);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_newcomer_requests_access_and_an_admin_decides_with_an_audit_trail() {
+    for db in TestDb::both().await {
+        let backend = db.name;
+        let app = App::start(db).await;
+        let (ws, owner) = app.setup().await;
+
+        let signup = |email: &'static str| {
+            let app = &app;
+            async move {
+                app.call(
+                    "sign_up",
+                    None,
+                    &form(&[("name", "Nina New"), ("email", email), ("password", PASSWORD)]),
+                )
+                .await
+            }
+        };
+        let closed = signup("nina@acme.test").await;
+        assert_eq!(
+            closed.status,
+            StatusCode::BAD_REQUEST,
+            "{backend}: sign-up is closed without allowed domains"
+        );
+        assert!(closed.body.contains("invitation"), "{backend}: {}", closed.body);
+        app.call(
+            "set_allowed_domains",
+            Some(&owner),
+            &form(&[("domains", "Acme.test, @acme.test")]),
+        )
+        .await;
+        assert_eq!(app.db.store.allowed_domains(ws).await.unwrap(), vec!["acme.test"]);
+        let joined = signup("nina@acme.test").await;
+        assert!(
+            joined.location().ends_with("/success-unlock"),
+            "{backend}: {}",
+            joined.location()
+        );
+        let nina = joined.session().unwrap();
+        let cookie = format!("success_session={nina}");
+        assert_eq!(
+            app.get("/health", Some(&cookie)).await.location(),
+            "/success-unlock",
+            "{backend}"
+        );
+        assert_eq!(app.get("/success-unlock", Some(&cookie)).await.status, StatusCode::OK);
+        assert_eq!(
+            signup("nina@acme.test").await.status,
+            StatusCode::CONFLICT,
+            "{backend}: same email twice"
+        );
+
+        let short = app
+            .call(
+                "request_access",
+                Some(&nina),
+                &form(&[("team", ""), ("role_wanted", "owner"), ("reason", "pls")]),
+            )
+            .await;
+        assert_eq!(short.status, StatusCode::BAD_REQUEST, "{backend}");
+        for field in ["team", "role_wanted", "reason"] {
+            assert!(short.body.contains(field), "{backend}: {}", short.body);
+        }
+        let ask = |reason: &'static str| {
+            let app = &app;
+            let nina = nina.clone();
+            async move {
+                app.call(
+                    "request_access",
+                    Some(&nina),
+                    &form(&[("team", "CS EMEA"), ("role_wanted", "csm"), ("reason", reason)]),
+                )
+                .await
+            }
+        };
+        assert_eq!(ask("I own the EMEA renewals.").await.status, StatusCode::OK);
+        assert_eq!(
+            ask("I own the EMEA renewals and expansions.").await.status,
+            StatusCode::OK
+        );
+        let rows = app
+            .scalar(
+                "SELECT CAST(COUNT(*) AS BIGINT) FROM access_requests WHERE workspace_id = $1",
+                ws,
+            )
+            .await;
+        assert_eq!(rows, 1, "{backend}: a second submit updates the request");
+        assert_eq!(
+            app.viewer(&owner).await["session"]["pending_requests"],
+            1,
+            "{backend}: no admin badge"
+        );
+
+        let overview: serde_json::Value =
+            serde_json::from_str(&app.call("access_settings", Some(&owner), "").await.body).unwrap();
+        let request = &overview["requests"][0];
+        assert_eq!(request["reason"], "I own the EMEA renewals and expansions.");
+        let id = request["id"].to_string();
+        let user_id = request["user_id"].to_string();
+
+        let deny_without_reason = app
+            .call(
+                "decide_access_request",
+                Some(&owner),
+                &form(&[("request_id", &id), ("approve", "false")]),
+            )
+            .await;
+        assert_eq!(deny_without_reason.status, StatusCode::BAD_REQUEST, "{backend}");
+        let denied = app
+            .call(
+                "decide_access_request",
+                Some(&owner),
+                &form(&[
+                    ("request_id", &id),
+                    ("approve", "false"),
+                    ("reason", "Ask your lead first"),
+                ]),
+            )
+            .await;
+        assert_eq!(denied.status, StatusCode::OK, "{backend}: {}", denied.body);
+        let mine = app.call("my_access_request", Some(&nina), "").await;
+        assert!(
+            mine.body.contains("\"status\":\"denied\"") && mine.body.contains("Ask your lead first"),
+            "{backend}"
+        );
+
+        ask("My lead agreed; I own the EMEA renewals.").await;
+        let approved = app
+            .call(
+                "decide_access_request",
+                Some(&owner),
+                &form(&[("request_id", &id), ("approve", "true"), ("role", "csm")]),
+            )
+            .await;
+        assert_eq!(approved.status, StatusCode::OK, "{backend}: {}", approved.body);
+        assert_eq!(
+            app.get("/health", Some(&cookie)).await.status,
+            StatusCode::OK,
+            "{backend}"
+        );
+        let v = app.viewer(&nina).await;
+        assert_eq!(v["session"]["role"], "csm");
+        assert_eq!(v["session"]["has_success"], true);
+
+        app.call(
+            "revoke_access",
+            Some(&owner),
+            &form(&[("user_id", &user_id), ("reason", "Moved teams")]),
+        )
+        .await;
+        assert_eq!(
+            app.get("/health", Some(&cookie)).await.location(),
+            "/success-unlock",
+            "{backend}"
+        );
+
+        let audit: serde_json::Value =
+            serde_json::from_str(&app.call("access_settings", Some(&owner), "").await.body).unwrap();
+        let actions: Vec<&str> = audit["audit"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["action"].as_str().unwrap())
+            .collect();
+        for action in [
+            "access_requested",
+            "access_denied",
+            "access_granted",
+            "access_revoked",
+            "allowed_domains_changed",
+        ] {
+            assert!(
+                actions.contains(&action),
+                "{backend}: {action} missing from {actions:?}"
+            );
+        }
+        let revoked = audit["audit"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["action"] == "access_revoked")
+            .unwrap();
+        assert_eq!(revoked["actor"], "Olivia Owner");
+        assert_eq!(revoked["subject"], "nina@acme.test");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invitation_links_admit_one_person_with_the_chosen_role() {
+    for db in TestDb::both().await {
+        let backend = db.name;
+        let app = App::start(db).await;
+        let (ws, owner) = app.setup().await;
+        let r = app
+            .call(
+                "create_invitation",
+                Some(&owner),
+                &form(&[("email", "Ivy@Partner.test"), ("role", "viewer")]),
+            )
+            .await;
+        let token = serde_json::from_str::<serde_json::Value>(&r.body).unwrap()["url_path"]
+            .as_str()
+            .unwrap()
+            .trim_start_matches("/sign-up?invite=")
+            .to_string();
+        let info = app.call("invitation_details", None, &form(&[("token", &token)])).await;
+        assert!(
+            info.body.contains("ivy@partner.test") && info.body.contains("Acme"),
+            "{backend}: {}",
+            info.body
+        );
+
+        let join = |email: &'static str| {
+            let app = &app;
+            let token = token.clone();
+            async move {
+                app.call(
+                    "sign_up",
+                    None,
+                    &form(&[
+                        ("name", "Ivy"),
+                        ("email", email),
+                        ("password", PASSWORD),
+                        ("invite", &token),
+                    ]),
+                )
+                .await
+            }
+        };
+        let wrong = join("mallory@partner.test").await;
+        assert_eq!(wrong.status, StatusCode::BAD_REQUEST, "{backend}");
+        assert!(wrong.body.contains("ivy@partner.test"));
+        let ok = join("ivy@partner.test").await;
+        let ivy = ok.session().expect("signed in");
+        let v = app.viewer(&ivy).await;
+        assert_eq!(v["session"]["role"], "viewer", "{backend}");
+        assert_eq!(v["session"]["has_success"], true, "{backend}");
+        let again = join("ivy@partner.test").await;
+        assert_eq!(
+            again.status,
+            StatusCode::BAD_REQUEST,
+            "{backend}: a link admits one person"
+        );
+        assert_eq!(
+            app.call("invitation_details", None, &form(&[("token", &token)]))
+                .await
+                .status,
+            StatusCode::NOT_FOUND
+        );
+
+        // A viewer reads but cannot move deals.
+        let deal = app
+            .scalar(
+                "SELECT id FROM deals WHERE workspace_id = $1 AND source <> 'salesbricks' ORDER BY id LIMIT 1",
+                ws,
+            )
+            .await;
+        let moved = app
+            .call(
+                "move_deal",
+                Some(&ivy),
+                &form(&[("deal_id", &deal.to_string()), ("stage", "proposal"), ("version", "1")]),
+            )
+            .await;
+        assert_eq!(moved.status, StatusCode::FORBIDDEN, "{backend}");
+        assert!(moved.body.contains("Viewers"), "{backend}: {}", moved.body);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_people_moving_the_same_deal_never_lose_an_update() {
+    for db in TestDb::both().await {
+        let backend = db.name;
+        let app = App::start(db).await;
+        let (ws, owner) = app.setup().await;
+        let (_, csm) = app.member(ws, "csm@acme.test", Role::Csm, true).await;
+        let deal = app
+            .scalar("SELECT id FROM deals WHERE workspace_id = $1 AND source <> 'salesbricks' AND stage = 'discovery' ORDER BY id LIMIT 1", ws)
+            .await;
+        let version = app
+            .scalar(
+                &format!("SELECT version FROM deals WHERE id = {deal} AND workspace_id = $1"),
+                ws,
+            )
+            .await;
+        let body = |stage: &str| {
+            form(&[
+                ("deal_id", &deal.to_string()),
+                ("stage", stage),
+                ("version", &version.to_string()),
+            ])
+        };
+        let first = app.call("move_deal", Some(&owner), &body("evaluation")).await;
+        assert_eq!(first.status, StatusCode::OK, "{backend}: {}", first.body);
+        assert!(first.body.contains("\"stage\":\"evaluation\""));
+        let second = app.call("move_deal", Some(&csm), &body("proposal")).await;
+        assert_eq!(second.status, StatusCode::CONFLICT, "{backend}: {}", second.body);
+        assert!(
+            second.body.contains("Evaluation"),
+            "{backend}: the message names where it is now"
+        );
+        let unknown = app.call("move_deal", Some(&csm), &body("nowhere")).await;
+        assert_eq!(unknown.status, StatusCode::BAD_REQUEST);
+        let stage: String = sqlx::query("SELECT stage FROM deals WHERE id = $1")
+            .bind(deal)
+            .fetch_one(app.db.store.pool())
+            .await
+            .unwrap()
+            .try_get(0)
+            .unwrap();
+        assert_eq!(stage, "evaluation", "{backend}");
+    }
+}
