@@ -226,6 +226,7 @@ pub mod port {
             reason: String,
         ) -> Result<(), AppError>;
         async fn revoke_access(&self, scope: &Scope, user_id: i64, reason: String) -> Result<(), AppError>;
+        async fn grant_access(&self, scope: &Scope, user_id: i64, role: Role) -> Result<(), AppError>;
         async fn change_role(&self, scope: &Scope, user_id: i64, role: Role) -> Result<(), AppError>;
         async fn create_invitation(&self, scope: &Scope, email: String, role: Role) -> Result<CreatedLink, AppError>;
         async fn revoke_invitation(&self, scope: &Scope, invitation_id: i64) -> Result<(), AppError>;
@@ -438,6 +439,16 @@ pub async fn revoke_access(user_id: i64, #[server(default)] reason: String) -> R
     port::call(Need::Manage, |d, s| async move {
         d.revoke_access(&s, user_id, reason).await
     })
+    .await
+}
+
+/// Grants Success to a member directly (no request needed), with a role.
+#[server(prefix = "/api/fn", endpoint = "grant_access")]
+pub async fn grant_access(user_id: i64, role: Role) -> Result<(), AppError> {
+    port::call(
+        Need::Manage,
+        |d, s| async move { d.grant_access(&s, user_id, role).await },
+    )
     .await
 }
 

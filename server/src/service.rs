@@ -407,6 +407,16 @@ impl SuccessData for Data {
             .await?)
     }
 
+    async fn grant_access(&self, s: &Scope, user_id: i64, role: Role) -> Result<(), AppError> {
+        if !Role::GRANTABLE.contains(&role) {
+            return Err(AppError::Invalid("Grant viewer, CSM or admin.".into()));
+        }
+        Ok(self
+            .store
+            .grant_access(s.workspace.id, actor(s)?, user_id, role, self.clock.now())
+            .await?)
+    }
+
     async fn change_role(&self, s: &Scope, user_id: i64, role: Role) -> Result<(), AppError> {
         let me = actor(s)?;
         if !Role::GRANTABLE.contains(&role) {

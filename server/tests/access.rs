@@ -398,6 +398,12 @@ async fn every_server_fn_checks_session_flag_role_and_workspace() {
                 Some(form(&[("user_id", &s(other_user)), ("reason", "x")])),
             ),
             (
+                "grant_access",
+                Needs::Manage,
+                form(&[("user_id", &s(target)), ("role", "viewer")]),
+                Some(form(&[("user_id", &s(other_user)), ("role", "viewer")])),
+            ),
+            (
                 "create_invitation",
                 Needs::Manage,
                 form(&[("email", "new@acme.test"), ("role", "csm")]),

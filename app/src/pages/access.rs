@@ -4,8 +4,8 @@
 
 use crate::access::*;
 use crate::api::{
-    access_settings, AppError, ChangeRole, CreateDisplayLink, CreateInvitation, DecideAccessRequest, RevokeAccess,
-    RevokeDisplayLink, RevokeInvitation, SetAllowedDomains,
+    access_settings, AppError, ChangeRole, CreateDisplayLink, CreateInvitation, DecideAccessRequest, GrantAccess,
+    RevokeAccess, RevokeDisplayLink, RevokeInvitation, SetAllowedDomains,
 };
 use crate::pages::settings::SettingsTabs;
 use crate::ui::*;
@@ -18,6 +18,7 @@ use thaw::*;
 struct Actions {
     decide: ServerAction<DecideAccessRequest>,
     revoke: ServerAction<RevokeAccess>,
+    grant: ServerAction<GrantAccess>,
     role: ServerAction<ChangeRole>,
     invite: ServerAction<CreateInvitation>,
     revoke_invite: ServerAction<RevokeInvitation>,
@@ -31,6 +32,7 @@ impl Actions {
         Actions {
             decide: ServerAction::new(),
             revoke: ServerAction::new(),
+            grant: ServerAction::new(),
             role: ServerAction::new(),
             invite: ServerAction::new(),
             revoke_invite: ServerAction::new(),
@@ -43,6 +45,7 @@ impl Actions {
     fn version(&self) -> usize {
         self.decide.version().get()
             + self.revoke.version().get()
+            + self.grant.version().get()
             + self.role.version().get()
             + self.invite.version().get()
             + self.revoke_invite.version().get()
@@ -58,6 +61,7 @@ impl Actions {
         }
         err(self.decide.value().get())
             .or_else(|| err(self.revoke.value().get()))
+            .or_else(|| err(self.grant.value().get()))
             .or_else(|| err(self.role.value().get()))
             .or_else(|| err(self.revoke_invite.value().get()))
             .or_else(|| err(self.revoke_display.value().get()))
@@ -262,6 +266,11 @@ fn MemberLine(actions: Actions, member: MemberRow, my_id: i64) -> impl IntoView 
             reason: "Revoked by an admin".into(),
         });
     };
+    let grant = move |_| {
+        if let Some(r) = Role::parse(&role.get_untracked()) {
+            actions.grant.dispatch(GrantAccess { user_id, role: r });
+        }
+    };
     view! {
         <TableRow attr:data-email=email>
             <TableCell>{member.name.clone()}</TableCell>
@@ -286,9 +295,17 @@ fn MemberLine(actions: Actions, member: MemberRow, my_id: i64) -> impl IntoView 
                 }}
             </TableCell>
             <TableCell>
-                {(editable && member.has_success).then(|| view! {
-                    <Button size=ButtonSize::Small on_click=revoke attr:data-testid="revoke">"Revoke"</Button>
-                })}
+                {match (editable, member.has_success) {
+                    (true, true) => Some(view! {
+                        <Button size=ButtonSize::Small on_click=revoke attr:data-testid="revoke">"Revoke"</Button>
+                    }.into_any()),
+                    (true, false) => Some(view! {
+                        <Button size=ButtonSize::Small appearance=ButtonAppearance::Primary on_click=grant attr:data-testid="grant">
+                            "Grant access"
+                        </Button>
+                    }.into_any()),
+                    _ => None,
+                }}
             </TableCell>
         </TableRow>
     }

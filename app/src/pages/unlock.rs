@@ -101,7 +101,7 @@ pub fn UnlockPage() -> impl IntoView {
                             <label for="field-role">"Role you need"</label>
                             <Select id="field-role" name="role_wanted" value=role>
                                 {Role::GRANTABLE.iter().map(|r| view! {
-                                    <option value=r.as_str()>{role_choice(*r)}</option>
+                                    <option value=r.as_str() selected=move || role.get() == r.as_str()>{role_choice(*r)}</option>
                                 }).collect_view()}
                             </Select>
                             {move || error("role_wanted").get().map(|e| view! { <div class="field-error" data-field="role_wanted">{e}</div> })}

@@ -446,6 +446,43 @@ impl Store {
         Ok(())
     }
 
+    /// Gives a member the flag and a role without a request; a pending request counts as approved.
+    pub async fn grant_access(
+        &self,
+        workspace_id: i64,
+        actor: &Member,
+        user_id: i64,
+        role: Role,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let mut tx = self.pool().begin().await?;
+        let (email, _) = member_email_role(&mut tx, workspace_id, user_id).await?;
+        set_flag_and_role(&mut tx, workspace_id, user_id, true, Some(role)).await?;
+        sqlx::query(
+            "UPDATE access_requests SET status = 'approved', decided_by = $1, decided_at = $2, updated_at = $2 \
+             WHERE workspace_id = $3 AND user_id = $4",
+        )
+        .bind(actor.user_id)
+        .bind(instant(now))
+        .bind(workspace_id)
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
+        audit(
+            &mut tx,
+            workspace_id,
+            Some(actor.user_id),
+            &actor.name,
+            "access_granted",
+            &email,
+            role.label(),
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     pub async fn change_role(
         &self,
         workspace_id: i64,
