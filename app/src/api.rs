@@ -259,6 +259,8 @@ pub mod port {
         async fn reengage(&self, scope: &Scope, query: ListQuery) -> Result<ReengageView, AppError>;
         async fn close_the_loop(&self, scope: &Scope, query: ListQuery) -> Result<CloseTheLoopView, AppError>;
         async fn settings(&self, scope: &Scope) -> Result<SettingsView, AppError>;
+        /// Rescores the workspace now; returns how many accounts changed.
+        async fn rescore_now(&self, scope: &Scope) -> Result<u64, AppError>;
     }
 
     pub type SharedData = Arc<dyn SuccessData>;
@@ -648,4 +650,10 @@ mod tests {
         assert_eq!(authorize(demo_admin(), Need::Read).unwrap().workspace.id, 9);
         assert!(authorize(demo_only(), Need::Read).unwrap().member.is_none());
     }
+}
+
+/// Rescores every account of the workspace now (admins; it also runs on a schedule and after syncs).
+#[server(prefix = "/api/fn", endpoint = "rescore_now")]
+pub async fn rescore_now() -> Result<u64, AppError> {
+    port::call(Need::Manage, |d, s| async move { d.rescore_now(&s).await }).await
 }

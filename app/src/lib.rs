@@ -7,6 +7,7 @@ pub mod access;
 pub mod api;
 pub mod model;
 pub mod pages;
+pub mod scoring;
 pub mod ui;
 pub mod url;
 

@@ -260,6 +260,12 @@ pub struct ListQuery {
     pub sort: String,
     #[serde(default)]
     pub filter: String,
+    /// Health band: red, amber, green, or at_risk (amber and red).
+    #[serde(default)]
+    pub band: String,
+    /// A score bucket's lower bound (0, 10, … 90), set by clicking the ARR distribution chart.
+    #[serde(default)]
+    pub bucket: String,
 }
 
 pub const PER_PAGE: u32 = 25;
@@ -296,6 +302,28 @@ pub struct AccountRow {
     pub arr: Money,
     pub renewal_date: Option<NaiveDate>,
     pub payment_state: PaymentState,
+    /// The health score, once the account has been scored.
+    pub score: Option<i32>,
+    pub band: Option<crate::scoring::Band>,
+    /// The two factors that hurt the score most.
+    pub risks: Vec<crate::scoring::Factor>,
+}
+
+/// ARR and accounts in one band of health.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BandTotal {
+    pub band: crate::scoring::Band,
+    pub accounts: u64,
+    pub arr: Money,
+}
+
+/// ARR of the accounts whose score falls in `from..from + 10` (the last bucket includes 100).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ScoreBucket {
+    pub from: i32,
+    pub accounts: u64,
+    pub arr: Money,
+    pub band: crate::scoring::Band,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -310,6 +338,12 @@ pub struct HealthSummary {
     pub payment_problems: u64,
     /// ARR renewing per calendar month for the next twelve months: (`YYYY-MM`, ARR).
     pub renewal_months: Vec<(String, Money)>,
+    /// Red, amber, green.
+    pub bands: Vec<BandTotal>,
+    /// ARR of amber and red accounts.
+    pub arr_at_risk: Money,
+    pub score_buckets: Vec<ScoreBucket>,
+    pub unscored: u64,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -489,6 +523,9 @@ pub struct AccountDetail {
     pub deals: Vec<DealRow>,
     pub trials: Vec<TrialRow>,
     pub requests: Vec<FeatureRequestRow>,
+    pub score: Option<crate::scoring::Score>,
+    /// Daily score points of the last 90 days, oldest first.
+    pub history: Vec<(NaiveDate, i32)>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -309,6 +309,86 @@ pub fn PaymentChip(state: PaymentState) -> impl IntoView {
     view! { <Badge color appearance=BadgeAppearance::Tint>{state.label()}</Badge> }
 }
 
+/// The health score with its band's colour; "—" before the first scoring.
+#[component]
+pub fn ScoreChip(score: Option<i32>, band: Option<crate::scoring::Band>) -> impl IntoView {
+    use crate::scoring::Band;
+    let color = match band {
+        Some(Band::Red) => BadgeColor::Danger,
+        Some(Band::Amber) => BadgeColor::Warning,
+        Some(Band::Green) => BadgeColor::Success,
+        None => BadgeColor::Subtle,
+    };
+    let title = band.map(|b| b.label()).unwrap_or("Not scored yet");
+    view! {
+        <span class="score-chip" title=title data-band=band.map(|b| b.as_str()).unwrap_or("none")>
+            <Badge color appearance=BadgeAppearance::Filled>{score.map(|s| s.to_string()).unwrap_or_else(|| "—".into())}</Badge>
+            <span class="score-band">{band.map(|b| b.label()).unwrap_or("")}</span>
+        </span>
+    }
+}
+
+/// One risk factor: signed points, what it is, where it comes from, and the evidence (linked).
+#[component]
+pub fn FactorLine(factor: crate::scoring::Factor, #[prop(optional)] compact: bool) -> impl IntoView {
+    let class = if factor.points < 0 {
+        "factor factor-neg"
+    } else {
+        "factor factor-pos"
+    };
+    let points = crate::scoring::signed(factor.points);
+    let evidence = factor.evidence.clone();
+    view! {
+        <div class=class data-testid="factor">
+            <span class="factor-points">{points}</span>
+            <span class="factor-label">{factor.label.clone()}</span>
+            <span class="factor-source">{format!("({})", factor.source)}</span>
+            {(!compact).then(|| match factor.link.clone() {
+                Some(link) if link.starts_with("http") => view! {
+                    <a class="factor-evidence" href=link target="_blank" rel="noopener">{evidence.clone()}</a>
+                }.into_any(),
+                Some(link) => view! { <a class="factor-evidence" href=link>{evidence.clone()}</a> }.into_any(),
+                None => view! { <span class="factor-evidence">{evidence.clone()}</span> }.into_any(),
+            })}
+        </div>
+    }
+}
+
+/// A small line of daily scores (0–100), with the bands' cut-offs drawn faintly.
+#[component]
+pub fn ScoreTrend(points: Vec<(NaiveDate, i32)>) -> impl IntoView {
+    let (w, h) = (320.0, 80.0);
+    let n = points.len();
+    let first = points.first().map(|p| p.0);
+    let span = match (points.first(), points.last()) {
+        (Some(a), Some(b)) => ((b.0 - a.0).num_days()).max(1) as f64,
+        _ => 1.0,
+    };
+    let line = points
+        .iter()
+        .map(|(d, s)| {
+            let x = first.map(|f| (*d - f).num_days() as f64 / span * w).unwrap_or(0.0);
+            let y = h - (*s as f64 / 100.0) * h;
+            format!("{x:.1},{y:.1}")
+        })
+        .collect::<Vec<_>>()
+        .join(" ");
+    let label = match (points.first(), points.last()) {
+        (Some(a), Some(b)) => format!("Score {} on {} → {} today", a.1, fmt_date(Some(a.0)), b.1),
+        _ => "No history yet".into(),
+    };
+    view! {
+        <figure class="score-trend" data-testid="score-trend" data-points=n.to_string()>
+            <svg viewBox=format!("0 0 {w} {h}") preserveAspectRatio="none" role="img" aria-label=label.clone()>
+                <line x1="0" x2=w.to_string() y1=(h * 0.35).to_string() y2=(h * 0.35).to_string() class="trend-cut" />
+                <line x1="0" x2=w.to_string() y1=(h * 0.6).to_string() y2=(h * 0.6).to_string() class="trend-cut" />
+                <polyline points=line class="trend-line" />
+            </svg>
+            <figcaption class="muted">{label}</figcaption>
+        </figure>
+    }
+}
+
 #[component]
 pub fn LifecycleChip(lifecycle: Lifecycle) -> impl IntoView {
     let color = match lifecycle {

@@ -22,7 +22,13 @@ pub fn list_href(path: &str, query: &ListQuery) -> String {
     if query.page > 1 {
         parts.push(format!("page={}", query.page));
     }
-    for (key, value) in [("q", &query.q), ("sort", &query.sort), ("filter", &query.filter)] {
+    for (key, value) in [
+        ("q", &query.q),
+        ("sort", &query.sort),
+        ("filter", &query.filter),
+        ("band", &query.band),
+        ("bucket", &query.bucket),
+    ] {
         if !value.trim().is_empty() {
             parts.push(format!("{key}={}", encode_component(value.trim())));
         }
@@ -41,6 +47,8 @@ pub fn list_query_from(get: impl Fn(&str) -> Option<String>) -> ListQuery {
         q: get("q").unwrap_or_default(),
         sort: get("sort").unwrap_or_default(),
         filter: get("filter").unwrap_or_default(),
+        band: get("band").unwrap_or_default(),
+        bucket: get("bucket").unwrap_or_default(),
     }
 }
 
@@ -55,7 +63,7 @@ mod tests {
             page: 2,
             q: "Bream & Hall".into(),
             sort: "name".into(),
-            filter: String::new(),
+            ..Default::default()
         };
         assert_eq!(list_href("/health", &q), "/health?page=2&q=Bream+%26+Hall&sort=name");
     }

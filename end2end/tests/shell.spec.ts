@@ -7,7 +7,10 @@ function watchConsole(page: Page): string[] {
     if (msg.type() === 'error') problems.push(`console: ${msg.text()}`);
   });
   page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
-  page.on('requestfailed', (req) => problems.push(`request failed: ${req.url()}`));
+  // A request cut short by navigating away (net::ERR_ABORTED) is not a failure.
+  page.on('requestfailed', (req) => {
+    if (req.failure()?.errorText !== 'net::ERR_ABORTED') problems.push(`request failed: ${req.url()}`);
+  });
   return problems;
 }
 
@@ -104,4 +107,48 @@ test('unknown addresses get a 404 page, unknown accounts a clear message', async
   await expect(page.getByRole('heading', { name: 'Page not found' })).toBeVisible();
   await page.goto('/accounts/999999999');
   await expect(page.getByRole('alert')).toContainText('Account was not found');
+});
+
+test('Health explains every score and filters by band and by the distribution chart', async ({ page }) => {
+  const problems = watchConsole(page);
+  await page.goto('/health');
+  await hydrated(page);
+  const rows = page.locator('[data-testid="health-queue"] tbody tr');
+  // The riskiest first, each with its score and its top risks.
+  await expect(rows.first().locator('.score-chip')).toHaveAttribute('data-band', 'red');
+  await expect(rows.first().getByTestId('factor').first()).toContainText('(');
+  await expect(page.getByTestId('band-counts')).toBeVisible();
+  await expect(page.getByTestId('health-summary')).toContainText('ARR at risk');
+
+  await page.getByRole('link', { name: 'Healthy', exact: true }).click();
+  await expect(page).toHaveURL(/band=green/);
+  await expect(rows.first()).toBeVisible();
+  const bands = await rows.locator('.score-chip').evaluateAll((els) => els.map((e) => e.getAttribute('data-band')));
+  expect(new Set(bands)).toEqual(new Set(['green']));
+
+  // Clicking a bar of the ARR distribution filters the queue to that score bucket.
+  await page.goto('/health');
+  await hydrated(page);
+  const chart = page.locator('#score-chart');
+  await expect(chart.locator('canvas')).toHaveCount(1);
+  const box = (await chart.boundingBox())!;
+  const barWidth = (box.width - 80) / 10;
+  await chart.click({ position: { x: 64 + barWidth * 2.5, y: box.height / 2 } });
+  await expect(page).toHaveURL(/bucket=20/);
+  await expect(page.getByTestId('bucket-filter')).toContainText('Score 20–29');
+  expect(problems).toEqual([]);
+});
+
+test('a customer page shows the score, its trend and every factor with evidence', async ({ page }) => {
+  const problems = watchConsole(page);
+  await page.goto('/health?q=hooli');
+  await hydrated(page);
+  await page.getByRole('link', { name: 'Hooli', exact: true }).click();
+  const panel = page.getByTestId('health-panel');
+  await expect(panel.locator('.score-chip')).toHaveAttribute('data-band', 'red');
+  await expect(panel.getByTestId('factor-list').getByTestId('factor').filter({ hasText: 'Payment problems' })).toContainText('(Stripe)');
+  await expect(panel.getByTestId('factor-list')).toContainText('failed charge');
+  const points = Number(await panel.getByTestId('score-trend').getAttribute('data-points'));
+  expect(points).toBeGreaterThan(5);
+  expect(problems).toEqual([]);
 });

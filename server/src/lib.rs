@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod demo;
+pub mod rescore;
 pub mod service;
 pub mod store;
 pub mod web;
@@ -14,9 +15,13 @@ pub async fn ensure_preview_workspace(store: &Store) -> Result<bool, StoreError>
     if store.demo_workspace_id().await?.is_some() {
         return Ok(false);
     }
-    let data = demo::generate(&demo::DemoSpec::preview(chrono::Utc::now().date_naive()));
+    let today = chrono::Utc::now().date_naive();
+    let data = demo::generate(&demo::DemoSpec::preview(today));
     match store.load_dataset(&data, &|_| {}).await {
-        Ok(_) => Ok(true),
+        Ok(ws) => {
+            score_new_workspace(store, ws, today).await?;
+            Ok(true)
+        }
         // Another server process created it at the same moment.
         Err(_) if store.demo_workspace_id().await?.is_some() => Ok(false),
         Err(e) => Err(e),
@@ -40,4 +45,11 @@ pub async fn store_workspace_named(store: &Store, name: &str) -> Result<i64, Sto
         ..Default::default()
     };
     store.load_dataset(&data, &|_| {}).await
+}
+
+/// Gives a freshly loaded workspace its scores and a 13-week trend.
+pub async fn score_new_workspace(store: &Store, ws: i64, today: chrono::NaiveDate) -> Result<(), StoreError> {
+    rescore::backfill_history(store, ws, today, 13).await?;
+    rescore::rescore_workspace(store, ws, today, chrono::Utc::now()).await?;
+    Ok(())
 }

@@ -12,6 +12,8 @@ USAGE:
     server demo [--accounts N] [--name NAME]
                                             generate and load a Pied Piper demo workspace
     server migrate                          apply database migrations and exit
+    server bench rescore [--accounts N]     load N demo accounts (default 100000) into DATABASE_URL
+                                            and time rescoring against a raw bulk insert
     server admin create-user --email EMAIL --name NAME [--workspace NAME] [--role ROLE]
                                             create a person with access to Success; the password
                                             is read from SUCCESS_PASSWORD or the first line of
@@ -53,6 +55,7 @@ async fn run(args: Vec<String>) -> Result<(), String> {
             Some("create-user") => create_user_command(&args[2..]).await,
             _ => Err(format!("usage: server admin create-user …\n\n{USAGE}")),
         },
+        "bench" => bench_command(&args[1..]).await,
         "migrate" => {
             open_store().await?;
             println!("database is up to date");
@@ -85,6 +88,7 @@ async fn serve() -> Result<(), String> {
     server::ensure_preview_workspace(&store)
         .await
         .map_err(|e| e.to_string())?;
+    tokio::spawn(rescore_on_schedule(store.clone()));
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| {
         format!("cannot listen on {addr}: {e} (is another server using the port? set LEPTOS_SITE_ADDR)")
     })?;
@@ -215,5 +219,97 @@ async fn create_user_command(args: &[String]) -> Result<(), String> {
         .await
         .map_err(|e| e.to_string())?;
     println!("{name} <{email}> can now sign in to {workspace:?} as {}", role.label());
+    Ok(())
+}
+
+/// Rescores every workspace at start and then every SUCCESS_RESCORE_MINUTES (default 15).
+async fn rescore_on_schedule(store: Store) {
+    let minutes: u64 = std::env::var("SUCCESS_RESCORE_MINUTES")
+        .ok()
+        .and_then(|m| m.parse().ok())
+        .filter(|m| *m > 0)
+        .unwrap_or(15);
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(minutes * 60));
+    loop {
+        tick.tick().await;
+        let now = chrono::Utc::now();
+        match server::rescore::rescore_all(&store, now.date_naive(), now).await {
+            Ok(changed) => tracing::info!(changed, "rescored"),
+            Err(e) => tracing::error!(error = %e, "rescoring failed"),
+        }
+    }
+}
+
+async fn bench_command(args: &[String]) -> Result<(), String> {
+    if args.first().map(String::as_str) != Some("rescore") {
+        return Err(format!("usage: server bench rescore [--accounts N]\n\n{USAGE}"));
+    }
+    let accounts: usize = match (args.get(1).map(String::as_str), args.get(2)) {
+        (Some("--accounts"), Some(n)) => n.replace('_', "").parse().map_err(|_| format!("not a number: {n}"))?,
+        (None, _) => 100_000,
+        _ => return Err("usage: server bench rescore [--accounts N]".into()),
+    };
+    let store = open_store().await?;
+    let today = chrono::Utc::now().date_naive();
+    let stamp = chrono::Utc::now().format("%Y%m%d%H%M%S");
+    let spec = demo::DemoSpec {
+        accounts,
+        seed: demo::DEFAULT_SEED,
+        today,
+        name: format!("Rescore benchmark ({accounts} accounts)"),
+        slug: format!("bench-{accounts}-{stamp}"),
+    };
+    let data = demo::generate(&spec);
+    let ws = store.load_dataset(&data, &|_| {}).await.map_err(|e| e.to_string())?;
+    println!(
+        "loaded {accounts} accounts ({} rows) into workspace {ws}",
+        data.row_count()
+    );
+    let err = |e: server::store::StoreError| e.to_string();
+
+    let t = Instant::now();
+    let first = server::rescore::rescore_workspace(&store, ws, today, chrono::Utc::now())
+        .await
+        .map_err(err)?;
+    let full = t.elapsed();
+    println!(
+        "rescore, every row new:   {:>7.0} ms  (read {} ms, score {} ms, write {} ms; {} of {} written)",
+        full.as_secs_f64() * 1000.0,
+        first.read_ms,
+        first.score_ms,
+        first.write_ms,
+        first.changed,
+        first.accounts
+    );
+    let t = Instant::now();
+    let again = server::rescore::rescore_workspace(&store, ws, today, chrono::Utc::now())
+        .await
+        .map_err(err)?;
+    println!(
+        "rescore, nothing changed: {:>7.0} ms  ({} written)",
+        t.elapsed().as_secs_f64() * 1000.0,
+        again.changed
+    );
+    // The same rows through a plain bulk insert, for comparison.
+    let card = store.scorecard(ws).await.map_err(err)?;
+    let scores: Vec<(i64, app::scoring::Score)> = store
+        .score_inputs(ws, today)
+        .await
+        .map_err(err)?
+        .iter()
+        .map(|i| (i.account_id, app::scoring::score(&card, i)))
+        .collect();
+    store.clear_scores(ws).await.map_err(err)?;
+    let t = Instant::now();
+    store
+        .write_scores(ws, &scores, today, chrono::Utc::now())
+        .await
+        .map_err(err)?;
+    let raw = t.elapsed();
+    println!(
+        "raw bulk insert of the same rows: {:>7.0} ms",
+        raw.as_secs_f64() * 1000.0
+    );
+    println!("rescore / raw insert = {:.2}×", full.as_secs_f64() / raw.as_secs_f64());
     Ok(())
 }

@@ -227,6 +227,9 @@ impl SuccessData for Data {
             }
         };
         let ws = self.store.load_dataset(&data, &|_| {}).await?;
+        if sample_data {
+            crate::score_new_workspace(&self.store, ws, self.clock.today()).await?;
+        }
         let user = self
             .store
             .create_member(ws, &email, &name, &hash, Role::Owner, true, self.clock.now())
@@ -592,5 +595,10 @@ impl SuccessData for Data {
     }
     async fn settings(&self, s: &Scope) -> Result<SettingsView, AppError> {
         Ok(self.store.settings(&s.workspace).await?)
+    }
+    async fn rescore_now(&self, s: &Scope) -> Result<u64, AppError> {
+        let now = self.clock.now();
+        let report = crate::rescore::rescore_workspace(&self.store, s.workspace.id, now.date_naive(), now).await?;
+        Ok(report.changed as u64)
     }
 }

@@ -433,6 +433,7 @@ async fn every_server_fn_checks_session_flag_role_and_workspace() {
                 form(&[("domains", "acme.test")]),
                 None,
             ),
+            ("rescore_now", Needs::Manage, String::new(), None),
         ];
 
         // A server function that is not in the table fails the suite.

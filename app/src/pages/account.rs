@@ -27,6 +27,37 @@ pub fn AccountPage() -> impl IntoView {
     }
 }
 
+/// The score, its trend, and every factor with its evidence.
+#[component]
+fn HealthPanel(score: Option<crate::scoring::Score>, history: Vec<(chrono::NaiveDate, i32)>) -> impl IntoView {
+    let Some(s) = score else {
+        return view! { <section class="panel"><Empty message="This account has not been scored yet." /></section> }
+            .into_any();
+    };
+    view! {
+        <section class="panel health-panel" id="health" data-testid="health-panel">
+            <div class="health-head">
+                <div>
+                    <h2>"Health"</h2>
+                    <div class="health-score">
+                        <ScoreChip score=Some(s.score) band=Some(s.band) />
+                        <span class="muted">{format!("{} points from the neutral {}", crate::scoring::signed(s.score - crate::scoring::BASELINE), crate::scoring::BASELINE)}</span>
+                    </div>
+                    {(!s.missing.is_empty()).then(|| view! {
+                        <div class="muted missing-data" data-testid="missing-data">
+                            {format!("Not scored on: {} (no data; its weight went to the other measures).", s.missing.join(", "))}
+                        </div>
+                    })}
+                </div>
+                <ScoreTrend points=history />
+            </div>
+            <div class="factor-list" data-testid="factor-list">
+                {s.factors.into_iter().map(|f| view! { <FactorLine factor=f /> }).collect_view()}
+            </div>
+        </section>
+    }.into_any()
+}
+
 fn detail_view(d: AccountDetail) -> impl IntoView {
     let a = d.account.clone();
     let last_week = d.usage.last().cloned();
@@ -55,6 +86,7 @@ fn detail_view(d: AccountDetail) -> impl IntoView {
                     .join(" · ")}
             </div>
         </header>
+        <HealthPanel score=d.score.clone() history=d.history.clone() />
         <section class="metrics">
             <Metric label="ARR" value=a.arr.display() />
             <Metric label="Next renewal" value=fmt_date(a.renewal_date) />

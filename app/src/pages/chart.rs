@@ -9,6 +9,8 @@ pub struct Bar {
     pub value: f64,
     pub display: String,
     pub color: &'static str,
+    /// Where a click on this bar leads (a filtered list), if anywhere.
+    pub href: Option<String>,
 }
 
 #[component]
@@ -23,10 +25,42 @@ pub fn BarChart(
         let bars = bars.clone();
         Effect::new(move |_| draw(id, height, &bars));
     }
+    let hrefs: Vec<Option<String>> = bars.iter().map(|b| b.href.clone()).collect();
+    let clickable = hrefs.iter().any(Option::is_some);
+    let navigate = leptos_router::hooks::use_navigate();
+    // Bars are evenly spaced categories inside the grid (64 px left, 16 px right), so the click's
+    // position says which bar it hit.
+    let on_click = move |ev: leptos::ev::MouseEvent| {
+        let width = {
+            #[cfg(feature = "hydrate")]
+            {
+                use wasm_bindgen::JsCast;
+                ev.current_target()
+                    .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+                    .map(|el| el.client_width() as f64)
+                    .unwrap_or(0.0)
+            }
+            #[cfg(not(feature = "hydrate"))]
+            {
+                0.0
+            }
+        };
+        let inner = width - 80.0;
+        if inner <= 0.0 || hrefs.is_empty() {
+            return;
+        }
+        let i = ((ev.offset_x() as f64 - 64.0) / (inner / hrefs.len() as f64)).floor();
+        if i >= 0.0 {
+            if let Some(Some(href)) = hrefs.get(i as usize) {
+                navigate(href, Default::default());
+            }
+        }
+    };
     view! {
         <figure class="chart">
             <figcaption>{title}</figcaption>
-            <div id=id class="chart-canvas" style=format!("height:{height}px") data-testid=id></div>
+            <div id=id class=if clickable { "chart-canvas chart-clickable" } else { "chart-canvas" }
+                style=format!("height:{height}px") data-testid=id on:click=on_click></div>
             <table class="visually-hidden">
                 <tbody>
                     {bars

@@ -34,6 +34,7 @@ fn view_page(query: Memo<ListQuery>, v: ReengageView) -> impl IntoView {
             value: value.minor as f64 / 100.0,
             display: value.display(),
             color: "#c50f1f",
+            href: None,
         })
         .collect::<Vec<_>>();
     let rows = v.rows.rows.clone();

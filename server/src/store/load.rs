@@ -189,11 +189,24 @@ const MAX_ROWS_PER_INSERT: usize = 1_000;
 ///
 /// SQLite gets anonymous `?` placeholders: sqlx resolves a numbered `$N` through
 /// `sqlite3_bind_parameter_name`, a linear scan, which makes binding quadratic in the statement's size.
-async fn insert_rows<T>(
+pub(super) async fn insert_rows<T>(
     backend: Backend,
     conn: &mut AnyConnection,
     table: &str,
     columns: &[&str],
+    rows: &[T],
+    values: impl Fn(usize, &T, &mut Vec<Val>),
+) -> Result<()> {
+    upsert_rows(backend, conn, table, columns, "", rows, values).await
+}
+
+/// [`insert_rows`] with a tail after the values, such as an `ON CONFLICT … DO UPDATE` clause.
+pub(super) async fn upsert_rows<T>(
+    backend: Backend,
+    conn: &mut AnyConnection,
+    table: &str,
+    columns: &[&str],
+    tail: &str,
     rows: &[T],
     values: impl Fn(usize, &T, &mut Vec<Val>),
 ) -> Result<()> {
@@ -221,6 +234,7 @@ async fn insert_rows<T>(
             sql.push(')');
             values(chunk_no * per_stmt + i, row, &mut args);
         }
+        sql.push_str(tail);
         debug_assert_eq!(args.len(), n, "{table}: wrong number of values per row");
         let mut q = sqlx::query(&sql);
         for v in args.drain(..) {

@@ -6,9 +6,15 @@ pub mod access;
 mod deals;
 pub mod load;
 mod queries;
+pub mod scores;
 mod sql;
 
 pub use load::Dataset;
+
+/// `YYYY-MM-DD`, the stored form of a date.
+pub fn sql_day(d: chrono::NaiveDate) -> String {
+    sql::day(d)
+}
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::{MigrateError, Migrator};

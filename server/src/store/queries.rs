@@ -4,6 +4,7 @@
 use super::sql::{day, like_pattern, RowExt, Sql};
 use super::{Result, Store, StoreError};
 use app::model::*;
+use app::scoring::{Band, Factor};
 use chrono::{Datelike, Duration, NaiveDate};
 use sqlx::any::AnyRow;
 
@@ -61,11 +62,44 @@ fn account_row(r: &AnyRow) -> Result<AccountRow> {
         arr: money(r, "arr_minor", "currency")?,
         renewal_date: r.opt_date("renewal_date")?,
         payment_state: r.parsed("payment_state", PaymentState::parse)?,
+        score: r.opt_int("score")?.map(|s| s as i32),
+        band: r.opt_text("band")?.as_deref().and_then(Band::parse),
+        risks: r
+            .opt_text("factors")?
+            .and_then(|f| serde_json::from_str::<Vec<Factor>>(&f).ok())
+            .map(|f| f.into_iter().filter(|f| f.points < 0).take(2).collect())
+            .unwrap_or_default(),
     })
 }
 
-const ACCOUNT_COLUMNS: &str =
-    "a.id, a.name, a.domain, a.owner_name, a.lifecycle, a.tracked, a.arr_minor, a.currency, a.renewal_date, a.payment_state";
+/// The full score behind an account row (all factors, missing data), when it has one.
+fn score_of(r: &AnyRow) -> Result<Option<app::scoring::Score>> {
+    let (Some(score), Some(band)) = (
+        r.opt_int("score")?,
+        r.opt_text("band")?.as_deref().and_then(Band::parse),
+    ) else {
+        return Ok(None);
+    };
+    let factors = r
+        .opt_text("factors")?
+        .and_then(|f| serde_json::from_str(&f).ok())
+        .unwrap_or_default();
+    let missing = r
+        .opt_text("missing")?
+        .and_then(|m| serde_json::from_str(&m).ok())
+        .unwrap_or_default();
+    Ok(Some(app::scoring::Score {
+        score: score as i32,
+        band,
+        factors,
+        missing,
+    }))
+}
+
+const ACCOUNT_COLUMNS: &str = "a.id, a.name, a.domain, a.owner_name, a.lifecycle, a.tracked, a.arr_minor, a.currency, \
+     a.renewal_date, a.payment_state, hs.score, hs.band, hs.factors, hs.missing";
+/// Accounts with their scores (an account not yet scored has none).
+const ACCOUNT_FROM: &str = "FROM accounts a LEFT JOIN health_scores hs ON hs.account_id = a.id";
 
 fn revenue_source_row(r: &AnyRow, today: NaiveDate) -> Result<RevenueSourceRow> {
     let renewal_date = r.opt_date("renewal_date")?;
@@ -179,6 +213,7 @@ impl Store {
         let mut sql = Sql::new(
             "SELECT \
                CAST(COALESCE(SUM(CASE WHEN tracked THEN 1 ELSE 0 END), 0) AS BIGINT) AS tracked_n, \
+               CAST(COALESCE(SUM(CASE WHEN tracked AND lifecycle <> 'churned' THEN 1 ELSE 0 END), 0) AS BIGINT) AS active_n, \
                CAST(COALESCE(SUM(CASE WHEN tracked THEN 0 ELSE 1 END), 0) AS BIGINT) AS untracked_n, \
                CAST(COALESCE(SUM(CASE WHEN tracked THEN arr_minor ELSE 0 END), 0) AS BIGINT) AS arr, \
                CAST(COALESCE(SUM(CASE WHEN tracked AND renewal_date >= ",
@@ -225,7 +260,63 @@ impl Store {
             })
             .collect();
 
+        // Health bands and the ARR distribution over score buckets.
+        let card = self.scorecard(ws.id).await?;
+        let scored = sqlx::query(
+            "SELECT CAST(hs.score / 10 AS BIGINT) AS bucket, hs.band, CAST(COUNT(*) AS BIGINT) AS n, \
+             CAST(SUM(a.arr_minor) AS BIGINT) AS arr FROM health_scores hs JOIN accounts a ON a.id = hs.account_id \
+             WHERE hs.workspace_id = $1 AND a.tracked = $2 AND a.lifecycle <> 'churned' \
+             GROUP BY CAST(hs.score / 10 AS BIGINT), hs.band",
+        )
+        .bind(ws.id)
+        .bind(true)
+        .fetch_all(self.pool())
+        .await?;
+        let mut bands: Vec<BandTotal> = Band::ALL
+            .iter()
+            .map(|b| BandTotal {
+                band: *b,
+                accounts: 0,
+                arr: Money::new(0, ws.currency.clone()),
+            })
+            .collect();
+        let mut buckets: Vec<ScoreBucket> = (0..10)
+            .map(|i| ScoreBucket {
+                from: i * 10,
+                accounts: 0,
+                arr: Money::new(0, ws.currency.clone()),
+                band: card.band(i * 10 + 5),
+            })
+            .collect();
+        let mut scored_n = 0;
+        for r in &scored {
+            let n = count(r.int("n")?);
+            let arr = r.int("arr")?;
+            scored_n += n;
+            if let Some(band) = r.opt_text("band")?.as_deref().and_then(Band::parse) {
+                let total = &mut bands[Band::ALL.iter().position(|b| *b == band).unwrap_or(0)];
+                total.accounts += n;
+                total.arr.minor += arr;
+            }
+            let bucket = &mut buckets[r.int("bucket")?.clamp(0, 9) as usize];
+            bucket.accounts += n;
+            bucket.arr.minor += arr;
+        }
+        let active_n = count(row.int("active_n")?);
+        let arr_at_risk = Money::new(
+            bands
+                .iter()
+                .filter(|b| b.band != Band::Green)
+                .map(|b| b.arr.minor)
+                .sum(),
+            ws.currency.clone(),
+        );
+
         Ok(HealthSummary {
+            bands,
+            arr_at_risk,
+            score_buckets: buckets,
+            unscored: active_n.saturating_sub(scored_n),
             accounts: count(row.int("tracked_n")?),
             untracked: count(row.int("untracked_n")?),
             total_arr: Money::new(row.int("arr")?, ws.currency.clone()),
@@ -244,8 +335,25 @@ impl Store {
         query: &ListQuery,
         today: NaiveDate,
     ) -> Result<Page<AccountRow>> {
-        let mut from = Sql::new("FROM accounts a WHERE a.workspace_id = ");
+        let mut from = Sql::new(&format!("{ACCOUNT_FROM} WHERE a.workspace_id = "));
         from.arg(ws.id);
+        match query.band.as_str() {
+            "red" | "amber" | "green" => {
+                from.push(" AND hs.band = ").arg(query.band.as_str());
+            }
+            "at_risk" => {
+                from.push(" AND hs.band IN ('red', 'amber')");
+            }
+            _ => {}
+        }
+        if let Ok(low) = query.bucket.parse::<i64>() {
+            let low = low.clamp(0, 90) / 10 * 10;
+            let high = if low == 90 { 101 } else { low + 10 };
+            from.push(" AND hs.score >= ")
+                .arg(low)
+                .push(" AND hs.score < ")
+                .arg(high);
+        }
         match query.filter.as_str() {
             "untracked" => {
                 from.push(" AND a.tracked = ").arg(false);
@@ -265,7 +373,10 @@ impl Store {
                     "customer" | "trial" | "prospect" | "churned" => {
                         from.push(" AND a.lifecycle = ").arg(other);
                     }
-                    _ => {}
+                    // Churned accounts are Re-engage's business; ask for them by name.
+                    _ => {
+                        from.push(" AND a.lifecycle <> 'churned'");
+                    }
                 }
             }
         }
@@ -280,7 +391,9 @@ impl Store {
         let order = match query.sort.as_str() {
             "name" => "a.name ASC, a.id ASC",
             "renewal" => "a.renewal_date ASC NULLS LAST, a.id ASC",
-            _ => "a.arr_minor DESC, a.id ASC",
+            "arr" => "a.arr_minor DESC, a.id ASC",
+            // Default: the riskiest first, the largest of equal risk first.
+            _ => "COALESCE(hs.score, 101) ASC, a.arr_minor DESC, a.id ASC",
         };
         let mut sql = Sql {
             text: format!("SELECT {ACCOUNT_COLUMNS} {} ORDER BY {order}", from.text),
@@ -294,7 +407,7 @@ impl Store {
     pub async fn account_detail(&self, ws: &WorkspaceInfo, account_id: i64, today: NaiveDate) -> Result<AccountDetail> {
         let pool = self.pool();
         let row = sqlx::query(&format!(
-            "SELECT {ACCOUNT_COLUMNS}, a.industry, a.employees, a.country FROM accounts a WHERE a.id = $1 AND a.workspace_id = $2"
+            "SELECT {ACCOUNT_COLUMNS}, a.industry, a.employees, a.country {ACCOUNT_FROM} WHERE a.id = $1 AND a.workspace_id = $2"
         ))
         .bind(account_id)
         .bind(ws.id)
@@ -450,6 +563,10 @@ impl Store {
             deals,
             trials,
             requests,
+            score: score_of(&row)?,
+            history: self
+                .score_history(ws.id, account_id, today - Duration::days(90))
+                .await?,
         })
     }
 

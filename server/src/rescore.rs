@@ -1,0 +1,81 @@
+//! Rescoring: reads every account's inputs, scores them with the workspace's scorecard (the pure
+//! code in `app::scoring`) and writes what changed. Runs after loads and syncs, on a schedule and
+//! on demand.
+
+use crate::store::scores::ScoreWrite;
+use crate::store::sql_day;
+use crate::store::{Store, StoreError};
+use app::scoring;
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use std::time::Instant;
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RescoreReport {
+    pub accounts: usize,
+    pub changed: usize,
+    pub read_ms: u128,
+    pub score_ms: u128,
+    pub write_ms: u128,
+}
+
+/// Rescores one workspace as of `today`.
+pub async fn rescore_workspace(
+    store: &Store,
+    workspace_id: i64,
+    today: NaiveDate,
+    now: DateTime<Utc>,
+) -> Result<RescoreReport, StoreError> {
+    let started = Instant::now();
+    let card = store.scorecard(workspace_id).await?;
+    let inputs = store.score_inputs(workspace_id, today).await?;
+    let read = started.elapsed();
+    let scores: Vec<(i64, scoring::Score)> = inputs
+        .iter()
+        .map(|i| (i.account_id, scoring::score(&card, i)))
+        .collect();
+    let scored = started.elapsed();
+    let ScoreWrite { accounts, changed } = store.write_scores(workspace_id, &scores, today, now).await?;
+    Ok(RescoreReport {
+        accounts,
+        changed,
+        read_ms: read.as_millis(),
+        score_ms: (scored - read).as_millis(),
+        write_ms: (started.elapsed() - scored).as_millis(),
+    })
+}
+
+/// Scores a workspace as it stood on each of the last `weeks` weeks, so a new workspace starts
+/// with a trend (the inputs are all dated, so the past can be scored honestly).
+pub async fn backfill_history(
+    store: &Store,
+    workspace_id: i64,
+    today: NaiveDate,
+    weeks: i64,
+) -> Result<(), StoreError> {
+    let card = store.scorecard(workspace_id).await?;
+    for w in (1..=weeks).rev() {
+        let as_of = today - Duration::weeks(w);
+        let points = store
+            .score_inputs(workspace_id, as_of)
+            .await?
+            .iter()
+            .map(|i| {
+                let s = scoring::score(&card, i);
+                (i.account_id, s.score as i64, s.band.as_str())
+            })
+            .collect();
+        store
+            .write_history_points(workspace_id, &sql_day(as_of), points)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Rescores every workspace; returns how many accounts changed.
+pub async fn rescore_all(store: &Store, today: NaiveDate, now: DateTime<Utc>) -> Result<usize, StoreError> {
+    let mut changed = 0;
+    for ws in store.workspace_ids().await? {
+        changed += rescore_workspace(store, ws, today, now).await?.changed;
+    }
+    Ok(changed)
+}

@@ -1,0 +1,361 @@
+//! What scoring reads and writes: the inputs of every account of a workspace, gathered with a
+//! handful of set-based queries, and the scores, written only where they changed.
+
+use super::load::upsert_rows;
+use super::sql::{day, RowExt, Val};
+use super::{Result, Store};
+use app::scoring::{Score, ScoreInputs, Scorecard, SignalFact};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use sqlx::Row;
+use std::collections::HashMap;
+
+/// What a rescoring run did.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ScoreWrite {
+    pub accounts: usize,
+    pub changed: usize,
+}
+
+fn days_between(from: NaiveDate, to_text: &str) -> Option<i64> {
+    NaiveDate::parse_from_str(to_text.get(..10)?, "%Y-%m-%d")
+        .ok()
+        .map(|d| (d - from).num_days())
+}
+
+impl Store {
+    pub async fn workspace_ids(&self) -> Result<Vec<i64>> {
+        sqlx::query("SELECT id FROM workspaces ORDER BY id")
+            .fetch_all(self.pool())
+            .await?
+            .iter()
+            .map(|r| r.int("id"))
+            .collect()
+    }
+
+    /// The workspace's scorecard (the default until someone edits it).
+    pub async fn scorecard(&self, workspace_id: i64) -> Result<Scorecard> {
+        let text: Option<String> = sqlx::query("SELECT scorecard FROM workspaces WHERE id = $1")
+            .bind(workspace_id)
+            .fetch_one(self.pool())
+            .await?
+            .opt_text("scorecard")?;
+        Ok(text.and_then(|t| serde_json::from_str(&t).ok()).unwrap_or_default())
+    }
+
+    /// Inputs of every account of the workspace as of `today`.
+    pub async fn score_inputs(&self, workspace_id: i64, today: NaiveDate) -> Result<Vec<ScoreInputs>> {
+        let pool = self.pool();
+        let mut inputs: Vec<ScoreInputs> = Vec::new();
+        let mut index: HashMap<i64, usize> = HashMap::new();
+        let accounts = sqlx::query(
+            "SELECT id, arr_minor, currency, renewal_date, payment_state FROM accounts WHERE workspace_id = $1 ORDER BY id",
+        )
+        .bind(workspace_id)
+        .fetch_all(pool)
+        .await?;
+        let mut arrs: Vec<i64> = Vec::with_capacity(accounts.len());
+        for r in &accounts {
+            let id = r.int("id")?;
+            let arr = r.int("arr_minor")?;
+            if arr > 0 {
+                arrs.push(arr);
+            }
+            index.insert(id, inputs.len());
+            inputs.push(ScoreInputs {
+                account_id: id,
+                arr_minor: arr,
+                currency: r.text("currency")?,
+                days_to_renewal: r.opt_date("renewal_date")?.map(|d| (d - today).num_days()),
+                has_billing: r.text("payment_state")? != "none",
+                ..ScoreInputs::default()
+            });
+        }
+        arrs.sort_unstable();
+        let large = arrs.get(arrs.len() * 3 / 4).copied().unwrap_or(0);
+        for i in inputs.iter_mut() {
+            i.large_arr_minor = large;
+        }
+
+        // Usage: the last 4 weeks against the 8 before, in one pass over the last 12 weeks.
+        let recent = day(today - Duration::days(28));
+        let rows = sqlx::query(
+            "SELECT account_id, CAST(MAX(licensed_seats) AS BIGINT) AS seats, \
+             CAST(SUM(CASE WHEN week_start > $2 THEN active_users ELSE 0 END) AS BIGINT) AS a4, \
+             CAST(SUM(CASE WHEN week_start > $2 THEN 1 ELSE 0 END) AS BIGINT) AS n4, \
+             CAST(SUM(CASE WHEN week_start <= $2 THEN active_users ELSE 0 END) AS BIGINT) AS a8, \
+             CAST(SUM(CASE WHEN week_start <= $2 THEN 1 ELSE 0 END) AS BIGINT) AS n8 \
+             FROM usage_weeks WHERE workspace_id = $1 AND week_start > $3 AND week_start <= $4 GROUP BY account_id",
+        )
+        .bind(workspace_id)
+        .bind(&recent)
+        .bind(day(today - Duration::days(84)))
+        .bind(day(today))
+        .fetch_all(pool)
+        .await?;
+        for r in rows {
+            let Some(&k) = index.get(&r.int("account_id")?) else {
+                continue;
+            };
+            let (n4, n8) = (r.int("n4")?, r.int("n8")?);
+            let i = &mut inputs[k];
+            i.licensed_seats = Some(r.int("seats")?);
+            i.active_last_4w = (n4 > 0).then(|| r.int("a4").unwrap_or(0) as f64 / n4 as f64);
+            i.active_prior_8w = (n8 > 0).then(|| r.int("a8").unwrap_or(0) as f64 / n8 as f64);
+        }
+        // Feature breadth from each account's latest week.
+        let rows = sqlx::query(
+            "SELECT u.account_id, u.feature_adoption FROM usage_weeks u \
+             WHERE u.workspace_id = $1 AND u.week_start = \
+               (SELECT MAX(week_start) FROM usage_weeks WHERE workspace_id = $1 AND week_start <= $2)",
+        )
+        .bind(workspace_id)
+        .bind(day(today))
+        .fetch_all(pool)
+        .await?;
+        for r in rows {
+            let Some(&k) = index.get(&r.int("account_id")?) else {
+                continue;
+            };
+            if let Ok(map) = serde_json::from_str::<HashMap<String, i64>>(&r.text("feature_adoption")?) {
+                let used = map.values().filter(|v| **v > 0).count() as u32;
+                inputs[k].features_used = Some((used, map.len() as u32));
+            }
+        }
+
+        // Payments.
+        let today_text = day(today);
+        let rows = sqlx::query(
+            "SELECT account_id, \
+             CAST(SUM(CASE WHEN status = 'open' AND attempt_count >= 2 THEN 1 ELSE 0 END) AS BIGINT) AS failed, \
+             CAST(SUM(CASE WHEN status = 'open' AND due_on < $2 THEN 1 ELSE 0 END) AS BIGINT) AS overdue, \
+             MIN(CASE WHEN status = 'open' AND due_on < $2 THEN due_on END) AS oldest_due, \
+             CAST(SUM(CASE WHEN status IN ('open', 'uncollectible') THEN amount_remaining_minor ELSE 0 END) AS BIGINT) AS outstanding \
+             FROM invoices WHERE workspace_id = $1 GROUP BY account_id",
+        )
+        .bind(workspace_id)
+        .bind(&today_text)
+        .fetch_all(pool)
+        .await?;
+        for r in rows {
+            let Some(&k) = index.get(&r.int("account_id")?) else {
+                continue;
+            };
+            let i = &mut inputs[k];
+            i.has_billing = true;
+            i.failed_invoices = r.int("failed")? as u32;
+            i.open_overdue_invoices = r.int("overdue")? as u32;
+            i.max_days_overdue = r
+                .opt_text("oldest_due")?
+                .and_then(|d| days_between(today, &d))
+                .map(|d| -d)
+                .unwrap_or(0);
+            i.overdue_minor = r.int("outstanding")?;
+        }
+
+        // Conversations of the last 90 days, newest first.
+        let rows = sqlx::query(
+            "SELECT id, account_id, source, sentiment, topic, quote, link, occurred_at FROM signals \
+             WHERE workspace_id = $1 AND occurred_at >= $2 ORDER BY account_id, occurred_at DESC",
+        )
+        .bind(workspace_id)
+        .bind(day(today - Duration::days(90)))
+        .fetch_all(pool)
+        .await?;
+        for r in rows {
+            let Some(&k) = index.get(&r.int("account_id")?) else {
+                continue;
+            };
+            let occurred = r.text("occurred_at")?;
+            let days_ago = days_between(today, &occurred).map(|d| -d).unwrap_or(0);
+            if days_ago < 0 {
+                continue;
+            }
+            inputs[k].signals.push(SignalFact {
+                id: r.int("id")?,
+                source: r.text("source")?,
+                sentiment: r.real("sentiment")?,
+                topic: r.text("topic")?,
+                quote: r.text("quote")?,
+                days_ago,
+                link: r.opt_text("link")?,
+            });
+        }
+
+        // Champions, and those who left in the last 180 days.
+        let rows =
+            sqlx::query("SELECT account_id, name, left_on FROM contacts WHERE workspace_id = $1 AND is_champion = $2")
+                .bind(workspace_id)
+                .bind(true)
+                .fetch_all(pool)
+                .await?;
+        for r in rows {
+            let Some(&k) = index.get(&r.int("account_id")?) else {
+                continue;
+            };
+            let i = &mut inputs[k];
+            i.champion_known = true;
+            if let Some(left) = r.opt_date("left_on")? {
+                let days = (today - left).num_days();
+                if (0..=180).contains(&days) {
+                    i.champion_left = Some((r.text("name")?, days));
+                }
+            }
+        }
+        Ok(inputs)
+    }
+
+    /// Writes the scores that changed, and today's history point for them, in one transaction.
+    pub async fn write_scores(
+        &self,
+        workspace_id: i64,
+        scores: &[(i64, Score)],
+        today: NaiveDate,
+        now: DateTime<Utc>,
+    ) -> Result<ScoreWrite> {
+        let stored: HashMap<i64, (i64, String, String, String)> =
+            sqlx::query("SELECT account_id, score, band, factors, missing FROM health_scores WHERE workspace_id = $1")
+                .bind(workspace_id)
+                .fetch_all(self.pool())
+                .await?
+                .iter()
+                .map(|r| {
+                    Ok((
+                        r.int("account_id")?,
+                        (r.int("score")?, r.text("band")?, r.text("factors")?, r.text("missing")?),
+                    ))
+                })
+                .collect::<Result<_>>()?;
+        let mut changed: Vec<(i64, i64, &'static str, String, String)> = Vec::new();
+        for (account, s) in scores {
+            let factors = serde_json::to_string(&s.factors).unwrap_or_else(|_| "[]".into());
+            let missing = serde_json::to_string(&s.missing).unwrap_or_else(|_| "[]".into());
+            let same = stored.get(account).is_some_and(|(score, band, f, m)| {
+                *score == s.score as i64 && band == s.band.as_str() && *f == factors && *m == missing
+            });
+            if !same {
+                changed.push((*account, s.score as i64, s.band.as_str(), factors, missing));
+            }
+        }
+        if changed.is_empty() {
+            return Ok(ScoreWrite {
+                accounts: scores.len(),
+                changed: 0,
+            });
+        }
+        let now_text = super::access::instant(now);
+        let today_text = day(today);
+        let mut tx = self.pool().begin().await?;
+        upsert_rows(
+            self.backend(),
+            &mut tx,
+            "health_scores",
+            &[
+                "account_id",
+                "workspace_id",
+                "score",
+                "band",
+                "factors",
+                "missing",
+                "computed_at",
+            ],
+            " ON CONFLICT (account_id) DO UPDATE SET score = excluded.score, band = excluded.band, \
+              factors = excluded.factors, missing = excluded.missing, computed_at = excluded.computed_at",
+            &changed,
+            |_, (account, score, band, factors, missing), out| {
+                out.extend([
+                    Val::Int(*account),
+                    Val::Int(workspace_id),
+                    Val::Int(*score),
+                    Val::Text(band.to_string()),
+                    Val::Text(factors.clone()),
+                    Val::Text(missing.clone()),
+                    Val::Text(now_text.clone()),
+                ])
+            },
+        )
+        .await?;
+        self.write_history(
+            &mut tx,
+            workspace_id,
+            &today_text,
+            changed.iter().map(|c| (c.0, c.1, c.2)).collect(),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(ScoreWrite {
+            accounts: scores.len(),
+            changed: changed.len(),
+        })
+    }
+
+    /// Records the score of each account on `day` (one point per account per day).
+    pub async fn write_history_points(
+        &self,
+        workspace_id: i64,
+        day_text: &str,
+        points: Vec<(i64, i64, &'static str)>,
+    ) -> Result<()> {
+        let mut tx = self.pool().begin().await?;
+        self.write_history(&mut tx, workspace_id, day_text, points).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn write_history(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        workspace_id: i64,
+        day_text: &str,
+        points: Vec<(i64, i64, &'static str)>,
+    ) -> Result<()> {
+        upsert_rows(
+            self.backend(),
+            conn,
+            "health_history",
+            &["workspace_id", "account_id", "day", "score", "band"],
+            " ON CONFLICT (account_id, day) DO UPDATE SET score = excluded.score, band = excluded.band",
+            &points,
+            |_, (account, score, band), out| {
+                out.extend([
+                    Val::Int(workspace_id),
+                    Val::Int(*account),
+                    Val::Text(day_text.to_string()),
+                    Val::Int(*score),
+                    Val::Text(band.to_string()),
+                ])
+            },
+        )
+        .await
+    }
+
+    /// Removes a workspace's scores and history (benchmarks start from nothing).
+    pub async fn clear_scores(&self, workspace_id: i64) -> Result<()> {
+        let mut tx = self.pool().begin().await?;
+        for table in ["health_scores", "health_history"] {
+            sqlx::query(&format!("DELETE FROM {table} WHERE workspace_id = $1"))
+                .bind(workspace_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Score history of one account since `since`, oldest first.
+    pub async fn score_history(
+        &self,
+        workspace_id: i64,
+        account_id: i64,
+        since: NaiveDate,
+    ) -> Result<Vec<(NaiveDate, i32)>> {
+        sqlx::query("SELECT day, score FROM health_history WHERE workspace_id = $1 AND account_id = $2 AND day >= $3 ORDER BY day")
+            .bind(workspace_id)
+            .bind(account_id)
+            .bind(day(since))
+            .fetch_all(self.pool())
+            .await?
+            .iter()
+            .map(|r| Ok((r.date("day")?, r.try_get::<i64, _>("score")? as i32)))
+            .collect()
+    }
+}
