@@ -5,7 +5,7 @@
 use crate::access::{AccessOverview, AccessRequestRow, CreatedLink, FieldErrors, InvitationInfo, Need, Role, Viewer};
 use crate::model::{
     self, AccountRow, CloseTheLoopView, DealRow, ListQuery, Page, PipelineView, ReengageView, RevenueSourceRow,
-    SettingsView, TrialRow, TvDashboard, WorkspaceInfo,
+    RoutePage, RouteRow, SettingsView, TrialRow, TvDashboard, WorkspaceInfo,
 };
 use leptos::prelude::*;
 use leptos::server_fn::codec::JsonEncoding;
@@ -259,6 +259,17 @@ pub mod port {
         async fn reengage(&self, scope: &Scope, query: ListQuery) -> Result<ReengageView, AppError>;
         async fn close_the_loop(&self, scope: &Scope, query: ListQuery) -> Result<CloseTheLoopView, AppError>;
         async fn settings(&self, scope: &Scope) -> Result<SettingsView, AppError>;
+        async fn route_account(
+            &self,
+            scope: &Scope,
+            account_id: i64,
+            from: RoutePage,
+            to: RoutePage,
+            note: String,
+        ) -> Result<RouteRow, AppError>;
+        async fn dismiss_route(&self, scope: &Scope, route_id: i64) -> Result<(), AppError>;
+        async fn routed_to(&self, scope: &Scope, page: RoutePage) -> Result<Vec<RouteRow>, AppError>;
+        async fn set_tracked(&self, scope: &Scope, account_id: i64, tracked: bool) -> Result<(), AppError>;
         /// Rescores the workspace now; returns how many accounts changed.
         async fn rescore_now(&self, scope: &Scope) -> Result<u64, AppError>;
     }
@@ -656,4 +667,37 @@ mod tests {
 #[server(prefix = "/api/fn", endpoint = "rescore_now")]
 pub async fn rescore_now() -> Result<u64, AppError> {
     port::call(Need::Manage, |d, s| async move { d.rescore_now(&s).await }).await
+}
+
+/// Sends an account to another workflow page (into Pipeline it opens an expansion deal).
+#[server(prefix = "/api/fn", endpoint = "route_account")]
+pub async fn route_account(
+    account_id: i64,
+    from_page: RoutePage,
+    to_page: RoutePage,
+    #[server(default)] note: String,
+) -> Result<RouteRow, AppError> {
+    port::call(Need::Operate, |d, s| async move {
+        d.route_account(&s, account_id, from_page, to_page, note).await
+    })
+    .await
+}
+
+#[server(prefix = "/api/fn", endpoint = "dismiss_route")]
+pub async fn dismiss_route(route_id: i64) -> Result<(), AppError> {
+    port::call(Need::Operate, |d, s| async move { d.dismiss_route(&s, route_id).await }).await
+}
+
+/// Accounts routed to a page and not yet dismissed, for the top of that page.
+#[server(prefix = "/api/fn", endpoint = "routed_to")]
+pub async fn routed_to(page: RoutePage) -> Result<Vec<RouteRow>, AppError> {
+    port::call(Need::Read, |d, s| async move { d.routed_to(&s, page).await }).await
+}
+
+#[server(prefix = "/api/fn", endpoint = "set_tracked")]
+pub async fn set_tracked(account_id: i64, tracked: bool) -> Result<(), AppError> {
+    port::call(Need::Operate, |d, s| async move {
+        d.set_tracked(&s, account_id, tracked).await
+    })
+    .await
 }

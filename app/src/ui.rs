@@ -7,6 +7,7 @@ use crate::url::{list_href, list_query_from};
 use chrono::NaiveDate;
 use leptos::either::Either;
 use leptos::prelude::*;
+use leptos::server::ServerAction;
 use leptos_router::components::{Form, Outlet, Redirect, A};
 use leptos_router::hooks::{use_location, use_query_map};
 use thaw::*;
@@ -476,5 +477,76 @@ mod tests {
         assert_eq!(fmt_days(Some(-3)), "3 days ago");
         assert_eq!(fmt_date(NaiveDate::from_ymd_opt(2026, 11, 3)), "3 Nov 2026");
         assert_eq!(fmt_instant("2026-11-26T17:44:02Z"), "26 Nov 2026, 17:44 UTC");
+    }
+}
+
+/// "Route to…": sends the account to another workflow page (disabled for viewers and the demo).
+#[component]
+pub fn RouteMenu(account_id: i64, from: RoutePage, can: bool) -> impl IntoView {
+    let route = ServerAction::<crate::api::RouteAccount>::new();
+    let choice = RwSignal::new(String::new());
+    let title = if can {
+        "Send this account to another page"
+    } else {
+        "Viewers and the demo preview cannot route accounts"
+    };
+    view! {
+        <span class="route-menu">
+            <select class="inline-select" data-testid="route-to" aria-label="Route to" title=title disabled=!can
+                prop:value=move || choice.get()
+                on:change=move |ev| {
+                    let to = event_target_value(&ev);
+                    if let Some(to_page) = RoutePage::parse(&to) {
+                        route.dispatch(crate::api::RouteAccount { account_id, from_page: from, to_page, note: String::new() });
+                    }
+                    choice.set(String::new());
+                }>
+                <option value="" selected=true>"Route to…"</option>
+                {RoutePage::ALL.iter().filter(|p| **p != from).map(|p| view! {
+                    <option value=p.as_str()>{p.label()}</option>
+                }).collect_view()}
+            </select>
+            {move || route.value().get().map(|r| match r {
+                Ok(row) => view! {
+                    <A href=row.to_page.path() attr:class="route-done" attr:data-testid="routed-link">{format!("→ {}", row.to_page.label())}</A>
+                }.into_any(),
+                Err(e) => view! { <span class="field-error">{e.to_string()}</span> }.into_any(),
+            })}
+        </span>
+    }
+}
+
+/// The accounts routed to this page, on top, each with a "Routed from …" badge until dismissed.
+#[component]
+pub fn RoutedPanel(page: RoutePage) -> impl IntoView {
+    let dismiss = ServerAction::<crate::api::DismissRoute>::new();
+    let routes = Resource::new(move || dismiss.version().get(), move |_| crate::api::routed_to(page));
+    let who = use_viewer();
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                let can = who.can_operate().await;
+                let rows = routes.await.unwrap_or_default();
+                (!rows.is_empty()).then(|| view! {
+                    <section class="panel routed-panel" data-testid="routed-panel">
+                        <h2>{format!("Routed here ({})", rows.len())}</h2>
+                        {rows.into_iter().map(|r| {
+                            let id = r.id;
+                            view! {
+                                <div class="routed-row" data-testid="routed-row" data-account-id=r.account_id.to_string()>
+                                    <Badge color=BadgeColor::Brand appearance=BadgeAppearance::Tint>{format!("Routed from {}", r.from_page.label())}</Badge>
+                                    <A href=format!("/accounts/{}", r.account_id) attr:class="account-link">{r.account_name.clone()}</A>
+                                    <span class="muted">{format!("by {} · {}", r.routed_by, fmt_instant(&r.routed_at))}</span>
+                                    {r.note.clone().map(|n| view! { <span class="routed-note">{n}</span> })}
+                                    {r.deal_id.map(|_| view! { <span class="muted">"expansion deal opened"</span> })}
+                                    <Button size=ButtonSize::Small disabled=!can on_click=move |_| { dismiss.dispatch(crate::api::DismissRoute { route_id: id }); }
+                                        attr:data-testid="dismiss-route">"Dismiss"</Button>
+                                </div>
+                            }
+                        }).collect_view()}
+                    </section>
+                })
+            })}
+        </Transition>
     }
 }

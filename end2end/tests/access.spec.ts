@@ -173,3 +173,36 @@ test('a display link opens the office screen until it is revoked', async ({ brow
   await tv.reload();
   await expect(tv.getByTestId('tv-error')).toContainText('revoked or has expired');
 });
+
+test('a CSM routes an account to Pipeline, sees it on top there, and untracks another', async ({ browser }) => {
+  const owner = await signIn(browser, 'owner@acme.test');
+  const problems = watchConsole(owner);
+  await hydrated(owner);
+  const row = owner.locator('[data-testid="health-queue"] tbody tr').first();
+  const name = (await row.locator('.account-link').innerText()).trim();
+  await row.getByTestId('route-to').selectOption('pipeline');
+  await row.getByTestId('routed-link').click();
+  await expect(owner).toHaveURL(/\/pipeline$/);
+  const routed = owner.getByTestId('routed-panel').getByTestId('routed-row').filter({ hasText: name });
+  await expect(routed).toContainText('Routed from Health');
+  await expect(routed).toContainText('expansion deal opened');
+  await expect(owner.getByTestId('pipeline-table')).toContainText(`${name} expansion`);
+  await routed.getByTestId('dismiss-route').click();
+  await expect(owner.getByTestId('routed-panel')).toHaveCount(0);
+
+  await owner.goto('/health');
+  await hydrated(owner);
+  const second = owner.locator('[data-testid="health-queue"] tbody tr').nth(1);
+  const other = (await second.locator('.account-link').innerText()).trim();
+  await second.locator('.account-link').click();
+  await expect(owner.getByTestId('account-name')).toHaveText(other);
+  await hydrated(owner);
+  await owner.getByTestId('track-toggle').click();
+  await expect(owner.getByTestId('track-toggle')).toHaveText('Track again');
+  await owner.goto('/health');
+  await hydrated(owner);
+  await expect(owner.locator('[data-testid="health-queue"]')).not.toContainText(other);
+  await owner.getByRole('link', { name: 'Show untracked (1)' }).click();
+  await expect(owner.locator('[data-testid="health-queue"]')).toContainText(other);
+  expect(problems).toEqual([]);
+});

@@ -292,13 +292,8 @@ async fn bench_command(args: &[String]) -> Result<(), String> {
     );
     // The same rows through a plain bulk insert, for comparison.
     let card = store.scorecard(ws).await.map_err(err)?;
-    let scores: Vec<(i64, app::scoring::Score)> = store
-        .score_inputs(ws, today)
-        .await
-        .map_err(err)?
-        .iter()
-        .map(|i| (i.account_id, app::scoring::score(&card, i)))
-        .collect();
+    let inputs = store.score_inputs(ws, today).await.map_err(err)?;
+    let scores = server::rescore::score_all(&card, &inputs);
     store.clear_scores(ws).await.map_err(err)?;
     let t = Instant::now();
     store

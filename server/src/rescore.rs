@@ -29,10 +29,7 @@ pub async fn rescore_workspace(
     let card = store.scorecard(workspace_id).await?;
     let inputs = store.score_inputs(workspace_id, today).await?;
     let read = started.elapsed();
-    let scores: Vec<(i64, scoring::Score)> = inputs
-        .iter()
-        .map(|i| (i.account_id, scoring::score(&card, i)))
-        .collect();
+    let scores = score_all(&card, &inputs);
     let scored = started.elapsed();
     let ScoreWrite { accounts, changed } = store.write_scores(workspace_id, &scores, today, now).await?;
     Ok(RescoreReport {
@@ -41,6 +38,28 @@ pub async fn rescore_workspace(
         read_ms: read.as_millis(),
         score_ms: (scored - read).as_millis(),
         write_ms: (started.elapsed() - scored).as_millis(),
+    })
+}
+
+/// Scores every account, spread over the machine's cores (scoring is pure and independent per account).
+pub fn score_all(card: &scoring::Scorecard, inputs: &[scoring::ScoreInputs]) -> Vec<(i64, scoring::Score)> {
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(8);
+    let chunk = inputs.len().div_ceil(threads).max(1);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = inputs
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter()
+                        .map(|i| (i.account_id, scoring::score(card, i)))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles.into_iter().flat_map(|h| h.join().unwrap_or_default()).collect()
     })
 }
 

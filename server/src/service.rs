@@ -596,6 +596,47 @@ impl SuccessData for Data {
     async fn settings(&self, s: &Scope) -> Result<SettingsView, AppError> {
         Ok(self.store.settings(&s.workspace).await?)
     }
+    async fn route_account(
+        &self,
+        s: &Scope,
+        account_id: i64,
+        from: RoutePage,
+        to: RoutePage,
+        note: String,
+    ) -> Result<RouteRow, AppError> {
+        if from == to {
+            return Err(AppError::Invalid(format!("The account is already on {}.", to.label())));
+        }
+        let note = note.trim();
+        if note.chars().count() > 500 {
+            return Err(field_error("note", "Keep the note under 500 characters."));
+        }
+        let note = Some(note).filter(|n| !n.is_empty());
+        Ok(self
+            .store
+            .route_account(
+                s.workspace.id,
+                account_id,
+                from,
+                to,
+                &actor(s)?.name,
+                note,
+                self.clock.now(),
+            )
+            .await?)
+    }
+    async fn dismiss_route(&self, s: &Scope, route_id: i64) -> Result<(), AppError> {
+        Ok(self
+            .store
+            .dismiss_route(s.workspace.id, route_id, self.clock.now())
+            .await?)
+    }
+    async fn routed_to(&self, s: &Scope, page: RoutePage) -> Result<Vec<RouteRow>, AppError> {
+        Ok(self.store.routed_to(s.workspace.id, page).await?)
+    }
+    async fn set_tracked(&self, s: &Scope, account_id: i64, tracked: bool) -> Result<(), AppError> {
+        Ok(self.store.set_tracked(s.workspace.id, account_id, tracked).await?)
+    }
     async fn rescore_now(&self, s: &Scope) -> Result<u64, AppError> {
         let now = self.clock.now();
         let report = crate::rescore::rescore_workspace(&self.store, s.workspace.id, now.date_naive(), now).await?;

@@ -147,6 +147,22 @@ async fn gate(State(state): State<AppState>, req: Request, next: Next) -> Respon
     next.run(Request::from_parts(parts, body)).await
 }
 
+/// Server function errors raised before our code runs (arguments that do not parse) come out of
+/// Leptos as 500s; the body is still one of our `AppError`s, so give it the status it stands for.
+async fn error_status(req: Request, next: Next) -> Response {
+    let is_fn = req.uri().path().starts_with("/api/fn/");
+    let res = next.run(req).await;
+    if !is_fn || res.status() != StatusCode::INTERNAL_SERVER_ERROR {
+        return res;
+    }
+    let (mut parts, body) = res.into_parts();
+    let bytes = axum::body::to_bytes(body, 1 << 20).await.unwrap_or_default();
+    if let Ok(err) = serde_json::from_slice::<app::api::AppError>(&bytes) {
+        parts.status = app::api::port::status_of(&err);
+    }
+    Response::from_parts(parts, Body::from(bytes))
+}
+
 /// Pages that show a person's own data or a secret must not be cached by anyone in between.
 async fn no_store(req: Request, next: Next) -> Response {
     let mut res = next.run(req).await;
@@ -213,6 +229,7 @@ pub fn router_with(leptos_options: LeptosOptions, service: Arc<Data>) -> Router 
         .fallback(static_file_or_not_found)
         .layer(middleware::from_fn_with_state(state.clone(), gate))
         .layer(middleware::from_fn(no_store))
+        .layer(middleware::from_fn(error_status))
         .layer(middleware::from_fn_with_state(auth, auth::reject_cross_site))
         .with_state(state)
 }

@@ -327,6 +327,28 @@ async fn every_server_fn_checks_session_flag_role_and_workspace() {
             )
             .await;
 
+        let route = |session: &str, account: i64| {
+            let app = &app;
+            let session = session.to_string();
+            async move {
+                let r = app
+                    .call(
+                        "route_account",
+                        Some(&session),
+                        &form(&[
+                            ("account_id", &account.to_string()),
+                            ("from_page", "health"),
+                            ("to_page", "contracts"),
+                        ]),
+                    )
+                    .await;
+                assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+                serde_json::from_str::<serde_json::Value>(&r.body).unwrap()["id"].to_string()
+            }
+        };
+        let route_id = route(&admin, account).await;
+        let (_, other_csm) = app.member(other_ws, "csm@other.test", Role::Csm, true).await;
+        let other_route = route(&other_csm, other_account).await;
         let s = |v: i64| v.to_string();
         let move_body = |d: i64| form(&[("deal_id", &s(d)), ("stage", "proposal"), ("version", &s(version))]);
         // name, needs, a body that works in the caller's workspace, the same call on the other workspace's ids.
@@ -434,6 +456,33 @@ async fn every_server_fn_checks_session_flag_role_and_workspace() {
                 None,
             ),
             ("rescore_now", Needs::Manage, String::new(), None),
+            (
+                "route_account",
+                Needs::Operate,
+                form(&[
+                    ("account_id", &s(account)),
+                    ("from_page", "health"),
+                    ("to_page", "convert"),
+                ]),
+                Some(form(&[
+                    ("account_id", &s(other_account)),
+                    ("from_page", "health"),
+                    ("to_page", "convert"),
+                ])),
+            ),
+            ("routed_to", Needs::Read, form(&[("page", "convert")]), None),
+            (
+                "dismiss_route",
+                Needs::Operate,
+                form(&[("route_id", &route_id)]),
+                Some(form(&[("route_id", &other_route)])),
+            ),
+            (
+                "set_tracked",
+                Needs::Operate,
+                form(&[("account_id", &s(account)), ("tracked", "true")]),
+                Some(form(&[("account_id", &s(other_account)), ("tracked", "false")])),
+            ),
         ];
 
         // A server function that is not in the table fails the suite.
@@ -1124,5 +1173,133 @@ async fn two_people_moving_the_same_deal_never_lose_an_update() {
             .try_get(0)
             .unwrap();
         assert_eq!(stage, "evaluation", "{backend}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn routing_sends_accounts_to_their_destination_until_dismissed() {
+    for db in TestDb::both().await {
+        let backend = db.name;
+        let app = App::start(db).await;
+        let (ws, owner) = app.setup().await;
+        let account = app
+            .scalar(
+                "SELECT id FROM accounts WHERE workspace_id = $1 AND lifecycle = 'customer' ORDER BY id LIMIT 1",
+                ws,
+            )
+            .await;
+        let deals_before = app
+            .scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM deals WHERE workspace_id = $1", ws)
+            .await;
+        let body = |to: &str| {
+            form(&[
+                ("account_id", &account.to_string()),
+                ("from_page", "health"),
+                ("to_page", to),
+                ("note", "Expansion talk on the QBR"),
+            ])
+        };
+        let first = app.call("route_account", Some(&owner), &body("convert")).await;
+        assert_eq!(first.status, StatusCode::OK, "{backend}: {}", first.body);
+        let to_pipeline = app.call("route_account", Some(&owner), &body("pipeline")).await;
+        let routed: serde_json::Value = serde_json::from_str(&to_pipeline.body).unwrap();
+        assert!(
+            routed["deal_id"].is_i64(),
+            "{backend}: routing into Pipeline opens a deal"
+        );
+        let deals_after = app
+            .scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM deals WHERE workspace_id = $1", ws)
+            .await;
+        assert_eq!(deals_after, deals_before + 1, "{backend}");
+        let stage: String = sqlx::query("SELECT stage FROM deals WHERE id = $1")
+            .bind(routed["deal_id"].as_i64().unwrap())
+            .fetch_one(app.db.store.pool())
+            .await
+            .unwrap()
+            .try_get(0)
+            .unwrap();
+        assert_eq!(stage, "discovery", "{backend}: the first stage");
+
+        // One active route per account: routing on took it off Convert.
+        let convert = app.call("routed_to", Some(&owner), &form(&[("page", "convert")])).await;
+        assert_eq!(convert.body, "[]", "{backend}");
+        let pipeline = app
+            .call("routed_to", Some(&owner), &form(&[("page", "pipeline")]))
+            .await;
+        assert!(
+            pipeline.body.contains("\"from_page\":\"health\"") && pipeline.body.contains("QBR"),
+            "{backend}"
+        );
+
+        let same = app
+            .call(
+                "route_account",
+                Some(&owner),
+                &form(&[
+                    ("account_id", &account.to_string()),
+                    ("from_page", "health"),
+                    ("to_page", "health"),
+                ]),
+            )
+            .await;
+        assert_eq!(same.status, StatusCode::BAD_REQUEST, "{backend}");
+        let bad_page = app
+            .call(
+                "route_account",
+                Some(&owner),
+                &form(&[
+                    ("account_id", &account.to_string()),
+                    ("from_page", "health"),
+                    ("to_page", "nowhere"),
+                ]),
+            )
+            .await;
+        assert_eq!(bad_page.status, StatusCode::BAD_REQUEST, "{backend}: {}", bad_page.body);
+
+        app.call(
+            "dismiss_route",
+            Some(&owner),
+            &form(&[("route_id", &routed["id"].to_string())]),
+        )
+        .await;
+        assert_eq!(
+            app.call("routed_to", Some(&owner), &form(&[("page", "pipeline")]))
+                .await
+                .body,
+            "[]"
+        );
+        let history = app
+            .call(
+                "account_detail",
+                Some(&owner),
+                &form(&[("account_id", &account.to_string())]),
+            )
+            .await;
+        let detail: serde_json::Value = serde_json::from_str(&history.body).unwrap();
+        assert_eq!(
+            detail["routes"].as_array().unwrap().len(),
+            2,
+            "{backend}: the history keeps both"
+        );
+
+        // Untracked accounts leave the default queue and come back behind the toggle.
+        app.call(
+            "set_tracked",
+            Some(&owner),
+            &form(&[("account_id", &account.to_string()), ("tracked", "false")]),
+        )
+        .await;
+        let queue = app.call("health_queue", Some(&owner), &form(&[("query[q]", "")])).await;
+        let ids: Vec<i64> = serde_json::from_str::<serde_json::Value>(&queue.body).unwrap()["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["id"].as_i64().unwrap())
+            .collect();
+        assert!(!ids.contains(&account), "{backend}");
+        let untracked = app
+            .call("health_queue", Some(&owner), &form(&[("query[filter]", "untracked")]))
+            .await;
+        assert!(untracked.body.contains(&format!("\"id\":{account},")), "{backend}");
     }
 }

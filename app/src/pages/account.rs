@@ -1,9 +1,10 @@
 //! Customer Detail: everything Success knows about one account.
 
-use crate::api::account_detail;
+use crate::api::{account_detail, SetTracked};
 use crate::model::*;
 use crate::ui::*;
 use leptos::prelude::*;
+use leptos::server::ServerAction;
 use leptos_router::hooks::use_params_map;
 use thaw::*;
 
@@ -11,9 +12,11 @@ use thaw::*;
 pub fn AccountPage() -> impl IntoView {
     let params = use_params_map();
     let account_id = Memo::new(move |_| params.with(|p| p.get("id").and_then(|id| id.parse::<i64>().ok())));
+    let track = ServerAction::<SetTracked>::new();
+    let who = use_viewer();
     let detail = Resource::new(
-        move || account_id.get(),
-        |id| async move {
+        move || (account_id.get(), track.version().get()),
+        |(id, _)| async move {
             match id {
                 Some(id) => account_detail(id).await,
                 None => Err(crate::api::AppError::NotFound("Account".into())),
@@ -22,7 +25,10 @@ pub fn AccountPage() -> impl IntoView {
     );
     view! {
         <Transition fallback=|| view! { <Loading /> }>
-            {move || Suspend::new(async move { loaded(detail.await, detail_view) })}
+            {move || Suspend::new(async move {
+                let can = who.can_operate().await;
+                loaded(detail.await, move |d| detail_view(d, can, track))
+            })}
         </Transition>
     }
 }
@@ -58,7 +64,10 @@ fn HealthPanel(score: Option<crate::scoring::Score>, history: Vec<(chrono::Naive
     }.into_any()
 }
 
-fn detail_view(d: AccountDetail) -> impl IntoView {
+fn detail_view(d: AccountDetail, can: bool, track: ServerAction<SetTracked>) -> impl IntoView {
+    let account_id = d.account.id;
+    let tracked = d.account.tracked;
+    let routes = d.routes.clone();
     let a = d.account.clone();
     let last_week = d.usage.last().cloned();
     let usage_hint = last_week.as_ref().map(|w| {
@@ -78,6 +87,14 @@ fn detail_view(d: AccountDetail) -> impl IntoView {
                 <span class="muted">{format!("Owner: {}", a.owner_name.clone().unwrap_or_else(|| "Unassigned".into()))}</span>
                 {(!a.tracked).then(|| view! { <Badge color=BadgeColor::Subtle>"Untracked"</Badge> })}
             </div>
+            <div class="account-actions">
+                <RouteMenu account_id from=RoutePage::Health can />
+                <Button size=ButtonSize::Small disabled=!can attr:data-testid="track-toggle"
+                    on_click=move |_| { track.dispatch(SetTracked { account_id, tracked: !tracked }); }>
+                    {if tracked { "Untrack" } else { "Track again" }}
+                </Button>
+                {(!tracked).then(|| view! { <span class="muted">"Untracked accounts are left out of monitoring and hidden by default."</span> })}
+            </div>
             <div class="account-meta muted">
                 {[d.industry.clone(), d.employees.map(|e| format!("{e} employees")), d.country.clone()]
                     .into_iter()
@@ -87,6 +104,20 @@ fn detail_view(d: AccountDetail) -> impl IntoView {
             </div>
         </header>
         <HealthPanel score=d.score.clone() history=d.history.clone() />
+        {(!routes.is_empty()).then(|| view! {
+            <section class="panel" data-testid="route-history">
+                <h2>"Routing history"</h2>
+                <ul class="plain-list">
+                    {routes.into_iter().map(|r| view! {
+                        <li>
+                            {format!("{} → {} by {}, {}", r.from_page.label(), r.to_page.label(), r.routed_by, fmt_instant(&r.routed_at))}
+                            {r.note.clone().map(|n| format!(" — {n}"))}
+                            {if r.dismissed { " (dismissed)" } else { " (open)" }}
+                        </li>
+                    }).collect_view()}
+                </ul>
+            </section>
+        })}
         <section class="metrics">
             <Metric label="ARR" value=a.arr.display() />
             <Metric label="Next renewal" value=fmt_date(a.renewal_date) />

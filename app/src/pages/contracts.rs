@@ -15,6 +15,7 @@ pub fn ContractsPage() -> impl IntoView {
     let list = Resource::new(move || query.get(), contracts);
     view! {
         <PageHeader title="Contracts" subtitle="Salesbricks contracts and Stripe subscriptions, by renewal date." />
+        <RoutedPanel page=RoutePage::Contracts />
         <div class="list-controls">
             <SearchBar path=PATH placeholder="Search by account or plan" query />
             <FilterChips

@@ -15,6 +15,7 @@ pub fn ConvertPage() -> impl IntoView {
     let queue = Resource::new(move || query.get(), convert_queue);
     view! {
         <PageHeader title="Convert" subtitle="Running trials, soonest to end first, with their activation so far." />
+        <RoutedPanel page=RoutePage::Convert />
         <div class="list-controls">
             <SearchBar path=PATH placeholder="Search trial accounts" query />
             <FilterChips

@@ -65,7 +65,10 @@ pub fn HealthPage() -> impl IntoView {
             </Transition>
         </div>
         <Transition fallback=|| view! { <Loading /> }>
-            {move || Suspend::new(async move { loaded(queue.await, move |page| queue_view(query, page)) })}
+            {move || Suspend::new(async move {
+                let can = who.can_operate().await;
+                loaded(queue.await, move |page| queue_view(query, page, can))
+            })}
         </Transition>
     }
 }
@@ -162,7 +165,7 @@ fn summary_view(query: Memo<ListQuery>, s: HealthSummary) -> impl IntoView {
         .collect::<Vec<_>>();
     view! {
         <section class="metrics" data-testid="health-summary">
-            <Metric label="Tracked accounts" value=s.accounts.to_string() hint=format!("{} untracked", s.untracked) />
+            <Metric label="Monitored accounts" value=s.accounts.to_string() hint=format!("{} untracked; churned ones are in Re-engage", s.untracked) />
             <Metric label="Total ARR" value=s.total_arr.display() />
             <Metric label="ARR at risk" value=s.arr_at_risk.display() hint=format!("{} accounts critical or at risk", red + amber) />
             <div class="metric" data-testid="band-counts">
@@ -186,7 +189,7 @@ fn summary_view(query: Memo<ListQuery>, s: HealthSummary) -> impl IntoView {
     }
 }
 
-fn queue_view(query: Memo<ListQuery>, page: Page<AccountRow>) -> impl IntoView {
+fn queue_view(query: Memo<ListQuery>, page: Page<AccountRow>, can: bool) -> impl IntoView {
     let rows = page.rows.clone();
     view! {
         <Table class="data-table" attr:data-testid="health-queue">
@@ -200,6 +203,7 @@ fn queue_view(query: Memo<ListQuery>, page: Page<AccountRow>) -> impl IntoView {
                     <SortHeader path=PATH query key="renewal" label="Renewal" />
                     <TableHeaderCell>"Payment"</TableHeaderCell>
                     <TableHeaderCell>"Owner"</TableHeaderCell>
+                    <TableHeaderCell>""</TableHeaderCell>
                 </TableRow>
             </TableHeader>
             <TableBody>
@@ -221,6 +225,7 @@ fn queue_view(query: Memo<ListQuery>, page: Page<AccountRow>) -> impl IntoView {
                                 <TableCell>{fmt_date(a.renewal_date)}</TableCell>
                                 <TableCell><PaymentChip state=a.payment_state /></TableCell>
                                 <TableCell>{a.owner_name.clone().unwrap_or_else(|| "Unassigned".into())}</TableCell>
+                                <TableCell><RouteMenu account_id=a.id from=RoutePage::Health can /></TableCell>
                             </TableRow>
                         }
                     })

@@ -18,6 +18,7 @@ pub fn PipelinePage() -> impl IntoView {
     let who = use_viewer();
     view! {
         <PageHeader title="Pipeline" subtitle="Open deals by stage, with closed deals for context." />
+        <RoutedPanel page=RoutePage::Pipeline />
         <div class="list-controls">
             <SearchBar path=PATH placeholder="Search deals or accounts" query />
         </div>

@@ -16,6 +16,7 @@ pub fn ReengagePage() -> impl IntoView {
     let data = Resource::new(move || query.get(), reengage);
     view! {
         <PageHeader title="Re-engage" subtitle="Closed-lost deals and churned accounts, largest lost value first." />
+        <RoutedPanel page=RoutePage::Reengage />
         <div class="list-controls">
             <SearchBar path=PATH placeholder="Search lost accounts" query />
         </div>

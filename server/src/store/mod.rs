@@ -6,6 +6,7 @@ pub mod access;
 mod deals;
 pub mod load;
 mod queries;
+mod routes;
 pub mod scores;
 mod sql;
 

@@ -317,7 +317,8 @@ impl Store {
             arr_at_risk,
             score_buckets: buckets,
             unscored: active_n.saturating_sub(scored_n),
-            accounts: count(row.int("tracked_n")?),
+            // Churned accounts belong to Re-engage; Health counts the accounts it monitors.
+            accounts: active_n,
             untracked: count(row.int("untracked_n")?),
             total_arr: Money::new(row.int("arr")?, ws.currency.clone()),
             renewals_30: count(row.int("r30")?),
@@ -567,6 +568,7 @@ impl Store {
             history: self
                 .score_history(ws.id, account_id, today - Duration::days(90))
                 .await?,
+            routes: self.routes_of(ws.id, account_id).await?,
         })
     }
 

@@ -16,6 +16,18 @@ pub struct ScoreWrite {
     pub changed: usize,
 }
 
+/// FNV-1a over the stored form of a score: stable across runs and builds.
+fn fingerprint(score: i64, band: &str, factors: &str, missing: &str) -> i64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for part in [score.to_string().as_str(), band, factors, missing] {
+        for b in part.bytes().chain([0xff]) {
+            h ^= b as u64;
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    h as i64
+}
+
 fn days_between(from: NaiveDate, to_text: &str) -> Option<i64> {
     NaiveDate::parse_from_str(to_text.get(..10)?, "%Y-%m-%d")
         .ok()
@@ -42,17 +54,73 @@ impl Store {
         Ok(text.and_then(|t| serde_json::from_str(&t).ok()).unwrap_or_default())
     }
 
-    /// Inputs of every account of the workspace as of `today`.
+    /// Inputs of every account of the workspace as of `today`. The six reads are independent and
+    /// run at once on separate connections.
     pub async fn score_inputs(&self, workspace_id: i64, today: NaiveDate) -> Result<Vec<ScoreInputs>> {
         let pool = self.pool();
-        let mut inputs: Vec<ScoreInputs> = Vec::new();
-        let mut index: HashMap<i64, usize> = HashMap::new();
+        let recent = day(today - Duration::days(28));
+        let from_12w = day(today - Duration::days(84));
+        let today_text = day(today);
+        let since_90d = day(today - Duration::days(90));
         let accounts = sqlx::query(
             "SELECT id, arr_minor, currency, renewal_date, payment_state FROM accounts WHERE workspace_id = $1 ORDER BY id",
         )
         .bind(workspace_id)
-        .fetch_all(pool)
-        .await?;
+        .fetch_all(pool);
+        // Usage: the last 4 weeks against the 8 before, and the product areas of the latest week,
+        // in one pass over the last 12 weeks.
+        let latest: Option<String> =
+            sqlx::query("SELECT MAX(week_start) AS w FROM usage_weeks WHERE workspace_id = $1 AND week_start <= $2")
+                .bind(workspace_id)
+                .bind(&today_text)
+                .fetch_one(pool)
+                .await?
+                .opt_text("w")?;
+        let latest = latest.unwrap_or_default();
+        let usage = sqlx::query(
+            "SELECT account_id, CAST(MAX(licensed_seats) AS BIGINT) AS seats, \
+             CAST(SUM(CASE WHEN week_start > $2 THEN active_users ELSE 0 END) AS BIGINT) AS a4, \
+             CAST(SUM(CASE WHEN week_start > $2 THEN 1 ELSE 0 END) AS BIGINT) AS n4, \
+             CAST(SUM(CASE WHEN week_start <= $2 THEN active_users ELSE 0 END) AS BIGINT) AS a8, \
+             CAST(SUM(CASE WHEN week_start <= $2 THEN 1 ELSE 0 END) AS BIGINT) AS n8, \
+             MAX(CASE WHEN week_start = $5 THEN feature_adoption END) AS features \
+             FROM usage_weeks WHERE workspace_id = $1 AND week_start > $3 AND week_start <= $4 GROUP BY account_id",
+        )
+        .bind(workspace_id)
+        .bind(&recent)
+        .bind(&from_12w)
+        .bind(&today_text)
+        .bind(&latest)
+        .fetch_all(pool);
+        let invoices = sqlx::query(
+            "SELECT account_id, \
+             CAST(SUM(CASE WHEN status = 'open' AND attempt_count >= 2 THEN 1 ELSE 0 END) AS BIGINT) AS failed, \
+             CAST(SUM(CASE WHEN status = 'open' AND due_on < $2 THEN 1 ELSE 0 END) AS BIGINT) AS overdue, \
+             MIN(CASE WHEN status = 'open' AND due_on < $2 THEN due_on END) AS oldest_due, \
+             CAST(SUM(CASE WHEN status IN ('open', 'uncollectible') THEN amount_remaining_minor ELSE 0 END) AS BIGINT) AS outstanding \
+             FROM invoices WHERE workspace_id = $1 GROUP BY account_id",
+        )
+        .bind(workspace_id)
+        .bind(&today_text)
+        .fetch_all(pool);
+        // Conversations of the last 90 days, newest first.
+        let signals = sqlx::query(
+            "SELECT id, account_id, source, sentiment, topic, quote, link, occurred_at FROM signals \
+             WHERE workspace_id = $1 AND occurred_at >= $2",
+        )
+        .bind(workspace_id)
+        .bind(&since_90d)
+        .fetch_all(pool);
+        let champions =
+            sqlx::query("SELECT account_id, name, left_on FROM contacts WHERE workspace_id = $1 AND is_champion = $2")
+                .bind(workspace_id)
+                .bind(true)
+                .fetch_all(pool);
+        let (accounts, usage, invoices, signals, champions) =
+            tokio::try_join!(accounts, usage, invoices, signals, champions)?;
+
+        let mut inputs: Vec<ScoreInputs> = Vec::with_capacity(accounts.len());
+        let mut index: HashMap<i64, usize> = HashMap::with_capacity(accounts.len());
         let mut arrs: Vec<i64> = Vec::with_capacity(accounts.len());
         for r in &accounts {
             let id = r.int("id")?;
@@ -75,24 +143,7 @@ impl Store {
         for i in inputs.iter_mut() {
             i.large_arr_minor = large;
         }
-
-        // Usage: the last 4 weeks against the 8 before, in one pass over the last 12 weeks.
-        let recent = day(today - Duration::days(28));
-        let rows = sqlx::query(
-            "SELECT account_id, CAST(MAX(licensed_seats) AS BIGINT) AS seats, \
-             CAST(SUM(CASE WHEN week_start > $2 THEN active_users ELSE 0 END) AS BIGINT) AS a4, \
-             CAST(SUM(CASE WHEN week_start > $2 THEN 1 ELSE 0 END) AS BIGINT) AS n4, \
-             CAST(SUM(CASE WHEN week_start <= $2 THEN active_users ELSE 0 END) AS BIGINT) AS a8, \
-             CAST(SUM(CASE WHEN week_start <= $2 THEN 1 ELSE 0 END) AS BIGINT) AS n8 \
-             FROM usage_weeks WHERE workspace_id = $1 AND week_start > $3 AND week_start <= $4 GROUP BY account_id",
-        )
-        .bind(workspace_id)
-        .bind(&recent)
-        .bind(day(today - Duration::days(84)))
-        .bind(day(today))
-        .fetch_all(pool)
-        .await?;
-        for r in rows {
+        for r in &usage {
             let Some(&k) = index.get(&r.int("account_id")?) else {
                 continue;
             };
@@ -101,42 +152,15 @@ impl Store {
             i.licensed_seats = Some(r.int("seats")?);
             i.active_last_4w = (n4 > 0).then(|| r.int("a4").unwrap_or(0) as f64 / n4 as f64);
             i.active_prior_8w = (n8 > 0).then(|| r.int("a8").unwrap_or(0) as f64 / n8 as f64);
-        }
-        // Feature breadth from each account's latest week.
-        let rows = sqlx::query(
-            "SELECT u.account_id, u.feature_adoption FROM usage_weeks u \
-             WHERE u.workspace_id = $1 AND u.week_start = \
-               (SELECT MAX(week_start) FROM usage_weeks WHERE workspace_id = $1 AND week_start <= $2)",
-        )
-        .bind(workspace_id)
-        .bind(day(today))
-        .fetch_all(pool)
-        .await?;
-        for r in rows {
-            let Some(&k) = index.get(&r.int("account_id")?) else {
-                continue;
-            };
-            if let Ok(map) = serde_json::from_str::<HashMap<String, i64>>(&r.text("feature_adoption")?) {
+            if let Some(map) = r
+                .opt_text("features")?
+                .and_then(|f| serde_json::from_str::<HashMap<String, i64>>(&f).ok())
+            {
                 let used = map.values().filter(|v| **v > 0).count() as u32;
-                inputs[k].features_used = Some((used, map.len() as u32));
+                i.features_used = Some((used, map.len() as u32));
             }
         }
-
-        // Payments.
-        let today_text = day(today);
-        let rows = sqlx::query(
-            "SELECT account_id, \
-             CAST(SUM(CASE WHEN status = 'open' AND attempt_count >= 2 THEN 1 ELSE 0 END) AS BIGINT) AS failed, \
-             CAST(SUM(CASE WHEN status = 'open' AND due_on < $2 THEN 1 ELSE 0 END) AS BIGINT) AS overdue, \
-             MIN(CASE WHEN status = 'open' AND due_on < $2 THEN due_on END) AS oldest_due, \
-             CAST(SUM(CASE WHEN status IN ('open', 'uncollectible') THEN amount_remaining_minor ELSE 0 END) AS BIGINT) AS outstanding \
-             FROM invoices WHERE workspace_id = $1 GROUP BY account_id",
-        )
-        .bind(workspace_id)
-        .bind(&today_text)
-        .fetch_all(pool)
-        .await?;
-        for r in rows {
+        for r in &invoices {
             let Some(&k) = index.get(&r.int("account_id")?) else {
                 continue;
             };
@@ -151,17 +175,7 @@ impl Store {
                 .unwrap_or(0);
             i.overdue_minor = r.int("outstanding")?;
         }
-
-        // Conversations of the last 90 days, newest first.
-        let rows = sqlx::query(
-            "SELECT id, account_id, source, sentiment, topic, quote, link, occurred_at FROM signals \
-             WHERE workspace_id = $1 AND occurred_at >= $2 ORDER BY account_id, occurred_at DESC",
-        )
-        .bind(workspace_id)
-        .bind(day(today - Duration::days(90)))
-        .fetch_all(pool)
-        .await?;
-        for r in rows {
+        for r in &signals {
             let Some(&k) = index.get(&r.int("account_id")?) else {
                 continue;
             };
@@ -180,15 +194,11 @@ impl Store {
                 link: r.opt_text("link")?,
             });
         }
-
-        // Champions, and those who left in the last 180 days.
-        let rows =
-            sqlx::query("SELECT account_id, name, left_on FROM contacts WHERE workspace_id = $1 AND is_champion = $2")
-                .bind(workspace_id)
-                .bind(true)
-                .fetch_all(pool)
-                .await?;
-        for r in rows {
+        // Newest first, as the measures expect.
+        for i in inputs.iter_mut() {
+            i.signals.sort_by_key(|s| (s.days_ago, -s.id));
+        }
+        for r in &champions {
             let Some(&k) = index.get(&r.int("account_id")?) else {
                 continue;
             };
@@ -212,28 +222,21 @@ impl Store {
         today: NaiveDate,
         now: DateTime<Utc>,
     ) -> Result<ScoreWrite> {
-        let stored: HashMap<i64, (i64, String, String, String)> =
-            sqlx::query("SELECT account_id, score, band, factors, missing FROM health_scores WHERE workspace_id = $1")
+        let stored: HashMap<i64, i64> =
+            sqlx::query("SELECT account_id, fingerprint FROM health_scores WHERE workspace_id = $1")
                 .bind(workspace_id)
                 .fetch_all(self.pool())
                 .await?
                 .iter()
-                .map(|r| {
-                    Ok((
-                        r.int("account_id")?,
-                        (r.int("score")?, r.text("band")?, r.text("factors")?, r.text("missing")?),
-                    ))
-                })
+                .map(|r| Ok((r.int("account_id")?, r.int("fingerprint")?)))
                 .collect::<Result<_>>()?;
-        let mut changed: Vec<(i64, i64, &'static str, String, String)> = Vec::new();
+        let mut changed: Vec<(i64, i64, &'static str, String, String, i64)> = Vec::new();
         for (account, s) in scores {
             let factors = serde_json::to_string(&s.factors).unwrap_or_else(|_| "[]".into());
             let missing = serde_json::to_string(&s.missing).unwrap_or_else(|_| "[]".into());
-            let same = stored.get(account).is_some_and(|(score, band, f, m)| {
-                *score == s.score as i64 && band == s.band.as_str() && *f == factors && *m == missing
-            });
-            if !same {
-                changed.push((*account, s.score as i64, s.band.as_str(), factors, missing));
+            let print = fingerprint(s.score as i64, s.band.as_str(), &factors, &missing);
+            if stored.get(account) != Some(&print) {
+                changed.push((*account, s.score as i64, s.band.as_str(), factors, missing, print));
             }
         }
         if changed.is_empty() {
@@ -257,11 +260,13 @@ impl Store {
                 "factors",
                 "missing",
                 "computed_at",
+                "fingerprint",
             ],
             " ON CONFLICT (account_id) DO UPDATE SET score = excluded.score, band = excluded.band, \
-              factors = excluded.factors, missing = excluded.missing, computed_at = excluded.computed_at",
+              factors = excluded.factors, missing = excluded.missing, computed_at = excluded.computed_at, \
+              fingerprint = excluded.fingerprint",
             &changed,
-            |_, (account, score, band, factors, missing), out| {
+            |_, (account, score, band, factors, missing, print), out| {
                 out.extend([
                     Val::Int(*account),
                     Val::Int(workspace_id),
@@ -270,6 +275,7 @@ impl Store {
                     Val::Text(factors.clone()),
                     Val::Text(missing.clone()),
                     Val::Text(now_text.clone()),
+                    Val::Int(*print),
                 ])
             },
         )
