@@ -29,7 +29,10 @@ ENVIRONMENT:
     SUCCESS_TRUST_PROXY  true behind a proxy that sets X-Forwarded-For/-Proto
     SUCCESS_PUBLIC_DEMO  false to show the Pied Piper preview to signed-in people only";
 
-#[tokio::main]
+// One runtime thread: thaw's SSR style collector (`SSRMountStyleContext::push_style`) panics when
+// two `Suspense` boundaries of the same page resolve at the same instant on two threads, which cut
+// page responses short. Blocking work (argon2, SQLite, scoring) runs on threads of its own anyway.
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(

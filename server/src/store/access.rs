@@ -20,6 +20,13 @@ fn is_unique_violation(err: &sqlx::Error) -> bool {
     matches!(err, sqlx::Error::Database(e) if e.is_unique_violation())
 }
 
+/// The two kinds of revocable links.
+#[derive(Clone, Copy)]
+enum Link {
+    Invitation,
+    Display,
+}
+
 /// A user found by email, for sign-in.
 pub struct Credentials {
     pub user_id: i64,
@@ -736,17 +743,35 @@ impl Store {
         id: i64,
         now: DateTime<Utc>,
     ) -> Result<()> {
+        self.revoke_link(Link::Invitation, workspace_id, actor, id, now).await
+    }
+
+    /// Marks an invitation or display link revoked (once) and audits it under its email or name.
+    async fn revoke_link(
+        &self,
+        link: Link,
+        workspace_id: i64,
+        actor: &Member,
+        id: i64,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let (table, subject, what, action) = match link {
+            Link::Invitation => ("invitations", "email", "Invitation", "invitation_revoked"),
+            Link::Display => ("display_links", "name", "Display link", "display_link_revoked"),
+        };
         let mut tx = self.pool().begin().await?;
-        let email = sqlx::query("SELECT email FROM invitations WHERE id = $1 AND workspace_id = $2")
-            .bind(id)
-            .bind(workspace_id)
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or(StoreError::NotFound("Invitation"))?
-            .text("email")?;
-        sqlx::query(
-            "UPDATE invitations SET revoked_at = $1 WHERE id = $2 AND workspace_id = $3 AND revoked_at IS NULL",
-        )
+        let subject = sqlx::query(&format!(
+            "SELECT {subject} AS s FROM {table} WHERE id = $1 AND workspace_id = $2"
+        ))
+        .bind(id)
+        .bind(workspace_id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(StoreError::NotFound(what))?
+        .text("s")?;
+        sqlx::query(&format!(
+            "UPDATE {table} SET revoked_at = $1 WHERE id = $2 AND workspace_id = $3 AND revoked_at IS NULL"
+        ))
         .bind(instant(now))
         .bind(id)
         .bind(workspace_id)
@@ -757,8 +782,8 @@ impl Store {
             workspace_id,
             Some(actor.user_id),
             &actor.name,
-            "invitation_revoked",
-            &email,
+            action,
+            &subject,
             "",
             now,
         )
@@ -897,35 +922,7 @@ impl Store {
         id: i64,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        let mut tx = self.pool().begin().await?;
-        let name = sqlx::query("SELECT name FROM display_links WHERE id = $1 AND workspace_id = $2")
-            .bind(id)
-            .bind(workspace_id)
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or(StoreError::NotFound("Display link"))?
-            .text("name")?;
-        sqlx::query(
-            "UPDATE display_links SET revoked_at = $1 WHERE id = $2 AND workspace_id = $3 AND revoked_at IS NULL",
-        )
-        .bind(instant(now))
-        .bind(id)
-        .bind(workspace_id)
-        .execute(&mut *tx)
-        .await?;
-        audit(
-            &mut tx,
-            workspace_id,
-            Some(actor.user_id),
-            &actor.name,
-            "display_link_revoked",
-            &name,
-            "",
-            now,
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(())
+        self.revoke_link(Link::Display, workspace_id, actor, id, now).await
     }
 
     /// A live display link (not revoked, not expired); notes when it was last seen.
