@@ -357,57 +357,15 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<()> {
         let mut tx = self.pool().begin().await?;
-        let row = sqlx::query(
-            "SELECT r.user_id, u.email FROM access_requests r JOIN users u ON u.id = r.user_id \
-             WHERE r.id = $1 AND r.workspace_id = $2",
-        )
-        .bind(request_id)
-        .bind(workspace_id)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or(StoreError::NotFound("Access request"))?;
-        let user_id = row.int("user_id")?;
-        let email = row.text("email")?;
-        let status = if approve { "approved" } else { "denied" };
-        sqlx::query(
-            "UPDATE access_requests SET status = $1, decision_reason = $2, decided_by = $3, decided_at = $4, updated_at = $4 \
-             WHERE id = $5 AND workspace_id = $6",
-        )
-        .bind(status)
-        .bind(Some(reason).filter(|r| !r.is_empty()))
-        .bind(actor.user_id)
-        .bind(instant(now))
-        .bind(request_id)
-        .bind(workspace_id)
-        .execute(&mut *tx)
-        .await?;
-        if approve {
-            set_flag_and_role(&mut tx, workspace_id, user_id, true, Some(role)).await?;
-            audit(
-                &mut tx,
-                workspace_id,
-                Some(actor.user_id),
-                &actor.name,
-                "access_granted",
-                &email,
-                role.label(),
-                now,
-            )
-            .await?;
-        } else {
-            set_flag_and_role(&mut tx, workspace_id, user_id, false, None).await?;
-            audit(
-                &mut tx,
-                workspace_id,
-                Some(actor.user_id),
-                &actor.name,
-                "access_denied",
-                &email,
-                reason,
-                now,
-            )
-            .await?;
-        }
+        let user_id = sqlx::query("SELECT user_id FROM access_requests WHERE id = $1 AND workspace_id = $2")
+            .bind(request_id)
+            .bind(workspace_id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(StoreError::NotFound("Access request"))?
+            .int("user_id")?;
+        let decision = if approve { Decision::Grant(role) } else { Decision::Deny };
+        decide(&mut tx, workspace_id, actor, user_id, decision, reason, now).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -422,33 +380,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<()> {
         let mut tx = self.pool().begin().await?;
-        let (email, role) = member_email_role(&mut tx, workspace_id, user_id).await?;
-        if role == Role::Owner {
-            return Err(StoreError::Invalid("The owner's access cannot be revoked.".into()));
-        }
-        set_flag_and_role(&mut tx, workspace_id, user_id, false, None).await?;
-        sqlx::query(
-            "UPDATE access_requests SET status = 'revoked', decision_reason = $1, decided_by = $2, decided_at = $3, updated_at = $3 \
-             WHERE workspace_id = $4 AND user_id = $5",
-        )
-        .bind(Some(reason).filter(|r| !r.is_empty()))
-        .bind(actor.user_id)
-        .bind(instant(now))
-        .bind(workspace_id)
-        .bind(user_id)
-        .execute(&mut *tx)
-        .await?;
-        audit(
-            &mut tx,
-            workspace_id,
-            Some(actor.user_id),
-            &actor.name,
-            "access_revoked",
-            &email,
-            reason,
-            now,
-        )
-        .await?;
+        decide(&mut tx, workspace_id, actor, user_id, Decision::Revoke, reason, now).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -463,29 +395,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<()> {
         let mut tx = self.pool().begin().await?;
-        let (email, _) = member_email_role(&mut tx, workspace_id, user_id).await?;
-        set_flag_and_role(&mut tx, workspace_id, user_id, true, Some(role)).await?;
-        sqlx::query(
-            "UPDATE access_requests SET status = 'approved', decided_by = $1, decided_at = $2, updated_at = $2 \
-             WHERE workspace_id = $3 AND user_id = $4",
-        )
-        .bind(actor.user_id)
-        .bind(instant(now))
-        .bind(workspace_id)
-        .bind(user_id)
-        .execute(&mut *tx)
-        .await?;
-        audit(
-            &mut tx,
-            workspace_id,
-            Some(actor.user_id),
-            &actor.name,
-            "access_granted",
-            &email,
-            role.label(),
-            now,
-        )
-        .await?;
+        decide(&mut tx, workspace_id, actor, user_id, Decision::Grant(role), "", now).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -985,6 +895,63 @@ async fn insert_member(
     .execute(&mut *conn)
     .await?;
     Ok(user_id)
+}
+
+/// What an admin decides about a person's access to Success.
+#[derive(Clone, Copy)]
+enum Decision {
+    Grant(Role),
+    Deny,
+    Revoke,
+}
+
+/// Sets the member's flag (and role on a grant), records the decision on their request if they
+/// made one, and audits it — the one path for approvals, denials, grants and revocations.
+async fn decide(
+    conn: &mut AnyConnection,
+    workspace_id: i64,
+    actor: &Member,
+    user_id: i64,
+    decision: Decision,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let (email, current) = member_email_role(conn, workspace_id, user_id).await?;
+    let (flag, role, status, action, detail) = match decision {
+        Decision::Grant(role) => (true, Some(role), "approved", "access_granted", role.label()),
+        Decision::Deny => (false, None, "denied", "access_denied", reason),
+        Decision::Revoke => {
+            if current == Role::Owner {
+                return Err(StoreError::Invalid("The owner's access cannot be revoked.".into()));
+            }
+            (false, None, "revoked", "access_revoked", reason)
+        }
+    };
+    set_flag_and_role(conn, workspace_id, user_id, flag, role).await?;
+    sqlx::query(
+        "UPDATE access_requests SET status = $1, decision_reason = $2, decided_by = $3, decided_at = $4, updated_at = $4 \
+         WHERE workspace_id = $5 AND user_id = $6",
+    )
+    .bind(status)
+    .bind(Some(reason).filter(|r| !r.is_empty()))
+    .bind(actor.user_id)
+    .bind(instant(now))
+    .bind(workspace_id)
+    .bind(user_id)
+    .execute(&mut *conn)
+    .await?;
+    audit(
+        conn,
+        workspace_id,
+        Some(actor.user_id),
+        &actor.name,
+        action,
+        &email,
+        detail,
+        now,
+    )
+    .await?;
+    Ok(())
 }
 
 async fn member_email_role(conn: &mut AnyConnection, workspace_id: i64, user_id: i64) -> Result<(String, Role)> {
