@@ -228,7 +228,7 @@ fn expected_denial(needs: Needs, who: Who) -> Option<StatusCode> {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn every_server_fn_checks_session_flag_role_and_workspace() {
     for db in TestDb::both().await {
         let backend = db.name;
@@ -550,7 +550,7 @@ async fn every_server_fn_checks_session_flag_role_and_workspace() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn the_first_start_offers_setup_once_and_pages_are_gated() {
     for db in TestDb::both().await {
         let backend = db.name;
@@ -626,7 +626,7 @@ async fn the_first_start_offers_setup_once_and_pages_are_gated() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn sign_in_rotates_sessions_expires_them_and_rate_limits() {
     for db in TestDb::both().await {
         let backend = db.name;
@@ -729,7 +729,7 @@ async fn sign_in_rotates_sessions_expires_them_and_rate_limits() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn cross_site_posts_are_refused() {
     let app = App::start(TestDb::sqlite().await).await;
     let (ws, owner) = app.setup().await;
@@ -762,7 +762,7 @@ async fn cross_site_posts_are_refused() {
     assert_eq!(ok.status, StatusCode::OK, "{}", ok.body);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn display_links_open_only_the_dashboard_until_revoked_or_expired() {
     for db in TestDb::both().await {
         let backend = db.name;
@@ -862,7 +862,7 @@ async fn display_links_open_only_the_dashboard_until_revoked_or_expired() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn a_newcomer_requests_access_and_an_admin_decides_with_an_audit_trail() {
     for db in TestDb::both().await {
         let backend = db.name;
@@ -1049,7 +1049,7 @@ async fn a_newcomer_requests_access_and_an_admin_decides_with_an_audit_trail() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn invitation_links_admit_one_person_with_the_chosen_role() {
     for db in TestDb::both().await {
         let backend = db.name;
@@ -1131,7 +1131,7 @@ async fn invitation_links_admit_one_person_with_the_chosen_role() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn two_people_moving_the_same_deal_never_lose_an_update() {
     for db in TestDb::both().await {
         let backend = db.name;
@@ -1176,7 +1176,7 @@ async fn two_people_moving_the_same_deal_never_lose_an_update() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn routing_sends_accounts_to_their_destination_until_dismissed() {
     for db in TestDb::both().await {
         let backend = db.name;
