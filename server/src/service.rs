@@ -7,7 +7,7 @@ use crate::store::load::{Dataset, NewWorkspace};
 use crate::store::{Store, StoreError};
 use app::access::*;
 use app::api::port::{SignedIn, SuccessData};
-use app::api::{AppError, Caller, Member, Scope};
+use app::api::{AppError, Caller, Scope};
 use app::model::*;
 use axum::http::request::Parts;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
@@ -121,10 +121,6 @@ impl Data {
     pub async fn has_real_workspace(&self) -> Result<bool, AppError> {
         Ok(self.store.has_real_workspace().await?)
     }
-}
-
-fn actor(scope: &Scope) -> Result<&Member, AppError> {
-    scope.actor()
 }
 
 #[async_trait::async_trait]
@@ -339,7 +335,7 @@ impl SuccessData for Data {
     }
 
     async fn my_access_request(&self, s: &Scope) -> Result<Option<AccessRequestRow>, AppError> {
-        Ok(self.store.access_request_of(s.workspace.id, actor(s)?.user_id).await?)
+        Ok(self.store.access_request_of(s.workspace.id, s.actor()?.user_id).await?)
     }
 
     async fn request_access(
@@ -349,7 +345,7 @@ impl SuccessData for Data {
         role_wanted: String,
         reason: String,
     ) -> Result<AccessRequestRow, AppError> {
-        let member = actor(s)?;
+        let member = s.actor()?;
         if member.has_success {
             return Err(AppError::Invalid("You already have access to Success.".into()));
         }
@@ -389,7 +385,7 @@ impl SuccessData for Data {
             .store
             .decide_access_request(
                 s.workspace.id,
-                actor(s)?,
+                s.actor()?,
                 request_id,
                 approve,
                 role,
@@ -400,7 +396,7 @@ impl SuccessData for Data {
     }
 
     async fn revoke_access(&self, s: &Scope, user_id: i64, reason: String) -> Result<(), AppError> {
-        let me = actor(s)?;
+        let me = s.actor()?;
         if me.user_id == user_id {
             return Err(AppError::Invalid("You cannot revoke your own access.".into()));
         }
@@ -416,12 +412,12 @@ impl SuccessData for Data {
         }
         Ok(self
             .store
-            .grant_access(s.workspace.id, actor(s)?, user_id, role, self.clock.now())
+            .grant_access(s.workspace.id, s.actor()?, user_id, role, self.clock.now())
             .await?)
     }
 
     async fn change_role(&self, s: &Scope, user_id: i64, role: Role) -> Result<(), AppError> {
-        let me = actor(s)?;
+        let me = s.actor()?;
         if !Role::GRANTABLE.contains(&role) {
             return Err(AppError::Invalid("Grant viewer, CSM or admin.".into()));
         }
@@ -445,7 +441,7 @@ impl SuccessData for Data {
             .store
             .create_invitation(
                 s.workspace.id,
-                actor(s)?,
+                s.actor()?,
                 &auth::token_digest(&token),
                 &email,
                 role,
@@ -462,7 +458,7 @@ impl SuccessData for Data {
     async fn revoke_invitation(&self, s: &Scope, id: i64) -> Result<(), AppError> {
         Ok(self
             .store
-            .revoke_invitation(s.workspace.id, actor(s)?, id, self.clock.now())
+            .revoke_invitation(s.workspace.id, s.actor()?, id, self.clock.now())
             .await?)
     }
 
@@ -489,7 +485,7 @@ impl SuccessData for Data {
             .store
             .create_display_link(
                 s.workspace.id,
-                actor(s)?,
+                s.actor()?,
                 &name,
                 &auth::token_digest(&token),
                 now,
@@ -505,7 +501,7 @@ impl SuccessData for Data {
     async fn revoke_display_link(&self, s: &Scope, id: i64) -> Result<(), AppError> {
         Ok(self
             .store
-            .revoke_display_link(s.workspace.id, actor(s)?, id, self.clock.now())
+            .revoke_display_link(s.workspace.id, s.actor()?, id, self.clock.now())
             .await?)
     }
 
@@ -526,7 +522,7 @@ impl SuccessData for Data {
             return Err(field_error("domains", "Allow at most 20 domains."));
         }
         self.store
-            .set_allowed_domains(s.workspace.id, actor(s)?, &list, self.clock.now())
+            .set_allowed_domains(s.workspace.id, s.actor()?, &list, self.clock.now())
             .await?;
         Ok(list)
     }
@@ -619,7 +615,7 @@ impl SuccessData for Data {
                 account_id,
                 from,
                 to,
-                &actor(s)?.name,
+                &s.actor()?.name,
                 note,
                 self.clock.now(),
             )

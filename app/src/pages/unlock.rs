@@ -2,7 +2,7 @@
 //! does, opens the read-only demo, and takes (and shows the state of) a request for access.
 
 use crate::access::{validate_access_request, AccessRequestRow, RequestStatus, Role, Viewer, REASON_MAX};
-use crate::api::{current_viewer, my_access_request, AppError, RequestAccess, SignOut};
+use crate::api::{my_access_request, AppError, RequestAccess, SignOut};
 use crate::pages::auth::FormError;
 use leptos::prelude::*;
 use leptos::server::ServerAction;
@@ -13,7 +13,7 @@ pub fn UnlockPage() -> impl IntoView {
     let submit = ServerAction::<RequestAccess>::new();
     let sign_out = ServerAction::<SignOut>::new();
     let mine = Resource::new(move || submit.version().get(), |_| my_access_request());
-    let who = Resource::new(|| (), |_| current_viewer());
+    let who = crate::ui::use_viewer().0;
 
     let team = RwSignal::new(String::new());
     let role = RwSignal::new("csm".to_string());
