@@ -3,7 +3,7 @@
 
 use crate::api::office_dashboard;
 use crate::model::TvDashboard;
-use crate::ui::{fmt_date, PaymentChip};
+use crate::ui::{fmt_date, PaymentChip, ScoreChip};
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
@@ -58,6 +58,7 @@ fn TvBoard(data: TvDashboard) -> impl IntoView {
             <h2>"Needs attention"</h2>
             {data.attention.into_iter().map(|a| view! {
                 <div class="tv-row">
+                    <ScoreChip score=a.score band=a.band />
                     <span class="tv-name">{a.name}</span>
                     <span class="tv-arr">{a.arr.display()}</span>
                     <span class="tv-date">{fmt_date(a.renewal_date)}</span>
