@@ -270,6 +270,18 @@ pub mod port {
         async fn dismiss_route(&self, scope: &Scope, route_id: i64) -> Result<(), AppError>;
         async fn routed_to(&self, scope: &Scope, page: RoutePage) -> Result<Vec<RouteRow>, AppError>;
         async fn set_tracked(&self, scope: &Scope, account_id: i64, tracked: bool) -> Result<(), AppError>;
+        async fn override_band(
+            &self,
+            scope: &Scope,
+            account_id: i64,
+            band: crate::scoring::Band,
+            reason: String,
+            expires_on: String,
+        ) -> Result<model::BandOverride, AppError>;
+        async fn clear_band_override(&self, scope: &Scope, account_id: i64) -> Result<(), AppError>;
+        async fn scoring(&self, scope: &Scope) -> Result<model::ScoringView, AppError>;
+        /// Saves the scorecard and rescores; returns how many accounts changed.
+        async fn save_scorecard(&self, scope: &Scope, card: crate::scoring::Scorecard) -> Result<u64, AppError>;
         /// Rescores the workspace now; returns how many accounts changed.
         async fn rescore_now(&self, scope: &Scope) -> Result<u64, AppError>;
     }
@@ -698,6 +710,46 @@ pub async fn routed_to(page: RoutePage) -> Result<Vec<RouteRow>, AppError> {
 pub async fn set_tracked(account_id: i64, tracked: bool) -> Result<(), AppError> {
     port::call(Need::Operate, |d, s| async move {
         d.set_tracked(&s, account_id, tracked).await
+    })
+    .await
+}
+
+/// Sets a CSM's band for an account, with a reason and the last day it applies (audited).
+#[server(prefix = "/api/fn", endpoint = "override_band")]
+pub async fn override_band(
+    account_id: i64,
+    band: crate::scoring::Band,
+    #[server(default)] reason: String,
+    #[server(default)] expires_on: String,
+) -> Result<model::BandOverride, AppError> {
+    port::call(Need::Operate, |d, s| async move {
+        d.override_band(&s, account_id, band, reason, expires_on).await
+    })
+    .await
+}
+
+#[server(prefix = "/api/fn", endpoint = "clear_band_override")]
+pub async fn clear_band_override(account_id: i64) -> Result<(), AppError> {
+    port::call(Need::Operate, |d, s| async move {
+        d.clear_band_override(&s, account_id).await
+    })
+    .await
+}
+
+/// Settings → Scoring: the scorecard and the accounts' inputs for the live preview.
+#[server(prefix = "/api/fn", endpoint = "scoring_settings")]
+pub async fn scoring_settings() -> Result<model::ScoringView, AppError> {
+    port::call(Need::Read, |d, s| async move { d.scoring(&s).await }).await
+}
+
+/// Saves a scorecard (sent as JSON text) and rescores the workspace; returns the accounts changed.
+#[server(prefix = "/api/fn", endpoint = "save_scorecard")]
+pub async fn save_scorecard(card_json: String) -> Result<u64, AppError> {
+    port::call(Need::Manage, |d, s| async move {
+        let card: crate::scoring::Scorecard = serde_json::from_str(&card_json)
+            .map_err(|e| AppError::Invalid(format!("The scorecard was not understood: {e}")))?;
+        card.validate().map_err(AppError::Invalid)?;
+        d.save_scorecard(&s, card).await
     })
     .await
 }

@@ -5,6 +5,8 @@
 
 pub mod access;
 pub mod api;
+pub mod chat;
+pub mod live;
 pub mod model;
 pub mod pages;
 pub mod scoring;
@@ -71,6 +73,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/close-the-loop") view=pages::close_the_loop::CloseTheLoopPage />
                         <Route path=path!("/settings") view=pages::settings::SettingsPage />
                         <Route path=path!("/settings/access") view=pages::access::AccessPage />
+                        <Route path=path!("/settings/scoring") view=pages::scoring::ScoringPage />
                     </ParentRoute>
                 </Routes>
             </Router>

@@ -266,6 +266,15 @@ pub struct ListQuery {
     /// A score bucket's lower bound (0, 10, … 90), set by clicking the ARR distribution chart.
     #[serde(default)]
     pub bucket: String,
+    /// Owner's name, or `none` for accounts nobody owns.
+    #[serde(default)]
+    pub owner: String,
+    /// Renewal window in days: 30, 60 or 90.
+    #[serde(default)]
+    pub renewal: String,
+    /// Payment state (paid, open, past_due, failed) or `problem` (past due or failed).
+    #[serde(default)]
+    pub payment: String,
 }
 
 pub const PER_PAGE: u32 = 25;
@@ -305,8 +314,67 @@ pub struct AccountRow {
     /// The health score, once the account has been scored.
     pub score: Option<i32>,
     pub band: Option<crate::scoring::Band>,
+    /// A CSM's band that wins over the computed one until it expires.
+    pub override_band: Option<crate::scoring::Band>,
     /// The two factors that hurt the score most.
     pub risks: Vec<crate::scoring::Factor>,
+}
+
+impl AccountRow {
+    /// The band the account is treated as: the CSM's override while it lasts, else the score's.
+    pub fn effective_band(&self) -> Option<crate::scoring::Band> {
+        self.override_band.or(self.band)
+    }
+}
+
+/// A CSM's manual band for an account: why, until when, by whom.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BandOverride {
+    pub band: crate::scoring::Band,
+    pub reason: String,
+    /// The last day the override applies.
+    pub expires_on: NaiveDate,
+    pub set_by: String,
+    pub set_at: String,
+}
+
+pub const OVERRIDE_REASON_MIN: usize = 10;
+pub const OVERRIDE_REASON_MAX: usize = 500;
+pub const OVERRIDE_MAX_DAYS: i64 = 180;
+
+impl BandOverride {
+    /// Checks a requested override (the same check in the browser and on the server); returns the
+    /// trimmed reason.
+    pub fn check(
+        reason: &str,
+        expires_on: Option<NaiveDate>,
+        today: NaiveDate,
+    ) -> Result<String, crate::access::FieldErrors> {
+        let mut errors = crate::access::FieldErrors::default();
+        let reason = reason.trim();
+        let len = reason.chars().count();
+        if len < OVERRIDE_REASON_MIN {
+            errors.add(
+                "reason",
+                format!("Say why in at least {OVERRIDE_REASON_MIN} characters; the team will read it."),
+            );
+        } else if len > OVERRIDE_REASON_MAX {
+            errors.add(
+                "reason",
+                format!("Keep the reason under {OVERRIDE_REASON_MAX} characters."),
+            );
+        }
+        match expires_on {
+            None => errors.add("expires_on", "Pick the last day the override should apply."),
+            Some(d) if d < today => errors.add("expires_on", "The expiry date is in the past."),
+            Some(d) if (d - today).num_days() > OVERRIDE_MAX_DAYS => errors.add(
+                "expires_on",
+                format!("Overrides last at most {OVERRIDE_MAX_DAYS} days, so a stale one cannot hide a risk."),
+            ),
+            Some(_) => {}
+        }
+        errors.into_result(reason.to_string())
+    }
 }
 
 /// ARR and accounts in one band of health.
@@ -344,6 +412,8 @@ pub struct HealthSummary {
     pub arr_at_risk: Money,
     pub score_buckets: Vec<ScoreBucket>,
     pub unscored: u64,
+    /// Everyone who owns an account, for the owner filter.
+    pub owners: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -528,6 +598,8 @@ pub struct AccountDetail {
     pub history: Vec<(NaiveDate, i32)>,
     /// Where the account has been routed, newest first.
     pub routes: Vec<RouteRow>,
+    /// The CSM's band override, while it applies.
+    pub band_override: Option<BandOverride>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -673,3 +745,18 @@ mod tests {
         assert_eq!(page.page_count(), 3);
     }
 }
+
+/// Settings → Scoring: the scorecard and what the preview needs to re-band accounts in the browser.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ScoringView {
+    pub card: crate::scoring::Scorecard,
+    /// True while the workspace uses the built-in scorecard.
+    pub is_default: bool,
+    /// The largest monitored accounts (at most [`PREVIEW_LIMIT`]), with their inputs.
+    pub preview: Vec<crate::scoring::PreviewAccount>,
+    /// How many monitored accounts there are in all.
+    pub monitored: u64,
+    pub currency: String,
+}
+
+pub const PREVIEW_LIMIT: usize = 5_000;

@@ -109,6 +109,21 @@ impl MeasureKind {
         }
     }
 
+    /// What the thresholds are measured in.
+    pub fn unit(self) -> &'static str {
+        match self {
+            MeasureKind::Adoption => "share of seats active per week (0–1)",
+            MeasureKind::UsageTrend => "change of weekly active users, last 4 weeks vs 8 before (−1–1)",
+            MeasureKind::FeatureBreadth => "share of product areas used last week (0–1)",
+            MeasureKind::Payment => "days the oldest unpaid invoice is overdue",
+            MeasureKind::RenewalPressure => "days to renewal, weighted by contract size",
+            MeasureKind::Sentiment => "average sentiment of the last 90 days (−1–1)",
+            MeasureKind::ChurnTopics => "churn-risk topics in the last 90 days",
+            MeasureKind::Champion => "champions who left in the last 180 days",
+            MeasureKind::SupportLoad => "support conversations in the last 30 days",
+        }
+    }
+
     pub fn source(self) -> &'static str {
         match self {
             MeasureKind::Adoption | MeasureKind::UsageTrend | MeasureKind::FeatureBreadth => "PostHog",
@@ -613,6 +628,49 @@ fn apportion(parts: &[f64], target: i32) -> Vec<i32> {
     out
 }
 
+/// One account as the scorecard preview sees it: its inputs and the band it has now.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PreviewAccount {
+    pub id: i64,
+    pub name: String,
+    pub arr_minor: i64,
+    pub band: Option<Band>,
+    pub inputs: ScoreInputs,
+}
+
+/// How a scorecard would band the accounts: per-band counts and ARR, and who would move.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Rebanding {
+    /// Red, amber, green: (accounts, ARR in minor units).
+    pub bands: [(u64, i64); 3],
+    /// Accounts whose band would change: (id, name, ARR, from, to), largest ARR first.
+    pub moved: Vec<(i64, String, i64, Option<Band>, Band)>,
+}
+
+fn band_index(band: Band) -> usize {
+    match band {
+        Band::Red => 0,
+        Band::Amber => 1,
+        Band::Green => 2,
+    }
+}
+
+/// Scores every preview account with `card` (the browser runs this as a person edits).
+pub fn reband(card: &Scorecard, accounts: &[PreviewAccount]) -> Rebanding {
+    let mut out = Rebanding::default();
+    for a in accounts {
+        let band = score(card, &a.inputs).band;
+        let slot = &mut out.bands[band_index(band)];
+        slot.0 += 1;
+        slot.1 += a.arr_minor;
+        if a.band != Some(band) {
+            out.moved.push((a.id, a.name.clone(), a.arr_minor, a.band, band));
+        }
+    }
+    out.moved.sort_by(|x, y| y.2.cmp(&x.2).then(x.0.cmp(&y.0)));
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -904,5 +962,59 @@ mod tests {
         assert_eq!(apportion(&[2.4, 2.4, 2.2], 7), vec![3, 2, 2]);
         assert_eq!(apportion(&[-2.5, -2.5], -5).iter().sum::<i32>(), -5);
         assert_eq!(apportion(&[-0.4, 0.4], 0).iter().sum::<i32>(), 0);
+    }
+
+    #[test]
+    fn rebanding_counts_bands_and_lists_the_accounts_that_move() {
+        let card = Scorecard::default();
+        let healthy = ScoreInputs {
+            account_id: 1,
+            licensed_seats: Some(10),
+            active_last_4w: Some(9.0),
+            active_prior_8w: Some(9.0),
+            has_billing: true,
+            ..Default::default()
+        };
+        let idle = ScoreInputs {
+            account_id: 2,
+            licensed_seats: Some(10),
+            active_last_4w: Some(0.5),
+            active_prior_8w: Some(6.0),
+            has_billing: true,
+            failed_invoices: 1,
+            max_days_overdue: 40,
+            ..Default::default()
+        };
+        let accounts = vec![
+            PreviewAccount {
+                id: 1,
+                name: "Up".into(),
+                arr_minor: 100,
+                band: Some(Band::Green),
+                inputs: healthy,
+            },
+            PreviewAccount {
+                id: 2,
+                name: "Down".into(),
+                arr_minor: 500,
+                band: Some(Band::Green),
+                inputs: idle,
+            },
+        ];
+        let now = reband(&card, &accounts);
+        assert_eq!(now.bands.iter().map(|b| b.0).sum::<u64>(), 2);
+        assert_eq!(now.moved.len(), 1, "{now:?}");
+        assert_eq!(now.moved[0].0, 2);
+        assert_eq!(now.moved[0].4, Band::Red);
+        // Raising the green cut-off to 100 moves the healthy one out of green too.
+        let strict = Scorecard {
+            green_from: 100,
+            red_below: 99,
+            ..card
+        };
+        let strict = reband(&strict, &accounts);
+        assert_eq!(strict.bands[2].0, 0);
+        assert_eq!(strict.moved.len(), 2);
+        assert_eq!(strict.moved[0].0, 2, "largest ARR first");
     }
 }

@@ -43,6 +43,8 @@ impl ViewerContext {
 pub fn AppShell() -> impl IntoView {
     let viewer_resource = Resource::new(|| (), |_| current_viewer());
     provide_context(ViewerContext(viewer_resource));
+    crate::live::Live::provide();
+    provide_context(RecentRoutes(RwSignal::new(Default::default())));
     view! {
         <div class="shell">
             <SideNav />
@@ -214,8 +216,13 @@ pub fn SearchBar(path: &'static str, placeholder: &'static str, query: Memo<List
                 prop:value=move || query.get().q
                 aria-label=placeholder
             />
+            // The other filters survive a new search.
             <input type="hidden" name="sort" prop:value=move || query.get().sort />
             <input type="hidden" name="filter" prop:value=move || query.get().filter />
+            <input type="hidden" name="band" prop:value=move || query.get().band />
+            <input type="hidden" name="owner" prop:value=move || query.get().owner />
+            <input type="hidden" name="renewal" prop:value=move || query.get().renewal />
+            <input type="hidden" name="payment" prop:value=move || query.get().payment />
             <button type="submit" class="search-button">"Search"</button>
         </Form>
     }
@@ -312,19 +319,33 @@ pub fn PaymentChip(state: PaymentState) -> impl IntoView {
 
 /// The health score with its band's colour; "—" before the first scoring.
 #[component]
-pub fn ScoreChip(score: Option<i32>, band: Option<crate::scoring::Band>) -> impl IntoView {
+pub fn ScoreChip(
+    score: Option<i32>,
+    band: Option<crate::scoring::Band>,
+    /// A CSM's band: it colours the chip and says so, the computed score stays visible.
+    #[prop(default = None)]
+    override_band: Option<crate::scoring::Band>,
+) -> impl IntoView {
     use crate::scoring::Band;
-    let color = match band {
+    let shown = override_band.or(band);
+    let color = match shown {
         Some(Band::Red) => BadgeColor::Danger,
         Some(Band::Amber) => BadgeColor::Warning,
         Some(Band::Green) => BadgeColor::Success,
         None => BadgeColor::Subtle,
     };
-    let title = band.map(|b| b.label()).unwrap_or("Not scored yet");
+    let title = match (override_band, band) {
+        (Some(o), Some(b)) => format!("{} (set by a CSM; the score says {})", o.label(), b.label()),
+        (Some(o), None) => format!("{} (set by a CSM)", o.label()),
+        (None, Some(b)) => b.label().to_string(),
+        (None, None) => "Not scored yet".to_string(),
+    };
     view! {
-        <span class="score-chip" title=title data-band=band.map(|b| b.as_str()).unwrap_or("none")>
+        <span class="score-chip" class:score-chip-override=override_band.is_some() title=title
+            data-band=shown.map(|b| b.as_str()).unwrap_or("none")>
             <Badge color appearance=BadgeAppearance::Filled>{score.map(|s| s.to_string()).unwrap_or_else(|| "—".into())}</Badge>
-            <span class="score-band">{band.map(|b| b.label()).unwrap_or("")}</span>
+            <span class="score-band">{shown.map(|b| b.label()).unwrap_or("")}</span>
+            {override_band.is_some().then(|| view! { <span class="override-mark" aria-label="set by hand">"✎ CSM"</span> })}
         </span>
     }
 }
@@ -480,10 +501,17 @@ mod tests {
     }
 }
 
+/// The outcome of the routes made in this browser, by account. Kept in the shell rather than in
+/// each menu, so a row re-rendered by a live update still shows where its account went.
+#[derive(Clone, Copy)]
+pub struct RecentRoutes(pub RwSignal<std::collections::HashMap<i64, Result<RouteRow, AppError>>>);
+
 /// "Route to…": sends the account to another workflow page (disabled for viewers and the demo).
 #[component]
 pub fn RouteMenu(account_id: i64, from: RoutePage, can: bool) -> impl IntoView {
-    let route = ServerAction::<crate::api::RouteAccount>::new();
+    let recent = use_context::<RecentRoutes>()
+        .unwrap_or_else(|| RecentRoutes(RwSignal::new(Default::default())))
+        .0;
     let choice = RwSignal::new(String::new());
     let title = if can {
         "Send this account to another page"
@@ -497,7 +525,13 @@ pub fn RouteMenu(account_id: i64, from: RoutePage, can: bool) -> impl IntoView {
                 on:change=move |ev| {
                     let to = event_target_value(&ev);
                     if let Some(to_page) = RoutePage::parse(&to) {
-                        route.dispatch(crate::api::RouteAccount { account_id, from_page: from, to_page, note: String::new() });
+                        // Not tied to this row: a live update may re-render it while the call runs.
+                        leptos::task::spawn_local(async move {
+                            let result = crate::api::route_account(account_id, from, to_page, String::new()).await;
+                            recent.update(|m| {
+                                m.insert(account_id, result);
+                            });
+                        });
                     }
                     choice.set(String::new());
                 }>
@@ -506,7 +540,7 @@ pub fn RouteMenu(account_id: i64, from: RoutePage, can: bool) -> impl IntoView {
                     <option value=p.as_str()>{p.label()}</option>
                 }).collect_view()}
             </select>
-            {move || route.value().get().map(|r| match r {
+            {move || recent.with(|m| m.get(&account_id).cloned()).map(|r| match r {
                 Ok(row) => view! {
                     <A href=row.to_page.path() attr:class="route-done" attr:data-testid="routed-link">{format!("→ {}", row.to_page.label())}</A>
                 }.into_any(),

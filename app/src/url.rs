@@ -28,6 +28,9 @@ pub fn list_href(path: &str, query: &ListQuery) -> String {
         ("filter", &query.filter),
         ("band", &query.band),
         ("bucket", &query.bucket),
+        ("owner", &query.owner),
+        ("renewal", &query.renewal),
+        ("payment", &query.payment),
     ] {
         if !value.trim().is_empty() {
             parts.push(format!("{key}={}", encode_component(value.trim())));
@@ -49,6 +52,9 @@ pub fn list_query_from(get: impl Fn(&str) -> Option<String>) -> ListQuery {
         filter: get("filter").unwrap_or_default(),
         band: get("band").unwrap_or_default(),
         bucket: get("bucket").unwrap_or_default(),
+        owner: get("owner").unwrap_or_default(),
+        renewal: get("renewal").unwrap_or_default(),
+        payment: get("payment").unwrap_or_default(),
     }
 }
 

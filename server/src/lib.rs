@@ -2,7 +2,10 @@
 //! functions, web server.
 
 pub mod auth;
+pub mod chat;
 pub mod demo;
+pub mod events;
+pub mod llm;
 pub mod rescore;
 pub mod service;
 pub mod store;

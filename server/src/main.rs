@@ -91,12 +91,19 @@ async fn serve() -> Result<(), String> {
     server::ensure_preview_workspace(&store)
         .await
         .map_err(|e| e.to_string())?;
-    tokio::spawn(rescore_on_schedule(store.clone()));
+    let mut service = server::service::Data::new(store.clone(), auth);
+    service.llm = server::llm::LlmConfig::from_env();
+    match &service.llm {
+        Some(llm) => tracing::info!(model = %llm.model, "account chat answers with a language model"),
+        None => tracing::info!("account chat answers built-in (set SUCCESS_LLM_URL and SUCCESS_LLM_MODEL for a model)"),
+    }
+    let service = std::sync::Arc::new(service);
+    tokio::spawn(rescore_on_schedule(service.clone()));
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| {
         format!("cannot listen on {addr}: {e} (is another server using the port? set LEPTOS_SITE_ADDR)")
     })?;
     tracing::info!("Success is listening on http://{addr}");
-    let app = web::router(options, store.clone(), auth);
+    let app = web::router_with(options, service);
     axum::serve(
         listener,
         app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
@@ -226,7 +233,7 @@ async fn create_user_command(args: &[String]) -> Result<(), String> {
 }
 
 /// Rescores every workspace at start and then every SUCCESS_RESCORE_MINUTES (default 15).
-async fn rescore_on_schedule(store: Store) {
+async fn rescore_on_schedule(service: std::sync::Arc<server::service::Data>) {
     let minutes: u64 = std::env::var("SUCCESS_RESCORE_MINUTES")
         .ok()
         .and_then(|m| m.parse().ok())
@@ -235,9 +242,19 @@ async fn rescore_on_schedule(store: Store) {
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(minutes * 60));
     loop {
         tick.tick().await;
-        let now = chrono::Utc::now();
-        match server::rescore::rescore_all(&store, now.date_naive(), now).await {
-            Ok(changed) => tracing::info!(changed, "rescored"),
+        let now = service.clock.now();
+        match server::rescore::rescore_all(&service.store, now.date_naive(), now).await {
+            Ok(reports) => {
+                for (ws, changed) in reports {
+                    tracing::info!(workspace = ws, changed, "rescored");
+                    service.events.publish(
+                        ws,
+                        app::live::LiveEvent::Rescored {
+                            changed: changed as u64,
+                        },
+                    );
+                }
+            }
             Err(e) => tracing::error!(error = %e, "rescoring failed"),
         }
     }

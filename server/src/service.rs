@@ -8,6 +8,7 @@ use crate::store::{Store, StoreError};
 use app::access::*;
 use app::api::port::{SignedIn, SuccessData};
 use app::api::{AppError, Caller, Scope};
+use app::live::LiveEvent;
 use app::model::*;
 use axum::http::request::Parts;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
@@ -39,6 +40,17 @@ pub struct Data {
     pub store: Store,
     pub auth: Arc<AuthConfig>,
     pub clock: Clock,
+    pub events: crate::events::Events,
+    /// The language model behind the account chat, when configured; else the built-in answerer.
+    pub llm: Option<crate::llm::LlmConfig>,
+    pub http: reqwest::Client,
+}
+
+/// What the account chat may use to answer one question.
+pub struct ChatContext {
+    pub account_name: String,
+    pub facts: Vec<app::chat::Fact>,
+    pub question: String,
 }
 
 impl From<StoreError> for AppError {
@@ -69,6 +81,12 @@ impl Data {
             store,
             auth: Arc::new(auth),
             clock: Clock::default(),
+            events: Default::default(),
+            llm: None,
+            http: reqwest::Client::builder()
+                .connect_timeout(std::time::Duration::from_secs(10))
+                .build()
+                .unwrap_or_default(),
         }
     }
 
@@ -120,6 +138,47 @@ impl Data {
     /// Whether the gate lets a page request through, and where it sends it otherwise.
     pub async fn has_real_workspace(&self) -> Result<bool, AppError> {
         Ok(self.store.has_real_workspace().await?)
+    }
+
+    /// The facts of one account the caller may read, for the chat; the question checked.
+    pub async fn chat_context(&self, parts: &Parts, account_id: i64, question: &str) -> Result<ChatContext, AppError> {
+        let scope = app::api::authorize(self.caller(parts).await?, Need::Read)?;
+        let question = app::chat::check_question(question).map_err(AppError::Invalid)?;
+        let today = self.clock.today();
+        let detail = self.store.account_detail(&scope.workspace, account_id, today).await?;
+        Ok(ChatContext {
+            account_name: detail.account.name.clone(),
+            facts: app::chat::facts(&detail, today),
+            question,
+        })
+    }
+
+    /// The workspace a display link opens, if the link is still valid.
+    pub async fn display_workspace(&self, token: &str) -> Result<i64, AppError> {
+        let refused = || {
+            AppError::Forbidden(
+                "This display link is not valid: it was revoked or has expired. Ask an admin for a new one.".into(),
+            )
+        };
+        if !auth::plausible_token(token) {
+            return Err(refused());
+        }
+        Ok(self
+            .store
+            .use_display_link(&auth::token_digest(token), self.clock.now())
+            .await?
+            .ok_or_else(refused)?
+            .workspace_id)
+    }
+
+    /// Whose events `/api/events` may stream: a display link's workspace, or the workspace the
+    /// caller may read (the demo preview included).
+    pub async fn events_workspace(&self, parts: &Parts, display: Option<&str>) -> Result<i64, AppError> {
+        if let Some(token) = display {
+            return self.display_workspace(token).await;
+        }
+        let caller = self.caller(parts).await?;
+        Ok(app::api::authorize(caller, Need::Read)?.workspace.id)
     }
 }
 
@@ -528,20 +587,8 @@ impl SuccessData for Data {
     }
 
     async fn tv_dashboard(&self, token: String) -> Result<TvDashboard, AppError> {
-        let refused = || {
-            AppError::Forbidden(
-                "This display link is not valid: it was revoked or has expired. Ask an admin for a new one.".into(),
-            )
-        };
-        if !auth::plausible_token(&token) {
-            return Err(refused());
-        }
-        let grant = self
-            .store
-            .use_display_link(&auth::token_digest(&token), self.clock.now())
-            .await?
-            .ok_or_else(refused)?;
-        let ws = self.store.workspace_info(grant.workspace_id).await?;
+        let ws = self.display_workspace(&token).await?;
+        let ws = self.store.workspace_info(ws).await?;
         let today = self.clock.today();
         let summary = self.store.health_summary(&ws, today).await?;
         let attention = self
@@ -578,10 +625,18 @@ impl SuccessData for Data {
         Ok(self.store.pipeline(&s.workspace, &q).await?)
     }
     async fn move_deal(&self, s: &Scope, deal_id: i64, stage: String, version: i64) -> Result<DealRow, AppError> {
-        Ok(self
+        let deal = self
             .store
             .move_deal(s.workspace.id, deal_id, &stage, version, self.clock.now())
-            .await?)
+            .await?;
+        self.events.publish(
+            s.workspace.id,
+            LiveEvent::DealChanged {
+                deal_id: deal.id,
+                account_id: deal.account_id,
+            },
+        );
+        Ok(deal)
     }
     async fn reengage(&self, s: &Scope, q: ListQuery) -> Result<ReengageView, AppError> {
         Ok(self.store.reengage(&s.workspace, &q).await?)
@@ -608,7 +663,7 @@ impl SuccessData for Data {
             return Err(field_error("note", "Keep the note under 500 characters."));
         }
         let note = Some(note).filter(|n| !n.is_empty());
-        Ok(self
+        let route = self
             .store
             .route_account(
                 s.workspace.id,
@@ -619,23 +674,129 @@ impl SuccessData for Data {
                 note,
                 self.clock.now(),
             )
-            .await?)
+            .await?;
+        self.events
+            .publish(s.workspace.id, LiveEvent::AccountChanged { account_id });
+        Ok(route)
     }
     async fn dismiss_route(&self, s: &Scope, route_id: i64) -> Result<(), AppError> {
-        Ok(self
+        let account_id = self
             .store
             .dismiss_route(s.workspace.id, route_id, self.clock.now())
-            .await?)
+            .await?;
+        self.events
+            .publish(s.workspace.id, LiveEvent::AccountChanged { account_id });
+        Ok(())
     }
     async fn routed_to(&self, s: &Scope, page: RoutePage) -> Result<Vec<RouteRow>, AppError> {
         Ok(self.store.routed_to(s.workspace.id, page).await?)
     }
     async fn set_tracked(&self, s: &Scope, account_id: i64, tracked: bool) -> Result<(), AppError> {
-        Ok(self.store.set_tracked(s.workspace.id, account_id, tracked).await?)
+        self.store.set_tracked(s.workspace.id, account_id, tracked).await?;
+        self.events
+            .publish(s.workspace.id, LiveEvent::AccountChanged { account_id });
+        Ok(())
+    }
+    async fn override_band(
+        &self,
+        s: &Scope,
+        account_id: i64,
+        band: app::scoring::Band,
+        reason: String,
+        expires_on: String,
+    ) -> Result<app::model::BandOverride, AppError> {
+        let actor = s.actor()?;
+        let today = self.clock.today();
+        let expires = chrono::NaiveDate::parse_from_str(expires_on.trim(), "%Y-%m-%d").ok();
+        let reason = app::model::BandOverride::check(&reason, expires, today)?;
+        let expires = expires.ok_or_else(|| AppError::Invalid("expiry date missing".into()))?;
+        let set = self
+            .store
+            .set_band_override(
+                s.workspace.id,
+                account_id,
+                band,
+                &reason,
+                expires,
+                actor,
+                self.clock.now(),
+            )
+            .await?;
+        self.events
+            .publish(s.workspace.id, LiveEvent::AccountChanged { account_id });
+        Ok(set)
+    }
+    async fn clear_band_override(&self, s: &Scope, account_id: i64) -> Result<(), AppError> {
+        let actor = s.actor()?;
+        self.store
+            .clear_band_override(s.workspace.id, account_id, actor, self.clock.now())
+            .await?;
+        self.events
+            .publish(s.workspace.id, LiveEvent::AccountChanged { account_id });
+        Ok(())
+    }
+    async fn scoring(&self, s: &Scope) -> Result<ScoringView, AppError> {
+        let ws = s.workspace.id;
+        let card = self.store.scorecard(ws).await?;
+        let is_default = card == app::scoring::Scorecard::default();
+        let (accounts, monitored) = self.store.preview_accounts(ws, PREVIEW_LIMIT).await?;
+        let mut inputs: std::collections::HashMap<i64, app::scoring::ScoreInputs> = self
+            .store
+            .score_inputs(ws, self.clock.today())
+            .await?
+            .into_iter()
+            .map(|i| (i.account_id, i))
+            .collect();
+        let preview = accounts
+            .into_iter()
+            .filter_map(|(id, name, arr_minor, band)| {
+                let mut inputs = inputs.remove(&id)?;
+                // Quotes and links do not change a score; leave them out of the download.
+                for signal in &mut inputs.signals {
+                    signal.quote.clear();
+                    signal.link = None;
+                }
+                Some(app::scoring::PreviewAccount {
+                    id,
+                    name,
+                    arr_minor,
+                    band: band.as_deref().and_then(app::scoring::Band::parse),
+                    inputs,
+                })
+            })
+            .collect();
+        Ok(ScoringView {
+            card,
+            is_default,
+            preview,
+            monitored,
+            currency: s.workspace.currency.clone(),
+        })
+    }
+    async fn save_scorecard(&self, s: &Scope, card: app::scoring::Scorecard) -> Result<u64, AppError> {
+        card.validate().map_err(AppError::Invalid)?;
+        let now = self.clock.now();
+        self.store
+            .save_scorecard(s.workspace.id, &card, s.actor()?, now)
+            .await?;
+        let report = crate::rescore::rescore_workspace(&self.store, s.workspace.id, now.date_naive(), now).await?;
+        self.events.publish(
+            s.workspace.id,
+            LiveEvent::Rescored {
+                changed: report.changed as u64,
+            },
+        );
+        Ok(report.changed as u64)
     }
     async fn rescore_now(&self, s: &Scope) -> Result<u64, AppError> {
         let now = self.clock.now();
         let report = crate::rescore::rescore_workspace(&self.store, s.workspace.id, now.date_naive(), now).await?;
+        self.events.publish(
+            s.workspace.id,
+            LiveEvent::Rescored {
+                changed: report.changed as u64,
+            },
+        );
         Ok(report.changed as u64)
     }
 }

@@ -57,6 +57,45 @@ async fn exit_demo(State(state): State<AppState>, req: Request) -> Response {
     ([(header::SET_COOKIE, cookie)], Redirect::to(&next_path(next))).into_response()
 }
 
+#[derive(serde::Deserialize)]
+struct EventsQuery {
+    display: Option<String>,
+}
+
+/// `/api/events`: the server-sent event stream of the caller's workspace (or a display link's).
+async fn events(State(state): State<AppState>, req: Request) -> Response {
+    let display = Query::<EventsQuery>::try_from_uri(req.uri())
+        .ok()
+        .and_then(|q| q.0.display);
+    let (parts, _) = req.into_parts();
+    match state.service.events_workspace(&parts, display.as_deref()).await {
+        Ok(ws) => state.service.events.stream(ws).into_response(),
+        Err(err) => (app::api::port::status_of(&err), err.to_string()).into_response(),
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct ChatQuery {
+    account_id: i64,
+    q: String,
+}
+
+/// `/api/chat?account_id=…&q=…`: one answer about one account, streamed (see `chat`). Only from
+/// our own pages: a question can spend model tokens, so other sites may not trigger one.
+async fn chat(State(state): State<AppState>, req: Request) -> Response {
+    if !auth::same_origin(req.headers(), state.service.auth.public_origin.as_deref()) {
+        return (StatusCode::FORBIDDEN, "Refused: ask from Success itself.").into_response();
+    }
+    let Ok(Query(query)) = Query::<ChatQuery>::try_from_uri(req.uri()) else {
+        return (StatusCode::BAD_REQUEST, "Ask with an account_id and a question (q).").into_response();
+    };
+    let (parts, _) = req.into_parts();
+    match state.service.chat_context(&parts, query.account_id, &query.q).await {
+        Ok(ctx) => crate::chat::respond(state.service.clone(), ctx).into_response(),
+        Err(err) => (app::api::port::status_of(&err), err.to_string()).into_response(),
+    }
+}
+
 /// Liveness for load balancers and scripts.
 async fn healthz() -> &'static str {
     "ok"
@@ -222,6 +261,8 @@ pub fn router_with(leptos_options: LeptosOptions, service: Arc<Data>) -> Router 
         .route("/demo/enter", get(enter_demo))
         .route("/demo/exit", get(exit_demo))
         .route("/healthz", get(healthz))
+        .route("/api/events", get(events))
+        .route("/api/chat", get(chat))
         .leptos_routes_with_context(&state, routes, context.clone(), {
             let options = leptos_options.clone();
             move || app::shell(options.clone())

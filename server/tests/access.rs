@@ -63,9 +63,15 @@ fn form(pairs: &[(&str, &str)]) -> String {
 
 impl App {
     async fn start(db: TestDb) -> App {
+        Self::start_with(db, |_| {}).await
+    }
+
+    async fn start_with(db: TestDb, configure: impl FnOnce(&mut Data)) -> App {
         server::ensure_preview_workspace(&db.store).await.unwrap();
         let options = leptos::prelude::LeptosOptions::builder().output_name("success").build();
-        let service = Arc::new(Data::new(db.store.clone(), AuthConfig::default()));
+        let mut data = Data::new(db.store.clone(), AuthConfig::default());
+        configure(&mut data);
+        let service = Arc::new(data);
         let router = server::web::router_with(options, service.clone());
         App { router, service, db }
     }
@@ -349,6 +355,8 @@ async fn every_server_fn_checks_session_flag_role_and_workspace() {
         let route_id = route(&admin, account).await;
         let (_, other_csm) = app.member(other_ws, "csm@other.test", Role::Csm, true).await;
         let other_route = route(&other_csm, other_account).await;
+        let default_card = serde_json::to_string(&app::scoring::Scorecard::default()).unwrap();
+        let in_a_month = (chrono::Utc::now().date_naive() + chrono::Duration::days(30)).to_string();
         let s = |v: i64| v.to_string();
         let move_body = |d: i64| form(&[("deal_id", &s(d)), ("stage", "proposal"), ("version", &s(version))]);
         // name, needs, a body that works in the caller's workspace, the same call on the other workspace's ids.
@@ -482,6 +490,35 @@ async fn every_server_fn_checks_session_flag_role_and_workspace() {
                 Needs::Operate,
                 form(&[("account_id", &s(account)), ("tracked", "true")]),
                 Some(form(&[("account_id", &s(other_account)), ("tracked", "false")])),
+            ),
+            (
+                "override_band",
+                Needs::Operate,
+                form(&[
+                    ("account_id", &s(account)),
+                    ("band", "red"),
+                    ("reason", "Champion told us they are evaluating a competitor"),
+                    ("expires_on", &in_a_month),
+                ]),
+                Some(form(&[
+                    ("account_id", &s(other_account)),
+                    ("band", "red"),
+                    ("reason", "Champion told us they are evaluating a competitor"),
+                    ("expires_on", &in_a_month),
+                ])),
+            ),
+            (
+                "clear_band_override",
+                Needs::Operate,
+                form(&[("account_id", &s(account))]),
+                Some(form(&[("account_id", &s(other_account))])),
+            ),
+            ("scoring_settings", Needs::Read, String::new(), None),
+            (
+                "save_scorecard",
+                Needs::Manage,
+                form(&[("card_json", &default_card)]),
+                None,
             ),
         ];
 
@@ -1302,4 +1339,533 @@ async fn routing_sends_accounts_to_their_destination_until_dismissed() {
             .await;
         assert!(untracked.body.contains(&format!("\"id\":{account},")), "{backend}");
     }
+}
+
+#[tokio::test]
+async fn a_csm_override_wins_over_the_score_until_it_expires_and_is_audited() {
+    for db in TestDb::both().await {
+        let backend = db.name;
+        let app = App::start(db).await;
+        let (ws, owner) = app.setup().await;
+        let (_, csm) = app.member(ws, "csm@acme.test", Role::Csm, true).await;
+        let (_, viewer) = app.member(ws, "viewer@acme.test", Role::Viewer, true).await;
+        // A healthy account, so the override visibly moves it.
+        let account = app
+            .scalar(
+                "SELECT a.id FROM accounts a JOIN health_scores hs ON hs.account_id = a.id \
+                 WHERE a.workspace_id = $1 AND hs.band = 'green' AND a.tracked = TRUE ORDER BY a.id LIMIT 1",
+                ws,
+            )
+            .await;
+        let ids_in = |body: &str| -> Vec<i64> {
+            serde_json::from_str::<serde_json::Value>(body).unwrap()["rows"]
+                .as_array()
+                .unwrap_or_else(|| panic!("a page of accounts, got {body}"))
+                .iter()
+                .map(|r| r["id"].as_i64().unwrap())
+                .collect()
+        };
+        let red_ids = || async {
+            let mut ids = Vec::new();
+            for page in 1..=20 {
+                let r = app
+                    .call(
+                        "health_queue",
+                        Some(&owner),
+                        &form(&[("query[band]", "red"), ("query[page]", &page.to_string())]),
+                    )
+                    .await;
+                let page_ids = ids_in(&r.body);
+                if page_ids.is_empty() {
+                    break;
+                }
+                ids.extend(page_ids);
+            }
+            ids
+        };
+        let red_count = || async {
+            let r = app.call("health_summary", Some(&owner), "").await;
+            let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+            v["bands"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|b| b["band"] == "red")
+                .unwrap()["accounts"]
+                .as_i64()
+                .unwrap()
+        };
+        let reds_before = red_count().await;
+        assert!(!red_ids().await.contains(&account), "{backend}");
+
+        let today = app.service.clock.now().date_naive();
+        let body = |reason: &str, expires: chrono::NaiveDate| {
+            form(&[
+                ("account_id", &account.to_string()),
+                ("band", "red"),
+                ("reason", reason),
+                ("expires_on", &expires.to_string()),
+            ])
+        };
+        // Bad input is refused field by field and nothing is stored.
+        let short = app
+            .call("override_band", Some(&csm), &body("meh", today + Duration::days(7)))
+            .await;
+        assert_eq!(short.status, StatusCode::BAD_REQUEST, "{backend}");
+        assert!(short.body.contains("reason"), "{backend}: {}", short.body);
+        let past = app
+            .call(
+                "override_band",
+                Some(&csm),
+                &body("Champion is leaving next month", today - Duration::days(1)),
+            )
+            .await;
+        assert_eq!(past.status, StatusCode::BAD_REQUEST, "{backend}");
+        assert!(past.body.contains("expires_on"), "{backend}: {}", past.body);
+        let forever = app
+            .call(
+                "override_band",
+                Some(&csm),
+                &body("Champion is leaving next month", today + Duration::days(400)),
+            )
+            .await;
+        assert_eq!(forever.status, StatusCode::BAD_REQUEST, "{backend}");
+        let denied = app
+            .call(
+                "override_band",
+                Some(&viewer),
+                &body("Champion is leaving next month", today + Duration::days(7)),
+            )
+            .await;
+        assert_eq!(denied.status, StatusCode::FORBIDDEN, "{backend}");
+        assert_eq!(
+            app.scalar(
+                "SELECT CAST(COUNT(*) AS BIGINT) FROM health_overrides WHERE workspace_id = $1",
+                ws
+            )
+            .await,
+            0,
+            "{backend}"
+        );
+
+        let set = app
+            .call(
+                "override_band",
+                Some(&csm),
+                &body("Champion is leaving next month", today + Duration::days(2)),
+            )
+            .await;
+        assert_eq!(set.status, StatusCode::OK, "{backend}: {}", set.body);
+        assert!(
+            red_ids().await.contains(&account),
+            "{backend}: the queue files it as critical"
+        );
+        assert_eq!(
+            red_count().await,
+            reds_before + 1,
+            "{backend}: the summary counts it as critical"
+        );
+        let detail = app
+            .call(
+                "account_detail",
+                Some(&viewer),
+                &form(&[("account_id", &account.to_string())]),
+            )
+            .await;
+        let detail: serde_json::Value = serde_json::from_str(&detail.body).unwrap();
+        assert_eq!(detail["band_override"]["band"], "red", "{backend}");
+        assert_eq!(detail["band_override"]["set_by"], "csm@acme.test", "{backend}");
+        assert_eq!(
+            detail["account"]["band"], "green",
+            "{backend}: the computed band is kept beside it"
+        );
+        let audited = app
+            .scalar(
+                "SELECT CAST(COUNT(*) AS BIGINT) FROM audit_log WHERE workspace_id = $1 AND action = 'band overridden'",
+                ws,
+            )
+            .await;
+        assert_eq!(audited, 1, "{backend}");
+
+        // After its last day the computed band is back, with no job having run.
+        app.service.clock.advance(Duration::days(3));
+        assert!(!red_ids().await.contains(&account), "{backend}: expired");
+        assert_eq!(red_count().await, reds_before, "{backend}");
+
+        // Clearing is audited, and clearing twice is harmless.
+        app.service.clock.advance(-Duration::days(3));
+        for _ in 0..2 {
+            let r = app
+                .call(
+                    "clear_band_override",
+                    Some(&csm),
+                    &form(&[("account_id", &account.to_string())]),
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::OK, "{backend}: {}", r.body);
+        }
+        assert!(!red_ids().await.contains(&account), "{backend}: cleared");
+        let cleared = app
+            .scalar(
+                "SELECT CAST(COUNT(*) AS BIGINT) FROM audit_log WHERE workspace_id = $1 AND action = 'band override cleared'",
+                ws,
+            )
+            .await;
+        assert_eq!(cleared, 1, "{backend}");
+    }
+}
+
+/// Reads the next `data:` line of an SSE body, skipping keep-alive comments; None after `wait`.
+async fn next_event(
+    stream: &mut (impl futures::Stream<Item = Result<axum::body::Bytes, axum::Error>> + Unpin),
+    wait: std::time::Duration,
+) -> Option<serde_json::Value> {
+    use futures::StreamExt;
+    let deadline = tokio::time::Instant::now() + wait;
+    loop {
+        let chunk = tokio::time::timeout_at(deadline, stream.next()).await.ok()??.ok()?;
+        let text = String::from_utf8_lossy(&chunk).into_owned();
+        if let Some(data) = text
+            .lines()
+            .find_map(|l| l.strip_prefix("data: ").or_else(|| l.strip_prefix("data:")))
+        {
+            return serde_json::from_str(data.trim()).ok();
+        }
+    }
+}
+
+#[tokio::test]
+async fn open_pages_hear_their_workspace_changes_over_server_sent_events() {
+    for db in TestDb::both().await {
+        let backend = db.name;
+        let app = App::start(db).await;
+        let (ws, owner) = app.setup().await;
+        let mut other = generate(&DemoSpec {
+            accounts: 8,
+            ..DemoSpec::preview(common::today())
+        });
+        other.workspace.is_demo = false;
+        other.workspace.slug = "other".into();
+        other.workspace.name = "Other".into();
+        let other_ws = app.db.store.load_dataset(&other, &|_| {}).await.unwrap();
+        let (_, other_admin) = app.member(other_ws, "admin@other.test", Role::Admin, true).await;
+
+        let open = |session: Option<String>| {
+            let mut req = Request::get("/api/events").header(header::HOST, HOST);
+            if let Some(s) = session {
+                req = req.header(header::COOKIE, format!("success_session={s}"));
+            }
+            app.router.clone().oneshot(req.body(Body::empty()).unwrap())
+        };
+        let anonymous = open(None).await.unwrap();
+        assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED, "{backend}");
+
+        let mine = open(Some(owner.clone())).await.unwrap();
+        assert_eq!(mine.status(), StatusCode::OK, "{backend}");
+        assert_eq!(
+            mine.headers()[header::CONTENT_TYPE].to_str().unwrap(),
+            "text/event-stream",
+            "{backend}"
+        );
+        let mut mine = mine.into_body().into_data_stream();
+        let mut theirs = open(Some(other_admin.clone()))
+            .await
+            .unwrap()
+            .into_body()
+            .into_data_stream();
+
+        let account = app
+            .scalar(
+                "SELECT id FROM accounts WHERE workspace_id = $1 AND tracked = TRUE ORDER BY id LIMIT 1",
+                ws,
+            )
+            .await;
+        let r = app
+            .call(
+                "set_tracked",
+                Some(&owner),
+                &form(&[("account_id", &account.to_string()), ("tracked", "false")]),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{backend}");
+        let event = next_event(&mut mine, std::time::Duration::from_secs(5))
+            .await
+            .expect("the owner's open page hears the change");
+        assert_eq!(event["kind"], "account_changed", "{backend}");
+        assert_eq!(event["account_id"], account, "{backend}");
+
+        let r = app.call("rescore_now", Some(&owner), "").await;
+        assert_eq!(r.status, StatusCode::OK, "{backend}");
+        let event = next_event(&mut mine, std::time::Duration::from_secs(5)).await.unwrap();
+        assert_eq!(event["kind"], "rescored", "{backend}");
+
+        // Nothing of it reaches the other workspace.
+        assert_eq!(
+            next_event(&mut theirs, std::time::Duration::from_millis(300)).await,
+            None,
+            "{backend}: another workspace hears nothing"
+        );
+    }
+}
+
+/// A local stand-in for an OpenAI-compatible API: streams a fixed answer and keeps the last
+/// request it was sent, so the test can read the prompt.
+async fn fake_model(answer: &'static [&'static str]) -> (String, Arc<std::sync::Mutex<Option<serde_json::Value>>>) {
+    use axum::routing::post;
+    let seen = Arc::new(std::sync::Mutex::new(None));
+    let keep = seen.clone();
+    let router = Router::new().route(
+        "/v1/chat/completions",
+        post(move |headers: HeaderMap, body: String| {
+            let keep = keep.clone();
+            async move {
+                if headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) != Some("Bearer test-key") {
+                    return (
+                        StatusCode::UNAUTHORIZED,
+                        [(header::CONTENT_TYPE, "application/json")],
+                        r#"{"error":{"message":"Incorrect API key provided","type":"invalid_request_error"}}"#
+                            .to_string(),
+                    );
+                }
+                *keep.lock().unwrap() = serde_json::from_str(&body).ok();
+                let mut events =
+                    String::from("data: {\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\"}}]}\n\n");
+                for piece in answer {
+                    let chunk = serde_json::json!({"choices": [{"index": 0, "delta": {"content": piece}}]});
+                    events.push_str(&format!("data: {chunk}\n\n"));
+                }
+                events.push_str("data: [DONE]\n\n");
+                (StatusCode::OK, [(header::CONTENT_TYPE, "text/event-stream")], events)
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    (format!("http://{addr}/v1"), seen)
+}
+
+/// Asks the account chat; returns the status and the SSE events as (name, data).
+async fn ask(
+    app: &App,
+    session: Option<&str>,
+    account: i64,
+    question: &str,
+    extra: &[(&str, &str)],
+) -> (StatusCode, Vec<(String, String)>) {
+    let mut req = Request::get(format!(
+        "/api/chat?account_id={account}&q={}",
+        app::url::encode_component(question)
+    ))
+    .header(header::HOST, HOST);
+    if let Some(s) = session {
+        req = req.header(header::COOKIE, format!("success_session={s}"));
+    }
+    for (k, v) in extra {
+        req = req.header(*k, *v);
+    }
+    let res = app
+        .router
+        .clone()
+        .oneshot(req.body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let status = res.status();
+    let bytes = tokio::time::timeout(
+        std::time::Duration::from_secs(20),
+        axum::body::to_bytes(res.into_body(), 1 << 22),
+    )
+    .await
+    .expect("the answer stream ends")
+    .unwrap();
+    let text = String::from_utf8_lossy(&bytes).into_owned();
+    let events = text
+        .split("\n\n")
+        .filter_map(|block| {
+            let name = block.lines().find_map(|l| l.strip_prefix("event: "))?.to_string();
+            let data: Vec<&str> = block.lines().filter_map(|l| l.strip_prefix("data: ")).collect();
+            Some((name, data.join("\n")))
+        })
+        .collect();
+    (status, events)
+}
+
+fn answer_of(events: &[(String, String)]) -> serde_json::Value {
+    let done = events.iter().find(|(n, _)| n == "done").expect("a done event");
+    serde_json::from_str(&done.1).unwrap()
+}
+
+#[tokio::test]
+async fn the_account_chat_answers_from_the_accounts_own_facts_built_in_or_by_a_model() {
+    let (url, seen) = fake_model(&[
+        "It is critical mainly because ",
+        "few seats are active [F2]",
+        " and an invoice is late [F3].",
+    ])
+    .await;
+    for db in TestDb::both().await {
+        let backend = db.name;
+        // Built in first.
+        let app = App::start(db).await;
+        let (ws, owner) = app.setup().await;
+        let critical = app
+            .scalar(
+                "SELECT a.id FROM accounts a JOIN health_scores hs ON hs.account_id = a.id \
+                 WHERE a.workspace_id = $1 AND hs.band = 'red' ORDER BY hs.score LIMIT 1",
+                ws,
+            )
+            .await;
+        let (status, events) = ask(&app, Some(&owner), critical, "Why is this account critical?", &[]).await;
+        assert_eq!(status, StatusCode::OK, "{backend}");
+        let a = answer_of(&events);
+        assert_eq!(a["by"], "built-in", "{backend}");
+        assert_eq!(a["answered"], true, "{backend}");
+        assert!(
+            a["text"].as_str().unwrap().contains("health score of"),
+            "{backend}: {a}"
+        );
+        let cites = a["citations"].as_array().unwrap();
+        assert!(cites.len() >= 2, "{backend}: {a}");
+        assert!(cites.iter().all(|c| a["text"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("[{}]", c["id"].as_str().unwrap()))));
+        // The streamed tokens add up to the answer.
+        let streamed: String = events
+            .iter()
+            .filter(|(n, _)| n == "token")
+            .map(|(_, d)| serde_json::from_str::<String>(d).unwrap())
+            .collect();
+        assert_eq!(streamed, a["text"].as_str().unwrap(), "{backend}");
+
+        let (_, events) = ask(&app, Some(&owner), critical, "What's the weather like?", &[]).await;
+        assert_eq!(
+            answer_of(&events)["answered"],
+            false,
+            "{backend}: says plainly what it cannot answer"
+        );
+
+        // Refusals: no session, another site, bad question, someone else's account.
+        assert_eq!(
+            ask(&app, None, critical, "why?", &[]).await.0,
+            StatusCode::UNAUTHORIZED,
+            "{backend}"
+        );
+        assert_eq!(
+            ask(
+                &app,
+                Some(&owner),
+                critical,
+                "why?",
+                &[("sec-fetch-site", "cross-site")]
+            )
+            .await
+            .0,
+            StatusCode::FORBIDDEN,
+            "{backend}"
+        );
+        assert_eq!(
+            ask(&app, Some(&owner), critical, "   ", &[]).await.0,
+            StatusCode::BAD_REQUEST,
+            "{backend}"
+        );
+        let demo_account = app
+            .scalar(
+                "SELECT id FROM accounts WHERE workspace_id <> $1 ORDER BY id LIMIT 1",
+                ws,
+            )
+            .await;
+        assert_eq!(
+            ask(&app, Some(&owner), demo_account, "why?", &[]).await.0,
+            StatusCode::NOT_FOUND,
+            "{backend}: another workspace's account"
+        );
+    }
+    for db in TestDb::both().await {
+        let backend = db.name;
+        // Then with a model, grounded in the same facts.
+        let model_url = url.clone();
+        let app = App::start_with(db, move |d| {
+            d.llm = Some(server::llm::LlmConfig {
+                url: model_url,
+                model: "fake-gpt".into(),
+                key: Some("test-key".into()),
+            })
+        })
+        .await;
+        let (ws, owner) = app.setup().await;
+        let account = app
+            .scalar(
+                "SELECT id FROM accounts WHERE workspace_id = $1 ORDER BY id LIMIT 1",
+                ws,
+            )
+            .await;
+        let other: String =
+            sqlx::query("SELECT name FROM accounts WHERE workspace_id = $1 AND id <> $2 ORDER BY id LIMIT 1")
+                .bind(ws)
+                .bind(account)
+                .fetch_one(app.db.store.pool())
+                .await
+                .unwrap()
+                .try_get(0)
+                .unwrap();
+        let (status, events) = ask(&app, Some(&owner), account, "Why is this account critical?", &[]).await;
+        assert_eq!(status, StatusCode::OK, "{backend}");
+        let tokens = events.iter().filter(|(n, _)| n == "token").count();
+        assert_eq!(tokens, 3, "{backend}: streamed piece by piece");
+        let a = answer_of(&events);
+        assert_eq!(a["by"], "fake-gpt", "{backend}");
+        assert_eq!(
+            a["text"], "It is critical mainly because few seats are active [F2] and an invoice is late [F3].",
+            "{backend}"
+        );
+        let ids: Vec<&str> = a["citations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["id"].as_str().unwrap())
+            .collect();
+        assert_eq!(ids, ["F2", "F3"], "{backend}");
+        let sent = seen.lock().unwrap().clone().expect("the model was asked");
+        assert_eq!(sent["model"], "fake-gpt");
+        assert_eq!(sent["stream"], true);
+        let prompt = sent["messages"][0]["content"].as_str().unwrap().to_string();
+        let name: String = sqlx::query("SELECT name FROM accounts WHERE id = $1")
+            .bind(account)
+            .fetch_one(app.db.store.pool())
+            .await
+            .unwrap()
+            .try_get(0)
+            .unwrap();
+        assert!(prompt.contains(&name) && prompt.contains("[F1]"), "{backend}: {prompt}");
+        assert!(
+            !prompt.contains(&other),
+            "{backend}: nothing from another account enters the prompt"
+        );
+        assert_eq!(sent["messages"][1]["content"], "Why is this account critical?");
+    }
+    // A model that refuses (bad key) leaves the built-in answer, saying why.
+    let db = TestDb::sqlite().await;
+    let app = App::start_with(db, move |d| {
+        d.llm = Some(server::llm::LlmConfig {
+            url,
+            model: "fake-gpt".into(),
+            key: Some("wrong".into()),
+        })
+    })
+    .await;
+    let (ws, owner) = app.setup().await;
+    let account = app
+        .scalar(
+            "SELECT id FROM accounts WHERE workspace_id = $1 ORDER BY id LIMIT 1",
+            ws,
+        )
+        .await;
+    let (_, events) = ask(&app, Some(&owner), account, "When does it renew?", &[]).await;
+    let a = answer_of(&events);
+    assert_eq!(a["by"], "built-in");
+    assert!(
+        a["text"].as_str().unwrap().contains("Incorrect API key provided"),
+        "{a}"
+    );
 }

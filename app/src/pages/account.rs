@@ -1,6 +1,6 @@
 //! Customer Detail: everything Success knows about one account.
 
-use crate::api::{account_detail, SetTracked};
+use crate::api::{account_detail, ClearBandOverride, OverrideBand, SetTracked};
 use crate::model::*;
 use crate::ui::*;
 use leptos::prelude::*;
@@ -13,10 +13,23 @@ pub fn AccountPage() -> impl IntoView {
     let params = use_params_map();
     let account_id = Memo::new(move |_| params.with(|p| p.get("id").and_then(|id| id.parse::<i64>().ok())));
     let track = ServerAction::<SetTracked>::new();
+    let set_override = ServerAction::<OverrideBand>::new();
+    let clear_override = ServerAction::<ClearBandOverride>::new();
     let who = use_viewer();
+    let live = crate::live::use_live().for_account(account_id);
+    // Refetch after a change that worked (a refused one keeps the form and its messages).
+    let saved = RwSignal::new(0usize);
+    let on_success = move |ok: bool| {
+        if ok {
+            saved.update(|n| *n += 1);
+        }
+    };
+    Effect::new(move |_| on_success(matches!(track.value().get(), Some(Ok(_)))));
+    Effect::new(move |_| on_success(matches!(set_override.value().get(), Some(Ok(_)))));
+    Effect::new(move |_| on_success(matches!(clear_override.value().get(), Some(Ok(_)))));
     let detail = Resource::new(
-        move || (account_id.get(), track.version().get()),
-        |(id, _)| async move {
+        move || (account_id.get(), saved.get(), live.get()),
+        |(id, _, _)| async move {
             match id {
                 Some(id) => account_detail(id).await,
                 None => Err(crate::api::AppError::NotFound("Account".into())),
@@ -24,20 +37,104 @@ pub fn AccountPage() -> impl IntoView {
         },
     );
     view! {
+        // Outside the refreshing part, so a live update never wipes a conversation.
+        {move || account_id.get().map(|id| view! { <super::account_chat::AccountChat account_id=id /> })}
         <Transition fallback=|| view! { <Loading /> }>
             {move || Suspend::new(async move {
                 let can = who.can_operate().await;
-                loaded(detail.await, move |d| detail_view(d, can, track))
+                let actions = Actions { track, set_override, clear_override };
+                loaded(detail.await, move |d| detail_view(d, can, actions))
             })}
         </Transition>
     }
 }
 
+#[derive(Clone, Copy)]
+struct Actions {
+    track: ServerAction<SetTracked>,
+    set_override: ServerAction<OverrideBand>,
+    clear_override: ServerAction<ClearBandOverride>,
+}
+
+/// The CSM override: shown distinctly when one applies, with a form to set or clear it.
+#[component]
+fn OverridePanel(account_id: i64, current: Option<BandOverride>, can: bool, actions: Actions) -> impl IntoView {
+    let open = RwSignal::new(false);
+    let value = Signal::derive(move || actions.set_override.value().get());
+    let error = move |field: &'static str| super::auth::field_error(value, field);
+    // Close the form once an override has been saved.
+    Effect::new(move |_| {
+        if matches!(actions.set_override.value().get(), Some(Ok(_))) {
+            open.set(false);
+        }
+    });
+    let default_expiry = StoredValue::new((chrono::Utc::now().date_naive() + chrono::Duration::days(30)).to_string());
+    view! {
+        {current.map(|o| view! {
+            <div class=format!("override-banner override-{}", o.band.as_str()) data-testid="band-override">
+                <div>
+                    <strong>{format!("Band set by hand: {}", o.band.label())}</strong>
+                    <span class="muted">{format!(" until {} · by {} on {}", fmt_date(Some(o.expires_on)), o.set_by, fmt_instant(&o.set_at))}</span>
+                    <div class="override-reason">{format!("“{}”", o.reason)}</div>
+                </div>
+                {can.then(|| view! {
+                    <Button size=ButtonSize::Small attr:data-testid="clear-override"
+                        on_click=move |_| { actions.clear_override.dispatch(ClearBandOverride { account_id }); }>
+                        "Clear override"
+                    </Button>
+                })}
+            </div>
+        })}
+        {can.then(|| view! {
+            <div class="override-form-wrap">
+                <Show when=move || !open.get()>
+                    <Button size=ButtonSize::Small appearance=ButtonAppearance::Subtle attr:data-testid="override-open"
+                        on_click=move |_| open.set(true)>"Override band…"</Button>
+                </Show>
+                <Show when=move || open.get()>
+                    <ActionForm action=actions.set_override attr:class="override-form" attr:data-testid="override-form">
+                        <input type="hidden" name="account_id" value=account_id.to_string() />
+                        <div class="form-field">
+                            <label for="override-band">"Band"</label>
+                            <select id="override-band" name="band" class="inline-select">
+                                <option value="red">"Critical"</option>
+                                <option value="amber">"At risk"</option>
+                                <option value="green">"Healthy"</option>
+                            </select>
+                        </div>
+                        <div class="form-field grow" class:has-error=move || error("reason").get().is_some()>
+                            <label for="override-reason">"Why (the team will read this)"</label>
+                            <Textarea id="override-reason" name="reason" placeholder="e.g. Champion told us on the QBR they are evaluating a competitor" />
+                            {move || error("reason").get().map(|e| view! { <div class="field-error" data-field="reason">{e}</div> })}
+                        </div>
+                        <div class="form-field" class:has-error=move || error("expires_on").get().is_some()>
+                            <label for="override-expires">"Until (last day)"</label>
+                            <input id="override-expires" type="date" name="expires_on" class="date-input" value=default_expiry.get_value() />
+                            {move || error("expires_on").get().map(|e| view! { <div class="field-error" data-field="expires_on">{e}</div> })}
+                        </div>
+                        <super::auth::FormError value />
+                        <div class="form-buttons">
+                            <Button button_type=ButtonType::Submit appearance=ButtonAppearance::Primary size=ButtonSize::Small
+                                loading=actions.set_override.pending()>"Save override"</Button>
+                            <Button size=ButtonSize::Small on_click=move |_| open.set(false)>"Cancel"</Button>
+                        </div>
+                    </ActionForm>
+                </Show>
+            </div>
+        })}
+    }
+}
+
 /// The score, its trend, and every factor with its evidence.
 #[component]
-fn HealthPanel(score: Option<crate::scoring::Score>, history: Vec<(chrono::NaiveDate, i32)>) -> impl IntoView {
+fn HealthPanel(
+    score: Option<crate::scoring::Score>,
+    history: Vec<(chrono::NaiveDate, i32)>,
+    override_band: Option<crate::scoring::Band>,
+    children: Children,
+) -> impl IntoView {
     let Some(s) = score else {
-        return view! { <section class="panel"><Empty message="This account has not been scored yet." /></section> }
+        return view! { <section class="panel"><Empty message="This account has not been scored yet." />{children()}</section> }
             .into_any();
     };
     view! {
@@ -46,7 +143,7 @@ fn HealthPanel(score: Option<crate::scoring::Score>, history: Vec<(chrono::Naive
                 <div>
                     <h2>"Health"</h2>
                     <div class="health-score">
-                        <ScoreChip score=Some(s.score) band=Some(s.band) />
+                        <ScoreChip score=Some(s.score) band=Some(s.band) override_band=override_band />
                         <span class="muted">{format!("{} points from the neutral {}", crate::scoring::signed(s.score - crate::scoring::BASELINE), crate::scoring::BASELINE)}</span>
                     </div>
                     {(!s.missing.is_empty()).then(|| view! {
@@ -57,6 +154,7 @@ fn HealthPanel(score: Option<crate::scoring::Score>, history: Vec<(chrono::Naive
                 </div>
                 <ScoreTrend points=history />
             </div>
+            {children()}
             <div class="factor-list" data-testid="factor-list">
                 {s.factors.into_iter().map(|f| view! { <FactorLine factor=f /> }).collect_view()}
             </div>
@@ -64,7 +162,8 @@ fn HealthPanel(score: Option<crate::scoring::Score>, history: Vec<(chrono::Naive
     }.into_any()
 }
 
-fn detail_view(d: AccountDetail, can: bool, track: ServerAction<SetTracked>) -> impl IntoView {
+fn detail_view(d: AccountDetail, can: bool, actions: Actions) -> impl IntoView {
+    let track = actions.track;
     let account_id = d.account.id;
     let tracked = d.account.tracked;
     let routes = d.routes.clone();
@@ -103,7 +202,9 @@ fn detail_view(d: AccountDetail, can: bool, track: ServerAction<SetTracked>) -> 
                     .join(" · ")}
             </div>
         </header>
-        <HealthPanel score=d.score.clone() history=d.history.clone() />
+        <HealthPanel score=d.score.clone() history=d.history.clone() override_band=d.band_override.as_ref().map(|o| o.band)>
+            <OverridePanel account_id current=d.band_override.clone() can actions />
+        </HealthPanel>
         {(!routes.is_empty()).then(|| view! {
             <section class="panel" data-testid="route-history">
                 <h2>"Routing history"</h2>
@@ -129,7 +230,7 @@ fn detail_view(d: AccountDetail, can: bool, track: ServerAction<SetTracked>) -> 
             />
         </section>
         <div class="detail-grid">
-            <section class="panel">
+            <section class="panel" id="revenue">
                 <h2>"Revenue sources"</h2>
                 {if d.revenue_sources.is_empty() {
                     view! { <Empty message="No Salesbricks contract or Stripe subscription." /> }.into_any()
@@ -160,11 +261,11 @@ fn detail_view(d: AccountDetail, can: bool, track: ServerAction<SetTracked>) -> 
                     }.into_any()
                 }}
             </section>
-            <section class="panel">
+            <section class="panel" id="usage">
                 <h2>"Weekly active users"</h2>
                 <UsageBars weeks=d.usage.clone() />
             </section>
-            <section class="panel">
+            <section class="panel" id="signals">
                 <h2>"Signals"</h2>
                 {if d.signals.is_empty() {
                     view! { <Empty message="No calls, tickets or survey answers yet." /> }.into_any()
@@ -174,7 +275,7 @@ fn detail_view(d: AccountDetail, can: bool, track: ServerAction<SetTracked>) -> 
                             {d.signals.clone().into_iter().map(|s| {
                                 let tone = if s.sentiment <= -0.3 { "negative" } else if s.sentiment >= 0.3 { "positive" } else { "neutral" };
                                 view! {
-                                    <li class=format!("signal signal-{tone}")>
+                                    <li class=format!("signal signal-{tone}") id=format!("signal-{}", s.id)>
                                         <div class="signal-head">
                                             <Badge appearance=BadgeAppearance::Tint color=BadgeColor::Informative>{s.source.label()}</Badge>
                                             <span class="signal-topic">{s.topic.clone()}</span>
@@ -188,7 +289,7 @@ fn detail_view(d: AccountDetail, can: bool, track: ServerAction<SetTracked>) -> 
                     }.into_any()
                 }}
             </section>
-            <section class="panel">
+            <section class="panel" id="invoices">
                 <h2>"Invoices"</h2>
                 {if d.invoices.is_empty() {
                     view! { <Empty message="No invoices." /> }.into_any()
@@ -236,7 +337,7 @@ fn detail_view(d: AccountDetail, can: bool, track: ServerAction<SetTracked>) -> 
                     }).collect_view()}
                 </ul>
             </section>
-            <section class="panel">
+            <section class="panel" id="contacts">
                 <h2>"Contacts"</h2>
                 <ul class="plain-list">
                     {d.contacts.clone().into_iter().map(|c| view! {

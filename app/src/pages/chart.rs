@@ -23,7 +23,12 @@ pub fn BarChart(
     #[cfg(feature = "hydrate")]
     {
         let bars = bars.clone();
-        Effect::new(move |_| draw(id, height, &bars));
+        // After a client-side navigation the view is built before it is in the document; draw
+        // on the next frame, and retry briefly until the container is there.
+        Effect::new(move |_| {
+            let bars = bars.clone();
+            request_animation_frame(move || draw_when_mounted(id, height, bars, 20));
+        });
     }
     let hrefs: Vec<Option<String>> = bars.iter().map(|b| b.href.clone()).collect();
     let clickable = hrefs.iter().any(Option::is_some);
@@ -70,6 +75,18 @@ pub fn BarChart(
                 </tbody>
             </table>
         </figure>
+    }
+}
+
+#[cfg(feature = "hydrate")]
+fn draw_when_mounted(id: &'static str, height: u32, bars: Vec<Bar>, tries: u32) {
+    if document().get_element_by_id(id).is_some() {
+        draw(id, height, &bars);
+    } else if tries > 0 {
+        set_timeout(
+            move || draw_when_mounted(id, height, bars, tries - 1),
+            std::time::Duration::from_millis(50),
+        );
     }
 }
 

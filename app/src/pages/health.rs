@@ -15,8 +15,13 @@ const PATH: &str = "/health";
 pub fn HealthPage() -> impl IntoView {
     let query = use_list_query();
     let rescore = ServerAction::<RescoreNow>::new();
-    let summary = Resource::new(move || rescore.version().get(), |_| health_summary());
-    let queue = Resource::new(move || (query.get(), rescore.version().get()), |(q, _)| health_queue(q));
+    // Refetch after our own rescore and whenever the server announces a change.
+    let live = crate::live::use_live().any();
+    let summary = Resource::new(move || (rescore.version().get(), live.get()), |_| health_summary());
+    let queue = Resource::new(
+        move || (query.get(), rescore.version().get(), live.get()),
+        |(q, _, _)| health_queue(q),
+    );
     let who = use_viewer();
 
     view! {
@@ -46,15 +51,16 @@ pub fn HealthPage() -> impl IntoView {
         <div class="list-controls">
             <Transition fallback=|| ()>
                 {move || Suspend::new(async move {
-                    let untracked = summary.await.map(|s| s.untracked).unwrap_or(0);
+                    let s = summary.await.ok();
+                    let untracked = s.as_ref().map(|s| s.untracked).unwrap_or(0);
+                    let owners = s.map(|s| s.owners).unwrap_or_default();
                     view! {
+                        <QueueSelects query owners />
                         <FilterChips
                             path=PATH
                             query
                             options=vec![
                                 ("", "All tracked".to_string()),
-                                ("renewing_90", "Renewing in 90 days".to_string()),
-                                ("payment_problem", "Payment problems".to_string()),
                                 ("customer", "Customers".to_string()),
                                 ("trial", "Trials".to_string()),
                                 ("untracked", format!("Show untracked ({untracked})")),
@@ -70,6 +76,64 @@ pub fn HealthPage() -> impl IntoView {
                 loaded(queue.await, move |page| queue_view(query, page, can))
             })}
         </Transition>
+    }
+}
+
+/// Owner, renewal window and payment state, each a select that rewrites the URL when changed.
+#[component]
+fn QueueSelects(query: Memo<ListQuery>, owners: Vec<String>) -> impl IntoView {
+    let navigate = leptos_router::hooks::use_navigate();
+    let set = move |apply: fn(&mut ListQuery, String)| {
+        let navigate = navigate.clone();
+        move |ev: leptos::ev::Event| {
+            let mut q = query.get_untracked();
+            apply(&mut q, event_target_value(&ev));
+            q.page = 1;
+            navigate(&crate::url::list_href(PATH, &q), Default::default());
+        }
+    };
+    let mut owner_options = vec![
+        ("".to_string(), "Any owner".to_string()),
+        ("none".to_string(), "Unassigned".to_string()),
+    ];
+    owner_options.extend(owners.into_iter().map(|o| (o.clone(), o)));
+    let renewal_options = [
+        ("", "Any renewal date"),
+        ("30", "Renews in 30 days"),
+        ("60", "Renews in 60 days"),
+        ("90", "Renews in 90 days"),
+    ];
+    let payment_options = [
+        ("", "Any payment state"),
+        ("problem", "Past due or failed"),
+        ("failed", "Payment failed"),
+        ("past_due", "Past due"),
+        ("open", "Invoice open"),
+        ("paid", "Paid"),
+        ("none", "No billing"),
+    ];
+    view! {
+        <div class="queue-selects">
+            <select class="inline-select" aria-label="Owner" data-testid="filter-owner"
+                on:change=set(|q, v| q.owner = v)>
+                {owner_options.into_iter().map(|(value, label)| {
+                    let selected = { let value = value.clone(); move || query.get().owner == value };
+                    view! { <option value=value selected=selected>{label}</option> }
+                }).collect_view()}
+            </select>
+            <select class="inline-select" aria-label="Renewal window" data-testid="filter-renewal"
+                on:change=set(|q, v| q.renewal = v)>
+                {renewal_options.into_iter().map(|(value, label)| view! {
+                    <option value=value selected=move || query.get().renewal == value>{label}</option>
+                }).collect_view()}
+            </select>
+            <select class="inline-select" aria-label="Payment state" data-testid="filter-payment"
+                on:change=set(|q, v| q.payment = v)>
+                {payment_options.into_iter().map(|(value, label)| view! {
+                    <option value=value selected=move || query.get().payment == value>{label}</option>
+                }).collect_view()}
+            </select>
+        </div>
     }
 }
 
@@ -128,9 +192,10 @@ fn summary_view(query: Memo<ListQuery>, s: HealthSummary) -> impl IntoView {
         .iter()
         .map(|b| {
             let mut q = ListQuery {
-                q: base.q.clone(),
-                filter: base.filter.clone(),
-                ..Default::default()
+                page: 1,
+                band: String::new(),
+                sort: String::new(),
+                ..base.clone()
             };
             q.bucket = b.from.to_string();
             Bar {
@@ -177,7 +242,7 @@ fn summary_view(query: Memo<ListQuery>, s: HealthSummary) -> impl IntoView {
             </div>
             <Metric
                 label="Renewing in 30 / 60 / 90 days"
-                value=format!("{} / {} / {}", s.renewals_30, s.renewals_60, s.renewals_90)
+                value=format!("{} · {} · {}", s.renewals_30, s.renewals_60, s.renewals_90)
                 hint=format!("{} ARR up for renewal within 90 days", s.arr_renewing_90.display())
             />
             <Metric label="Payment problems" value=s.payment_problems.to_string() hint="past due or failed".to_string() />
@@ -216,7 +281,7 @@ fn queue_view(query: Memo<ListQuery>, page: Page<AccountRow>, can: bool) -> impl
                                     <A href=format!("/accounts/{}", a.id) attr:class="account-link">{a.name.clone()}</A>
                                     <div class="muted">{a.domain.clone().unwrap_or_default()}</div>
                                 </TableCell>
-                                <TableCell><ScoreChip score=a.score band=a.band /></TableCell>
+                                <TableCell><ScoreChip score=a.score band=a.band override_band=a.override_band /></TableCell>
                                 <TableCell class="risks">
                                     {a.risks.iter().cloned().map(|f| view! { <FactorLine factor=f compact=true /> }).collect_view()}
                                 </TableCell>

@@ -2,6 +2,7 @@
 
 pub mod access;
 pub mod account;
+pub mod account_chat;
 pub mod auth;
 pub mod chart;
 pub mod close_the_loop;
@@ -10,6 +11,7 @@ pub mod convert;
 pub mod health;
 pub mod pipeline;
 pub mod reengage;
+pub mod scoring;
 pub mod settings;
 pub mod tv;
 pub mod unlock;

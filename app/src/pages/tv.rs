@@ -1,5 +1,6 @@
 //! /tv/<display link>: the office-screen dashboard, opened with a display link instead of a
-//! session. Large type, dark, no controls; it reloads its figures every minute.
+//! session. Large type, dark, no controls; it refreshes when the server announces a change (and
+//! every minute, in case the event stream is down).
 
 use crate::api::office_dashboard;
 use crate::model::TvDashboard;
@@ -24,7 +25,11 @@ pub fn TvPage() -> impl IntoView {
             }
         });
     }
-    let data = Resource::new(move || (token(), tick.get()), |(t, _)| office_dashboard(t));
+    let live = crate::live::Live::provide_for_display(&token());
+    let data = Resource::new(
+        move || (token(), tick.get(), live.version.get()),
+        |(t, _, _)| office_dashboard(t),
+    );
     view! {
         <leptos_meta::Title text="Office screen" />
         <div class="tv" data-testid="tv">
@@ -58,7 +63,7 @@ fn TvBoard(data: TvDashboard) -> impl IntoView {
             <h2>"Needs attention"</h2>
             {data.attention.into_iter().map(|a| view! {
                 <div class="tv-row">
-                    <ScoreChip score=a.score band=a.band />
+                    <ScoreChip score=a.score band=a.band override_band=a.override_band />
                     <span class="tv-name">{a.name}</span>
                     <span class="tv-arr">{a.arr.display()}</span>
                     <span class="tv-date">{fmt_date(a.renewal_date)}</span>

@@ -990,7 +990,7 @@ async fn set_flag_and_role(
 }
 
 #[allow(clippy::too_many_arguments)]
-async fn audit(
+pub(super) async fn audit(
     conn: &mut AnyConnection,
     workspace_id: i64,
     actor_id: Option<i64>,

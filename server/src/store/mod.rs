@@ -5,6 +5,7 @@
 pub mod access;
 mod deals;
 pub mod load;
+mod overrides;
 mod queries;
 mod routes;
 pub mod scores;

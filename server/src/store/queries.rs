@@ -64,6 +64,7 @@ fn account_row(r: &AnyRow) -> Result<AccountRow> {
         payment_state: r.parsed("payment_state", PaymentState::parse)?,
         score: r.opt_int("score")?.map(|s| s as i32),
         band: r.opt_text("band")?.as_deref().and_then(Band::parse),
+        override_band: r.opt_text("override_band")?.as_deref().and_then(Band::parse),
         risks: r
             .opt_text("factors")?
             .and_then(|f| serde_json::from_str::<Vec<Factor>>(&f).ok())
@@ -97,9 +98,20 @@ fn score_of(r: &AnyRow) -> Result<Option<app::scoring::Score>> {
 }
 
 const ACCOUNT_COLUMNS: &str = "a.id, a.name, a.domain, a.owner_name, a.lifecycle, a.tracked, a.arr_minor, a.currency, \
-     a.renewal_date, a.payment_state, hs.score, hs.band, hs.factors, hs.missing";
-/// Accounts with their scores (an account not yet scored has none).
-const ACCOUNT_FROM: &str = "FROM accounts a LEFT JOIN health_scores hs ON hs.account_id = a.id";
+     a.renewal_date, a.payment_state, hs.score, hs.band, hs.factors, hs.missing, ho.band AS override_band";
+
+/// Accounts with their scores (an account not yet scored has none) and the band overrides that
+/// still apply on `today`. The date is a formatted `NaiveDate`, never caller text.
+fn account_from(today: NaiveDate) -> String {
+    format!(
+        "FROM accounts a LEFT JOIN health_scores hs ON hs.account_id = a.id \
+         LEFT JOIN health_overrides ho ON ho.account_id = a.id AND ho.expires_on >= '{}'",
+        day(today)
+    )
+}
+
+/// The band an account counts in: the override while it applies, else the computed one.
+const EFFECTIVE_BAND: &str = "COALESCE(ho.band, hs.band)";
 
 fn revenue_source_row(r: &AnyRow, today: NaiveDate) -> Result<RevenueSourceRow> {
     let renewal_date = r.opt_date("renewal_date")?;
@@ -263,10 +275,13 @@ impl Store {
         // Health bands and the ARR distribution over score buckets.
         let card = self.scorecard(ws.id).await?;
         let scored = sqlx::query(
-            "SELECT CAST(hs.score / 10 AS BIGINT) AS bucket, hs.band, CAST(COUNT(*) AS BIGINT) AS n, \
-             CAST(SUM(a.arr_minor) AS BIGINT) AS arr FROM health_scores hs JOIN accounts a ON a.id = hs.account_id \
-             WHERE hs.workspace_id = $1 AND a.tracked = $2 AND a.lifecycle <> 'churned' \
-             GROUP BY CAST(hs.score / 10 AS BIGINT), hs.band",
+            &format!(
+                "SELECT CAST(hs.score / 10 AS BIGINT) AS bucket, {EFFECTIVE_BAND} AS band, CAST(COUNT(*) AS BIGINT) AS n, \
+                 CAST(SUM(a.arr_minor) AS BIGINT) AS arr {} \
+                 WHERE a.workspace_id = $1 AND hs.account_id IS NOT NULL AND a.tracked = $2 AND a.lifecycle <> 'churned' \
+                 GROUP BY CAST(hs.score / 10 AS BIGINT), {EFFECTIVE_BAND}",
+                account_from(today)
+            ),
         )
         .bind(ws.id)
         .bind(true)
@@ -302,6 +317,15 @@ impl Store {
             bucket.accounts += n;
             bucket.arr.minor += arr;
         }
+        let owners = sqlx::query(
+            "SELECT DISTINCT owner_name FROM accounts WHERE workspace_id = $1 AND owner_name IS NOT NULL ORDER BY owner_name",
+        )
+        .bind(ws.id)
+        .fetch_all(self.pool())
+        .await?
+        .iter()
+        .map(|r| r.text("owner_name"))
+        .collect::<Result<Vec<_>>>()?;
         let active_n = count(row.int("active_n")?);
         let arr_at_risk = Money::new(
             bands
@@ -327,6 +351,7 @@ impl Store {
             arr_renewing_90: Money::new(row.int("arr90")?, ws.currency.clone()),
             payment_problems: count(row.int("problems")?),
             renewal_months,
+            owners,
         })
     }
 
@@ -336,14 +361,14 @@ impl Store {
         query: &ListQuery,
         today: NaiveDate,
     ) -> Result<Page<AccountRow>> {
-        let mut from = Sql::new(&format!("{ACCOUNT_FROM} WHERE a.workspace_id = "));
+        let mut from = Sql::new(&format!("{} WHERE a.workspace_id = ", account_from(today)));
         from.arg(ws.id);
         match query.band.as_str() {
             "red" | "amber" | "green" => {
-                from.push(" AND hs.band = ").arg(query.band.as_str());
+                from.push(&format!(" AND {EFFECTIVE_BAND} = ")).arg(query.band.as_str());
             }
             "at_risk" => {
-                from.push(" AND hs.band IN ('red', 'amber')");
+                from.push(&format!(" AND {EFFECTIVE_BAND} IN ('red', 'amber')"));
             }
             _ => {}
         }
@@ -381,6 +406,43 @@ impl Store {
                 }
             }
         }
+        match query.owner.trim() {
+            "" => {}
+            "none" => {
+                from.push(" AND a.owner_name IS NULL");
+            }
+            name if name.chars().count() <= MAX_SEARCH_LEN => {
+                from.push(" AND a.owner_name = ").arg(name.to_string());
+            }
+            _ => return Err(StoreError::Invalid("That owner name is too long.".into())),
+        }
+        match query.renewal.as_str() {
+            "" => {}
+            "30" | "60" | "90" => {
+                let days: i64 = query.renewal.parse().unwrap_or(90);
+                from.push(" AND a.renewal_date >= ")
+                    .arg(today)
+                    .push(" AND a.renewal_date <= ")
+                    .arg(today + Duration::days(days));
+            }
+            other => {
+                return Err(StoreError::Invalid(format!(
+                    "Renewal window {other:?} is not one of 30, 60 or 90 days."
+                )))
+            }
+        }
+        match query.payment.as_str() {
+            "" => {}
+            "problem" => {
+                from.push(" AND a.payment_state IN ('past_due', 'failed')");
+            }
+            other => match PaymentState::parse(other) {
+                Some(state) => {
+                    from.push(" AND a.payment_state = ").arg(state.as_str());
+                }
+                None => return Err(StoreError::Invalid(format!("Payment state {other:?} is not known."))),
+            },
+        }
         if let Some(pattern) = search(query)? {
             from.push(" AND (LOWER(a.name) LIKE ")
                 .arg(pattern.clone())
@@ -408,7 +470,8 @@ impl Store {
     pub async fn account_detail(&self, ws: &WorkspaceInfo, account_id: i64, today: NaiveDate) -> Result<AccountDetail> {
         let pool = self.pool();
         let row = sqlx::query(&format!(
-            "SELECT {ACCOUNT_COLUMNS}, a.industry, a.employees, a.country {ACCOUNT_FROM} WHERE a.id = $1 AND a.workspace_id = $2"
+            "SELECT {ACCOUNT_COLUMNS}, a.industry, a.employees, a.country {} WHERE a.id = $1 AND a.workspace_id = $2",
+            account_from(today)
         ))
         .bind(account_id)
         .bind(ws.id)
@@ -569,6 +632,7 @@ impl Store {
                 .score_history(ws.id, account_id, today - Duration::days(90))
                 .await?,
             routes: self.routes_of(ws.id, account_id).await?,
+            band_override: self.band_override(ws.id, account_id, today).await?,
         })
     }
 

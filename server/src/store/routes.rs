@@ -113,20 +113,15 @@ impl Store {
         route_row(&row)
     }
 
-    pub async fn dismiss_route(&self, workspace_id: i64, id: i64, now: DateTime<Utc>) -> Result<()> {
-        let done = sqlx::query(
-            "UPDATE routes SET dismissed_at = $1 WHERE id = $2 AND workspace_id = $3 AND dismissed_at IS NULL",
-        )
-        .bind(super::access::instant(now))
-        .bind(id)
-        .bind(workspace_id)
-        .execute(self.pool())
-        .await?
-        .rows_affected();
-        if done == 0 {
-            self.route(workspace_id, id).await?;
-        }
-        Ok(())
+    /// Dismisses a route (dismissing twice is harmless); returns the route's account.
+    pub async fn dismiss_route(&self, workspace_id: i64, id: i64, now: DateTime<Utc>) -> Result<i64> {
+        sqlx::query("UPDATE routes SET dismissed_at = $1 WHERE id = $2 AND workspace_id = $3 AND dismissed_at IS NULL")
+            .bind(super::access::instant(now))
+            .bind(id)
+            .bind(workspace_id)
+            .execute(self.pool())
+            .await?;
+        Ok(self.route(workspace_id, id).await?.account_id)
     }
 
     /// Active routes into a page, newest first (untracked accounts only when asked for).

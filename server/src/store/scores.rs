@@ -54,6 +54,67 @@ impl Store {
         Ok(text.and_then(|t| serde_json::from_str(&t).ok()).unwrap_or_default())
     }
 
+    /// Replaces the workspace's scorecard (audited in the same transaction).
+    pub async fn save_scorecard(
+        &self,
+        workspace_id: i64,
+        card: &Scorecard,
+        by: &app::api::Member,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<()> {
+        let before = self.scorecard(workspace_id).await?;
+        let text = serde_json::to_string(card).map_err(|e| super::StoreError::Invalid(e.to_string()))?;
+        let mut tx = self.pool().begin().await?;
+        sqlx::query("UPDATE workspaces SET scorecard = $1 WHERE id = $2")
+            .bind(text)
+            .bind(workspace_id)
+            .execute(&mut *tx)
+            .await?;
+        let detail = describe_change(&before, card);
+        super::access::audit(
+            &mut tx,
+            workspace_id,
+            Some(by.user_id),
+            &by.name,
+            "scorecard changed",
+            "Health score",
+            &detail,
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Monitored accounts (tracked, not churned), largest ARR first: id, name, ARR, computed band.
+    pub async fn preview_accounts(
+        &self,
+        workspace_id: i64,
+        limit: usize,
+    ) -> Result<(Vec<(i64, String, i64, Option<String>)>, u64)> {
+        let rows = sqlx::query(
+            "SELECT a.id, a.name, a.arr_minor, hs.band FROM accounts a LEFT JOIN health_scores hs ON hs.account_id = a.id \
+             WHERE a.workspace_id = $1 AND a.tracked = $2 AND a.lifecycle <> 'churned' ORDER BY a.arr_minor DESC, a.id LIMIT $3",
+        )
+        .bind(workspace_id)
+        .bind(true)
+        .bind(limit as i64)
+        .fetch_all(self.pool())
+        .await?
+        .iter()
+        .map(|r| Ok((r.int("id")?, r.text("name")?, r.int("arr_minor")?, r.opt_text("band")?)))
+        .collect::<Result<Vec<_>>>()?;
+        let total = sqlx::query(
+            "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM accounts WHERE workspace_id = $1 AND tracked = $2 AND lifecycle <> 'churned'",
+        )
+        .bind(workspace_id)
+        .bind(true)
+        .fetch_one(self.pool())
+        .await?
+        .int("n")?;
+        Ok((rows, total.max(0) as u64))
+    }
+
     /// Inputs of every account of the workspace as of `today`. The six reads are independent and
     /// run at once on separate connections.
     pub async fn score_inputs(&self, workspace_id: i64, today: NaiveDate) -> Result<Vec<ScoreInputs>> {
@@ -363,5 +424,46 @@ impl Store {
             .iter()
             .map(|r| Ok((r.date("day")?, r.try_get::<i64, _>("score")? as i32)))
             .collect()
+    }
+}
+
+/// "Adoption weight 22 → 30; green from 65 → 70" for the audit log.
+fn describe_change(before: &Scorecard, after: &Scorecard) -> String {
+    let mut changes = Vec::new();
+    if before.green_from != after.green_from {
+        changes.push(format!("green from {} → {}", before.green_from, after.green_from));
+    }
+    if before.red_below != after.red_below {
+        changes.push(format!("red below {} → {}", before.red_below, after.red_below));
+    }
+    for m in &after.measures {
+        let Some(old) = before.measures.iter().find(|o| o.kind == m.kind) else {
+            continue;
+        };
+        if old.enabled != m.enabled {
+            changes.push(format!(
+                "{} {}",
+                m.kind.label(),
+                if m.enabled { "enabled" } else { "disabled" }
+            ));
+        }
+        if old.weight != m.weight {
+            changes.push(format!("{} weight {} → {}", m.kind.label(), old.weight, m.weight));
+        }
+        if old.worst != m.worst || old.best != m.best {
+            changes.push(format!(
+                "{} thresholds {}–{} → {}–{}",
+                m.kind.label(),
+                old.worst,
+                old.best,
+                m.worst,
+                m.best
+            ));
+        }
+    }
+    if changes.is_empty() {
+        "no change".into()
+    } else {
+        changes.join("; ")
     }
 }
