@@ -312,7 +312,7 @@ pub fn facts(d: &AccountDetail, today: NaiveDate) -> Vec<Fact> {
         out.push((
             Topic::Signals,
             "No calls, tickets or survey answers are recorded.".into(),
-            "#signals".into(),
+            "#activity".into(),
         ));
     }
     for c in &d.contacts {
@@ -517,6 +517,7 @@ mod tests {
             history: vec![],
             routes: vec![],
             band_override: None,
+            stage_moves: vec![],
         }
     }
 

@@ -72,7 +72,15 @@ test('a customer detail opens from the queue and shows its story', async ({ page
   await expect(page.getByTestId('account-name')).toHaveText('Hooli');
   await expect(page.getByText('Payment failed').first()).toBeVisible();
   await expect(page.getByTestId('usage-bars').locator('.usage-col')).toHaveCount(26);
-  await expect(page.getByRole('heading', { name: 'Signals' })).toBeVisible();
+  // The activity feed: newest first, calls with their quotes, invoices and payments.
+  const feed = page.getByTestId('activity-feed');
+  await expect(feed.locator('.activity-item').first()).toBeVisible();
+  await expect(feed.locator('blockquote').first()).toBeVisible();
+  await expect(feed).toContainText('Invoice');
+  const whens = await feed.locator('.activity-when').allInnerTexts();
+  const days = whens.map((w) => Date.parse(w.split(',')[0]));
+  for (let i = 1; i < days.length; i++) expect(days[i]).toBeLessThanOrEqual(days[i - 1]);
+  await expect(page.getByTestId('last-activity')).not.toHaveText('—');
   expect(problems).toEqual([]);
 });
 

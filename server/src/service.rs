@@ -627,7 +627,14 @@ impl SuccessData for Data {
     async fn move_deal(&self, s: &Scope, deal_id: i64, stage: String, version: i64) -> Result<DealRow, AppError> {
         let deal = self
             .store
-            .move_deal(s.workspace.id, deal_id, &stage, version, self.clock.now())
+            .move_deal(
+                s.workspace.id,
+                deal_id,
+                &stage,
+                version,
+                &s.actor()?.name,
+                self.clock.now(),
+            )
             .await?;
         self.events.publish(
             s.workspace.id,

@@ -1210,6 +1210,26 @@ async fn two_people_moving_the_same_deal_never_lose_an_update() {
             .try_get(0)
             .unwrap();
         assert_eq!(stage, "evaluation", "{backend}");
+        // Only the move that happened is in the account's history, with who made it.
+        let account: i64 = sqlx::query("SELECT account_id FROM deals WHERE id = $1")
+            .bind(deal)
+            .fetch_one(app.db.store.pool())
+            .await
+            .unwrap()
+            .try_get(0)
+            .unwrap();
+        let detail = app
+            .call(
+                "account_detail",
+                Some(&csm),
+                &form(&[("account_id", &account.to_string())]),
+            )
+            .await;
+        let detail: serde_json::Value = serde_json::from_str(&detail.body).unwrap();
+        let moves = detail["stage_moves"].as_array().unwrap();
+        assert_eq!(moves.len(), 1, "{backend}: {moves:?}");
+        assert_eq!(moves[0]["to_label"], "Evaluation", "{backend}");
+        assert_eq!(moves[0]["moved_by"], "Olivia Owner", "{backend}");
     }
 }
 

@@ -166,8 +166,32 @@ fn detail_view(d: AccountDetail, can: bool, actions: Actions) -> impl IntoView {
     let track = actions.track;
     let account_id = d.account.id;
     let tracked = d.account.tracked;
-    let routes = d.routes.clone();
     let a = d.account.clone();
+    let activity = d.activity();
+    let last_activity = d.last_activity();
+    let live_mrr: i64 = d
+        .revenue_sources
+        .iter()
+        .filter(|r| matches!(r.status.as_str(), "active" | "past_due" | "unpaid"))
+        .map(|r| r.mrr.minor)
+        .sum();
+    let (mrr, mrr_hint) = if d.revenue_sources.is_empty() {
+        (
+            Money::new(a.arr.minor / 12, a.arr.currency.clone()).display(),
+            "ARR ÷ 12".to_string(),
+        )
+    } else {
+        (
+            Money::new(live_mrr, a.arr.currency.clone()).display(),
+            format!("{} revenue sources", d.revenue_sources.len()),
+        )
+    };
+    let seats = d
+        .usage
+        .last()
+        .map(|w| w.licensed_seats.to_string())
+        .or_else(|| d.trials.first().map(|t| t.seats.to_string()))
+        .unwrap_or_else(|| "—".into());
     let last_week = d.usage.last().cloned();
     let usage_hint = last_week.as_ref().map(|w| {
         format!(
@@ -205,29 +229,45 @@ fn detail_view(d: AccountDetail, can: bool, actions: Actions) -> impl IntoView {
         <HealthPanel score=d.score.clone() history=d.history.clone() override_band=d.band_override.as_ref().map(|o| o.band)>
             <OverridePanel account_id current=d.band_override.clone() can actions />
         </HealthPanel>
-        {(!routes.is_empty()).then(|| view! {
-            <section class="panel" data-testid="route-history">
-                <h2>"Routing history"</h2>
-                <ul class="plain-list">
-                    {routes.into_iter().map(|r| view! {
-                        <li>
-                            {format!("{} → {} by {}, {}", r.from_page.label(), r.to_page.label(), r.routed_by, fmt_instant(&r.routed_at))}
-                            {r.note.clone().map(|n| format!(" — {n}"))}
-                            {if r.dismissed { " (dismissed)" } else { " (open)" }}
-                        </li>
-                    }).collect_view()}
-                </ul>
-            </section>
-        })}
-        <section class="metrics">
+        <section class="metrics metrics-dense">
             <Metric label="ARR" value=a.arr.display() />
-            <Metric label="Next renewal" value=fmt_date(a.renewal_date) />
-            <Metric label="Payment" value=a.payment_state.label().to_string() />
+            <Metric label="MRR" value=mrr hint=mrr_hint />
+            <Metric label="Seats" value=seats />
             <Metric
                 label="Active users last week"
                 value=last_week.map(|w| w.active_users.to_string()).unwrap_or_else(|| "—".into())
                 hint=usage_hint.unwrap_or_else(|| "no usage data".into())
             />
+            <div class="metric" data-testid="last-activity-metric">
+                <div class="metric-label">"Last activity"</div>
+                <div class="metric-value" data-testid="last-activity">{fmt_date(last_activity)}</div>
+            </div>
+            <Metric label="Next renewal" value=fmt_date(a.renewal_date) />
+            <Metric label="Payment" value=a.payment_state.label().to_string() />
+        </section>
+        <section class="panel activity" id="activity" data-testid="activity-feed">
+            <h2>"Activity"</h2>
+            {if activity.is_empty() {
+                view! { <Empty message="Nothing has happened on this account yet." /> }.into_any()
+            } else {
+                view! {
+                    <ul class="activity-list">
+                        {activity.into_iter().take(40).map(|item| view! {
+                            <li class="activity-item" id=item.href.clone().filter(|h| h.starts_with("#signal-")).map(|h| h[1..].to_string())>
+                                <span class="activity-when">{fmt_when(&item.when)}</span>
+                                <Badge appearance=BadgeAppearance::Tint color=BadgeColor::Informative>{item.kind}</Badge>
+                                <span class="activity-text">
+                                    {match item.href.clone().filter(|h| !h.starts_with("#signal-")) {
+                                        Some(h) => view! { <a href=h>{item.text.clone()}</a> }.into_any(),
+                                        None => view! { <span>{item.text.clone()}</span> }.into_any(),
+                                    }}
+                                    {item.quote.clone().map(|q| view! { <blockquote>{format!("“{q}”")}</blockquote> })}
+                                </span>
+                            </li>
+                        }).collect_view()}
+                    </ul>
+                }.into_any()
+            }}
         </section>
         <div class="detail-grid">
             <section class="panel" id="revenue">
@@ -264,30 +304,6 @@ fn detail_view(d: AccountDetail, can: bool, actions: Actions) -> impl IntoView {
             <section class="panel" id="usage">
                 <h2>"Weekly active users"</h2>
                 <UsageBars weeks=d.usage.clone() />
-            </section>
-            <section class="panel" id="signals">
-                <h2>"Signals"</h2>
-                {if d.signals.is_empty() {
-                    view! { <Empty message="No calls, tickets or survey answers yet." /> }.into_any()
-                } else {
-                    view! {
-                        <ul class="signal-list">
-                            {d.signals.clone().into_iter().map(|s| {
-                                let tone = if s.sentiment <= -0.3 { "negative" } else if s.sentiment >= 0.3 { "positive" } else { "neutral" };
-                                view! {
-                                    <li class=format!("signal signal-{tone}") id=format!("signal-{}", s.id)>
-                                        <div class="signal-head">
-                                            <Badge appearance=BadgeAppearance::Tint color=BadgeColor::Informative>{s.source.label()}</Badge>
-                                            <span class="signal-topic">{s.topic.clone()}</span>
-                                            <span class="muted">{fmt_date(Some(s.occurred_on))}</span>
-                                        </div>
-                                        <blockquote>{format!("“{}”", s.quote)}</blockquote>
-                                    </li>
-                                }
-                            }).collect_view()}
-                        </ul>
-                    }.into_any()
-                }}
             </section>
             <section class="panel" id="invoices">
                 <h2>"Invoices"</h2>
@@ -366,6 +382,16 @@ fn detail_view(d: AccountDetail, can: bool, actions: Actions) -> impl IntoView {
                 </ul>
             </section>
         </div>
+    }
+}
+
+/// A feed time: the day, and the time of day when it has one.
+fn fmt_when(when: &str) -> String {
+    match chrono::DateTime::parse_from_rfc3339(when) {
+        Ok(t) => t.format("%-d %b %Y, %H:%M").to_string(),
+        Err(_) => chrono::NaiveDate::parse_from_str(when, "%Y-%m-%d")
+            .map(|d| fmt_date(Some(d)))
+            .unwrap_or_else(|_| when.to_string()),
     }
 }
 

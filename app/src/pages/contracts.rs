@@ -12,7 +12,9 @@ const PATH: &str = "/contracts";
 #[component]
 pub fn ContractsPage() -> impl IntoView {
     let query = use_list_query();
-    let list = Resource::new(move || query.get(), contracts);
+    let live = crate::live::use_live().any();
+    let list = Resource::new(move || (query.get(), live.get()), |(q, _)| contracts(q));
+    let who = use_viewer();
     view! {
         <PageHeader title="Contracts" subtitle="Salesbricks contracts and Stripe subscriptions, by renewal date." />
         <RoutedPanel page=RoutePage::Contracts />
@@ -32,12 +34,15 @@ pub fn ContractsPage() -> impl IntoView {
             />
         </div>
         <Transition fallback=|| view! { <Loading /> }>
-            {move || Suspend::new(async move { loaded(list.await, move |page| view_page(query, page)) })}
+            {move || Suspend::new(async move {
+                let can = who.can_operate().await;
+                loaded(list.await, move |page| view_page(query, page, can))
+            })}
         </Transition>
     }
 }
 
-fn view_page(query: Memo<ListQuery>, page: Page<RevenueSourceRow>) -> impl IntoView {
+fn view_page(query: Memo<ListQuery>, page: Page<RevenueSourceRow>, can: bool) -> impl IntoView {
     let rows = page.rows.clone();
     view! {
         <Table class="data-table" attr:data-testid="contracts-table">
@@ -52,6 +57,7 @@ fn view_page(query: Memo<ListQuery>, page: Page<RevenueSourceRow>) -> impl IntoV
                     <TableHeaderCell>"Start"</TableHeaderCell>
                     <SortHeader path=PATH query key="" label="Renewal / end" />
                     <TableHeaderCell>"Renews"</TableHeaderCell>
+                    <TableHeaderCell>""</TableHeaderCell>
                 </TableRow>
             </TableHeader>
             <TableBody>
@@ -65,7 +71,7 @@ fn view_page(query: Memo<ListQuery>, page: Page<RevenueSourceRow>) -> impl IntoV
                         "Manual renewal"
                     };
                     view! {
-                        <TableRow>
+                        <TableRow attr:data-account-id=r.account_id.to_string()>
                             <TableCell>
                                 <A href=format!("/accounts/{}", r.account_id) attr:class="account-link">{r.account_name.clone()}</A>
                             </TableCell>
@@ -77,6 +83,7 @@ fn view_page(query: Memo<ListQuery>, page: Page<RevenueSourceRow>) -> impl IntoV
                             <TableCell>{fmt_date(Some(r.start_date))}</TableCell>
                             <TableCell>{fmt_date(r.renewal_date.or(r.end_date))}<div class="muted">{fmt_days(r.days_to_renewal)}</div></TableCell>
                             <TableCell>{renews}</TableCell>
+                            <TableCell><RouteMenu account_id=r.account_id from=RoutePage::Contracts can /></TableCell>
                         </TableRow>
                     }
                 }).collect_view()}

@@ -12,7 +12,9 @@ const PATH: &str = "/convert";
 #[component]
 pub fn ConvertPage() -> impl IntoView {
     let query = use_list_query();
-    let queue = Resource::new(move || query.get(), convert_queue);
+    let live = crate::live::use_live().any();
+    let queue = Resource::new(move || (query.get(), live.get()), |(q, _)| convert_queue(q));
+    let who = use_viewer();
     view! {
         <PageHeader title="Convert" subtitle="Running trials, soonest to end first, with their activation so far." />
         <RoutedPanel page=RoutePage::Convert />
@@ -29,12 +31,15 @@ pub fn ConvertPage() -> impl IntoView {
             />
         </div>
         <Transition fallback=|| view! { <Loading /> }>
-            {move || Suspend::new(async move { loaded(queue.await, move |page| view_page(query, page)) })}
+            {move || Suspend::new(async move {
+                let can = who.can_operate().await;
+                loaded(queue.await, move |page| view_page(query, page, can))
+            })}
         </Transition>
     }
 }
 
-fn view_page(query: Memo<ListQuery>, page: Page<TrialRow>) -> impl IntoView {
+fn view_page(query: Memo<ListQuery>, page: Page<TrialRow>, can: bool) -> impl IntoView {
     let rows = page.rows.clone();
     view! {
         <Table class="data-table" attr:data-testid="convert-queue">
@@ -47,6 +52,7 @@ fn view_page(query: Memo<ListQuery>, page: Page<TrialRow>) -> impl IntoView {
                     <TableHeaderCell>"Active last week"</TableHeaderCell>
                     <TableHeaderCell>"Deal stage"</TableHeaderCell>
                     <TableHeaderCell>"Potential ARR"</TableHeaderCell>
+                    <TableHeaderCell>""</TableHeaderCell>
                 </TableRow>
             </TableHeader>
             <TableBody>
@@ -65,6 +71,7 @@ fn view_page(query: Memo<ListQuery>, page: Page<TrialRow>) -> impl IntoView {
                         <TableCell class="num">{t.active_users_last_week.map(|n| n.to_string()).unwrap_or_else(|| "—".into())}</TableCell>
                         <TableCell>{t.deal_stage.clone().unwrap_or_else(|| "No deal".into())}</TableCell>
                         <TableCell class="num">{t.potential_arr.display()}</TableCell>
+                        <TableCell><RouteMenu account_id=t.account_id from=RoutePage::Convert can /></TableCell>
                     </TableRow>
                 }).collect_view()}
             </TableBody>

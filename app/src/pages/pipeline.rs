@@ -14,7 +14,11 @@ const PATH: &str = "/pipeline";
 pub fn PipelinePage() -> impl IntoView {
     let query = use_list_query();
     let moves = ServerAction::<MoveDeal>::new();
-    let view_data = Resource::new(move || (query.get(), moves.version().get()), |(q, _)| pipeline(q));
+    let live = crate::live::use_live().any();
+    let view_data = Resource::new(
+        move || (query.get(), moves.version().get(), live.get()),
+        |(q, _, _)| pipeline(q),
+    );
     let who = use_viewer();
     view! {
         <PageHeader title="Pipeline" subtitle="Open deals by stage, with closed deals for context." />
@@ -75,6 +79,7 @@ fn view_pipeline(
                     <SortHeader path=PATH query key="close" label="Expected close" />
                     <TableHeaderCell>"Source"</TableHeaderCell>
                     <TableHeaderCell>"Move to"</TableHeaderCell>
+                    <TableHeaderCell>""</TableHeaderCell>
                 </TableRow>
             </TableHeader>
             <TableBody>
@@ -110,6 +115,7 @@ fn view_pipeline(
                                 }).collect_view()}
                             </select>
                         </TableCell>
+                        <TableCell><RouteMenu account_id=d.account_id from=RoutePage::Pipeline can=can_move /></TableCell>
                     </TableRow>
                 }}).collect_view()}
             </TableBody>

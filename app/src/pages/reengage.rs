@@ -13,7 +13,9 @@ const PATH: &str = "/re-engage";
 #[component]
 pub fn ReengagePage() -> impl IntoView {
     let query = use_list_query();
-    let data = Resource::new(move || query.get(), reengage);
+    let live = crate::live::use_live().any();
+    let data = Resource::new(move || (query.get(), live.get()), |(q, _)| reengage(q));
+    let who = use_viewer();
     view! {
         <PageHeader title="Re-engage" subtitle="Closed-lost deals and churned accounts, largest lost value first." />
         <RoutedPanel page=RoutePage::Reengage />
@@ -21,12 +23,15 @@ pub fn ReengagePage() -> impl IntoView {
             <SearchBar path=PATH placeholder="Search lost accounts" query />
         </div>
         <Transition fallback=|| view! { <Loading /> }>
-            {move || Suspend::new(async move { loaded(data.await, move |v| view_page(query, v)) })}
+            {move || Suspend::new(async move {
+                let can = who.can_operate().await;
+                loaded(data.await, move |v| view_page(query, v, can))
+            })}
         </Transition>
     }
 }
 
-fn view_page(query: Memo<ListQuery>, v: ReengageView) -> impl IntoView {
+fn view_page(query: Memo<ListQuery>, v: ReengageView, can: bool) -> impl IntoView {
     let bars = v
         .by_reason
         .iter()
@@ -53,6 +58,7 @@ fn view_page(query: Memo<ListQuery>, v: ReengageView) -> impl IntoView {
                     <TableHeaderCell>"Reason"</TableHeaderCell>
                     <SortHeader path=PATH query key="lost" label="Lost on" />
                     <SortHeader path=PATH query key="" label="Lost value" />
+                    <TableHeaderCell>""</TableHeaderCell>
                 </TableRow>
             </TableHeader>
             <TableBody>
@@ -66,6 +72,7 @@ fn view_page(query: Memo<ListQuery>, v: ReengageView) -> impl IntoView {
                         <TableCell>{r.reason.clone()}</TableCell>
                         <TableCell>{fmt_date(r.lost_on)}</TableCell>
                         <TableCell class="num">{r.lost_value.display()}</TableCell>
+                        <TableCell><RouteMenu account_id=r.account_id from=RoutePage::Reengage can /></TableCell>
                     </TableRow>
                 }).collect_view()}
             </TableBody>

@@ -27,6 +27,7 @@ impl Store {
         deal_id: i64,
         stage: &str,
         version: i64,
+        moved_by: &str,
         now: DateTime<Utc>,
     ) -> Result<DealRow> {
         let current = self.deal(workspace_id, deal_id).await?;
@@ -46,12 +47,13 @@ impl Store {
                 "Salesbricks deals follow their contract's stage; change it in Salesbricks.".into(),
             ));
         }
+        let mut tx = self.pool().begin().await?;
         let position = sqlx::query(
             "SELECT CAST(COALESCE(MAX(position), 0) + 1 AS BIGINT) AS p FROM deals WHERE workspace_id = $1 AND stage = $2",
         )
         .bind(workspace_id)
         .bind(stage)
-        .fetch_one(self.pool())
+        .fetch_one(&mut *tx)
         .await?
         .int("p")?;
         let moved = sqlx::query(
@@ -64,16 +66,33 @@ impl Store {
         .bind(deal_id)
         .bind(workspace_id)
         .bind(version)
-        .execute(self.pool())
+        .execute(&mut *tx)
         .await?
         .rows_affected();
         if moved == 0 {
+            tx.rollback().await?;
             let now_at = self.deal(workspace_id, deal_id).await?;
             return Err(StoreError::Conflict(format!(
                 "Someone else moved this deal first; it is now in {}.",
                 now_at.stage_label
             )));
         }
+        if current.stage != stage {
+            sqlx::query(
+                "INSERT INTO deal_moves (workspace_id, deal_id, account_id, from_stage, to_stage, moved_by, moved_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(workspace_id)
+            .bind(deal_id)
+            .bind(current.account_id)
+            .bind(&current.stage)
+            .bind(stage)
+            .bind(moved_by)
+            .bind(super::access::instant(now))
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
         self.deal(workspace_id, deal_id).await
     }
 }

@@ -83,6 +83,18 @@ impl Store {
                 .await?
                 .int("id")?,
             );
+            sqlx::query(
+                "INSERT INTO deal_moves (workspace_id, deal_id, account_id, from_stage, to_stage, moved_by, moved_at) \
+                 VALUES ($1, $2, $3, NULL, $4, $5, $6)",
+            )
+            .bind(workspace_id)
+            .bind(deal_id)
+            .bind(account_id)
+            .bind(&stage)
+            .bind(routed_by)
+            .bind(&stamp)
+            .execute(&mut *tx)
+            .await?;
         }
         let id = sqlx::query(
             "INSERT INTO routes (workspace_id, account_id, from_page, to_page, routed_by, note, routed_at, deal_id) \
