@@ -6,8 +6,9 @@ cd "$(dirname "$0")/../.."
 command -v wrk >/dev/null || { echo "install wrk (apt-get install wrk)"; exit 1; }
 dir=$(mktemp -d)
 DATABASE_URL="sqlite://$dir/q.db" RUST_LOG=error target/release/server demo --accounts 10000
+# SUCCESS_READ_CACHE_SECONDS=0 measures every call going to the database.
 DATABASE_URL="sqlite://$dir/q.db" LEPTOS_SITE_ADDR=127.0.0.1:3777 LEPTOS_SITE_ROOT=target/site RUST_LOG=warn \
-  target/release/server serve >"$dir/server.log" 2>&1 &
+  SUCCESS_READ_CACHE_SECONDS="${SUCCESS_READ_CACHE_SECONDS:-2}" target/release/server serve >"$dir/server.log" 2>&1 &
 pid=$!
 trap 'kill $pid 2>/dev/null || true' EXIT
 for _ in $(seq 1 60); do curl -fs http://127.0.0.1:3777/healthz >/dev/null && break; sleep 1; done

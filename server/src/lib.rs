@@ -2,6 +2,7 @@
 //! functions, web server.
 
 pub mod auth;
+pub mod cache;
 pub mod chat;
 pub mod demo;
 pub mod events;

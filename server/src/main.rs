@@ -93,6 +93,11 @@ async fn serve() -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     let mut service = server::service::Data::new(store.clone(), auth);
     service.llm = server::llm::LlmConfig::from_env();
+    let cache_seconds: u64 = std::env::var("SUCCESS_READ_CACHE_SECONDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(2);
+    service.cache = server::cache::ReadCache::new(std::time::Duration::from_secs(cache_seconds));
     match &service.llm {
         Some(llm) => tracing::info!(model = %llm.model, "account chat answers with a language model"),
         None => tracing::info!("account chat answers built-in (set SUCCESS_LLM_URL and SUCCESS_LLM_MODEL for a model)"),
@@ -247,7 +252,7 @@ async fn rescore_on_schedule(service: std::sync::Arc<server::service::Data>) {
             Ok(reports) => {
                 for (ws, changed) in reports {
                     tracing::info!(workspace = ws, changed, "rescored");
-                    service.events.publish(
+                    service.changed(
                         ws,
                         app::live::LiveEvent::Rescored {
                             changed: changed as u64,

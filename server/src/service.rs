@@ -44,6 +44,7 @@ pub struct Data {
     /// The language model behind the account chat, when configured; else the built-in answerer.
     pub llm: Option<crate::llm::LlmConfig>,
     pub http: reqwest::Client,
+    pub cache: crate::cache::ReadCache,
 }
 
 /// What the account chat may use to answer one question.
@@ -83,6 +84,7 @@ impl Data {
             clock: Clock::default(),
             events: Default::default(),
             llm: None,
+            cache: Default::default(),
             http: reqwest::Client::builder()
                 .connect_timeout(std::time::Duration::from_secs(10))
                 .build()
@@ -140,6 +142,19 @@ impl Data {
         Ok(self.store.has_real_workspace().await?)
     }
 
+    async fn workspace_info(&self, id: i64) -> Result<WorkspaceInfo, AppError> {
+        Ok(self
+            .cache
+            .get_or_load(id, "workspace".into(), || self.store.workspace_info(id))
+            .await?)
+    }
+
+    /// Something in the workspace changed: cached reads are dropped and open pages told.
+    pub fn changed(&self, workspace_id: i64, event: LiveEvent) {
+        self.cache.invalidate(workspace_id);
+        self.events.publish(workspace_id, event);
+    }
+
     /// The facts of one account the caller may read, for the chat; the question checked.
     pub async fn chat_context(&self, parts: &Parts, account_id: i64, question: &str) -> Result<ChatContext, AppError> {
         let scope = app::api::authorize(self.caller(parts).await?, Need::Read)?;
@@ -193,13 +208,18 @@ impl SuccessData for Data {
                 .session_member(&auth::token_digest(token), now, self.auth.idle)
                 .await?
             {
-                caller.member = Some((self.store.workspace_info(ws).await?, member));
+                caller.member = Some((self.workspace_info(ws).await?, member));
             }
         }
         let wants_demo = auth::read_cookie(&parts.headers, DEMO_COOKIE) == Some("1");
         if wants_demo && (self.auth.public_demo || caller.member.is_some()) {
-            if let Some(id) = self.store.demo_workspace_id().await? {
-                caller.demo = Some(self.store.workspace_info(id).await?);
+            // Workspace 0 holds nothing; it only keys this process-wide lookup.
+            let demo = self
+                .cache
+                .get_or_load(0, "demo workspace".into(), || self.store.demo_workspace_id())
+                .await?;
+            if let Some(id) = demo {
+                caller.demo = Some(self.workspace_info(id).await?);
             }
         }
         Ok(caller)
@@ -607,10 +627,21 @@ impl SuccessData for Data {
     }
 
     async fn health_summary(&self, s: &Scope) -> Result<HealthSummary, AppError> {
-        Ok(self.store.health_summary(&s.workspace, self.clock.today()).await?)
+        let today = self.clock.today();
+        let key = format!("summary:{today}");
+        Ok(self
+            .cache
+            .get_or_load(s.workspace.id, key, || self.store.health_summary(&s.workspace, today))
+            .await?)
     }
     async fn health_queue(&self, s: &Scope, q: ListQuery) -> Result<Page<AccountRow>, AppError> {
-        Ok(self.store.health_queue(&s.workspace, &q, self.clock.today()).await?)
+        let today = self.clock.today();
+        // The key spells out every field of the query (Debug of the struct).
+        let key = format!("queue:{today}:{q:?}");
+        Ok(self
+            .cache
+            .get_or_load(s.workspace.id, key, || self.store.health_queue(&s.workspace, &q, today))
+            .await?)
     }
     async fn account_detail(&self, s: &Scope, id: i64) -> Result<AccountDetail, AppError> {
         Ok(self.store.account_detail(&s.workspace, id, self.clock.today()).await?)
@@ -636,7 +667,7 @@ impl SuccessData for Data {
                 self.clock.now(),
             )
             .await?;
-        self.events.publish(
+        self.changed(
             s.workspace.id,
             LiveEvent::DealChanged {
                 deal_id: deal.id,
@@ -682,8 +713,7 @@ impl SuccessData for Data {
                 self.clock.now(),
             )
             .await?;
-        self.events
-            .publish(s.workspace.id, LiveEvent::AccountChanged { account_id });
+        self.changed(s.workspace.id, LiveEvent::AccountChanged { account_id });
         Ok(route)
     }
     async fn dismiss_route(&self, s: &Scope, route_id: i64) -> Result<(), AppError> {
@@ -691,8 +721,7 @@ impl SuccessData for Data {
             .store
             .dismiss_route(s.workspace.id, route_id, self.clock.now())
             .await?;
-        self.events
-            .publish(s.workspace.id, LiveEvent::AccountChanged { account_id });
+        self.changed(s.workspace.id, LiveEvent::AccountChanged { account_id });
         Ok(())
     }
     async fn routed_to(&self, s: &Scope, page: RoutePage) -> Result<Vec<RouteRow>, AppError> {
@@ -700,8 +729,7 @@ impl SuccessData for Data {
     }
     async fn set_tracked(&self, s: &Scope, account_id: i64, tracked: bool) -> Result<(), AppError> {
         self.store.set_tracked(s.workspace.id, account_id, tracked).await?;
-        self.events
-            .publish(s.workspace.id, LiveEvent::AccountChanged { account_id });
+        self.changed(s.workspace.id, LiveEvent::AccountChanged { account_id });
         Ok(())
     }
     async fn override_band(
@@ -729,8 +757,7 @@ impl SuccessData for Data {
                 self.clock.now(),
             )
             .await?;
-        self.events
-            .publish(s.workspace.id, LiveEvent::AccountChanged { account_id });
+        self.changed(s.workspace.id, LiveEvent::AccountChanged { account_id });
         Ok(set)
     }
     async fn clear_band_override(&self, s: &Scope, account_id: i64) -> Result<(), AppError> {
@@ -738,8 +765,7 @@ impl SuccessData for Data {
         self.store
             .clear_band_override(s.workspace.id, account_id, actor, self.clock.now())
             .await?;
-        self.events
-            .publish(s.workspace.id, LiveEvent::AccountChanged { account_id });
+        self.changed(s.workspace.id, LiveEvent::AccountChanged { account_id });
         Ok(())
     }
     async fn scoring(&self, s: &Scope) -> Result<ScoringView, AppError> {
@@ -787,7 +813,7 @@ impl SuccessData for Data {
             .save_scorecard(s.workspace.id, &card, s.actor()?, now)
             .await?;
         let report = crate::rescore::rescore_workspace(&self.store, s.workspace.id, now.date_naive(), now).await?;
-        self.events.publish(
+        self.changed(
             s.workspace.id,
             LiveEvent::Rescored {
                 changed: report.changed as u64,
@@ -798,7 +824,7 @@ impl SuccessData for Data {
     async fn rescore_now(&self, s: &Scope) -> Result<u64, AppError> {
         let now = self.clock.now();
         let report = crate::rescore::rescore_workspace(&self.store, s.workspace.id, now.date_naive(), now).await?;
-        self.events.publish(
+        self.changed(
             s.workspace.id,
             LiveEvent::Rescored {
                 changed: report.changed as u64,

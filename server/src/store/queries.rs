@@ -100,18 +100,27 @@ fn score_of(r: &AnyRow) -> Result<Option<app::scoring::Score>> {
 const ACCOUNT_COLUMNS: &str = "a.id, a.name, a.domain, a.owner_name, a.lifecycle, a.tracked, a.arr_minor, a.currency, \
      a.renewal_date, a.payment_state, hs.score, hs.band, hs.factors, hs.missing, ho.band AS override_band";
 
-/// Accounts with their scores (an account not yet scored has none) and the band overrides that
-/// still apply on `today`. The date is a formatted `NaiveDate`, never caller text.
+/// Accounts with the band overrides that still apply on `today`: what the queue filters and
+/// counts need. The date is a formatted `NaiveDate`, never caller text.
 fn account_from(today: NaiveDate) -> String {
     format!(
-        "FROM accounts a LEFT JOIN health_scores hs ON hs.account_id = a.id \
-         LEFT JOIN health_overrides ho ON ho.account_id = a.id AND ho.expires_on >= '{}'",
+        "FROM accounts a LEFT JOIN health_overrides ho ON ho.account_id = a.id AND ho.expires_on >= '{}'",
         day(today)
     )
 }
 
+/// The same with each account's score and factors (an account not yet scored has none), for the
+/// rows actually shown; counting leaves the wide score rows alone.
+fn with_scores(from: &str) -> String {
+    from.replacen(
+        "FROM accounts a",
+        "FROM accounts a LEFT JOIN health_scores hs ON hs.account_id = a.id",
+        1,
+    )
+}
+
 /// The band an account counts in: the override while it applies, else the computed one.
-const EFFECTIVE_BAND: &str = "COALESCE(ho.band, hs.band)";
+const EFFECTIVE_BAND: &str = "COALESCE(ho.band, a.health_band)";
 
 fn revenue_source_row(r: &AnyRow, today: NaiveDate) -> Result<RevenueSourceRow> {
     let renewal_date = r.opt_date("renewal_date")?;
@@ -276,10 +285,10 @@ impl Store {
         let card = self.scorecard(ws.id).await?;
         let scored = sqlx::query(
             &format!(
-                "SELECT CAST(hs.score / 10 AS BIGINT) AS bucket, {EFFECTIVE_BAND} AS band, CAST(COUNT(*) AS BIGINT) AS n, \
+                "SELECT CAST(a.health_rank / 10 AS BIGINT) AS bucket, {EFFECTIVE_BAND} AS band, CAST(COUNT(*) AS BIGINT) AS n, \
                  CAST(SUM(a.arr_minor) AS BIGINT) AS arr {} \
-                 WHERE a.workspace_id = $1 AND hs.account_id IS NOT NULL AND a.tracked = $2 AND a.lifecycle <> 'churned' \
-                 GROUP BY CAST(hs.score / 10 AS BIGINT), {EFFECTIVE_BAND}",
+                 WHERE a.workspace_id = $1 AND a.health_band IS NOT NULL AND a.tracked = $2 AND a.lifecycle <> 'churned' \
+                 GROUP BY CAST(a.health_rank / 10 AS BIGINT), {EFFECTIVE_BAND}",
                 account_from(today)
             ),
         )
@@ -375,9 +384,9 @@ impl Store {
         if let Ok(low) = query.bucket.parse::<i64>() {
             let low = low.clamp(0, 90) / 10 * 10;
             let high = if low == 90 { 101 } else { low + 10 };
-            from.push(" AND hs.score >= ")
+            from.push(" AND a.health_rank >= ")
                 .arg(low)
-                .push(" AND hs.score < ")
+                .push(" AND a.health_rank < ")
                 .arg(high);
         }
         match query.filter.as_str() {
@@ -456,10 +465,10 @@ impl Store {
             "renewal" => "a.renewal_date ASC NULLS LAST, a.id ASC",
             "arr" => "a.arr_minor DESC, a.id ASC",
             // Default: the riskiest first, the largest of equal risk first.
-            _ => "COALESCE(hs.score, 101) ASC, a.arr_minor DESC, a.id ASC",
+            _ => "a.health_rank ASC, a.arr_minor DESC, a.id ASC",
         };
         let mut sql = Sql {
-            text: format!("SELECT {ACCOUNT_COLUMNS} {} ORDER BY {order}", from.text),
+            text: format!("SELECT {ACCOUNT_COLUMNS} {} ORDER BY {order}", with_scores(&from.text)),
             args: from.args,
         };
         paginate(&mut sql, query);
@@ -471,7 +480,7 @@ impl Store {
         let pool = self.pool();
         let row = sqlx::query(&format!(
             "SELECT {ACCOUNT_COLUMNS}, a.industry, a.employees, a.country {} WHERE a.id = $1 AND a.workspace_id = $2",
-            account_from(today)
+            with_scores(&account_from(today))
         ))
         .bind(account_id)
         .bind(ws.id)

@@ -348,6 +348,15 @@ impl Store {
             changed.iter().map(|c| (c.0, c.1, c.2)).collect(),
         )
         .await?;
+        // The queue's copy of score and band on the account row (see migration 0008).
+        sqlx::query(
+            "UPDATE accounts SET health_rank = hs.score, health_band = hs.band FROM health_scores hs \
+             WHERE hs.account_id = accounts.id AND accounts.workspace_id = $1 \
+             AND (accounts.health_rank <> hs.score OR COALESCE(accounts.health_band, '') <> hs.band)",
+        )
+        .bind(workspace_id)
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         Ok(ScoreWrite {
             accounts: scores.len(),
@@ -404,6 +413,10 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
         }
+        sqlx::query("UPDATE accounts SET health_rank = 101, health_band = NULL WHERE workspace_id = $1")
+            .bind(workspace_id)
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         Ok(())
     }
