@@ -275,6 +275,16 @@ pub struct ListQuery {
     /// Payment state (paid, open, past_due, failed) or `problem` (past due or failed).
     #[serde(default)]
     pub payment: String,
+    /// `show` lists untracked accounts too (Convert, Contracts, Pipeline, Re-engage hide them).
+    #[serde(default)]
+    pub untracked: String,
+}
+
+impl ListQuery {
+    /// Whether untracked accounts are asked for on the pages that hide them by default.
+    pub fn shows_untracked(&self) -> bool {
+        self.untracked == "show"
+    }
 }
 
 pub const PER_PAGE: u32 = 25;

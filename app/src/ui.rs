@@ -223,6 +223,7 @@ pub fn SearchBar(path: &'static str, placeholder: &'static str, query: Memo<List
             <input type="hidden" name="owner" prop:value=move || query.get().owner />
             <input type="hidden" name="renewal" prop:value=move || query.get().renewal />
             <input type="hidden" name="payment" prop:value=move || query.get().payment />
+            <input type="hidden" name="untracked" prop:value=move || query.get().untracked />
             <button type="submit" class="search-button">"Search"</button>
         </Form>
     }
@@ -251,6 +252,27 @@ pub fn FilterChips(path: &'static str, query: Memo<ListQuery>, options: Vec<(&'s
                 })
                 .collect_view()}
         </div>
+    }
+}
+
+/// "Show untracked" on the pages that hide untracked accounts by default.
+#[component]
+pub fn UntrackedToggle(path: &'static str, query: Memo<ListQuery>) -> impl IntoView {
+    let href = move || {
+        let mut q = query.get();
+        q.untracked = if q.shows_untracked() {
+            String::new()
+        } else {
+            "show".into()
+        };
+        q.page = 1;
+        list_href(path, &q)
+    };
+    view! {
+        <A href=href attr:class=move || if query.get().shows_untracked() { "chip chip-active" } else { "chip" }
+            attr:data-testid="untracked-toggle">
+            {move || if query.get().shows_untracked() { "Hide untracked" } else { "Show untracked" }}
+        </A>
     }
 }
 

@@ -31,6 +31,7 @@ pub fn list_href(path: &str, query: &ListQuery) -> String {
         ("owner", &query.owner),
         ("renewal", &query.renewal),
         ("payment", &query.payment),
+        ("untracked", &query.untracked),
     ] {
         if !value.trim().is_empty() {
             parts.push(format!("{key}={}", encode_component(value.trim())));
@@ -55,6 +56,7 @@ pub fn list_query_from(get: impl Fn(&str) -> Option<String>) -> ListQuery {
         owner: get("owner").unwrap_or_default(),
         renewal: get("renewal").unwrap_or_default(),
         payment: get("payment").unwrap_or_default(),
+        untracked: get("untracked").unwrap_or_default(),
     }
 }
 

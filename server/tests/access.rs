@@ -1358,6 +1358,31 @@ async fn routing_sends_accounts_to_their_destination_until_dismissed() {
             .call("health_queue", Some(&owner), &form(&[("query[filter]", "untracked")]))
             .await;
         assert!(untracked.body.contains(&format!("\"id\":{account},")), "{backend}");
+        // Hidden by default on the other pages too, and listed when asked for.
+        let mine = format!("\"account_id\":{account},");
+        let account_name: String = sqlx::query("SELECT name FROM accounts WHERE id = $1")
+            .bind(account)
+            .fetch_one(app.db.store.pool())
+            .await
+            .unwrap()
+            .try_get(0)
+            .unwrap();
+        let contracts = app
+            .call("contracts", Some(&owner), &form(&[("query[q]", &account_name)]))
+            .await;
+        assert_eq!(contracts.status, StatusCode::OK, "{backend}: {}", contracts.body);
+        assert!(
+            !contracts.body.contains(&mine),
+            "{backend}: untracked stays off Contracts"
+        );
+        let all = app
+            .call(
+                "contracts",
+                Some(&owner),
+                &form(&[("query[q]", &account_name), ("query[untracked]", "show")]),
+            )
+            .await;
+        assert!(all.body.contains(&mine), "{backend}: {}", all.body);
     }
 }
 

@@ -20,6 +20,7 @@ pub fn ContractsPage() -> impl IntoView {
         <RoutedPanel page=RoutePage::Contracts />
         <div class="list-controls">
             <SearchBar path=PATH placeholder="Search by account or plan" query />
+            <UntrackedToggle path=PATH query />
             <FilterChips
                 path=PATH
                 query

@@ -20,6 +20,7 @@ pub fn ConvertPage() -> impl IntoView {
         <RoutedPanel page=RoutePage::Convert />
         <div class="list-controls">
             <SearchBar path=PATH placeholder="Search trial accounts" query />
+            <UntrackedToggle path=PATH query />
             <FilterChips
                 path=PATH
                 query

@@ -25,6 +25,7 @@ pub fn PipelinePage() -> impl IntoView {
         <RoutedPanel page=RoutePage::Pipeline />
         <div class="list-controls">
             <SearchBar path=PATH placeholder="Search deals or accounts" query />
+            <UntrackedToggle path=PATH query />
         </div>
         {move || moves.value().get().and_then(|r| r.err()).map(|e| view! {
             <div class="form-error" role="alert" data-testid="move-error">{e.to_string()}</div>

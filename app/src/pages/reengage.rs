@@ -21,6 +21,7 @@ pub fn ReengagePage() -> impl IntoView {
         <RoutedPanel page=RoutePage::Reengage />
         <div class="list-controls">
             <SearchBar path=PATH placeholder="Search lost accounts" query />
+            <UntrackedToggle path=PATH query />
         </div>
         <Transition fallback=|| view! { <Loading /> }>
             {move || Suspend::new(async move {

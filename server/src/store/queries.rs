@@ -675,6 +675,9 @@ impl Store {
     ) -> Result<Page<TrialRow>> {
         let mut from = Sql::new("FROM trials t JOIN accounts a ON a.id = t.account_id WHERE t.workspace_id = ");
         from.arg(ws.id);
+        if !query.shows_untracked() {
+            from.push(" AND a.tracked = TRUE");
+        }
         match query.filter.as_str() {
             "all" => {}
             "ending_7" => {
@@ -716,6 +719,9 @@ impl Store {
         let mut from =
             Sql::new("FROM revenue_sources r JOIN accounts a ON a.id = r.account_id WHERE r.workspace_id = ");
         from.arg(ws.id);
+        if !query.shows_untracked() {
+            from.push(" AND a.tracked = TRUE");
+        }
         match query.filter.as_str() {
             "renewing_30" | "renewing_90" => {
                 let days = if query.filter == "renewing_30" { 30 } else { 90 };
@@ -784,6 +790,9 @@ impl Store {
 
         let mut from = Sql::new(&format!("{DEAL_FROM} WHERE d.workspace_id = "));
         from.arg(ws.id);
+        if !query.shows_untracked() {
+            from.push(" AND a.tracked = TRUE");
+        }
         if stages.iter().any(|s| s.key == query.filter) {
             from.push(" AND d.stage = ").arg(query.filter.as_str());
         }
@@ -821,16 +830,22 @@ impl Store {
              JOIN pipeline_stages ps ON ps.workspace_id = d.workspace_id AND ps.key = d.stage \
              WHERE d.workspace_id = ",
         );
-        inner.arg(ws.id).push(
-            " AND ps.outcome = 'lost' \
+        // Untracked accounts stay out unless asked for (the flag is a constant, never caller text).
+        let tracked = if query.shows_untracked() {
+            ""
+        } else {
+            " AND a.tracked = TRUE"
+        };
+        inner.arg(ws.id).push(&format!(
+            " AND ps.outcome = 'lost'{tracked} \
              UNION ALL \
              SELECT a.id, a.name, a.lifecycle, 'Churned account', 'unknown', \
                (SELECT MAX(r.end_date) FROM revenue_sources r WHERE r.account_id = a.id), \
                COALESCE((SELECT CAST(MAX(r.mrr_minor) * 12 AS BIGINT) FROM revenue_sources r WHERE r.account_id = a.id), 0), a.currency \
-             FROM accounts a WHERE a.workspace_id = $1 AND a.lifecycle = 'churned' AND NOT EXISTS ( \
+             FROM accounts a WHERE a.workspace_id = $1 AND a.lifecycle = 'churned'{tracked} AND NOT EXISTS ( \
                SELECT 1 FROM deals d JOIN pipeline_stages ps ON ps.workspace_id = d.workspace_id AND ps.key = d.stage \
-               WHERE d.account_id = a.id AND ps.outcome = 'lost')",
-        );
+               WHERE d.account_id = a.id AND ps.outcome = 'lost')"
+        ));
         let by_reason = Sql {
             text: format!(
                 "SELECT reason, CAST(SUM(lost_minor) AS BIGINT) AS lost FROM ({}) x GROUP BY reason ORDER BY lost DESC",

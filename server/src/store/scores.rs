@@ -341,6 +341,7 @@ impl Store {
         let now_text = super::access::instant(now);
         let today_text = day(today);
         let mut tx = self.pool().begin().await?;
+        let t = std::time::Instant::now();
         upsert_rows(
             self.backend(),
             &mut tx,
@@ -373,6 +374,8 @@ impl Store {
             },
         )
         .await?;
+        tracing::debug!(ms = t.elapsed().as_millis() as u64, "write scores");
+        let t = std::time::Instant::now();
         self.write_history(
             &mut tx,
             workspace_id,
@@ -380,6 +383,8 @@ impl Store {
             changed.iter().map(|c| (c.0, c.1, c.2)).collect(),
         )
         .await?;
+        tracing::debug!(ms = t.elapsed().as_millis() as u64, "write history");
+        let t = std::time::Instant::now();
         // The queue's copy of score and band on the account row (see migration 0008).
         sqlx::query(
             "UPDATE accounts SET health_rank = hs.score, health_band = hs.band FROM health_scores hs \
@@ -389,7 +394,10 @@ impl Store {
         .bind(workspace_id)
         .execute(&mut *tx)
         .await?;
+        tracing::debug!(ms = t.elapsed().as_millis() as u64, "write accounts");
+        let t = std::time::Instant::now();
         tx.commit().await?;
+        tracing::debug!(ms = t.elapsed().as_millis() as u64, "write commit");
         Ok(ScoreWrite {
             accounts: scores.len(),
             changed: changed.len(),
