@@ -476,6 +476,7 @@ mod tests {
             industry: None,
             employees: None,
             country: None,
+            custom_fields: vec![],
             contacts: vec![ContactRow {
                 id: 1,
                 name: "Gavin Belson".into(),

@@ -595,6 +595,8 @@ pub struct AccountDetail {
     pub industry: Option<String>,
     pub employees: Option<i64>,
     pub country: Option<String>,
+    /// HubSpot custom company properties: (label, value).
+    pub custom_fields: Vec<(String, String)>,
     pub contacts: Vec<ContactRow>,
     pub revenue_sources: Vec<RevenueSourceRow>,
     pub invoices: Vec<InvoiceRow>,

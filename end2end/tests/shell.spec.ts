@@ -81,6 +81,8 @@ test('a customer detail opens from the queue and shows its story', async ({ page
   const days = whens.map((w) => Date.parse(w.split(',')[0]));
   for (let i = 1; i < days.length; i++) expect(days[i]).toBeLessThanOrEqual(days[i - 1]);
   await expect(page.getByTestId('last-activity')).not.toHaveText('—');
+  await expect(page.getByTestId('enrichment')).toContainText('Segment');
+  await expect(page.getByTestId('enrichment')).toContainText('Enterprise');
   expect(problems).toEqual([]);
 });
 

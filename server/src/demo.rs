@@ -450,6 +450,29 @@ pub fn generate(spec: &DemoSpec) -> Dataset {
             created_at: instant(created, 9),
             currency: "USD".into(),
             external_ids: vec![("hubspot", format!("hs_{}", 100_000 + i)), ("posthog", domain.clone())],
+            // Derived from what is already drawn, so the random universe stays the same.
+            custom_fields: vec![
+                (
+                    "Segment".into(),
+                    match employees {
+                        e if e < 50 => "SMB",
+                        e if e < 1000 => "Mid-market",
+                        _ => "Enterprise",
+                    }
+                    .into(),
+                ),
+                (
+                    "Lifecycle stage".into(),
+                    match lifecycle {
+                        "customer" => "Customer",
+                        "trial" => "Opportunity",
+                        "prospect" => "Lead",
+                        _ => "Former customer",
+                    }
+                    .into(),
+                ),
+                ("Company since".into(), created.format("%b %Y").to_string()),
+            ],
         });
 
         // Contacts: a champion and a few others; unhealthy accounts may have lost their champion.

@@ -353,6 +353,23 @@ fn detail_view(d: AccountDetail, can: bool, actions: Actions) -> impl IntoView {
                     }).collect_view()}
                 </ul>
             </section>
+            <section class="panel" id="company" data-testid="enrichment">
+                <h2>"Company (HubSpot)"</h2>
+                {if d.industry.is_none() && d.employees.is_none() && d.country.is_none() && d.custom_fields.is_empty() {
+                    view! { <Empty message="No HubSpot company matched yet." /> }.into_any()
+                } else {
+                    view! {
+                        <dl class="facts">
+                            <dt>"Industry"</dt><dd>{d.industry.clone().unwrap_or_else(|| "—".into())}</dd>
+                            <dt>"Employees"</dt><dd>{d.employees.map(|e| e.to_string()).unwrap_or_else(|| "—".into())}</dd>
+                            <dt>"Location"</dt><dd>{d.country.clone().unwrap_or_else(|| "—".into())}</dd>
+                            {d.custom_fields.clone().into_iter().map(|(label, value)| view! {
+                                <dt>{label}</dt><dd>{value}</dd>
+                            }).collect_view()}
+                        </dl>
+                    }.into_any()
+                }}
+            </section>
             <section class="panel" id="contacts">
                 <h2>"Contacts"</h2>
                 <ul class="plain-list">

@@ -68,6 +68,8 @@ pub struct NewAccount {
     pub created_at: String,
     pub currency: String,
     pub external_ids: Vec<(&'static str, String)>,
+    /// HubSpot custom company properties: (label, value).
+    pub custom_fields: Vec<(String, String)>,
 }
 
 #[derive(Clone, Debug)]
@@ -330,6 +332,7 @@ impl Store {
                 "country",
                 "created_at",
                 "currency",
+                "custom_fields",
             ],
             &data.accounts,
             |i, a, v| {
@@ -346,6 +349,9 @@ impl Store {
                     a.country.clone().into(),
                     a.created_at.clone().into(),
                     a.currency.clone().into(),
+                    serde_json::to_string(&a.custom_fields)
+                        .unwrap_or_else(|_| "[]".into())
+                        .into(),
                 ]);
             },
         )

@@ -479,7 +479,7 @@ impl Store {
     pub async fn account_detail(&self, ws: &WorkspaceInfo, account_id: i64, today: NaiveDate) -> Result<AccountDetail> {
         let pool = self.pool();
         let row = sqlx::query(&format!(
-            "SELECT {ACCOUNT_COLUMNS}, a.industry, a.employees, a.country {} WHERE a.id = $1 AND a.workspace_id = $2",
+            "SELECT {ACCOUNT_COLUMNS}, a.industry, a.employees, a.country, a.custom_fields {} WHERE a.id = $1 AND a.workspace_id = $2",
             with_scores(&account_from(today))
         ))
         .bind(account_id)
@@ -628,6 +628,7 @@ impl Store {
             industry: row.opt_text("industry")?,
             employees: row.opt_int("employees")?,
             country: row.opt_text("country")?,
+            custom_fields: serde_json::from_str(&row.text("custom_fields")?).unwrap_or_default(),
             contacts,
             revenue_sources,
             invoices,
