@@ -9,6 +9,7 @@ pub mod chat;
 pub mod live;
 pub mod model;
 pub mod pages;
+pub mod revenue;
 pub mod scoring;
 pub mod ui;
 pub mod url;

@@ -445,13 +445,22 @@ pub fn LifecycleChip(lifecycle: Lifecycle) -> impl IntoView {
 }
 
 #[component]
-pub fn Metric(label: &'static str, value: String, #[prop(optional)] hint: Option<String>) -> impl IntoView {
-    view! {
-        <div class="metric">
-            <div class="metric-label">{label}</div>
-            <div class="metric-value">{value}</div>
-            {hint.map(|h| view! { <div class="metric-hint">{h}</div> })}
-        </div>
+pub fn Metric(
+    label: &'static str,
+    value: String,
+    #[prop(optional)] hint: Option<String>,
+    /// Where a click leads: the list this figure counts.
+    #[prop(optional)]
+    href: Option<String>,
+) -> impl IntoView {
+    let body = view! {
+        <div class="metric-label">{label}</div>
+        <div class="metric-value">{value}</div>
+        {hint.map(|h| view! { <div class="metric-hint">{h}</div> })}
+    };
+    match href {
+        Some(href) => view! { <A href=href attr:class="metric metric-link">{body}</A> }.into_any(),
+        None => view! { <div class="metric">{body}</div> }.into_any(),
     }
 }
 

@@ -109,6 +109,12 @@ test('owner, renewal window and payment filters live in the URL', async ({ brows
   await page.getByTestId('filter-payment').selectOption('problem');
   await expect(page).toHaveURL(/payment=problem/);
   await expect(page).toHaveURL(/owner=/);
+  // A summary figure opens the queue filtered to what it counts.
+  await page.goto('/health');
+  await hydrated(page);
+  await page.locator('a.metric-link', { hasText: 'Payment problems' }).click();
+  await expect(page).toHaveURL(/payment=problem/);
+  await expect(page.getByTestId('filter-payment')).toHaveValue('problem');
   await page.goto('/health?renewal=30');
   await hydrated(page);
   await expect(page.getByTestId('filter-renewal')).toHaveValue('30');

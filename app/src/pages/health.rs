@@ -212,6 +212,12 @@ fn summary_view(query: Memo<ListQuery>, s: HealthSummary) -> impl IntoView {
         })
         .collect::<Vec<_>>();
     let count = |band| s.bands.iter().find(|b| b.band == band).map(|b| b.accounts).unwrap_or(0);
+    // A summary figure opens the queue filtered to what it counts.
+    let filtered = |set: fn(&mut ListQuery)| {
+        let mut q = ListQuery::default();
+        set(&mut q);
+        crate::url::list_href(PATH, &q)
+    };
     let (red, amber, green) = (
         count(crate::scoring::Band::Red),
         count(crate::scoring::Band::Amber),
@@ -232,7 +238,8 @@ fn summary_view(query: Memo<ListQuery>, s: HealthSummary) -> impl IntoView {
         <section class="metrics" data-testid="health-summary">
             <Metric label="Monitored accounts" value=s.accounts.to_string() hint=format!("{} untracked; churned ones are in Re-engage", s.untracked) />
             <Metric label="Total ARR" value=s.total_arr.display() />
-            <Metric label="ARR at risk" value=s.arr_at_risk.display() hint=format!("{} accounts critical or at risk", red + amber) />
+            <Metric label="ARR at risk" value=s.arr_at_risk.display() hint=format!("{} accounts critical or at risk", red + amber)
+                href=filtered(|q| q.band = "at_risk".into()) />
             <div class="metric" data-testid="band-counts">
                 <div class="metric-label">"Critical / at risk / healthy"</div>
                 <div class="metric-value">
@@ -244,8 +251,10 @@ fn summary_view(query: Memo<ListQuery>, s: HealthSummary) -> impl IntoView {
                 label="Renewing in 30 / 60 / 90 days"
                 value=format!("{} · {} · {}", s.renewals_30, s.renewals_60, s.renewals_90)
                 hint=format!("{} ARR up for renewal within 90 days", s.arr_renewing_90.display())
+                href=filtered(|q| q.renewal = "90".into())
             />
-            <Metric label="Payment problems" value=s.payment_problems.to_string() hint="past due or failed".to_string() />
+            <Metric label="Payment problems" value=s.payment_problems.to_string() hint="past due or failed".to_string()
+                href=filtered(|q| q.payment = "problem".into()) />
         </section>
         <div class="two-columns even charts">
             <BarChart id="score-chart" title="ARR by health score (click a bar to filter)" bars=distribution />
