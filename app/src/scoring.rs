@@ -470,7 +470,7 @@ fn read(m: &Measure, i: &ScoreInputs) -> Option<Reading> {
                 link: telling
                     .link
                     .clone()
-                    .or_else(|| Some(format!("/accounts/{account}#signals"))),
+                    .or_else(|| Some(format!("/accounts/{account}#signal-{}", telling.id))),
             })
         }
         MeasureKind::ChurnTopics => {
@@ -497,8 +497,12 @@ fn read(m: &Measure, i: &ScoreInputs) -> Option<Reading> {
                 evidence,
                 link: risky
                     .first()
-                    .and_then(|s| s.link.clone())
-                    .or_else(|| Some(format!("/accounts/{account}#signals"))),
+                    .and_then(|s| {
+                        s.link
+                            .clone()
+                            .or_else(|| Some(format!("/accounts/{account}#signal-{}", s.id)))
+                    })
+                    .or_else(|| Some(format!("/accounts/{account}#activity"))),
             })
         }
         MeasureKind::Champion => {
@@ -534,7 +538,7 @@ fn read(m: &Measure, i: &ScoreInputs) -> Option<Reading> {
                     "{} in the last 30 days",
                     plural(recent, "support conversation", "support conversations")
                 ),
-                link: Some(format!("/accounts/{account}#signals")),
+                link: Some(format!("/accounts/{account}#activity")),
             })
         }
     }

@@ -876,6 +876,26 @@ async fn display_links_open_only_the_dashboard_until_revoked_or_expired() {
         .await;
         let revoked = app.call("office_dashboard", None, &form(&[("token", &lobby)])).await;
         assert_eq!(revoked.status, StatusCode::FORBIDDEN, "{backend}");
+        // The office screen's live updates follow the same link: open while valid, refused after.
+        let events = |token: String| {
+            let req = Request::get(format!("/api/events?display={token}"))
+                .header(header::HOST, HOST)
+                .body(Body::empty())
+                .unwrap();
+            app.router.clone().oneshot(req)
+        };
+        assert_eq!(
+            events(lobby.clone()).await.unwrap().status(),
+            StatusCode::FORBIDDEN,
+            "{backend}"
+        );
+        let live = events(month.clone()).await.unwrap();
+        assert_eq!(live.status(), StatusCode::OK, "{backend}: a valid link streams events");
+        let mut live = live.into_body().into_data_stream();
+        let r = app.call("rescore_now", Some(&owner), "").await;
+        assert_eq!(r.status, StatusCode::OK, "{backend}");
+        let event = next_event(&mut live, std::time::Duration::from_secs(5)).await;
+        assert_eq!(event.map(|e| e["kind"].clone()), Some("rescored".into()), "{backend}");
         assert!(revoked.body.contains("revoked or has expired"), "{backend}");
 
         assert_eq!(
