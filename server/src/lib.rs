@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod cache;
 pub mod chat;
+pub mod connectors;
 pub mod demo;
 pub mod events;
 pub mod llm;
