@@ -162,3 +162,14 @@ test('a customer page shows the score, its trend and every factor with evidence'
   expect(points).toBeGreaterThan(5);
   expect(problems).toEqual([]);
 });
+
+test('the demo preview can try scorecard changes but not save them', async ({ page }) => {
+  const problems = watchConsole(page);
+  await page.goto('/settings/scoring');
+  await hydrated(page);
+  await expect(page.getByTestId('scorecard-readonly')).toBeVisible();
+  await expect(page.getByTestId('save-scorecard')).toHaveCount(0);
+  await page.getByTestId('green-from').fill('95');
+  await expect(page.getByTestId('moved-count')).not.toHaveText('0 accounts would change band');
+  expect(problems).toEqual([]);
+});

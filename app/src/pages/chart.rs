@@ -13,6 +13,10 @@ pub struct Bar {
     pub href: Option<String>,
 }
 
+/// Room for the value axis labels ("1,000,000") left of the bars, and a margin on the right.
+const GRID_LEFT: i32 = 84;
+const GRID_RIGHT: i32 = 16;
+
 #[component]
 pub fn BarChart(
     id: &'static str,
@@ -33,8 +37,8 @@ pub fn BarChart(
     let hrefs: Vec<Option<String>> = bars.iter().map(|b| b.href.clone()).collect();
     let clickable = hrefs.iter().any(Option::is_some);
     let navigate = leptos_router::hooks::use_navigate();
-    // Bars are evenly spaced categories inside the grid (64 px left, 16 px right), so the click's
-    // position says which bar it hit.
+    // Bars are evenly spaced categories inside the grid (GRID_LEFT px left, GRID_RIGHT px right),
+    // so the click's position says which bar it hit.
     let on_click = move |ev: leptos::ev::MouseEvent| {
         let width = {
             #[cfg(feature = "hydrate")]
@@ -50,11 +54,11 @@ pub fn BarChart(
                 0.0
             }
         };
-        let inner = width - 80.0;
+        let inner = width - (GRID_LEFT + GRID_RIGHT) as f64;
         if inner <= 0.0 || hrefs.is_empty() {
             return;
         }
-        let i = ((ev.offset_x() as f64 - 64.0) / (inner / hrefs.len() as f64)).floor();
+        let i = ((ev.offset_x() as f64 - GRID_LEFT as f64) / (inner / hrefs.len() as f64)).floor();
         if i >= 0.0 {
             if let Some(Some(href)) = hrefs.get(i as usize) {
                 navigate(href, Default::default());
@@ -112,7 +116,7 @@ fn draw(id: &str, height: u32, bars: &[Bar]) {
         })
         .collect();
     let chart = Chart::new()
-        .grid(Grid::new().left(64).right(16).top(16).bottom(32))
+        .grid(Grid::new().left(GRID_LEFT).right(GRID_RIGHT).top(16).bottom(32))
         .tooltip(Tooltip::new().trigger(Trigger::Axis))
         .x_axis(
             Axis::new()

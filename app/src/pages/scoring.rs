@@ -52,7 +52,6 @@ fn Editor(view: ScoringView, manager: bool, save: ServerAction<SaveScorecard>) -
     });
     let total_weight =
         Memo::new(move |_| card.with(|c| c.measures.iter().filter(|m| m.enabled).map(|m| m.weight).sum::<u32>()));
-    let disabled = !manager;
     let covered = view.preview.len();
     let monitored = view.monitored;
     let measures = view.card.measures.clone();
@@ -66,12 +65,12 @@ fn Editor(view: ScoringView, manager: bool, save: ServerAction<SaveScorecard>) -
                 </p>
                 <div class="cutoffs">
                     <label>"Healthy from "
-                        <input type="number" min="1" max="100" class="num-input" disabled=disabled data-testid="green-from"
+                        <input type="number" min="1" max="100" class="num-input" data-testid="green-from"
                             prop:value=move || card.with(|c| c.green_from.to_string())
                             on:input=move |ev| if let Some(n) = number(&ev) { card.update(|c| c.green_from = n as i32) } />
                     </label>
                     <label>"Critical below "
-                        <input type="number" min="0" max="99" class="num-input" disabled=disabled data-testid="red-below"
+                        <input type="number" min="0" max="99" class="num-input" data-testid="red-below"
                             prop:value=move || card.with(|c| c.red_below.to_string())
                             on:input=move |ev| if let Some(n) = number(&ev) { card.update(|c| c.red_below = n as i32) } />
                     </label>
@@ -85,21 +84,21 @@ fn Editor(view: ScoringView, manager: bool, save: ServerAction<SaveScorecard>) -
                             let kind = m.kind;
                             view! {
                                 <tr data-measure=format!("{kind:?}")>
-                                    <td><input type="checkbox" disabled=disabled aria-label=format!("Use {}", kind.label())
+                                    <td><input type="checkbox" aria-label=format!("Use {}", kind.label())
                                         prop:checked=move || card.with(|c| c.measures[i].enabled)
                                         on:change=move |ev| { let on = event_target_checked(&ev); card.update(|c| c.measures[i].enabled = on) } /></td>
                                     <td>
                                         <strong>{kind.label()}</strong>
                                         <div class="muted">{format!("{} · from {}", kind.unit(), kind.data())}</div>
                                     </td>
-                                    <td><input type="number" min="0" max="100" class="num-input" disabled=disabled
+                                    <td><input type="number" min="0" max="100" class="num-input"
                                         aria-label=format!("{} weight", kind.label()) data-testid=format!("weight-{i}")
                                         prop:value=move || card.with(|c| c.measures[i].weight.to_string())
                                         on:input=move |ev| if let Some(n) = number(&ev) { card.update(|c| c.measures[i].weight = n.clamp(0.0, 1000.0) as u32) } /></td>
-                                    <td><input type="number" step="any" class="num-input" disabled=disabled aria-label=format!("{} worst", kind.label())
+                                    <td><input type="number" step="any" class="num-input" aria-label=format!("{} worst", kind.label())
                                         prop:value=move || card.with(|c| c.measures[i].worst.to_string())
                                         on:input=move |ev| if let Some(n) = number(&ev) { card.update(|c| c.measures[i].worst = n) } /></td>
-                                    <td><input type="number" step="any" class="num-input" disabled=disabled aria-label=format!("{} best", kind.label())
+                                    <td><input type="number" step="any" class="num-input" aria-label=format!("{} best", kind.label())
                                         prop:value=move || card.with(|c| c.measures[i].best.to_string())
                                         on:input=move |ev| if let Some(n) = number(&ev) { card.update(|c| c.measures[i].best = n) } /></td>
                                 </tr>
@@ -125,7 +124,7 @@ fn Editor(view: ScoringView, manager: bool, save: ServerAction<SaveScorecard>) -
                         })}
                     </div>
                 })}
-                {(!manager).then(|| view! { <p class="muted">"Only admins and owners can change the scorecard."</p> })}
+                {(!manager).then(|| view! { <p class="muted" data-testid="scorecard-readonly">"Try changes here to see what they would do; only admins and owners can save them."</p> })}
             </section>
             <section class="panel" data-testid="scoring-preview">
                 <h2>"Preview"</h2>
