@@ -585,7 +585,11 @@ pub fn RouteMenu(account_id: i64, from: RoutePage, can: bool) -> impl IntoView {
 #[component]
 pub fn RoutedPanel(page: RoutePage) -> impl IntoView {
     let dismiss = ServerAction::<crate::api::DismissRoute>::new();
-    let routes = Resource::new(move || dismiss.version().get(), move |_| crate::api::routed_to(page));
+    let live = crate::live::use_live().any();
+    let routes = Resource::new(
+        move || (dismiss.version().get(), live.get()),
+        move |_| crate::api::routed_to(page),
+    );
     let who = use_viewer();
     view! {
         <Transition fallback=|| ()>

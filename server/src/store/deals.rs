@@ -78,6 +78,15 @@ impl Store {
             )));
         }
         if current.stage != stage {
+            // Moving a deal that routing opened is acting on the route: it leaves Pipeline's top.
+            sqlx::query(
+                "UPDATE routes SET dismissed_at = $1 WHERE deal_id = $2 AND workspace_id = $3 AND dismissed_at IS NULL",
+            )
+            .bind(super::access::instant(now))
+            .bind(deal_id)
+            .bind(workspace_id)
+            .execute(&mut *tx)
+            .await?;
             sqlx::query(
                 "INSERT INTO deal_moves (workspace_id, deal_id, account_id, from_stage, to_stage, moved_by, moved_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7)",
