@@ -1,4 +1,5 @@
-import { test, expect, Page, Browser } from '@playwright/test';
+import { test, expect } from '@playwright/test';
+import { PASSWORD, hydrated, signIn, watchConsole } from './support';
 
 // The access story end to end, in order: the first start creates a workspace, a newcomer asks for
 // access and an admin in another browser approves it, a viewer cannot change anything, and a
@@ -6,34 +7,8 @@ import { test, expect, Page, Browser } from '@playwright/test';
 // worker, so this runs on a fresh server before the demo tests.)
 test.describe.configure({ mode: 'serial' });
 
-const PASSWORD = 'correct horse battery';
-
-function watchConsole(page: Page): string[] {
-  const problems: string[] = [];
-  page.on('console', (msg) => {
-    if (msg.type() === 'error' && !/status of 4(00|01|03|09)/.test(msg.text())) problems.push(`console: ${msg.text()}`);
-  });
-  page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
-  return problems;
-}
-
-async function hydrated(page: Page) {
-  await page.waitForLoadState('networkidle');
-}
-
-async function signIn(browser: Browser, email: string): Promise<Page> {
-  const page = await (await browser.newContext()).newPage();
-  await page.goto('/sign-in');
-  await hydrated(page);
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await expect(page).toHaveURL(/\/health$/);
-  return page;
-}
-
 test('the first start sets up the workspace and its owner', async ({ page }) => {
-  const problems = watchConsole(page);
+  const problems = watchConsole(page, true);
   await page.goto('/');
   await expect(page).toHaveURL(/\/setup$/);
   await hydrated(page);
@@ -60,7 +35,7 @@ test('a newcomer requests access and sees Health once an admin approves', async 
   await expect(admin.getByTestId('domains-saved')).toContainText('acme.test');
 
   const newcomer = await (await browser.newContext()).newPage();
-  const problems = watchConsole(newcomer);
+  const problems = watchConsole(newcomer, true);
   await newcomer.goto('/sign-up');
   await hydrated(newcomer);
   await newcomer.getByLabel('Your name').fill('Nina New');
@@ -176,7 +151,7 @@ test('a display link opens the office screen until it is revoked', async ({ brow
 
 test('a CSM routes an account to Pipeline, sees it on top there, and untracks another', async ({ browser }) => {
   const owner = await signIn(browser, 'owner@acme.test');
-  const problems = watchConsole(owner);
+  const problems = watchConsole(owner, true);
   await hydrated(owner);
   const row = owner.locator('[data-testid="health-queue"] tbody tr').first();
   const name = (await row.locator('.account-link').innerText()).trim();

@@ -1,42 +1,17 @@
-import { test, expect, Page, Browser } from '@playwright/test';
+import { test, expect, Page } from '@playwright/test';
+import { hydrated, signIn, watchConsole } from './support';
 
 // Health and Customer Detail as a CSM uses them: overrides, the account chat, filters in the URL,
 // live updates between two browsers, and the scorecard preview. Runs after access.spec.ts (files
 // run alphabetically with one worker), which set up the Acme workspace and its owner.
 test.describe.configure({ mode: 'serial' });
 
-const PASSWORD = 'correct horse battery';
-
-function watchConsole(page: Page): string[] {
-  const problems: string[] = [];
-  page.on('console', (msg) => {
-    if (msg.type() === 'error' && !/status of 4(00|01|03|09)/.test(msg.text())) problems.push(`console: ${msg.text()}`);
-  });
-  page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
-  return problems;
-}
-
-async function hydrated(page: Page) {
-  await page.waitForLoadState('networkidle');
-}
-
-async function signIn(browser: Browser, email: string): Promise<Page> {
-  const page = await (await browser.newContext()).newPage();
-  await page.goto('/sign-in');
-  await hydrated(page);
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await expect(page).toHaveURL(/\/health$/);
-  return page;
-}
-
 const queue = (page: Page) => page.locator('[data-testid="health-queue"]');
 const rows = (page: Page) => page.locator('[data-testid="health-queue"] tbody tr');
 
 test('a CSM overrides a band with a reason; it shows distinctly and files the account', async ({ browser }) => {
   const page = await signIn(browser, 'owner@acme.test');
-  const problems = watchConsole(page);
+  const problems = watchConsole(page, true);
   await page.goto('/health?band=green');
   await hydrated(page);
   const row = rows(page).first();
@@ -71,7 +46,7 @@ test('a CSM overrides a band with a reason; it shows distinctly and files the ac
 
 test('the chat answers why an account is critical, citing the facts it used', async ({ browser }) => {
   const page = await signIn(browser, 'owner@acme.test');
-  const problems = watchConsole(page);
+  const problems = watchConsole(page, true);
   await page.goto('/health?band=red');
   await hydrated(page);
   await rows(page).first().locator('.account-link').click();
@@ -95,7 +70,7 @@ test('the chat answers why an account is critical, citing the facts it used', as
 
 test('owner, renewal window and payment filters live in the URL', async ({ browser }) => {
   const page = await signIn(browser, 'owner@acme.test');
-  const problems = watchConsole(page);
+  const problems = watchConsole(page, true);
   await hydrated(page);
   const owners = page.getByTestId('filter-owner').locator('option');
   const owner = (await owners.nth(2).innerText()).trim();
@@ -125,7 +100,7 @@ test('owner, renewal window and payment filters live in the URL', async ({ brows
 
 test('an open Health page updates live when someone else untracks an account', async ({ browser }) => {
   const screen = await signIn(browser, 'owner@acme.test');
-  const problems = watchConsole(screen);
+  const problems = watchConsole(screen, true);
   await hydrated(screen);
   const name = (await rows(screen).first().locator('.account-link').innerText()).trim();
 
@@ -145,7 +120,7 @@ test('an open Health page updates live when someone else untracks an account', a
 
 test('the scorecard preview re-bands accounts in the browser before saving', async ({ browser }) => {
   const page = await signIn(browser, 'owner@acme.test');
-  const problems = watchConsole(page);
+  const problems = watchConsole(page, true);
   await page.goto('/settings/scoring');
   await hydrated(page);
   await expect(page.getByTestId('moved-count')).toHaveText('0 accounts would change band');

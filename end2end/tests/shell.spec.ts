@@ -1,24 +1,5 @@
-import { test, expect, Page } from '@playwright/test';
-
-// Console errors and failed requests make a test fail: a page that renders but logs errors is broken.
-function watchConsole(page: Page): string[] {
-  const problems: string[] = [];
-  page.on('console', (msg) => {
-    if (msg.type() === 'error') problems.push(`console: ${msg.text()}`);
-  });
-  page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
-  // A request cut short by navigating away (net::ERR_ABORTED) is not a failure.
-  page.on('requestfailed', (req) => {
-    if (req.failure()?.errorText !== 'net::ERR_ABORTED') problems.push(`request failed: ${req.url()}`);
-  });
-  return problems;
-}
-
-async function hydrated(page: Page) {
-  // The wasm bundle has loaded and hydrated once the chart canvas (drawn only in the browser) exists,
-  // or once network activity settles on pages without a chart.
-  await page.waitForLoadState('networkidle');
-}
+import { test, expect } from '@playwright/test';
+import { hydrated, watchConsole } from './support';
 
 // These tests look at the read-only Pied Piper preview, which anyone may open.
 test.beforeEach(async ({ page }) => {

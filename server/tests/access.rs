@@ -168,6 +168,18 @@ impl App {
     }
 
     /// Creates the Acme workspace through the setup page's server function; returns (workspace, owner session).
+    /// A second real workspace ("Other", 8 accounts), to prove ids and events do not cross.
+    async fn other_workspace(&self) -> i64 {
+        let mut other = generate(&DemoSpec {
+            accounts: 8,
+            ..DemoSpec::preview(common::today())
+        });
+        other.workspace.is_demo = false;
+        other.workspace.slug = "other".into();
+        other.workspace.name = "Other".into();
+        self.db.store.load_dataset(&other, &|_| {}).await.unwrap()
+    }
+
     async fn setup(&self) -> (i64, String) {
         let r = self
             .call(
@@ -275,14 +287,7 @@ async fn every_server_fn_checks_session_flag_role_and_workspace() {
         let link_id = serde_json::from_str::<serde_json::Value>(&link.body).unwrap()["id"].to_string();
 
         // Another workspace with its own rows, to prove ids do not cross.
-        let mut other = generate(&DemoSpec {
-            accounts: 8,
-            ..DemoSpec::preview(common::today())
-        });
-        other.workspace.is_demo = false;
-        other.workspace.slug = "other".into();
-        other.workspace.name = "Other".into();
-        let other_ws = app.db.store.load_dataset(&other, &|_| {}).await.unwrap();
+        let other_ws = app.other_workspace().await;
         let (other_user, other_asker) = app.member(other_ws, "asker@other.test", Role::Viewer, false).await;
         let other_request = app
             .call(
@@ -1621,14 +1626,7 @@ async fn open_pages_hear_their_workspace_changes_over_server_sent_events() {
         let backend = db.name;
         let app = App::start(db).await;
         let (ws, owner) = app.setup().await;
-        let mut other = generate(&DemoSpec {
-            accounts: 8,
-            ..DemoSpec::preview(common::today())
-        });
-        other.workspace.is_demo = false;
-        other.workspace.slug = "other".into();
-        other.workspace.name = "Other".into();
-        let other_ws = app.db.store.load_dataset(&other, &|_| {}).await.unwrap();
+        let other_ws = app.other_workspace().await;
         let (_, other_admin) = app.member(other_ws, "admin@other.test", Role::Admin, true).await;
 
         let open = |session: Option<String>| {
@@ -1771,6 +1769,28 @@ async fn ask(
     (status, events)
 }
 
+/// A set-up workspace whose chat asks the fake model at `url` with `key`: (app, workspace, owner's
+/// session, its first account).
+async fn with_model(db: TestDb, url: String, key: &str) -> (App, i64, String, i64) {
+    let key = key.to_string();
+    let app = App::start_with(db, move |d| {
+        d.llm = Some(server::llm::LlmConfig {
+            url,
+            model: "fake-gpt".into(),
+            key: Some(key),
+        })
+    })
+    .await;
+    let (ws, owner) = app.setup().await;
+    let account = app
+        .scalar(
+            "SELECT id FROM accounts WHERE workspace_id = $1 ORDER BY id LIMIT 1",
+            ws,
+        )
+        .await;
+    (app, ws, owner, account)
+}
+
 fn answer_of(events: &[(String, String)]) -> serde_json::Value {
     let done = events.iter().find(|(n, _)| n == "done").expect("a done event");
     serde_json::from_str(&done.1).unwrap()
@@ -1865,22 +1885,7 @@ async fn the_account_chat_answers_from_the_accounts_own_facts_built_in_or_by_a_m
     for db in TestDb::both().await {
         let backend = db.name;
         // Then with a model, grounded in the same facts.
-        let model_url = url.clone();
-        let app = App::start_with(db, move |d| {
-            d.llm = Some(server::llm::LlmConfig {
-                url: model_url,
-                model: "fake-gpt".into(),
-                key: Some("test-key".into()),
-            })
-        })
-        .await;
-        let (ws, owner) = app.setup().await;
-        let account = app
-            .scalar(
-                "SELECT id FROM accounts WHERE workspace_id = $1 ORDER BY id LIMIT 1",
-                ws,
-            )
-            .await;
+        let (app, ws, owner, account) = with_model(db, url.clone(), "test-key").await;
         let other: String =
             sqlx::query("SELECT name FROM accounts WHERE workspace_id = $1 AND id <> $2 ORDER BY id LIMIT 1")
                 .bind(ws)
@@ -1927,21 +1932,7 @@ async fn the_account_chat_answers_from_the_accounts_own_facts_built_in_or_by_a_m
     }
     // A model that refuses (bad key) leaves the built-in answer, saying why.
     let db = TestDb::sqlite().await;
-    let app = App::start_with(db, move |d| {
-        d.llm = Some(server::llm::LlmConfig {
-            url,
-            model: "fake-gpt".into(),
-            key: Some("wrong".into()),
-        })
-    })
-    .await;
-    let (ws, owner) = app.setup().await;
-    let account = app
-        .scalar(
-            "SELECT id FROM accounts WHERE workspace_id = $1 ORDER BY id LIMIT 1",
-            ws,
-        )
-        .await;
+    let (app, _, owner, account) = with_model(db, url, "wrong").await;
     let (_, events) = ask(&app, Some(&owner), account, "When does it renew?", &[]).await;
     let a = answer_of(&events);
     assert_eq!(a["by"], "built-in");

@@ -9,6 +9,17 @@ use app::model::BandOverride;
 use app::scoring::Band;
 use chrono::{DateTime, NaiveDate, Utc};
 
+/// The account's name, which the audit log shows; NotFound for another workspace's account.
+async fn account_name(conn: &mut sqlx::AnyConnection, workspace_id: i64, account_id: i64) -> Result<String> {
+    sqlx::query("SELECT name FROM accounts WHERE id = $1 AND workspace_id = $2")
+        .bind(account_id)
+        .bind(workspace_id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or(StoreError::NotFound("Account"))?
+        .text("name")
+}
+
 impl Store {
     #[allow(clippy::too_many_arguments)]
     pub async fn set_band_override(
@@ -22,13 +33,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<BandOverride> {
         let mut tx = self.pool().begin().await?;
-        let name = sqlx::query("SELECT name FROM accounts WHERE id = $1 AND workspace_id = $2")
-            .bind(account_id)
-            .bind(workspace_id)
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or(StoreError::NotFound("Account"))?
-            .text("name")?;
+        let name = account_name(&mut tx, workspace_id, account_id).await?;
         sqlx::query("DELETE FROM health_overrides WHERE account_id = $1 AND workspace_id = $2")
             .bind(account_id)
             .bind(workspace_id)
@@ -79,13 +84,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<()> {
         let mut tx = self.pool().begin().await?;
-        let name = sqlx::query("SELECT name FROM accounts WHERE id = $1 AND workspace_id = $2")
-            .bind(account_id)
-            .bind(workspace_id)
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or(StoreError::NotFound("Account"))?
-            .text("name")?;
+        let name = account_name(&mut tx, workspace_id, account_id).await?;
         let removed = sqlx::query("DELETE FROM health_overrides WHERE account_id = $1 AND workspace_id = $2")
             .bind(account_id)
             .bind(workspace_id)
