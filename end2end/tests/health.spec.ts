@@ -31,6 +31,7 @@ test('a CSM overrides a band with a reason; it shows distinctly and files the ac
   await expect(banner).toContainText('Band set by hand: Critical');
   await expect(banner).toContainText('evaluating a competitor');
   await expect(page.getByTestId('health-panel').locator('.score-chip-override')).toBeVisible();
+  await expect(page.getByTestId('computed-band')).toHaveText('score alone: Healthy');
 
   await page.goto(`/health?band=red&q=${encodeURIComponent(name)}`);
   await hydrated(page);

@@ -144,6 +144,9 @@ fn HealthPanel(
                     <h2>"Health"</h2>
                     <div class="health-score">
                         <ScoreChip score=Some(s.score) band=Some(s.band) override_band=override_band />
+                        {override_band.filter(|o| *o != s.band).map(|_| view! {
+                            <span class="muted" data-testid="computed-band">{format!("score alone: {}", s.band.label())}</span>
+                        })}
                         <span class="muted">{format!("{} points from the neutral {}", crate::scoring::signed(s.score - crate::scoring::BASELINE), crate::scoring::BASELINE)}</span>
                     </div>
                     {(!s.missing.is_empty()).then(|| view! {
