@@ -247,20 +247,19 @@ async fn rescore_on_schedule(service: std::sync::Arc<server::service::Data>) {
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(minutes * 60));
     loop {
         tick.tick().await;
-        let now = service.clock.now();
-        match server::rescore::rescore_all(&service.store, now.date_naive(), now).await {
-            Ok(reports) => {
-                for (ws, changed) in reports {
-                    tracing::info!(workspace = ws, changed, "rescored");
-                    service.changed(
-                        ws,
-                        app::live::LiveEvent::Rescored {
-                            changed: changed as u64,
-                        },
-                    );
-                }
+        let workspaces = match service.store.workspace_ids().await {
+            Ok(ids) => ids,
+            Err(e) => {
+                tracing::error!(error = %e, "rescoring: cannot list workspaces");
+                continue;
             }
-            Err(e) => tracing::error!(error = %e, "rescoring failed"),
+        };
+        // One workspace failing does not keep the others from being rescored.
+        for ws in workspaces {
+            match service.rescore(ws).await {
+                Ok(changed) => tracing::info!(workspace = ws, changed, "rescored"),
+                Err(e) => tracing::error!(workspace = ws, error = %e, "rescoring failed"),
+            }
         }
     }
 }

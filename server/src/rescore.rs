@@ -89,12 +89,3 @@ pub async fn backfill_history(
     }
     Ok(())
 }
-
-/// Rescores every workspace; returns how many accounts changed in each.
-pub async fn rescore_all(store: &Store, today: NaiveDate, now: DateTime<Utc>) -> Result<Vec<(i64, usize)>, StoreError> {
-    let mut changed = Vec::new();
-    for ws in store.workspace_ids().await? {
-        changed.push((ws, rescore_workspace(store, ws, today, now).await?.changed));
-    }
-    Ok(changed)
-}

@@ -149,6 +149,37 @@ impl Data {
             .await?)
     }
 
+    /// The Health summary, through the read cache (office screens and every Health page share it).
+    async fn summary_of(&self, ws: &WorkspaceInfo) -> Result<HealthSummary, AppError> {
+        let today = self.clock.today();
+        Ok(self
+            .cache
+            .get_or_load(ws.id, format!("summary:{today}"), || {
+                self.store.health_summary(ws, today)
+            })
+            .await?)
+    }
+
+    /// A page of the Health queue, through the read cache; the key spells out every field of the
+    /// query (its Debug form).
+    async fn queue_of(&self, ws: &WorkspaceInfo, q: ListQuery) -> Result<Page<AccountRow>, AppError> {
+        let today = self.clock.today();
+        let key = format!("queue:{today}:{q:?}");
+        Ok(self
+            .cache
+            .get_or_load(ws.id, key, || self.store.health_queue(ws, &q, today))
+            .await?)
+    }
+
+    /// Rescores the workspace now and tells its open pages; returns how many accounts changed.
+    pub async fn rescore(&self, workspace_id: i64) -> Result<u64, AppError> {
+        let now = self.clock.now();
+        let report = crate::rescore::rescore_workspace(&self.store, workspace_id, now.date_naive(), now).await?;
+        let changed = report.changed as u64;
+        self.changed(workspace_id, LiveEvent::Rescored { changed });
+        Ok(changed)
+    }
+
     /// Something in the workspace changed: cached reads are dropped and open pages told.
     pub fn changed(&self, workspace_id: i64, event: LiveEvent) {
         self.cache.invalidate(workspace_id);
@@ -608,12 +639,10 @@ impl SuccessData for Data {
 
     async fn tv_dashboard(&self, token: String) -> Result<TvDashboard, AppError> {
         let ws = self.display_workspace(&token).await?;
-        let ws = self.store.workspace_info(ws).await?;
-        let today = self.clock.today();
-        let summary = self.store.health_summary(&ws, today).await?;
+        let ws = self.workspace_info(ws).await?;
+        let summary = self.summary_of(&ws).await?;
         let attention = self
-            .store
-            .health_queue(&ws, &ListQuery::default(), today)
+            .queue_of(&ws, ListQuery::default())
             .await?
             .rows
             .into_iter()
@@ -627,21 +656,10 @@ impl SuccessData for Data {
     }
 
     async fn health_summary(&self, s: &Scope) -> Result<HealthSummary, AppError> {
-        let today = self.clock.today();
-        let key = format!("summary:{today}");
-        Ok(self
-            .cache
-            .get_or_load(s.workspace.id, key, || self.store.health_summary(&s.workspace, today))
-            .await?)
+        self.summary_of(&s.workspace).await
     }
     async fn health_queue(&self, s: &Scope, q: ListQuery) -> Result<Page<AccountRow>, AppError> {
-        let today = self.clock.today();
-        // The key spells out every field of the query (Debug of the struct).
-        let key = format!("queue:{today}:{q:?}");
-        Ok(self
-            .cache
-            .get_or_load(s.workspace.id, key, || self.store.health_queue(&s.workspace, &q, today))
-            .await?)
+        self.queue_of(&s.workspace, q).await
     }
     async fn account_detail(&self, s: &Scope, id: i64) -> Result<AccountDetail, AppError> {
         Ok(self.store.account_detail(&s.workspace, id, self.clock.today()).await?)
@@ -812,24 +830,9 @@ impl SuccessData for Data {
         self.store
             .save_scorecard(s.workspace.id, &card, s.actor()?, now)
             .await?;
-        let report = crate::rescore::rescore_workspace(&self.store, s.workspace.id, now.date_naive(), now).await?;
-        self.changed(
-            s.workspace.id,
-            LiveEvent::Rescored {
-                changed: report.changed as u64,
-            },
-        );
-        Ok(report.changed as u64)
+        self.rescore(s.workspace.id).await
     }
     async fn rescore_now(&self, s: &Scope) -> Result<u64, AppError> {
-        let now = self.clock.now();
-        let report = crate::rescore::rescore_workspace(&self.store, s.workspace.id, now.date_naive(), now).await?;
-        self.changed(
-            s.workspace.id,
-            LiveEvent::Rescored {
-                changed: report.changed as u64,
-            },
-        );
-        Ok(report.changed as u64)
+        self.rescore(s.workspace.id).await
     }
 }
