@@ -743,15 +743,15 @@ impl AccountDetail {
     }
 
     /// The last day anything happened: usage, a signal, a payment, a move.
-    pub fn last_activity(&self) -> Option<NaiveDate> {
+    /// `feed` is [`AccountDetail::activity`], computed once by the caller.
+    pub fn last_activity(&self, feed: &[ActivityItem]) -> Option<NaiveDate> {
         let usage = self
             .usage
             .iter()
             .filter(|w| w.active_users > 0)
             .map(|w| w.week_start)
             .max();
-        let feed = self
-            .activity()
+        let feed = feed
             .first()
             .and_then(|a| NaiveDate::parse_from_str(a.when.get(..10).unwrap_or(""), "%Y-%m-%d").ok());
         usage.max(feed)

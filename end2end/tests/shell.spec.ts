@@ -77,7 +77,7 @@ test('search, filters and paging live in the URL', async ({ page }) => {
   await expect(page.locator('[data-testid="health-queue"] tbody tr')).toHaveCount(1);
   await expect(page.locator('[data-testid="health-queue"]')).toContainText('Raviga Capital');
 
-  await page.goto('/health?filter=payment_problem');
+  await page.goto('/health?payment=problem');
   await hydrated(page);
   const chips = page.locator('[data-testid="health-queue"] tbody tr .thaw-badge', { hasText: /Payment failed|Past due/ });
   const rowCount = await page.locator('[data-testid="health-queue"] tbody tr').count();

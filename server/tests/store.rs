@@ -169,7 +169,7 @@ async fn health_lists_page_sort_filter_and_search() {
             .health_queue(
                 &ws,
                 &ListQuery {
-                    filter: "payment_problem".into(),
+                    payment: "problem".into(),
                     ..q.clone()
                 },
                 today(),
@@ -183,7 +183,7 @@ async fn health_lists_page_sort_filter_and_search() {
             .health_queue(
                 &ws,
                 &ListQuery {
-                    filter: "renewing_90".into(),
+                    renewal: "90".into(),
                     ..q.clone()
                 },
                 today(),

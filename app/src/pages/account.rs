@@ -171,7 +171,7 @@ fn detail_view(d: AccountDetail, can: bool, actions: Actions) -> impl IntoView {
     let tracked = d.account.tracked;
     let a = d.account.clone();
     let activity = d.activity();
-    let last_activity = d.last_activity();
+    let last_activity = d.last_activity(&activity);
     let live_mrr: i64 = d
         .revenue_sources
         .iter()

@@ -1,13 +1,39 @@
 //! Deal moves on the Pipeline: a version check per move, so two people moving the same deal
-//! never overwrite each other silently.
+//! never overwrite each other silently, and each move kept for the account's history.
 
 use super::queries::{deal_row, DEAL_COLUMNS, DEAL_FROM};
 use super::sql::RowExt;
 use super::{Result, Store, StoreError};
-use app::model::DealRow;
+use app::model::{DealRow, StageMove};
 use chrono::{DateTime, Utc};
 
 impl Store {
+    /// The stage changes of an account's deals, newest first.
+    pub async fn stage_moves(&self, workspace_id: i64, account_id: i64) -> Result<Vec<StageMove>> {
+        sqlx::query(
+            "SELECT d.name AS deal_name, pf.label AS from_label, pt.label AS to_label, m.moved_by, m.moved_at \
+             FROM deal_moves m JOIN deals d ON d.id = m.deal_id \
+             LEFT JOIN pipeline_stages pf ON pf.workspace_id = m.workspace_id AND pf.key = m.from_stage \
+             LEFT JOIN pipeline_stages pt ON pt.workspace_id = m.workspace_id AND pt.key = m.to_stage \
+             WHERE m.account_id = $1 AND m.workspace_id = $2 ORDER BY m.moved_at DESC, m.id DESC LIMIT 50",
+        )
+        .bind(account_id)
+        .bind(workspace_id)
+        .fetch_all(self.pool())
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(StageMove {
+                deal_name: r.text("deal_name")?,
+                from_label: r.opt_text("from_label")?,
+                to_label: r.opt_text("to_label")?.unwrap_or_else(|| "a removed stage".into()),
+                moved_by: r.text("moved_by")?,
+                moved_at: r.text("moved_at")?,
+            })
+        })
+        .collect()
+    }
+
     pub async fn deal(&self, workspace_id: i64, deal_id: i64) -> Result<DealRow> {
         let row = sqlx::query(&format!(
             "SELECT {DEAL_COLUMNS} {DEAL_FROM} WHERE d.id = $1 AND d.workspace_id = $2"

@@ -396,15 +396,6 @@ impl Store {
             other => {
                 from.push(" AND a.tracked = ").arg(true);
                 match other {
-                    "renewing_90" => {
-                        from.push(" AND a.renewal_date >= ")
-                            .arg(today)
-                            .push(" AND a.renewal_date <= ")
-                            .arg(today + Duration::days(90));
-                    }
-                    "payment_problem" => {
-                        from.push(" AND a.payment_state IN ('past_due', 'failed')");
-                    }
                     "customer" | "trial" | "prospect" | "churned" => {
                         from.push(" AND a.lifecycle = ").arg(other);
                     }
@@ -643,28 +634,7 @@ impl Store {
                 .await?,
             routes: self.routes_of(ws.id, account_id).await?,
             band_override: self.band_override(ws.id, account_id, today).await?,
-            stage_moves: sqlx::query(
-                "SELECT d.name AS deal_name, pf.label AS from_label, pt.label AS to_label, m.moved_by, m.moved_at \
-                 FROM deal_moves m JOIN deals d ON d.id = m.deal_id \
-                 LEFT JOIN pipeline_stages pf ON pf.workspace_id = m.workspace_id AND pf.key = m.from_stage \
-                 LEFT JOIN pipeline_stages pt ON pt.workspace_id = m.workspace_id AND pt.key = m.to_stage \
-                 WHERE m.account_id = $1 AND m.workspace_id = $2 ORDER BY m.moved_at DESC, m.id DESC LIMIT 50",
-            )
-            .bind(account_id)
-            .bind(ws.id)
-            .fetch_all(pool)
-            .await?
-            .iter()
-            .map(|r| {
-                Ok(StageMove {
-                    deal_name: r.text("deal_name")?,
-                    from_label: r.opt_text("from_label")?,
-                    to_label: r.opt_text("to_label")?.unwrap_or_else(|| "a removed stage".into()),
-                    moved_by: r.text("moved_by")?,
-                    moved_at: r.text("moved_at")?,
-                })
-            })
-            .collect::<Result<Vec<_>>>()?,
+            stage_moves: self.stage_moves(ws.id, account_id).await?,
         })
     }
 

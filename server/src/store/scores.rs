@@ -244,9 +244,6 @@ impl Store {
                 .unwrap_or(0);
             i.overdue_minor = outstanding;
         }
-        // Ordered by id, as the rest of rescoring and the preview expect.
-        let mut order: Vec<usize> = (0..inputs.len()).collect();
-        order.sort_by_key(|&k| inputs[k].account_id);
         arrs.sort_unstable();
         let large = arrs.get(arrs.len() * 3 / 4).copied().unwrap_or(0);
         for i in inputs.iter_mut() {
@@ -296,14 +293,9 @@ impl Store {
                 }
             }
         }
-        let mut ordered = Vec::with_capacity(inputs.len());
-        let mut slots: Vec<Option<ScoreInputs>> = inputs.into_iter().map(Some).collect();
-        for k in order {
-            if let Some(i) = slots[k].take() {
-                ordered.push(i);
-            }
-        }
-        Ok(ordered)
+        // The database builds each document in no particular order; hand them back by account.
+        inputs.sort_unstable_by_key(|i| i.account_id);
+        Ok(inputs)
     }
 
     /// Writes the scores that changed, and today's history point for them, in one transaction.
