@@ -4,8 +4,8 @@
 
 use crate::access::{AccessOverview, AccessRequestRow, CreatedLink, FieldErrors, InvitationInfo, Need, Role, Viewer};
 use crate::model::{
-    self, AccountRow, CloseTheLoopView, DealRow, ListQuery, Page, PipelineView, ReengageView, RevenueSourceRow,
-    RoutePage, RouteRow, SettingsView, TrialRow, TvDashboard, WorkspaceInfo,
+    self, AccountRow, CloseTheLoopView, DealRow, IntegrationKind, ListQuery, Page, PipelineView, ReengageView,
+    RevenueSourceRow, RoutePage, RouteRow, SettingsView, TrialRow, TvDashboard, WorkspaceInfo,
 };
 use leptos::prelude::*;
 use leptos::server_fn::codec::JsonEncoding;
@@ -284,6 +284,21 @@ pub mod port {
         async fn save_scorecard(&self, scope: &Scope, card: crate::scoring::Scorecard) -> Result<u64, AppError>;
         /// Rescores the workspace now; returns how many accounts changed.
         async fn rescore_now(&self, scope: &Scope) -> Result<u64, AppError>;
+
+        // Settings → Integrations.
+        /// Tests the credentials against the vendor and, when they work, stores them sealed.
+        async fn connect_integration(
+            &self,
+            scope: &Scope,
+            kind: IntegrationKind,
+            setup: crate::integrations::IntegrationSetup,
+        ) -> Result<String, AppError>;
+        async fn test_integration(&self, scope: &Scope, kind: IntegrationKind) -> Result<String, AppError>;
+        async fn disconnect_integration(&self, scope: &Scope, kind: IntegrationKind) -> Result<(), AppError>;
+        /// Starts a sync in the background; returns its run id.
+        async fn sync_integration(&self, scope: &Scope, kind: IntegrationKind) -> Result<i64, AppError>;
+        /// The records a run skipped, and why.
+        async fn sync_run_errors(&self, scope: &Scope, run_id: i64) -> Result<Vec<(String, String)>, AppError>;
     }
 
     pub type SharedData = Arc<dyn SuccessData>;
@@ -751,4 +766,53 @@ pub async fn save_scorecard(card_json: String) -> Result<u64, AppError> {
         d.save_scorecard(&s, card).await
     })
     .await
+}
+
+// ---- Settings → Integrations ----------------------------------------------------------------
+
+/// Connects (or reconnects) an integration: the credentials are tested first and stored only
+/// when the vendor accepts them. Returns what the vendor said.
+#[server(prefix = "/api/fn", endpoint = "connect_integration")]
+pub async fn connect_integration(
+    kind: IntegrationKind,
+    #[server(default)] credential: String,
+    #[server(default)] base_url: String,
+    #[server(default)] schedule_minutes: Option<u32>,
+    #[server(default)] webhook_secret: String,
+) -> Result<String, AppError> {
+    let setup = crate::integrations::IntegrationSetup {
+        credential,
+        base_url,
+        schedule_minutes: schedule_minutes.unwrap_or(crate::integrations::SCHEDULE_DEFAULT),
+        webhook_secret,
+    };
+    port::call(Need::Manage, |d, s| async move {
+        d.connect_integration(&s, kind, setup).await
+    })
+    .await
+}
+
+#[server(prefix = "/api/fn", endpoint = "test_integration")]
+pub async fn test_integration(kind: IntegrationKind) -> Result<String, AppError> {
+    port::call(Need::Manage, |d, s| async move { d.test_integration(&s, kind).await }).await
+}
+
+#[server(prefix = "/api/fn", endpoint = "disconnect_integration")]
+pub async fn disconnect_integration(kind: IntegrationKind) -> Result<(), AppError> {
+    port::call(
+        Need::Manage,
+        |d, s| async move { d.disconnect_integration(&s, kind).await },
+    )
+    .await
+}
+
+/// Starts a sync now (CSMs may too: it only reads from the vendor).
+#[server(prefix = "/api/fn", endpoint = "sync_integration")]
+pub async fn sync_integration(kind: IntegrationKind) -> Result<i64, AppError> {
+    port::call(Need::Operate, |d, s| async move { d.sync_integration(&s, kind).await }).await
+}
+
+#[server(prefix = "/api/fn", endpoint = "sync_run_errors")]
+pub async fn sync_run_errors(run_id: i64) -> Result<Vec<(String, String)>, AppError> {
+    port::call(Need::Read, |d, s| async move { d.sync_run_errors(&s, run_id).await }).await
 }

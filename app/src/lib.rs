@@ -6,6 +6,7 @@
 pub mod access;
 pub mod api;
 pub mod chat;
+pub mod integrations;
 pub mod live;
 pub mod model;
 pub mod pages;

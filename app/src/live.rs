@@ -13,6 +13,35 @@ pub enum LiveEvent {
     AccountChanged { account_id: i64 },
     /// A deal moved or was opened.
     DealChanged { deal_id: i64, account_id: i64 },
+    /// A sync made progress or finished; pages refresh on the `Rescored` that follows it.
+    Sync(SyncProgress),
+}
+
+/// Where a running sync is, for the progress bar in Settings.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SyncProgress {
+    pub source: String,
+    pub run_id: i64,
+    /// The resource being fetched ("subscriptions"), and its place among the connector's resources.
+    pub step: String,
+    pub step_no: u32,
+    pub steps: u32,
+    pub fetched: u64,
+    pub written: u64,
+    pub skipped: u64,
+    pub finished: bool,
+    pub error: Option<String>,
+}
+
+impl SyncProgress {
+    /// How far along, 0.0–1.0: finished steps plus a share of the current one.
+    pub fn fraction(&self) -> f64 {
+        if self.finished {
+            return 1.0;
+        }
+        let steps = self.steps.max(1) as f64;
+        ((self.step_no.saturating_sub(1) as f64) + 0.5) / steps
+    }
 }
 
 impl LiveEvent {
@@ -23,6 +52,7 @@ impl LiveEvent {
             LiveEvent::AccountChanged { account_id: a } | LiveEvent::DealChanged { account_id: a, .. } => {
                 *a == account_id
             }
+            LiveEvent::Sync(_) => false,
         }
     }
 }
@@ -42,6 +72,10 @@ mod browser {
         let on_message = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |ev: web_sys::MessageEvent| {
             let Some(text) = ev.data().as_string() else { return };
             if let Ok(event) = serde_json::from_str::<LiveEvent>(&text) {
+                if let LiveEvent::Sync(progress) = event {
+                    live.sync.set(Some(progress));
+                    return;
+                }
                 live.last.set(Some(event));
                 live.version.update(|v| *v += 1);
             }
@@ -66,6 +100,8 @@ pub struct Live {
     pub version: leptos::prelude::RwSignal<u64>,
     pub last: leptos::prelude::RwSignal<Option<LiveEvent>>,
     pub connected: leptos::prelude::RwSignal<bool>,
+    /// The latest sync progress (these events do not bump `version`).
+    pub sync: leptos::prelude::RwSignal<Option<SyncProgress>>,
 }
 
 impl Live {
@@ -85,6 +121,7 @@ impl Live {
             version: RwSignal::new(0),
             last: RwSignal::new(None),
             connected: RwSignal::new(false),
+            sync: RwSignal::new(None),
         };
         provide_context(live);
         #[cfg(feature = "hydrate")]
@@ -124,5 +161,6 @@ pub fn use_live() -> Live {
         version: RwSignal::new(0),
         last: RwSignal::new(None),
         connected: RwSignal::new(false),
+        sync: RwSignal::new(None),
     })
 }

@@ -759,13 +759,6 @@ impl AccountDetail {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct IntegrationStatus {
-    pub kind: IntegrationKind,
-    pub connected: bool,
-    pub last_run: Option<SyncRunRow>,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SyncRunRow {
     pub id: i64,
     pub source: String,
@@ -840,7 +833,7 @@ pub struct TvDashboard {
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SettingsView {
-    pub integrations: Vec<IntegrationStatus>,
+    pub integrations: Vec<crate::integrations::IntegrationView>,
     pub recent_runs: Vec<SyncRunRow>,
     pub counts: DataCounts,
 }

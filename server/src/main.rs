@@ -12,6 +12,10 @@ USAGE:
     server demo [--accounts N] [--name NAME]
                                             generate and load a Pied Piper demo workspace
     server migrate                          apply database migrations and exit
+    server fake-vendors [--addr ADDR] [--customers N] [--faults PERCENT]
+                                            serve local fakes of the Stripe and Salesbricks APIs
+                                            (tests and trying Success without accounts there);
+                                            keys: sk_test_fake_success, sbk_test_fake_success
     server bench rescore [--accounts N]     load N demo accounts (default 100000) into DATABASE_URL
                                             and time rescoring against a raw bulk insert
     server admin create-user --email EMAIL --name NAME [--workspace NAME] [--role ROLE]
@@ -27,7 +31,10 @@ ENVIRONMENT:
     RUST_LOG           log filter (default info)
     SUCCESS_PUBLIC_URL origin people use, e.g. https://success.example.com (Secure cookies)
     SUCCESS_TRUST_PROXY  true behind a proxy that sets X-Forwarded-For/-Proto
-    SUCCESS_PUBLIC_DEMO  false to show the Pied Piper preview to signed-in people only";
+    SUCCESS_PUBLIC_DEMO  false to show the Pied Piper preview to signed-in people only
+    SUCCESS_SECRET_KEY   32-byte key (64 hex digits) sealing integration credentials; without it
+                       a key file secret.key is generated (mode 0600) in SUCCESS_DATA_DIR
+    SUCCESS_DATA_DIR     folder for the key file (default: the SQLite database's folder, or ./data)";
 
 // One runtime thread: thaw's SSR style collector (`SSRMountStyleContext::push_style`) panics when
 // two `Suspense` boundaries of the same page resolve at the same instant on two threads, which cut
@@ -59,6 +66,7 @@ async fn run(args: Vec<String>) -> Result<(), String> {
             _ => Err(format!("usage: server admin create-user …\n\n{USAGE}")),
         },
         "bench" => bench_command(&args[1..]).await,
+        "fake-vendors" => fake_vendors_command(&args[1..]).await,
         "migrate" => {
             open_store().await?;
             println!("database is up to date");
@@ -74,6 +82,54 @@ async fn run(args: Vec<String>) -> Result<(), String> {
 
 fn database_url() -> String {
     std::env::var("DATABASE_URL").unwrap_or_else(|_| "sqlite://data/success.db".into())
+}
+
+/// Where the generated key file lives: SUCCESS_DATA_DIR, else beside the SQLite database, else ./data.
+fn data_dir() -> std::path::PathBuf {
+    if let Ok(dir) = std::env::var("SUCCESS_DATA_DIR") {
+        return dir.into();
+    }
+    let url = database_url();
+    url.strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .and_then(|rest| {
+            std::path::Path::new(rest.split('?').next().unwrap_or(""))
+                .parent()
+                .map(|p| p.to_path_buf())
+        })
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or_else(|| "data".into())
+}
+
+async fn fake_vendors_command(args: &[String]) -> Result<(), String> {
+    let addr = flag(args, "--addr").unwrap_or_else(|| "127.0.0.1:4010".into());
+    let customers: usize = flag(args, "--customers")
+        .map(|n| n.parse().map_err(|_| "--customers takes a number"))
+        .transpose()?
+        .unwrap_or(40);
+    let faults: u32 = flag(args, "--faults")
+        .map(|n| n.parse().map_err(|_| "--faults takes a percent"))
+        .transpose()?
+        .unwrap_or(0);
+    use server::fakes::{salesbricks::SalesbricksData, stripe::StripeData, FakeState};
+    let state = FakeState::new(
+        StripeData::generate(customers, 3, customers / 20, 7),
+        SalesbricksData::generate(customers, 7),
+    );
+    state.faults.lock().unwrap().percent = faults;
+    let bound = server::fakes::serve(state, &addr)
+        .await
+        .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+    println!("fake Stripe and Salesbricks APIs on http://{bound} ({customers} customers); Ctrl-C stops");
+    let _ = tokio::signal::ctrl_c().await;
+    Ok(())
+}
+
+fn flag(args: &[String], name: &str) -> Option<String> {
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .cloned()
 }
 
 async fn open_store() -> Result<Store, String> {
@@ -92,6 +148,9 @@ async fn serve() -> Result<(), String> {
         .await
         .map_err(|e| e.to_string())?;
     let mut service = server::service::Data::new(store.clone(), auth);
+    service.secrets =
+        server::secrets::SecretBox::load(std::env::var("SUCCESS_SECRET_KEY").ok().as_deref(), &data_dir())
+            .map_err(|e| e.to_string())?;
     service.llm = server::llm::LlmConfig::from_env();
     let cache_seconds: u64 = std::env::var("SUCCESS_READ_CACHE_SECONDS")
         .ok()
@@ -102,8 +161,9 @@ async fn serve() -> Result<(), String> {
         Some(llm) => tracing::info!(model = %llm.model, "account chat answers with a language model"),
         None => tracing::info!("account chat answers built-in (set SUCCESS_LLM_URL and SUCCESS_LLM_MODEL for a model)"),
     }
-    let service = std::sync::Arc::new(service);
+    let service = service.shared();
     tokio::spawn(rescore_on_schedule(service.clone()));
+    tokio::spawn(server::integrations::sync_on_schedule(service.clone()));
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| {
         format!("cannot listen on {addr}: {e} (is another server using the port? set LEPTOS_SITE_ADDR)")
     })?;

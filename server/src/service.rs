@@ -45,6 +45,10 @@ pub struct Data {
     pub llm: Option<crate::llm::LlmConfig>,
     pub http: reqwest::Client,
     pub cache: crate::cache::ReadCache,
+    /// Seals integration credentials at rest.
+    pub secrets: crate::secrets::SecretBox,
+    /// This service itself, for work that outlives a request (a sync started from a page).
+    me: std::sync::OnceLock<std::sync::Weak<Data>>,
 }
 
 /// What the account chat may use to answer one question.
@@ -85,11 +89,25 @@ impl Data {
             events: Default::default(),
             llm: None,
             cache: Default::default(),
+            secrets: crate::secrets::SecretBox::ephemeral(),
+            me: Default::default(),
             http: reqwest::Client::builder()
                 .connect_timeout(std::time::Duration::from_secs(10))
                 .build()
                 .unwrap_or_default(),
         }
+    }
+
+    /// Shares the service; background work started by requests holds it through this.
+    pub fn shared(self) -> Arc<Data> {
+        let data = Arc::new(self);
+        let _ = data.me.set(Arc::downgrade(&data));
+        data
+    }
+
+    /// The shared service, when it was made with [`Data::shared`].
+    pub fn arc(&self) -> Option<Arc<Data>> {
+        self.me.get().and_then(std::sync::Weak::upgrade)
     }
 
     /// Counts an attempt against the per-address and per-email limits.
@@ -834,5 +852,30 @@ impl SuccessData for Data {
     }
     async fn rescore_now(&self, s: &Scope) -> Result<u64, AppError> {
         self.rescore(s.workspace.id).await
+    }
+
+    async fn connect_integration(
+        &self,
+        s: &Scope,
+        kind: IntegrationKind,
+        setup: app::integrations::IntegrationSetup,
+    ) -> Result<String, AppError> {
+        self.connect_integration_in(s.workspace.id, kind, setup).await
+    }
+
+    async fn test_integration(&self, s: &Scope, kind: IntegrationKind) -> Result<String, AppError> {
+        self.test_integration_in(s.workspace.id, kind).await
+    }
+
+    async fn disconnect_integration(&self, s: &Scope, kind: IntegrationKind) -> Result<(), AppError> {
+        self.disconnect_integration_in(s.workspace.id, kind).await
+    }
+
+    async fn sync_integration(&self, s: &Scope, kind: IntegrationKind) -> Result<i64, AppError> {
+        self.start_sync(s.workspace.id, kind).await
+    }
+
+    async fn sync_run_errors(&self, s: &Scope, run_id: i64) -> Result<Vec<(String, String)>, AppError> {
+        Ok(self.store.sync_run_errors(s.workspace.id, run_id).await?)
     }
 }

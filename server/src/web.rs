@@ -242,8 +242,34 @@ async fn static_file_or_not_found(State(state): State<AppState>, req: Request<Bo
     res
 }
 
+/// Vendor webhooks; each vendor's signature is checked before anything is believed.
+async fn webhook(
+    State(state): State<AppState>,
+    axum::extract::Path((vendor, workspace)): axum::extract::Path<(String, i64)>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let (status, text) = match vendor.as_str() {
+        "stripe" => {
+            state
+                .service
+                .stripe_webhook(workspace, header("stripe-signature"), &body)
+                .await
+        }
+        "salesbricks" => {
+            state
+                .service
+                .salesbricks_webhook(workspace, header("x-salesbricks-key"), &body)
+                .await
+        }
+        _ => (StatusCode::NOT_FOUND, "no such webhook".into()),
+    };
+    (status, text).into_response()
+}
+
 pub fn router(leptos_options: LeptosOptions, store: Store, auth: AuthConfig) -> Router {
-    router_with(leptos_options, Arc::new(Data::new(store, auth)))
+    router_with(leptos_options, Data::new(store, auth).shared())
 }
 
 /// The router around an existing service (tests keep the service to move its clock).
@@ -263,6 +289,7 @@ pub fn router_with(leptos_options: LeptosOptions, service: Arc<Data>) -> Router 
         .route("/healthz", get(healthz))
         .route("/api/events", get(events))
         .route("/api/chat", get(chat))
+        .route("/webhooks/{vendor}/{workspace}", axum::routing::post(webhook))
         .leptos_routes_with_context(&state, routes, context.clone(), {
             let options = leptos_options.clone();
             move || app::shell(options.clone())

@@ -1,19 +1,59 @@
 //! Settings & Data: integrations, what the workspace holds, recent sync runs.
 
-use crate::api::settings;
+use crate::api::AppError;
+use crate::api::{
+    settings, sync_run_errors, ConnectIntegration, DisconnectIntegration, SyncIntegration, TestIntegration,
+};
+use crate::integrations::{IntegrationView, SCHEDULE_DEFAULT};
+use crate::live::SyncProgress;
 use crate::model::*;
 use crate::ui::*;
 use leptos::prelude::*;
 use thaw::*;
 
+#[derive(Clone, Copy)]
+struct Actions {
+    connect: ServerAction<ConnectIntegration>,
+    test: ServerAction<TestIntegration>,
+    disconnect: ServerAction<DisconnectIntegration>,
+    sync: ServerAction<SyncIntegration>,
+    /// Which integration the last action was about, so its answer shows on its card.
+    last: RwSignal<Option<IntegrationKind>>,
+}
+
+impl Actions {
+    fn version(&self) -> usize {
+        self.connect.version().get()
+            + self.test.version().get()
+            + self.disconnect.version().get()
+            + self.sync.version().get()
+    }
+}
+
 #[component]
 pub fn SettingsPage() -> impl IntoView {
-    let data = Resource::new(|| (), |_| settings());
+    let actions = Actions {
+        connect: ServerAction::new(),
+        test: ServerAction::new(),
+        disconnect: ServerAction::new(),
+        sync: ServerAction::new(),
+        last: RwSignal::new(None),
+    };
+    let live = crate::live::use_live();
+    // A finished sync changes the runs and counts shown here.
+    let finished = Memo::new(move |_| live.sync.get().filter(|p| p.finished).map(|p| p.run_id));
+    let data = Resource::new(move || (actions.version(), finished.get()), |_| settings());
+    let who = use_viewer();
     view! {
         <PageHeader title="Settings" subtitle="Integrations and the data they brought in." />
         <SettingsTabs />
         <Transition fallback=|| view! { <Loading /> }>
-            {move || Suspend::new(async move { loaded(data.await, view_settings) })}
+            {move || Suspend::new(async move {
+                let viewer = who.0.await.ok();
+                let can_manage = viewer.as_ref().is_some_and(|v| v.can_manage());
+                let can_operate = viewer.as_ref().is_some_and(|v| v.can_operate());
+                loaded(data.await, move |s| view_settings(s, actions, can_manage, can_operate))
+            })}
         </Transition>
     }
 }
@@ -48,37 +88,17 @@ pub fn SettingsTabs() -> impl IntoView {
     }
 }
 
-fn view_settings(s: SettingsView) -> impl IntoView {
+fn view_settings(s: SettingsView, actions: Actions, can_manage: bool, can_operate: bool) -> impl IntoView {
     let c = s.counts.clone();
+    let integrations = s.integrations;
+    let runs = s.recent_runs;
     view! {
         <section class="panel">
             <h2>"Integrations"</h2>
-            <Table class="data-table" attr:data-testid="integrations-table">
-                <TableHeader>
-                    <TableRow>
-                        <TableHeaderCell>"Integration"</TableHeaderCell>
-                        <TableHeaderCell>"Powers"</TableHeaderCell>
-                        <TableHeaderCell>"Status"</TableHeaderCell>
-                        <TableHeaderCell>"Last sync"</TableHeaderCell>
-                    </TableRow>
-                </TableHeader>
-                <TableBody>
-                    {s.integrations.into_iter().map(|i| view! {
-                        <TableRow>
-                            <TableCell><strong>{i.kind.label()}</strong></TableCell>
-                            <TableCell class="muted">{i.kind.powers()}</TableCell>
-                            <TableCell>
-                                {if i.connected {
-                                    view! { <Badge color=BadgeColor::Success appearance=BadgeAppearance::Tint>"Connected"</Badge> }.into_any()
-                                } else {
-                                    view! { <Badge color=BadgeColor::Subtle appearance=BadgeAppearance::Tint>"Not connected"</Badge> }.into_any()
-                                }}
-                            </TableCell>
-                            <TableCell>{i.last_run.map(|r| format!("{} · {} written", r.status, r.written)).unwrap_or_else(|| "never".into())}</TableCell>
-                        </TableRow>
-                    }).collect_view()}
-                </TableBody>
-            </Table>
+            <p class="muted">"Credentials are tested before they are saved, stored encrypted, and never shown again. Syncs run on each integration's schedule, after vendor webhooks, and on demand."</p>
+            <div class="integration-grid" data-testid="integrations">
+                {integrations.into_iter().map(|i| view! { <IntegrationCard i actions can_manage can_operate /> }).collect_view()}
+            </div>
         </section>
         <section class="panel">
             <h2>"Data in this workspace"</h2>
@@ -93,7 +113,7 @@ fn view_settings(s: SettingsView) -> impl IntoView {
         </section>
         <section class="panel">
             <h2>"Recent sync runs"</h2>
-            {if s.recent_runs.is_empty() {
+            {if runs.is_empty() {
                 view! { <Empty message="No sync has run in this workspace." /> }.into_any()
             } else {
                 view! {
@@ -103,22 +123,306 @@ fn view_settings(s: SettingsView) -> impl IntoView {
                             <TableHeaderCell>"Status"</TableHeaderCell>
                             <TableHeaderCell>"Started"</TableHeaderCell>
                             <TableHeaderCell>"Fetched / written / skipped"</TableHeaderCell>
-                            <TableHeaderCell>"Error"</TableHeaderCell>
+                            <TableHeaderCell>"Problems"</TableHeaderCell>
                         </TableRow></TableHeader>
                         <TableBody>
-                            {s.recent_runs.into_iter().map(|r| view! {
-                                <TableRow>
-                                    <TableCell>{r.source.clone()}</TableCell>
-                                    <TableCell>{r.status.clone()}</TableCell>
-                                    <TableCell>{r.started_at.clone()}</TableCell>
-                                    <TableCell class="num">{format!("{} / {} / {}", r.fetched, r.written, r.skipped)}</TableCell>
-                                    <TableCell>{r.error.clone().unwrap_or_default()}</TableCell>
-                                </TableRow>
+                            {runs.into_iter().map(|r| {
+                                let source = IntegrationKind::parse(&r.source).map(|k| k.label().to_string()).unwrap_or_else(|| r.source.clone());
+                                let counts = format!("{} / {} / {}", r.fetched, r.written, r.skipped);
+                                let started = fmt_instant(&r.started_at);
+                                let status = r.status.clone();
+                                view! {
+                                    <TableRow>
+                                        <TableCell>{source}</TableCell>
+                                        <TableCell><RunStatus status /></TableCell>
+                                        <TableCell>{started}</TableCell>
+                                        <TableCell class="num">{counts}</TableCell>
+                                        <TableCell><RunProblems run=r /></TableCell>
+                                    </TableRow>
+                                }
                             }).collect_view()}
                         </TableBody>
                     </Table>
                 }.into_any()
             }}
         </section>
+    }
+}
+
+#[component]
+fn RunStatus(status: String) -> impl IntoView {
+    let color = match status.as_str() {
+        "succeeded" => BadgeColor::Success,
+        "failed" => BadgeColor::Danger,
+        _ => BadgeColor::Brand,
+    };
+    view! { <Badge color appearance=BadgeAppearance::Tint>{status}</Badge> }
+}
+
+/// A run's error, and on demand the records it skipped with the reason for each.
+#[component]
+fn RunProblems(run: SyncRunRow) -> impl IntoView {
+    let open = RwSignal::new(false);
+    let id = run.id;
+    let skipped = Resource::new(
+        move || open.get(),
+        move |open| async move {
+            if open {
+                sync_run_errors(id).await
+            } else {
+                Ok(Vec::new())
+            }
+        },
+    );
+    view! {
+        <div class="run-problems">
+            {run.error.clone().map(|e| view! { <div class="field-error" data-testid="run-error">{e}</div> })}
+            {(run.skipped > 0).then(|| view! {
+                <button class="link-button" on:click=move |_| open.update(|o| *o = !*o)>
+                    {move || if open.get() { "Hide skipped records".to_string() } else { format!("{} skipped — why?", run.skipped) }}
+                </button>
+                <Show when=move || open.get()>
+                    <Transition fallback=|| view! { <Loading /> }>
+                        {move || Suspend::new(async move {
+                            loaded(skipped.await, |rows| view! {
+                                <ul class="skipped-list" data-testid="skipped-records">
+                                    {rows.into_iter().map(|(record, why)| view! { <li><code>{record}</code>" "{why}</li> }).collect_view()}
+                                </ul>
+                            })
+                        })}
+                    </Transition>
+                </Show>
+            })}
+        </div>
+    }
+}
+
+#[component]
+fn SyncBar(progress: SyncProgress) -> impl IntoView {
+    let pct = (progress.fraction() * 100.0).round();
+    view! {
+        <div class="sync-progress" data-testid="sync-progress" role="progressbar" aria-valuemin="0" aria-valuemax="100" aria-valuenow=pct.to_string()>
+            <div class="sync-progress-track"><div class="sync-progress-fill" style=format!("width: {pct}%") /></div>
+            <div class="muted">
+                {format!("Step {} of {}: {} · {} fetched, {} written, {} skipped",
+                    progress.step_no, progress.steps, progress.step, progress.fetched, progress.written, progress.skipped)}
+            </div>
+        </div>
+    }
+}
+
+#[component]
+fn IntegrationCard(i: IntegrationView, actions: Actions, can_manage: bool, can_operate: bool) -> impl IntoView {
+    let kind = i.kind;
+    let live = crate::live::use_live();
+    let stored_running = i.running.clone();
+    // Live progress wins over what the page loaded; a finished run hides the bar.
+    let running = Memo::new(move |_| match live.sync.get() {
+        Some(p) if p.source == kind.as_str() && stored_running.as_ref().is_none_or(|r| p.run_id >= r.run_id) => {
+            (!p.finished).then_some(p)
+        }
+        _ => stored_running.clone(),
+    });
+    let form_open = RwSignal::new(false);
+    let mine = move || actions.last.get() == Some(kind);
+    let answer = move || {
+        if !mine() {
+            return None;
+        }
+        let test = actions.test.value().get();
+        let connect = actions.connect.value().get();
+        let sync = actions
+            .sync
+            .value()
+            .get()
+            .map(|r| r.map(|_| "Sync started.".to_string()));
+        let disconnect = actions
+            .disconnect
+            .value()
+            .get()
+            .map(|r| r.map(|_| "Disconnected. Data already synced stays.".to_string()));
+        test.or(connect).or(sync).or(disconnect)
+    };
+    let status = if i.connected {
+        view! { <Badge color=BadgeColor::Success appearance=BadgeAppearance::Tint>"Connected"</Badge> }.into_any()
+    } else {
+        view! { <Badge color=BadgeColor::Subtle appearance=BadgeAppearance::Tint>"Not connected"</Badge> }.into_any()
+    };
+    let available = kind.available();
+    let connected = i.connected;
+    view! {
+        <article class="integration-card" data-testid=format!("integration-{}", kind.as_str())>
+            <header class="integration-head">
+                <h3>{kind.label()}</h3>
+                {status}
+            </header>
+            <p class="muted">{kind.powers()}</p>
+            {connected.then(|| view! {
+                <dl class="integration-facts">
+                    <dt>"Credential"</dt><dd><code>{i.credential_mask.clone().unwrap_or_default()}</code></dd>
+                    {i.base_url.clone().map(|b| view! { <dt>"API"</dt><dd><code>{b}</code></dd> })}
+                    <dt>"Schedule"</dt><dd>{format!("every {} min", i.schedule_minutes)}</dd>
+                    {i.last_test.clone().map(|t| view! { <dt>"Last test"</dt><dd data-testid="last-test">{t}</dd> })}
+                    {i.webhook_path.clone().map(|p| view! {
+                        <dt>"Webhook"</dt>
+                        <dd><code class="webhook-url">{p}</code>
+                            {(kind == IntegrationKind::Stripe && !i.has_webhook_secret).then(|| view! { <span class="muted">" (add the signing secret to receive it)"</span> })}
+                        </dd>
+                    })}
+                </dl>
+            })}
+            {i.last_run.clone().map(|r| view! {
+                <div class="integration-last-run">
+                    <RunStatus status=r.status.clone() />
+                    <span class="muted">{format!(" {} · {} fetched, {} written, {} skipped", fmt_instant(&r.started_at), r.fetched, r.written, r.skipped)}</span>
+                    {r.error.clone().map(|e| view! { <div class="field-error" data-testid="last-run-error">{e}</div> })}
+                </div>
+            })}
+            {move || running.get().map(|p| view! { <SyncBar progress=p /> })}
+            {move || answer().map(|r| match r {
+                Ok(text) => view! { <div class="form-ok" role="status" data-testid="integration-answer">{text}</div> }.into_any(),
+                Err(AppError::Fields(_)) => ().into_any(),
+                Err(e) => view! { <div class="form-error" role="alert" data-testid="integration-answer">{e.to_string()}</div> }.into_any(),
+            })}
+            <div class="integration-actions">
+                {if !available {
+                    view! { <span class="muted">"Not part of this version: its connector is not built yet."</span> }.into_any()
+                } else {
+                    view! {
+                        {(connected && can_operate).then(|| view! {
+                            <Button appearance=ButtonAppearance::Primary disabled=Signal::derive(move || running.get().is_some())
+                                attr:data-testid="sync-now"
+                                on_click=move |_| { actions.last.set(Some(kind)); actions.sync.dispatch(SyncIntegration { kind }); }>
+                                {move || if running.get().is_some() { "Syncing…" } else { "Sync now" }}
+                            </Button>
+                        })}
+                        {(connected && can_manage).then(|| view! {
+                            <Button attr:data-testid="test-connection"
+                                on_click=move |_| { actions.last.set(Some(kind)); actions.test.dispatch(TestIntegration { kind }); }>
+                                "Test connection"
+                            </Button>
+                            <Button attr:data-testid="disconnect"
+                                on_click=move |_| {
+                                    if confirm(&format!("Disconnect {}? Its credentials are deleted; data already synced stays.", kind.label())) {
+                                        actions.last.set(Some(kind));
+                                        actions.disconnect.dispatch(DisconnectIntegration { kind });
+                                    }
+                                }>
+                                "Disconnect"
+                            </Button>
+                        })}
+                        {can_manage.then(|| view! {
+                            <Button appearance=if connected { ButtonAppearance::Secondary } else { ButtonAppearance::Primary }
+                                attr:data-testid="open-connect" on_click=move |_| form_open.update(|o| *o = !*o)>
+                                {if connected { "Change credentials" } else { "Connect" }}
+                            </Button>
+                        })}
+                    }.into_any()
+                }}
+            </div>
+            <Show when=move || form_open.get()>
+                <ConnectForm kind actions schedule=i.schedule_minutes />
+            </Show>
+        </article>
+    }
+}
+
+fn confirm(message: &str) -> bool {
+    #[cfg(feature = "hydrate")]
+    {
+        web_sys::window()
+            .and_then(|w| w.confirm_with_message(message).ok())
+            .unwrap_or(false)
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = message;
+        false
+    }
+}
+
+#[component]
+fn ConnectForm(kind: IntegrationKind, actions: Actions, schedule: u32) -> impl IntoView {
+    let credential = RwSignal::new(String::new());
+    let base_url = RwSignal::new(String::new());
+    let minutes = RwSignal::new(if schedule == 0 { SCHEDULE_DEFAULT } else { schedule }.to_string());
+    let webhook_secret = RwSignal::new(String::new());
+    let local_errors = RwSignal::new(crate::access::FieldErrors::default());
+    let field = move |name: &'static str| {
+        move || {
+            local_errors.get().get(name).or_else(|| {
+                (actions.last.get() == Some(kind))
+                    .then(|| {
+                        actions
+                            .connect
+                            .value()
+                            .get()
+                            .and_then(|r| r.err())
+                            .and_then(|e| e.field(name))
+                    })
+                    .flatten()
+            })
+        }
+    };
+    let submit = move |_| {
+        let setup = crate::integrations::IntegrationSetup {
+            credential: credential.get_untracked(),
+            base_url: base_url.get_untracked(),
+            schedule_minutes: minutes.get_untracked().trim().parse().unwrap_or(0),
+            webhook_secret: webhook_secret.get_untracked(),
+        };
+        // The same check as the server's, before anything is sent.
+        match setup.check(kind) {
+            Err(errors) => local_errors.set(errors),
+            Ok(()) => {
+                local_errors.set(Default::default());
+                actions.last.set(Some(kind));
+                actions.connect.dispatch(ConnectIntegration {
+                    kind,
+                    credential: setup.credential,
+                    base_url: setup.base_url,
+                    schedule_minutes: Some(setup.schedule_minutes),
+                    webhook_secret: setup.webhook_secret,
+                });
+            }
+        }
+    };
+    let (label, help) = kind.credential_help();
+    let pending = actions.connect.pending();
+    view! {
+        <div class="connect-form" data-testid="connect-form">
+            <label class="form-field">
+                <span>{label}</span>
+                <input type="password" autocomplete="off" name="credential" data-testid="credential"
+                    prop:value=move || credential.get() on:input=move |ev| credential.set(event_target_value(&ev)) />
+                <small class="muted">{help}</small>
+                {move || field("credential")().map(|e| view! { <div class="field-error" data-testid="credential-error">{e}</div> })}
+            </label>
+            <label class="form-field">
+                <span>"API address (optional)"</span>
+                <input type="url" name="base_url" data-testid="base-url" placeholder=kind.default_base_url()
+                    prop:value=move || base_url.get() on:input=move |ev| base_url.set(event_target_value(&ev)) />
+                <small class="muted">"Leave empty for the vendor's own API."</small>
+                {move || field("base_url")().map(|e| view! { <div class="field-error">{e}</div> })}
+            </label>
+            <label class="form-field narrow">
+                <span>"Sync every (minutes)"</span>
+                <input type="number" min="5" max="1440" name="schedule_minutes" data-testid="schedule"
+                    prop:value=move || minutes.get() on:input=move |ev| minutes.set(event_target_value(&ev)) />
+                {move || field("schedule_minutes")().map(|e| view! { <div class="field-error">{e}</div> })}
+            </label>
+            {(kind == IntegrationKind::Stripe).then(|| view! {
+                <label class="form-field">
+                    <span>"Webhook signing secret (optional)"</span>
+                    <input type="password" autocomplete="off" name="webhook_secret" placeholder="whsec_…"
+                        prop:value=move || webhook_secret.get() on:input=move |ev| webhook_secret.set(event_target_value(&ev)) />
+                    {move || field("webhook_secret")().map(|e| view! { <div class="field-error">{e}</div> })}
+                </label>
+            })}
+            <Button appearance=ButtonAppearance::Primary on_click=submit attr:data-testid="connect"
+                disabled=Signal::derive(move || pending.get())>
+                {move || if pending.get() { "Testing…" } else { "Test and connect" }}
+            </Button>
+        </div>
     }
 }

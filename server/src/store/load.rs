@@ -728,7 +728,7 @@ impl Store {
         sqlx::query(
             "UPDATE accounts SET
                 arr_minor = COALESCE((SELECT CAST(SUM(r.mrr_minor) * 12 AS BIGINT) FROM revenue_sources r
-                    WHERE r.account_id = accounts.id AND r.status IN ('active', 'past_due', 'unpaid')), 0),
+                    WHERE r.account_id = accounts.id AND r.counted AND r.status IN ('active', 'past_due', 'unpaid')), 0),
                 renewal_date = (SELECT MIN(r.renewal_date) FROM revenue_sources r
                     WHERE r.account_id = accounts.id AND r.status IN ('active', 'past_due', 'unpaid', 'trialing')),
                 payment_state = COALESCE((SELECT CASE MAX(CASE r.payment_state

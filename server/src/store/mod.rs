@@ -10,6 +10,7 @@ mod queries;
 mod routes;
 pub mod scores;
 mod sql;
+pub mod sync;
 
 pub use load::Dataset;
 

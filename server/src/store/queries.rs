@@ -929,43 +929,80 @@ impl Store {
     }
 
     pub async fn settings(&self, ws: &WorkspaceInfo) -> Result<SettingsView> {
-        let connected: Vec<String> = sqlx::query("SELECT source FROM integrations WHERE workspace_id = $1")
-            .bind(ws.id)
-            .fetch_all(self.pool())
-            .await?
-            .iter()
-            .map(|r| r.text("source"))
-            .collect::<Result<_>>()?;
+        let connected = self.integrations(ws.id).await?;
         let recent_runs = sqlx::query(
-            "SELECT id, source, status, started_at, finished_at, fetched, written, skipped, error FROM sync_runs \
-             WHERE workspace_id = $1 ORDER BY started_at DESC, id DESC LIMIT 20",
+            "SELECT id, source, status, started_at, finished_at, fetched, written, skipped, error, step FROM sync_runs \
+             WHERE workspace_id = $1 ORDER BY started_at DESC, id DESC LIMIT 30",
         )
         .bind(ws.id)
         .fetch_all(self.pool())
         .await?
         .iter()
         .map(|r| {
-            Ok(SyncRunRow {
-                id: r.int("id")?,
-                source: r.text("source")?,
-                status: r.text("status")?,
-                started_at: r.text("started_at")?,
-                finished_at: r.opt_text("finished_at")?,
-                fetched: r.int("fetched")?,
-                written: r.int("written")?,
-                skipped: r.int("skipped")?,
-                error: r.opt_text("error")?,
-            })
+            Ok((
+                SyncRunRow {
+                    id: r.int("id")?,
+                    source: r.text("source")?,
+                    status: r.text("status")?,
+                    started_at: r.text("started_at")?,
+                    finished_at: r.opt_text("finished_at")?,
+                    fetched: r.int("fetched")?,
+                    written: r.int("written")?,
+                    skipped: r.int("skipped")?,
+                    error: r.opt_text("error")?,
+                },
+                r.opt_text("step")?,
+            ))
         })
         .collect::<Result<Vec<_>>>()?;
         let integrations = IntegrationKind::ALL
             .iter()
-            .map(|kind| IntegrationStatus {
-                kind: *kind,
-                connected: connected.iter().any(|c| c == kind.as_str()),
-                last_run: recent_runs.iter().find(|r| r.source == kind.as_str()).cloned(),
+            .map(|kind| {
+                let row = connected.iter().find(|c| c.source == kind.as_str());
+                let config = |key: &str| {
+                    row.and_then(|r| r.config.get(key))
+                        .and_then(|v| v.as_str())
+                        .map(str::to_string)
+                };
+                let last = recent_runs.iter().find(|(r, _)| r.source == kind.as_str());
+                let running = last.filter(|(r, _)| r.status == "running").map(|(r, step)| {
+                    let steps = kind.sync_steps();
+                    let step = step.clone().unwrap_or_default();
+                    app::live::SyncProgress {
+                        source: r.source.clone(),
+                        run_id: r.id,
+                        step_no: steps.iter().position(|s| *s == step).map(|i| i as u32 + 1).unwrap_or(1),
+                        steps: steps.len() as u32,
+                        step,
+                        fetched: r.fetched as u64,
+                        written: r.written as u64,
+                        skipped: r.skipped as u64,
+                        finished: false,
+                        error: None,
+                    }
+                });
+                app::integrations::IntegrationView {
+                    kind: *kind,
+                    connected: row.is_some(),
+                    credential_mask: config("credential_mask"),
+                    base_url: config("base_url"),
+                    schedule_minutes: row
+                        .map(|r| r.schedule_minutes as u32)
+                        .unwrap_or(app::integrations::SCHEDULE_DEFAULT),
+                    connected_at: row.map(|r| r.connected_at.clone()),
+                    last_test: row.and_then(|r| r.last_test.clone()),
+                    has_webhook_secret: row
+                        .and_then(|r| r.config.get("has_webhook_secret"))
+                        .and_then(|v| v.as_bool())
+                        .unwrap_or(false),
+                    webhook_path: matches!(kind, IntegrationKind::Stripe | IntegrationKind::Salesbricks)
+                        .then(|| format!("/webhooks/{}/{}", kind.as_str(), ws.id)),
+                    last_run: last.map(|(r, _)| r.clone()),
+                    running,
+                }
             })
             .collect();
+        let recent_runs: Vec<SyncRunRow> = recent_runs.into_iter().map(|(r, _)| r).collect();
         let c = sqlx::query(
             "SELECT \
               (SELECT CAST(COUNT(*) AS BIGINT) FROM accounts WHERE workspace_id = $1) AS accounts, \

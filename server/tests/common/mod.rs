@@ -32,6 +32,8 @@ pub fn postgres_url() -> String {
 pub struct TestDb {
     pub store: Store,
     pub name: &'static str,
+    /// Opens the same database again (a second server process).
+    pub url: String,
     cleanup: Option<String>,
 }
 
@@ -44,6 +46,7 @@ impl TestDb {
         store.migrate().await.expect("migrate sqlite");
         TestDb {
             store,
+            url,
             name: "sqlite",
             cleanup: Some(dir.display().to_string()),
         }
@@ -66,6 +69,7 @@ impl TestDb {
         store.migrate().await.expect("migrate postgres");
         TestDb {
             store,
+            url,
             name: "postgres",
             cleanup: None,
         }

@@ -1,0 +1,179 @@
+//! Settings → Integrations: what a connect form holds, the one validation the browser and the
+//! server both run, and what the page shows of a connected integration (never the credential).
+
+use crate::access::FieldErrors;
+use crate::live::SyncProgress;
+use crate::model::{IntegrationKind, SyncRunRow};
+use serde::{Deserialize, Serialize};
+
+pub const SCHEDULE_DEFAULT: u32 = 15;
+pub const SCHEDULE_MIN: u32 = 5;
+pub const SCHEDULE_MAX: u32 = 24 * 60;
+
+impl IntegrationKind {
+    /// Whether this build has the connector (the others are listed with what they will bring).
+    pub fn available(self) -> bool {
+        matches!(self, IntegrationKind::Stripe | IntegrationKind::Salesbricks)
+    }
+
+    /// The resources a sync walks through, in order (the progress bar's steps).
+    pub fn sync_steps(self) -> &'static [&'static str] {
+        match self {
+            IntegrationKind::Stripe => &["customers", "subscriptions", "invoices"],
+            IntegrationKind::Salesbricks => &["customers", "subscriptions"],
+            _ => &[],
+        }
+    }
+
+    /// What the credential field is called for this vendor, and where to get one.
+    pub fn credential_help(self) -> (&'static str, &'static str) {
+        match self {
+            IntegrationKind::Stripe => (
+                "Secret or restricted key",
+                "Stripe Dashboard → Developers → API keys. A restricted key with read access to customers, subscriptions and invoices is enough.",
+            ),
+            IntegrationKind::Salesbricks => ("API token", "Salesbricks → Settings → API. Also signs its webhooks."),
+            IntegrationKind::Posthog => ("Personal API key", "PostHog → Settings → Personal API keys (read access to the project)."),
+            IntegrationKind::Hubspot => ("Private app token", "HubSpot → Settings → Integrations → Private apps (crm.objects.companies.read)."),
+            IntegrationKind::Attio => ("Access token", "Attio → Workspace settings → Developers."),
+            IntegrationKind::GithubReleases => ("Token (optional)", "Only needed for private repositories or more than 60 requests an hour."),
+            IntegrationKind::Feeds => ("", ""),
+            IntegrationKind::Signals => ("", ""),
+        }
+    }
+
+    pub fn default_base_url(self) -> &'static str {
+        match self {
+            IntegrationKind::Stripe => "https://api.stripe.com",
+            IntegrationKind::Salesbricks => "https://api.salesbricks.com",
+            IntegrationKind::Posthog => "https://us.posthog.com",
+            IntegrationKind::Hubspot => "https://api.hubapi.com",
+            IntegrationKind::Attio => "https://api.attio.com",
+            IntegrationKind::GithubReleases => "https://api.github.com",
+            IntegrationKind::Feeds | IntegrationKind::Signals => "",
+        }
+    }
+}
+
+/// What a connect form sends.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct IntegrationSetup {
+    pub credential: String,
+    /// Empty for the vendor's own API; set for a self-hosted PostHog, an EU region, or a proxy.
+    pub base_url: String,
+    /// Minutes between scheduled syncs.
+    pub schedule_minutes: u32,
+    /// Stripe's webhook signing secret (`whsec_…`), optional.
+    pub webhook_secret: String,
+}
+
+impl IntegrationSetup {
+    /// The same rules in the browser (before sending) and on the server (before storing).
+    pub fn check(&self, kind: IntegrationKind) -> Result<(), FieldErrors> {
+        let mut errors = FieldErrors::default();
+        let credential = self.credential.trim();
+        if !kind.available() {
+            errors.add(
+                "credential",
+                format!("{} cannot be connected in this version yet.", kind.label()),
+            );
+        } else if credential.is_empty() {
+            errors.add(
+                "credential",
+                format!("Enter the {}.", kind.credential_help().0.to_lowercase()),
+            );
+        } else if credential.len() > 500 || credential.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            errors.add(
+                "credential",
+                "That does not look like a key: it has spaces or is far too long.",
+            );
+        } else if kind == IntegrationKind::Stripe && !(credential.starts_with("sk_") || credential.starts_with("rk_")) {
+            errors.add(
+                "credential",
+                "Stripe secret keys start with sk_ (or rk_ for a restricted key). A publishable key (pk_) cannot read subscriptions.",
+            );
+        }
+        let base = self.base_url.trim();
+        if !base.is_empty() {
+            let rest = base.strip_prefix("https://").or_else(|| base.strip_prefix("http://"));
+            match rest {
+                Some(host) if !host.is_empty() && !host.contains(char::is_whitespace) && !host.contains(['?', '#']) => {
+                }
+                _ => errors.add(
+                    "base_url",
+                    "Enter a URL starting with https:// (or leave it empty for the vendor's own API).",
+                ),
+            }
+        }
+        if !(SCHEDULE_MIN..=SCHEDULE_MAX).contains(&self.schedule_minutes) {
+            errors.add(
+                "schedule_minutes",
+                format!("Sync every {SCHEDULE_MIN} to {SCHEDULE_MAX} minutes."),
+            );
+        }
+        let hook = self.webhook_secret.trim();
+        if !hook.is_empty() && (kind != IntegrationKind::Stripe || !hook.starts_with("whsec_")) {
+            errors.add("webhook_secret", "Stripe webhook signing secrets start with whsec_.");
+        }
+        errors.into_result(())
+    }
+}
+
+/// One integration as Settings shows it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct IntegrationView {
+    pub kind: IntegrationKind,
+    pub connected: bool,
+    /// e.g. "sk_••••1234".
+    pub credential_mask: Option<String>,
+    pub base_url: Option<String>,
+    pub schedule_minutes: u32,
+    pub connected_at: Option<String>,
+    pub last_test: Option<String>,
+    pub has_webhook_secret: bool,
+    /// Where the vendor should send webhooks, for the kinds that have them.
+    pub webhook_path: Option<String>,
+    pub last_run: Option<SyncRunRow>,
+    /// The run in progress, if any.
+    pub running: Option<SyncProgress>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn setup(credential: &str) -> IntegrationSetup {
+        IntegrationSetup {
+            credential: credential.into(),
+            schedule_minutes: SCHEDULE_DEFAULT,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn connect_forms_are_checked_field_by_field() {
+        assert!(setup("sk_test_123").check(IntegrationKind::Stripe).is_ok());
+        assert!(setup("rk_live_123").check(IntegrationKind::Stripe).is_ok());
+        let pk = setup("pk_live_123").check(IntegrationKind::Stripe).unwrap_err();
+        assert!(pk.get("credential").unwrap().contains("publishable"));
+        assert!(setup("")
+            .check(IntegrationKind::Salesbricks)
+            .unwrap_err()
+            .get("credential")
+            .is_some());
+        assert!(setup("tok en").check(IntegrationKind::Salesbricks).is_err());
+        let mut s = setup("sbk_1");
+        s.base_url = "ftp://x".into();
+        s.schedule_minutes = 1;
+        s.webhook_secret = "whsec_1".into();
+        let e = s.check(IntegrationKind::Salesbricks).unwrap_err();
+        assert!(
+            e.get("base_url").is_some() && e.get("schedule_minutes").is_some() && e.get("webhook_secret").is_some()
+        );
+        let mut ok = setup("sk_test_1");
+        ok.base_url = "http://127.0.0.1:9000".into();
+        ok.webhook_secret = "whsec_abc".into();
+        assert!(ok.check(IntegrationKind::Stripe).is_ok());
+        assert!(setup("x").check(IntegrationKind::Attio).is_err(), "not in this build");
+    }
+}

@@ -1,0 +1,54 @@
+import { test, expect } from '@playwright/test';
+import { hydrated, signIn, watchConsole } from './support';
+
+// Settings → Integrations against the local vendor fakes (`server fake-vendors`, started by
+// .ci/test at FAKE_VENDORS_URL): a wrong key is refused with Stripe's own words and nothing is
+// stored; the right key connects; Sync now shows live progress and ends with the run's counts and
+// the records it skipped, with why. Runs after access.spec.ts, which set up Acme and its owner.
+test.describe.configure({ mode: 'serial' });
+
+const FAKES = process.env.FAKE_VENDORS_URL ?? 'http://127.0.0.1:4010';
+
+test('the owner connects Stripe, syncs with a live progress bar, and reads what was skipped', async ({ browser }) => {
+  test.setTimeout(90_000);
+  const page = await signIn(browser, 'owner@acme.test');
+  const problems = watchConsole(page, true);
+  await page.goto('/settings');
+  await hydrated(page);
+  const card = page.getByTestId('integration-stripe');
+  await expect(card).toContainText('Not connected');
+
+  await card.getByTestId('open-connect').click();
+  await card.getByTestId('credential').fill('pk_live_123');
+  await card.getByTestId('base-url').fill(FAKES);
+  await card.getByTestId('connect').click();
+  await expect(card.getByTestId('credential-error')).toContainText('publishable key');
+
+  await card.getByTestId('credential').fill('sk_test_wrong_key');
+  await card.getByTestId('connect').click();
+  await expect(card.getByTestId('credential-error')).toContainText(
+    'Stripe refused the credentials (401): Invalid API Key provided: sk_****_key',
+  );
+  await expect(card).toContainText('Not connected');
+
+  await card.getByTestId('credential').fill('sk_test_fake_success');
+  await card.getByTestId('connect').click();
+  await expect(card.getByTestId('integration-answer')).toHaveText('Stripe accepted the key.');
+  await expect(card).toContainText('Connected');
+  await expect(card).toContainText('sk_••••cess');
+  await expect(page.locator('body')).not.toContainText('sk_test_fake_success');
+
+  await card.getByTestId('sync-now').click();
+  const bar = card.getByTestId('sync-progress');
+  await expect(bar).toBeVisible();
+  await expect(bar).toContainText(/Step [123] of 3/);
+  await expect(bar).toBeHidden({ timeout: 60_000 });
+  const lastRun = card.locator('.integration-last-run');
+  await expect(lastRun).toContainText('succeeded');
+  await expect(lastRun).toContainText(/\d+ fetched, \d+ written, [1-9]\d* skipped/);
+
+  const runs = page.locator('table').last();
+  await runs.getByRole('button', { name: /skipped — why\?/ }).first().click();
+  await expect(page.getByTestId('skipped-records').first()).toContainText('has no items');
+  expect(problems).toEqual([]);
+});

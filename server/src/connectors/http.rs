@@ -1,0 +1,328 @@
+//! One HTTP client per connector run: the vendor's auth header, a timeout on every request, a
+//! client-side rate limit under the vendor's, and the retry rules (429 waits as told, 5xx and
+//! timeouts back off with jitter). Errors come out in plain words with the vendor's own message.
+
+use super::retry::{backoff, retry_after};
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+use std::time::{Duration, SystemTime};
+use tokio::sync::Mutex;
+use tokio::time::Instant;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum VendorError {
+    #[error("{vendor} refused the credentials ({status}): {message}")]
+    Auth {
+        vendor: String,
+        status: u16,
+        message: String,
+    },
+    #[error("{vendor} answered {status}: {message}")]
+    Rejected {
+        vendor: String,
+        status: u16,
+        message: String,
+    },
+    #[error("{vendor} kept failing after {attempts} attempts; last: {last}")]
+    GaveUp {
+        vendor: String,
+        attempts: u32,
+        last: String,
+    },
+    #[error("{vendor} sent something its API does not document: {detail}")]
+    Malformed { vendor: String, detail: String },
+    #[error("cannot reach {vendor} at {url}: {detail}")]
+    Unreachable {
+        vendor: String,
+        url: String,
+        detail: String,
+    },
+}
+
+impl VendorError {
+    fn malformed(vendor: &str, detail: impl Into<String>) -> Self {
+        VendorError::Malformed {
+            vendor: vendor.to_string(),
+            detail: detail.into(),
+        }
+    }
+}
+
+/// How a vendor is reached and how hard it may be pushed.
+#[derive(Clone, Debug)]
+pub struct VendorConfig {
+    pub vendor: &'static str,
+    pub base_url: String,
+    /// Header name and value carrying the credential.
+    pub auth: Option<(&'static str, String)>,
+    /// Requests per second this client allows itself.
+    pub per_second: f64,
+    pub timeout: Duration,
+    pub max_attempts: u32,
+    pub backoff_base: Duration,
+    pub backoff_cap: Duration,
+}
+
+impl VendorConfig {
+    pub fn new(vendor: &'static str, base_url: &str, per_second: f64) -> Self {
+        VendorConfig {
+            vendor,
+            base_url: base_url.trim_end_matches('/').to_string(),
+            auth: None,
+            per_second,
+            timeout: Duration::from_secs(30),
+            max_attempts: 6,
+            backoff_base: Duration::from_millis(250),
+            backoff_cap: Duration::from_secs(20),
+        }
+    }
+}
+
+pub struct VendorHttp {
+    pub config: VendorConfig,
+    client: reqwest::Client,
+    next_slot: Mutex<Instant>,
+    /// Requests sent, retries included (for run statistics and tests).
+    pub requests: std::sync::atomic::AtomicU64,
+}
+
+/// A successful answer: the JSON body and the headers a paginator may need (`Link`).
+pub struct Reply {
+    pub body: Value,
+    pub link: Option<String>,
+}
+
+impl VendorHttp {
+    pub fn new(client: reqwest::Client, config: VendorConfig) -> Self {
+        VendorHttp {
+            config,
+            client,
+            next_slot: Mutex::new(Instant::now()),
+            requests: Default::default(),
+        }
+    }
+
+    /// Waits for this client's next request slot.
+    async fn pace(&self) {
+        let interval = Duration::from_secs_f64(1.0 / self.config.per_second.max(0.01));
+        let wait_until = {
+            let mut next = self.next_slot.lock().await;
+            let now = Instant::now();
+            let slot = (*next).max(now);
+            *next = slot + interval;
+            slot
+        };
+        tokio::time::sleep_until(wait_until).await;
+    }
+
+    /// Pushes the next slot back, so a vendor's "wait N seconds" holds for every request.
+    async fn hold_off(&self, wait: Duration) {
+        let mut next = self.next_slot.lock().await;
+        *next = (*next).max(Instant::now() + wait);
+    }
+
+    pub async fn get(&self, path_and_query: &str) -> Result<Reply, VendorError> {
+        self.send(Method::GET, path_and_query, None).await
+    }
+
+    pub async fn post(&self, path: &str, body: &Value) -> Result<Reply, VendorError> {
+        self.send(Method::POST, path, Some(body)).await
+    }
+
+    pub fn url(&self, path_and_query: &str) -> String {
+        if path_and_query.starts_with("http://") || path_and_query.starts_with("https://") {
+            path_and_query.to_string()
+        } else {
+            format!("{}{}", self.config.base_url, path_and_query)
+        }
+    }
+
+    pub async fn send(&self, method: Method, path_and_query: &str, body: Option<&Value>) -> Result<Reply, VendorError> {
+        let vendor = self.config.vendor;
+        let url = self.url(path_and_query);
+        let mut last = String::new();
+        for attempt in 1..=self.config.max_attempts {
+            self.pace().await;
+            self.requests.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let mut request = self
+                .client
+                .request(method.clone(), &url)
+                .timeout(self.config.timeout)
+                .header("Accept", "application/json");
+            if let Some((name, value)) = &self.config.auth {
+                request = request.header(*name, value);
+            }
+            if let Some(body) = body {
+                request = request.json(body);
+            }
+            let wait = match request.send().await {
+                Err(e) if e.is_connect() && attempt == 1 => {
+                    return Err(VendorError::Unreachable {
+                        vendor: vendor.into(),
+                        url: self.config.base_url.clone(),
+                        detail: root_cause(&e),
+                    })
+                }
+                Err(e) => {
+                    last = if e.is_timeout() {
+                        format!("no answer within {} s", self.config.timeout.as_secs())
+                    } else {
+                        root_cause(&e)
+                    };
+                    None
+                }
+                Ok(response) => {
+                    let status = response.status();
+                    let headers = response.headers().clone();
+                    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
+                    let text = match response.text().await {
+                        Ok(text) => text,
+                        Err(e) => {
+                            last = format!("the answer broke off: {}", root_cause(&e));
+                            continue;
+                        }
+                    };
+                    if status.is_success() {
+                        let body = serde_json::from_str(&text)
+                            .map_err(|e| VendorError::malformed(vendor, format!("the answer is not JSON ({e})")))?;
+                        return Ok(Reply {
+                            body,
+                            link: header("link"),
+                        });
+                    }
+                    let message = vendor_message(&text).unwrap_or_else(|| reason(status));
+                    last = format!("{} {}", status.as_u16(), message);
+                    if matches!(status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN)
+                        && header("x-ratelimit-remaining").as_deref() != Some("0")
+                    {
+                        return Err(VendorError::Auth {
+                            vendor: vendor.into(),
+                            status: status.as_u16(),
+                            message,
+                        });
+                    }
+                    let retryable = status == StatusCode::TOO_MANY_REQUESTS
+                        || status.is_server_error()
+                        || status == StatusCode::FORBIDDEN
+                        || header("stripe-should-retry").as_deref() == Some("true");
+                    if !retryable || header("stripe-should-retry").as_deref() == Some("false") {
+                        return Err(VendorError::Rejected {
+                            vendor: vendor.into(),
+                            status: status.as_u16(),
+                            message,
+                        });
+                    }
+                    header("retry-after")
+                        .and_then(|v| retry_after(&v, SystemTime::now()))
+                        .or_else(|| seconds_hint(&text))
+                }
+            };
+            if attempt == self.config.max_attempts {
+                break;
+            }
+            let wait =
+                wait.unwrap_or_else(|| backoff(attempt, self.config.backoff_base, self.config.backoff_cap, jitter()));
+            tracing::debug!(vendor, attempt, ?wait, %last, "retrying");
+            self.hold_off(wait).await;
+        }
+        Err(VendorError::GaveUp {
+            vendor: vendor.into(),
+            attempts: self.config.max_attempts,
+            last,
+        })
+    }
+}
+
+/// The vendor's own explanation in an error body: Stripe's `error.message`, HubSpot's and Attio's
+/// `message`, PostHog's and Salesbricks' `detail`.
+pub fn vendor_message(body: &str) -> Option<String> {
+    let v: Value = serde_json::from_str(body).ok()?;
+    let found = v
+        .pointer("/error/message")
+        .or_else(|| v.get("message"))
+        .or_else(|| v.get("detail"))
+        .or_else(|| v.get("error"))?;
+    found.as_str().map(|s| s.chars().take(300).collect())
+}
+
+/// PostHog says "Expected available in N seconds." instead of sending `Retry-After`.
+fn seconds_hint(body: &str) -> Option<Duration> {
+    let message = vendor_message(body)?;
+    let rest = message.split("available in ").nth(1)?;
+    let n: u64 = rest.split_whitespace().next()?.parse().ok()?;
+    Some(Duration::from_secs(n))
+}
+
+fn reason(status: StatusCode) -> String {
+    status.canonical_reason().unwrap_or("error").to_lowercase()
+}
+
+fn root_cause(e: &reqwest::Error) -> String {
+    let mut source: &dyn std::error::Error = e;
+    while let Some(next) = source.source() {
+        source = next;
+    }
+    source.to_string()
+}
+
+fn jitter() -> f64 {
+    let nanos = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    // Spread by the low bits of the clock: enough to keep clients from retrying in lockstep.
+    (nanos.wrapping_mul(2_654_435_761) % 1_000_000) as f64 / 1_000_000.0
+}
+
+/// Reads a required field, with a message naming it.
+pub fn field<'a>(vendor: &str, record: &'a Value, name: &str) -> Result<&'a Value, VendorError> {
+    record
+        .get(name)
+        .filter(|v| !v.is_null())
+        .ok_or_else(|| VendorError::malformed(vendor, format!("a record has no {name}")))
+}
+
+/// The next URL from a `Link: <…>; rel="next"` header (GitHub).
+pub fn next_link(header: Option<&str>) -> Option<String> {
+    header?.split(',').find_map(|part| {
+        let (url, rel) = part.split_once(';')?;
+        rel.contains("rel=\"next\"")
+            .then(|| url.trim().trim_start_matches('<').trim_end_matches('>').to_string())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vendor_messages_are_found_in_each_vendors_error_body() {
+        assert_eq!(
+            vendor_message(r#"{"error":{"type":"invalid_request_error","message":"Invalid API Key provided"}}"#),
+            Some("Invalid API Key provided".into())
+        );
+        assert_eq!(
+            vendor_message(
+                r#"{"status":"error","message":"You have reached your ten secondly limit.","errorType":"RATE_LIMIT"}"#
+            ),
+            Some("You have reached your ten secondly limit.".into())
+        );
+        assert_eq!(
+            seconds_hint(
+                r#"{"type":"throttled_error","code":"throttled","detail":"Request was throttled. Expected available in 3 seconds."}"#
+            ),
+            Some(Duration::from_secs(3))
+        );
+        assert_eq!(vendor_message("<html>502</html>"), None);
+    }
+
+    #[test]
+    fn github_link_headers_name_the_next_page() {
+        let h = r#"<https://api.github.com/repositories/1/releases?page=2>; rel="next", <https://api.github.com/repositories/1/releases?page=5>; rel="last""#;
+        assert_eq!(
+            next_link(Some(h)).as_deref(),
+            Some("https://api.github.com/repositories/1/releases?page=2")
+        );
+        assert_eq!(next_link(Some(r#"<https://x/?page=1>; rel="prev""#)), None);
+    }
+}

@@ -1,0 +1,282 @@
+//! Salesbricks: customers become accounts (linked to their Stripe customer when they name one),
+//! subscriptions become contracts with ARR from `grand_total` × billing frequency. Pages with
+//! `limit`/`offset`; each subscription's terms come from `GET /subscriptions/{id}`.
+
+use super::http::{VendorConfig, VendorError, VendorHttp};
+use super::stripe::keep;
+use super::{SyncError, SyncRun};
+use crate::store::sync::{CompanyRecord, Records, RevenueRecord, SyncPage};
+use app::revenue::{minor_digits, salesbricks_mrr, BillingFrequency, Rates, SalesbricksContract};
+use serde_json::Value;
+
+pub const BASE_URL: &str = "https://api.salesbricks.com";
+pub const SOURCE: &str = "salesbricks";
+const VENDOR: &str = "Salesbricks";
+const PAGE: usize = 100;
+const PER_SECOND: f64 = 10.0;
+
+pub fn client(http: reqwest::Client, base_url: Option<&str>, token: &str) -> VendorHttp {
+    let mut config = VendorConfig::new(VENDOR, base_url.unwrap_or(BASE_URL), PER_SECOND);
+    config.auth = Some(("X-SALESBRICKS-KEY", token.to_string()));
+    VendorHttp::new(http, config)
+}
+
+pub async fn test(http: &VendorHttp) -> Result<String, VendorError> {
+    let reply = http.get("/api/v2/customers?limit=1&offset=0").await?;
+    let count = reply.body.get("count").and_then(Value::as_u64).unwrap_or(0);
+    Ok(format!("Salesbricks accepted the token ({count} customers)."))
+}
+
+pub async fn sync(http: &VendorHttp, run: &mut SyncRun<'_>, rates: &Rates) -> Result<(), SyncError> {
+    for resource in ["customers", "subscriptions"] {
+        let mut offset: usize = run.cursor(resource).await?.and_then(|c| c.parse().ok()).unwrap_or(0);
+        loop {
+            let reply = http
+                .get(&format!("/api/v2/customers?limit={PAGE}&offset={offset}"))
+                .await?;
+            let results =
+                reply
+                    .body
+                    .get("results")
+                    .and_then(Value::as_array)
+                    .ok_or_else(|| VendorError::Malformed {
+                        vendor: VENDOR.into(),
+                        detail: "a list answer has no results array".into(),
+                    })?;
+            let has_next = reply.body.get("next").is_some_and(|n| !n.is_null()) && !results.is_empty();
+            let mut skipped = Vec::new();
+            let (records, fetched) = if resource == "customers" {
+                (Records::Companies(keep(results, customer, &mut skipped)), results.len())
+            } else {
+                let mut contracts = Vec::new();
+                let mut fetched = 0;
+                for c in results {
+                    let Some(customer_id) = c.get("id").and_then(id_text) else {
+                        continue;
+                    };
+                    let stripe_customer = c
+                        .get("stripe_customer_id")
+                        .and_then(Value::as_str)
+                        .filter(|s| !s.is_empty());
+                    for s in c.get("subscriptions").and_then(Value::as_array).into_iter().flatten() {
+                        let Some(sub_id) = s.get("subscription_id").or_else(|| s.get("id")).and_then(id_text) else {
+                            continue;
+                        };
+                        fetched += 1;
+                        let detail = http.get(&format!("/api/v2/subscriptions/{sub_id}")).await?;
+                        match contract(&detail.body, &customer_id, stripe_customer, rates) {
+                            Ok(r) => contracts.push(r),
+                            Err(why) => skipped.push((sub_id, why)),
+                        }
+                    }
+                }
+                (Records::Revenue(contracts), fetched)
+            };
+            let next = has_next.then(|| (offset + results.len()).to_string());
+            run.write(SyncPage {
+                resource,
+                records,
+                next_cursor: next.clone(),
+                fetched,
+                skipped,
+            })
+            .await?;
+            match next {
+                Some(n) => offset = n.parse().unwrap_or(offset + results.len()),
+                None => break,
+            }
+        }
+    }
+    Ok(())
+}
+
+fn id_text(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) if !s.is_empty() => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+pub fn customer(c: &Value) -> Result<CompanyRecord, String> {
+    let id = c.get("id").and_then(id_text).ok_or("has no id")?;
+    let name = c
+        .get("name")
+        .and_then(Value::as_str)
+        .filter(|n| !n.trim().is_empty())
+        .ok_or("has no name")?
+        .trim()
+        .to_string();
+    let mut also = Vec::new();
+    if let Some(stripe) = c
+        .get("stripe_customer_id")
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+    {
+        also.push(("stripe", stripe.to_string()));
+    }
+    let domain = c
+        .get("domain")
+        .or_else(|| c.get("website"))
+        .and_then(Value::as_str)
+        .map(|d| {
+            d.trim()
+                .trim_start_matches("https://")
+                .trim_start_matches("http://")
+                .trim_start_matches("www.")
+                .trim_end_matches('/')
+                .to_ascii_lowercase()
+        })
+        .filter(|d| d.contains('.'));
+    Ok(CompanyRecord {
+        source: SOURCE,
+        external_id: id,
+        name,
+        domain,
+        also,
+    })
+}
+
+/// A decimal amount ("1200.50" or 1200.5) in minor units of `currency`.
+fn minor_units(v: &Value, currency: &str) -> Option<i64> {
+    let text = match v {
+        Value::String(s) => s.trim().to_string(),
+        Value::Number(n) => n.to_string(),
+        _ => return None,
+    };
+    let digits = minor_digits(currency) as usize;
+    let (whole, frac) = text.split_once('.').unwrap_or((&text, ""));
+    let negative = whole.starts_with('-');
+    let whole: i64 = whole.trim_start_matches('-').parse().ok()?;
+    let mut frac = frac.to_string();
+    if frac.len() > digits {
+        frac.truncate(digits); // sub-minor fractions do not exist on an invoice
+    }
+    while frac.len() < digits {
+        frac.push('0');
+    }
+    let frac: i64 = if frac.is_empty() { 0 } else { frac.parse().ok()? };
+    let minor = whole * 10i64.pow(digits as u32) + frac;
+    Some(if negative { -minor } else { minor })
+}
+
+fn day(v: Option<&Value>) -> Option<String> {
+    v.and_then(Value::as_str)
+        .filter(|s| s.len() >= 10)
+        .map(|s| s[..10].to_string())
+}
+
+pub fn contract(
+    s: &Value,
+    customer_id: &str,
+    stripe_customer: Option<&str>,
+    rates: &Rates,
+) -> Result<RevenueRecord, String> {
+    let id = s
+        .get("id")
+        .or_else(|| s.get("subscription_id"))
+        .and_then(id_text)
+        .ok_or("has no id")?;
+    let currency = s
+        .get("currency")
+        .and_then(Value::as_str)
+        .unwrap_or("USD")
+        .to_ascii_uppercase();
+    let vendor_status = s
+        .get("status")
+        .and_then(Value::as_str)
+        .ok_or("has no status")?
+        .to_ascii_lowercase();
+    let frequency = s
+        .get("billing_frequency")
+        .and_then(Value::as_str)
+        .and_then(BillingFrequency::parse)
+        .ok_or("has no known billing_frequency")?;
+    let grand_total = s
+        .get("grand_total")
+        .and_then(|v| minor_units(v, &currency))
+        .ok_or("has no grand_total")?;
+    let line = salesbricks_mrr(
+        &SalesbricksContract {
+            status: vendor_status.clone(),
+            grand_total,
+            billing_frequency: frequency,
+            currency: currency.clone(),
+            stripe_customer_id: stripe_customer.map(str::to_string),
+        },
+        false,
+        rates,
+    )
+    .map_err(|e| e.to_string())?;
+    let status = match vendor_status.as_str() {
+        "active" | "closed_won" | "complete" => "active".to_string(),
+        "canceled" | "cancelled" | "terminated" | "expired" | "ended" | "closed_lost" => "canceled".to_string(),
+        other => other.to_string(),
+    };
+    let (interval, count) = match frequency {
+        BillingFrequency::Monthly => ("month", 1),
+        BillingFrequency::Quarterly => ("month", 3),
+        BillingFrequency::SemiAnnually => ("month", 6),
+        BillingFrequency::Annually | BillingFrequency::OneTime => ("year", 1),
+    };
+    let plan = s
+        .get("line_items")
+        .and_then(Value::as_array)
+        .and_then(|items| items.first())
+        .and_then(|i| i.get("plan_name").or_else(|| i.get("brick_name")))
+        .and_then(Value::as_str)
+        .or_else(|| s.get("name").and_then(Value::as_str))
+        .unwrap_or("Salesbricks contract")
+        .to_string();
+    let live = status == "active";
+    let ends = day(s.get("terminates_at")).or_else(|| day(s.get("ends_at")));
+    Ok(RevenueRecord {
+        source: SOURCE,
+        external_id: id,
+        company: (SOURCE, customer_id.to_string()),
+        plan,
+        currency,
+        mrr_minor: line.mrr,
+        counted: !line.flags.not_counted,
+        billing_interval: interval,
+        interval_count: count,
+        start_date: day(s.get("starts_at")).ok_or("has no starts_at")?,
+        renewal_date: if live {
+            day(s.get("renews_at")).or_else(|| ends.clone())
+        } else {
+            None
+        },
+        end_date: ends,
+        payment_state: "none",
+        auto_renew: live && s.get("renews_at").is_some_and(|v| !v.is_null()),
+        cancel_at_period_end: false,
+        stripe_customer_id: stripe_customer.map(str::to_string),
+        status,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn contracts_carry_arr_from_grand_total_and_frequency() {
+        let rates = Rates::new("USD");
+        let s = json!({"id": "sub_a", "status": "ACTIVE", "billing_frequency": "QUARTERLY", "currency": "usd",
+            "grand_total": "3000.00", "starts_at": "2026-01-01T00:00:00Z", "renews_at": "2027-01-01T00:00:00Z",
+            "line_items": [{"brick_name": "Seats", "plan_name": "Growth", "quantity": 10}]});
+        let r = contract(&s, "c1", Some("cus_9"), &rates).unwrap();
+        assert_eq!(r.mrr_minor, 100_000, "$3,000 a quarter is $1,000 a month");
+        assert_eq!((r.status.as_str(), r.plan.as_str()), ("active", "Growth"));
+        assert_eq!(r.renewal_date.as_deref(), Some("2027-01-01"));
+        assert_eq!(r.stripe_customer_id.as_deref(), Some("cus_9"));
+        assert_eq!((r.billing_interval, r.interval_count), ("month", 3));
+        let mut once = s.clone();
+        once["billing_frequency"] = json!("one_time");
+        assert!(!contract(&once, "c1", None, &rates).unwrap().counted);
+        assert_eq!(minor_units(&json!(12.5), "USD"), Some(1250));
+        assert_eq!(minor_units(&json!("1000"), "JPY"), Some(1000));
+        assert!(contract(&json!({"id": "x", "status": "active"}), "c1", None, &rates).is_err());
+    }
+}

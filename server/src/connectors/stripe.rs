@@ -1,0 +1,352 @@
+//! Stripe: customers become accounts, subscriptions revenue sources (MRR by `app::revenue`),
+//! invoices the payment history. Lists are paged with `starting_after`, 100 per page.
+
+use super::http::{VendorConfig, VendorError, VendorHttp};
+use super::{day_of_unix, email_domain, SyncError, SyncRun};
+use crate::store::sync::{CompanyRecord, InvoiceRecord, Records, RevenueRecord, SyncPage};
+use app::revenue::{stripe_mrr, Discount, Interval, Rates, StripeItem, StripeSubscription};
+use serde_json::Value;
+
+pub const BASE_URL: &str = "https://api.stripe.com";
+pub const SOURCE: &str = "stripe";
+const VENDOR: &str = "Stripe";
+const PAGE: usize = 100;
+/// Stripe allows 25 requests per second on most endpoints; stay under.
+const PER_SECOND: f64 = 20.0;
+
+pub fn client(http: reqwest::Client, base_url: Option<&str>, key: &str) -> VendorHttp {
+    let mut config = VendorConfig::new(VENDOR, base_url.unwrap_or(BASE_URL), PER_SECOND);
+    config.auth = Some(("Authorization", format!("Bearer {key}")));
+    VendorHttp::new(http, config)
+}
+
+/// "Test connection": one cheap authenticated call.
+pub async fn test(http: &VendorHttp) -> Result<String, VendorError> {
+    let reply = http.get("/v1/customers?limit=1").await?;
+    list_data(&reply.body)?;
+    Ok("Stripe accepted the key.".into())
+}
+
+pub async fn sync(http: &VendorHttp, run: &mut SyncRun<'_>, rates: &Rates) -> Result<(), SyncError> {
+    for resource in ["customers", "subscriptions", "invoices"] {
+        let mut cursor = run.cursor(resource).await?;
+        loop {
+            let mut path = format!("/v1/{resource}?limit={PAGE}");
+            if resource == "subscriptions" {
+                path.push_str("&status=all"); // canceled ones are left out otherwise
+            }
+            if let Some(after) = &cursor {
+                path.push_str(&format!("&starting_after={after}"));
+            }
+            let reply = http.get(&path).await?;
+            let data = list_data(&reply.body)?;
+            let has_more = reply.body.get("has_more").and_then(Value::as_bool).unwrap_or(false);
+            let last_id = data
+                .last()
+                .and_then(|r| r.get("id"))
+                .and_then(Value::as_str)
+                .map(str::to_string);
+            let mut skipped = Vec::new();
+            let records = match resource {
+                "customers" => Records::Companies(keep(data, customer, &mut skipped)),
+                "subscriptions" => Records::Revenue(keep(data, |r| subscription(r, rates), &mut skipped)),
+                _ => Records::Invoices(keep(data, invoice, &mut skipped)),
+            };
+            let next = if has_more { last_id } else { None };
+            run.write(SyncPage {
+                resource,
+                records,
+                next_cursor: next.clone(),
+                fetched: data.len(),
+                skipped,
+            })
+            .await?;
+            match next {
+                Some(n) => cursor = Some(n),
+                None => break,
+            }
+        }
+    }
+    Ok(())
+}
+
+fn list_data(body: &Value) -> Result<&Vec<Value>, VendorError> {
+    body.get("data")
+        .and_then(Value::as_array)
+        .ok_or_else(|| VendorError::Malformed {
+            vendor: VENDOR.into(),
+            detail: "a list answer has no data array".into(),
+        })
+}
+
+/// Maps each record, setting aside the malformed ones with the reason.
+pub(super) fn keep<T>(
+    data: &[Value],
+    map: impl Fn(&Value) -> Result<T, String>,
+    skipped: &mut Vec<(String, String)>,
+) -> Vec<T> {
+    data.iter()
+        .filter_map(|record| match map(record) {
+            Ok(t) => Some(t),
+            Err(why) => {
+                let id = record
+                    .get("id")
+                    .and_then(Value::as_str)
+                    .unwrap_or("(no id)")
+                    .to_string();
+                skipped.push((id, why));
+                None
+            }
+        })
+        .collect()
+}
+
+fn text<'a>(r: &'a Value, name: &str) -> Result<&'a str, String> {
+    r.get(name)
+        .and_then(Value::as_str)
+        .ok_or_else(|| format!("has no {name}"))
+}
+
+fn int(r: &Value, name: &str) -> Result<i64, String> {
+    r.get(name)
+        .and_then(Value::as_i64)
+        .ok_or_else(|| format!("has no {name}"))
+}
+
+fn opt_day(r: &Value, name: &str) -> Option<String> {
+    r.get(name).and_then(Value::as_i64).map(day_of_unix)
+}
+
+/// A customer's id, or the id inside an expanded customer object.
+fn customer_id(r: &Value) -> Result<String, String> {
+    match r.get("customer") {
+        Some(Value::String(id)) => Ok(id.clone()),
+        Some(Value::Object(o)) => o
+            .get("id")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+            .ok_or_else(|| "has a customer without id".into()),
+        _ => Err("has no customer".into()),
+    }
+}
+
+pub fn customer(r: &Value) -> Result<CompanyRecord, String> {
+    let id = text(r, "id")?.to_string();
+    let email = r.get("email").and_then(Value::as_str);
+    let name = r
+        .get("name")
+        .and_then(Value::as_str)
+        .filter(|n| !n.trim().is_empty())
+        .or(email)
+        .unwrap_or(&id)
+        .trim()
+        .to_string();
+    Ok(CompanyRecord {
+        source: SOURCE,
+        external_id: id,
+        name,
+        domain: email.and_then(email_domain),
+        also: Vec::new(),
+    })
+}
+
+pub fn subscription(r: &Value, rates: &Rates) -> Result<RevenueRecord, String> {
+    let id = text(r, "id")?.to_string();
+    let customer = customer_id(r)?;
+    let status = text(r, "status")?.to_string();
+    let currency = text(r, "currency")?.to_ascii_uppercase();
+    let items = r
+        .pointer("/items/data")
+        .and_then(Value::as_array)
+        .filter(|items| !items.is_empty())
+        .ok_or("has no items")?;
+    let mut priced = Vec::new();
+    let mut plan = Vec::new();
+    let mut period_end: Option<i64> = None;
+    let mut period_start: Option<i64> = None;
+    for item in items {
+        let price = item.get("price").ok_or("has an item without a price")?;
+        let recurring = price.get("recurring").ok_or("has an item with a one-off price")?;
+        let interval = recurring
+            .get("interval")
+            .and_then(Value::as_str)
+            .and_then(Interval::parse)
+            .ok_or("has an item with an unknown interval")?;
+        let interval_count = recurring.get("interval_count").and_then(Value::as_u64).unwrap_or(1) as u32;
+        priced.push(StripeItem {
+            unit_amount: price.get("unit_amount").and_then(Value::as_i64).unwrap_or(0),
+            quantity: item.get("quantity").and_then(Value::as_i64).unwrap_or(1),
+            interval,
+            interval_count,
+            metered: recurring.get("usage_type").and_then(Value::as_str) == Some("metered"),
+        });
+        plan.push(
+            price
+                .get("nickname")
+                .and_then(Value::as_str)
+                .or_else(|| price.get("product").and_then(Value::as_str))
+                .unwrap_or("Stripe price")
+                .to_string(),
+        );
+        // Since API version 2025-03-31 the period lives on each item.
+        if let Some(end) = item.get("current_period_end").and_then(Value::as_i64) {
+            period_end = Some(period_end.map_or(end, |e: i64| e.max(end)));
+        }
+        if let Some(start) = item.get("current_period_start").and_then(Value::as_i64) {
+            period_start = Some(period_start.map_or(start, |s: i64| s.min(start)));
+        }
+    }
+    let discounts = r
+        .get("discounts")
+        .and_then(Value::as_array)
+        .map(|ds| ds.iter().filter_map(discount).collect())
+        .unwrap_or_default();
+    let cancel_at_period_end = r.get("cancel_at_period_end").and_then(Value::as_bool).unwrap_or(false);
+    let sub = StripeSubscription {
+        status: status.clone(),
+        cancel_at_period_end,
+        currency: currency.clone(),
+        items: priced.clone(),
+        discounts,
+    };
+    let line = stripe_mrr(&sub, rates).map_err(|e| e.to_string())?;
+    let ended = matches!(status.as_str(), "canceled" | "incomplete_expired");
+    let start = opt_day(r, "start_date")
+        .or_else(|| period_start.map(day_of_unix))
+        .ok_or("has no start_date")?;
+    let period_end_day = period_end.map(day_of_unix);
+    Ok(RevenueRecord {
+        source: SOURCE,
+        external_id: id,
+        company: (SOURCE, customer.clone()),
+        plan: plan.join(" + "),
+        payment_state: match status.as_str() {
+            "past_due" => "past_due",
+            "unpaid" => "failed",
+            "active" => "paid",
+            _ => "none",
+        },
+        status,
+        currency,
+        mrr_minor: line.mrr,
+        counted: !line.flags.not_counted,
+        billing_interval: match priced[0].interval {
+            Interval::Day => "day",
+            Interval::Week => "week",
+            Interval::Month => "month",
+            Interval::Year => "year",
+        },
+        interval_count: priced[0].interval_count as i64,
+        start_date: start,
+        end_date: if ended {
+            opt_day(r, "ended_at").or_else(|| opt_day(r, "canceled_at"))
+        } else if cancel_at_period_end {
+            period_end_day.clone()
+        } else {
+            None
+        },
+        renewal_date: if ended || cancel_at_period_end {
+            None
+        } else {
+            period_end_day
+        },
+        auto_renew: !cancel_at_period_end && !ended,
+        cancel_at_period_end,
+        stripe_customer_id: Some(customer),
+    })
+}
+
+fn discount(d: &Value) -> Option<Discount> {
+    // A discount object carries its coupon (older API versions: `coupon`, newer: `source.coupon`).
+    let coupon = d.get("coupon").or_else(|| d.pointer("/source/coupon"))?;
+    if let Some(p) = coupon.get("percent_off").and_then(Value::as_f64) {
+        return Some(Discount::PercentOff(p));
+    }
+    coupon
+        .get("amount_off")
+        .and_then(Value::as_i64)
+        .map(Discount::AmountOff)
+}
+
+pub fn invoice(r: &Value) -> Result<InvoiceRecord, String> {
+    let id = text(r, "id")?.to_string();
+    let customer = customer_id(r)?;
+    let status = text(r, "status")?.to_string();
+    if !matches!(status.as_str(), "draft" | "open" | "paid" | "uncollectible" | "void") {
+        return Err(format!("has an unknown status {status:?}"));
+    }
+    Ok(InvoiceRecord {
+        external_id: id,
+        company: (SOURCE, customer),
+        revenue_source: r
+            .get("subscription")
+            .and_then(Value::as_str)
+            .map(|s| (SOURCE, s.to_string())),
+        status,
+        currency: text(r, "currency")?.to_ascii_uppercase(),
+        amount_due_minor: int(r, "amount_due")?,
+        amount_paid_minor: int(r, "amount_paid")?,
+        amount_remaining_minor: int(r, "amount_remaining")?,
+        attempt_count: r.get("attempt_count").and_then(Value::as_i64).unwrap_or(0),
+        issued_on: opt_day(r, "created").ok_or("has no created")?,
+        due_on: opt_day(r, "due_date"),
+        paid_at: r
+            .pointer("/status_transitions/paid_at")
+            .and_then(Value::as_i64)
+            .and_then(|t| chrono::DateTime::from_timestamp(t, 0))
+            .map(|t| t.to_rfc3339()),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn subscriptions_are_priced_and_dated_from_their_items() {
+        let rates = Rates::new("USD").with("EUR", 1_100_000);
+        let sub = json!({
+            "id": "sub_1", "customer": "cus_1", "status": "active", "currency": "eur",
+            "cancel_at_period_end": false, "start_date": 1_767_225_600,
+            "discounts": [{"coupon": {"percent_off": 10.0}}],
+            "items": {"data": [{"id": "si_1", "quantity": 5, "current_period_start": 1_767_225_600,
+                "current_period_end": 1_798_761_600,
+                "price": {"id": "price_1", "product": "prod_1", "nickname": "Team", "currency": "eur",
+                  "unit_amount": 12_000, "recurring": {"interval": "year", "interval_count": 1, "usage_type": "licensed"}}}]}
+        });
+        let r = subscription(&sub, &rates).unwrap();
+        // 5 × €120/year = €600/year = €50/month, −10 % = €45, × 1.10 = $49.50
+        assert_eq!(r.mrr_minor, 4_950);
+        assert!(r.counted);
+        assert_eq!(r.start_date, "2026-01-01");
+        assert_eq!(r.renewal_date.as_deref(), Some("2027-01-01"));
+        assert_eq!((r.billing_interval, r.interval_count), ("year", 1));
+        assert_eq!(r.plan, "Team");
+        assert_eq!(r.company, ("stripe", "cus_1".to_string()));
+
+        let mut leaving = sub.clone();
+        leaving["cancel_at_period_end"] = json!(true);
+        let r = subscription(&leaving, &rates).unwrap();
+        assert_eq!(
+            (r.renewal_date, r.end_date.as_deref(), r.auto_renew),
+            (None, Some("2027-01-01"), false)
+        );
+
+        let mut broken = sub.clone();
+        broken["items"] = json!({"data": []});
+        assert_eq!(subscription(&broken, &rates), Err("has no items".into()));
+        let mut yen = sub.clone();
+        yen["currency"] = json!("jpy");
+        assert!(subscription(&yen, &rates).unwrap_err().contains("JPY"));
+    }
+
+    #[test]
+    fn customers_match_by_company_email_domain_only() {
+        let c = customer(&json!({"id": "cus_1", "name": "Hooli", "email": "gavin@Hooli.com"})).unwrap();
+        assert_eq!((c.name.as_str(), c.domain.as_deref()), ("Hooli", Some("hooli.com")));
+        let free = customer(&json!({"id": "cus_2", "name": null, "email": "someone@gmail.com"})).unwrap();
+        assert_eq!((free.name.as_str(), free.domain), ("someone@gmail.com", None));
+        assert!(customer(&json!({"name": "x"})).is_err());
+    }
+}

@@ -1,0 +1,112 @@
+//! A fake of Salesbricks' REST v2: `X-SALESBRICKS-KEY`, `limit`/`offset` with
+//! `{count, next, previous, results}`, customers with embedded subscriptions, and
+//! `GET /subscriptions/{id}` for a contract's terms.
+
+use super::{header, Rng, Shared, SALESBRICKS_TOKEN};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::{json, Value};
+use std::collections::HashMap;
+
+#[derive(Clone, Debug, Default)]
+pub struct SalesbricksData {
+    pub customers: Vec<Value>,
+    pub subscriptions: HashMap<String, Value>,
+}
+
+impl SalesbricksData {
+    /// `customers` customers with one contract each; every third names the Stripe customer
+    /// `cus_{i}` of [`super::stripe::StripeData::generate`] that bills it.
+    pub fn generate(customers: usize, seed: u64) -> SalesbricksData {
+        let mut rng = Rng::new(seed ^ 0x5a1e5);
+        let mut data = SalesbricksData::default();
+        for i in 0..customers {
+            let id = format!("sbc_{i:06}");
+            let sub_id = format!("sbs_{i:06}");
+            let status = if rng.below(10) == 0 { "CANCELED" } else { "ACTIVE" };
+            let frequency = ["MONTHLY", "QUARTERLY", "ANNUALLY"][i % 3];
+            data.customers.push(json!({
+                "id": id, "name": format!("Company {i}"), "external_id": format!("ext-{i}"),
+                "address": {"city": "Palo Alto", "country": "US"},
+                "stripe_customer_id": if i % 3 == 0 { json!(format!("cus_{i:07}")) } else { Value::Null },
+                "subscriptions": [{"subscription_id": sub_id, "status": status, "name": "Platform",
+                    "starts_at": "2026-01-01T00:00:00Z", "ends_at": "2027-01-01T00:00:00Z"}],
+            }));
+            data.subscriptions.insert(sub_id.clone(), json!({
+                "id": sub_id, "status": status, "stage": "CLOSED_WON", "starts_at": "2026-01-01T00:00:00Z",
+                "ends_at": "2027-01-01T00:00:00Z", "renews_at": "2027-01-01T00:00:00Z", "terminates_at": null,
+                "billing_frequency": frequency, "currency": "USD",
+                "grand_total": format!("{}.00", 1_000 + 250 * rng.below(40)),
+                "line_items": [{"brick_id": "b1", "brick_name": "Seats", "plan_name": PLANS[i % 3], "quantity": 10}],
+                "customer": {"id": id}, "point_of_contact": null, "metadata": {},
+            }));
+        }
+        data
+    }
+}
+
+const PLANS: [&str; 3] = ["Growth", "Scale", "Enterprise"];
+
+pub fn routes(state: Shared) -> Router {
+    Router::new()
+        .route("/api/v2/customers", get(customers))
+        .route("/api/v2/subscriptions/{id}", get(subscription))
+        .with_state(state)
+}
+
+fn detail(status: StatusCode, message: &str) -> Response {
+    (status, Json(json!({"detail": message}))).into_response()
+}
+
+fn throttled(retry_after: u64) -> Response {
+    let mut r = detail(StatusCode::TOO_MANY_REQUESTS, "Request was throttled.");
+    r.headers_mut().insert("Retry-After", retry_after.into());
+    r
+}
+
+async fn guard(state: &Shared, headers: &HeaderMap) -> Option<Response> {
+    if header(headers, "x-salesbricks-key") != Some(SALESBRICKS_TOKEN) {
+        return Some(detail(StatusCode::UNAUTHORIZED, "Invalid token."));
+    }
+    state.misbehave(throttled).await
+}
+
+async fn customers(
+    State(state): State<Shared>,
+    Query(q): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    if let Some(reply) = guard(&state, &headers).await {
+        return reply;
+    }
+    let limit: usize = q
+        .get("limit")
+        .and_then(|l| l.parse().ok())
+        .unwrap_or(100)
+        .clamp(1, 1000);
+    let offset: usize = q.get("offset").and_then(|o| o.parse().ok()).unwrap_or(0);
+    let data = state.salesbricks.lock().unwrap();
+    let count = data.customers.len();
+    let results: Vec<Value> = data.customers.iter().skip(offset).take(limit).cloned().collect();
+    let link = |o: usize| format!("/api/v2/customers?limit={limit}&offset={o}");
+    Json(json!({
+        "count": count,
+        "next": if offset + limit < count { json!(link(offset + limit)) } else { Value::Null },
+        "previous": if offset > 0 { json!(link(offset.saturating_sub(limit))) } else { Value::Null },
+        "results": results,
+    }))
+    .into_response()
+}
+
+async fn subscription(State(state): State<Shared>, Path(id): Path<String>, headers: HeaderMap) -> Response {
+    if let Some(reply) = guard(&state, &headers).await {
+        return reply;
+    }
+    match state.salesbricks.lock().unwrap().subscriptions.get(&id) {
+        Some(s) => Json(s.clone()).into_response(),
+        None => detail(StatusCode::NOT_FOUND, "Not found."),
+    }
+}

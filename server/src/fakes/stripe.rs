@@ -1,0 +1,208 @@
+//! A fake of Stripe's API v1 list endpoints: `Authorization: Bearer`, `limit` 1–100,
+//! `starting_after`, `{object: "list", url, has_more, data}` newest first, canceled subscriptions
+//! only with `status=all`, Stripe's error bodies, 429 with `Stripe-Should-Retry`.
+
+use super::{header, Rng, Shared, STRIPE_KEY};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::{json, Value};
+use std::collections::HashMap;
+
+#[derive(Clone, Debug, Default)]
+pub struct StripeData {
+    /// Each list newest first, as Stripe returns them.
+    pub customers: Vec<Value>,
+    pub subscriptions: Vec<Value>,
+    pub invoices: Vec<Value>,
+}
+
+const PRICES: [&str; 5] = ["Starter", "Team", "Business", "Scale", "Enterprise"];
+const BASE_TIME: i64 = 1_760_000_000; // 2025-10-09
+
+impl StripeData {
+    /// `customers` customers with one subscription each and `invoices_per` invoices per
+    /// subscription; `malformed` subscriptions lack their items (a record a sync must skip).
+    pub fn generate(customers: usize, invoices_per: usize, malformed: usize, seed: u64) -> StripeData {
+        let mut rng = Rng::new(seed);
+        let mut data = StripeData::default();
+        for i in 0..customers {
+            let created = BASE_TIME + i as i64 * 60;
+            let cus = format!("cus_{i:07}");
+            let email = if i % 17 == 0 {
+                format!("founder{i}@gmail.com")
+            } else {
+                format!("billing@company{i}.example")
+            };
+            data.customers.push(json!({
+                "id": cus, "object": "customer", "name": format!("Company {i}"), "email": email,
+                "delinquent": false, "balance": 0, "currency": "usd", "metadata": {}, "created": created,
+            }));
+            let status = match rng.below(100) {
+                0..=69 => "active",
+                70..=77 => "trialing",
+                78..=84 => "past_due",
+                85..=94 => "canceled",
+                _ => "unpaid",
+            };
+            let (interval, count) = match rng.below(20) {
+                0..=11 => ("month", 1),
+                12..=17 => ("year", 1),
+                18 => ("week", 1),
+                _ => ("month", 3),
+            };
+            let currency = if i % 11 == 0 { "eur" } else { "usd" };
+            let period_start = created + 86_400;
+            let period_len = match interval {
+                "year" => 365 * 86_400,
+                "week" => 7 * 86_400,
+                _ => 30 * 86_400 * count,
+            };
+            let sub = format!("sub_{i:07}");
+            let mut subscription = json!({
+                "id": sub, "object": "subscription", "customer": cus, "status": status,
+                "cancel_at_period_end": rng.below(20) == 0, "canceled_at": null, "start_date": period_start,
+                "trial_start": null, "trial_end": null, "currency": currency, "metadata": {},
+                "latest_invoice": null,
+                "discounts": if rng.below(8) == 0 { json!([{"coupon": {"percent_off": 20.0}}]) } else { json!([]) },
+                "items": {"object": "list", "data": [{
+                    "id": format!("si_{i:07}"), "quantity": 1 + rng.below(40),
+                    "current_period_start": period_start, "current_period_end": period_start + period_len,
+                    "price": {"id": format!("price_{}", i % 5), "product": format!("prod_{}", i % 5),
+                        "nickname": PRICES[i % 5],
+                        "currency": currency, "unit_amount": 500 + 500 * rng.below(20) as i64,
+                        "recurring": {"interval": interval, "interval_count": count, "usage_type": "licensed"}}
+                }]},
+            });
+            if status == "canceled" {
+                subscription["canceled_at"] = json!(period_start + 10 * 86_400);
+                subscription["ended_at"] = json!(period_start + 10 * 86_400);
+            }
+            if i < malformed {
+                subscription["items"] = json!({"object": "list", "data": []});
+            }
+            data.subscriptions.push(subscription);
+            for k in 0..invoices_per {
+                let issued = period_start + k as i64 * 30 * 86_400;
+                let (status, paid) = match (status, k + 1 == invoices_per) {
+                    ("past_due", true) | ("unpaid", true) => ("open", false),
+                    _ => ("paid", true),
+                };
+                let amount = 1_000 + 100 * rng.below(500) as i64;
+                data.invoices.push(json!({
+                    "id": format!("in_{i:07}_{k}"), "object": "invoice", "customer": cus, "subscription": sub,
+                    "status": status, "currency": currency, "amount_due": amount,
+                    "amount_paid": if paid { amount } else { 0 }, "amount_remaining": if paid { 0 } else { amount },
+                    "attempt_count": if paid { 1 } else { 3 }, "next_payment_attempt": null,
+                    "due_date": issued + 14 * 86_400, "created": issued,
+                    "status_transitions": {"paid_at": if paid { json!(issued + 3_600) } else { Value::Null }},
+                    "lines": {"object": "list", "data": []},
+                }));
+            }
+        }
+        for list in [&mut data.customers, &mut data.subscriptions, &mut data.invoices] {
+            list.reverse(); // newest first
+        }
+        data
+    }
+}
+
+pub fn routes(state: Shared) -> Router {
+    Router::new().route("/v1/{resource}", get(list)).with_state(state)
+}
+
+fn error(status: StatusCode, kind: &str, message: &str) -> Response {
+    (status, Json(json!({"error": {"type": kind, "message": message}}))).into_response()
+}
+
+fn throttled(retry_after: u64) -> Response {
+    let mut r = error(
+        StatusCode::TOO_MANY_REQUESTS,
+        "invalid_request_error",
+        "Too many requests hit the API too quickly. We recommend an exponential backoff of your requests.",
+    );
+    r.headers_mut().insert("Retry-After", retry_after.into());
+    r.headers_mut().insert("Stripe-Should-Retry", "true".parse().unwrap());
+    r
+}
+
+async fn list(
+    State(state): State<Shared>,
+    Path(resource): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    let auth = header(&headers, "authorization").unwrap_or("");
+    if auth != format!("Bearer {STRIPE_KEY}") {
+        let shown = auth.strip_prefix("Bearer ").unwrap_or("");
+        let tail: String = shown
+            .chars()
+            .rev()
+            .take(4)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect();
+        return error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_request_error",
+            &format!("Invalid API Key provided: sk_****{tail}"),
+        );
+    }
+    if let Some(reply) = state.misbehave(throttled).await {
+        return reply;
+    }
+    let limit: usize = match q.get("limit").map(|l| l.parse::<usize>()) {
+        None => 10,
+        Some(Ok(l)) if (1..=100).contains(&l) => l,
+        _ => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "invalid_request_error",
+                "Invalid integer: limit must be between 1 and 100",
+            )
+        }
+    };
+    let data = state.stripe.lock().unwrap();
+    let all: Vec<&Value> = match resource.as_str() {
+        "customers" => data.customers.iter().collect(),
+        "invoices" => data.invoices.iter().collect(),
+        "subscriptions" => {
+            let status = q.get("status").map(String::as_str);
+            data.subscriptions
+                .iter()
+                .filter(|s| match status {
+                    Some("all") => true,
+                    Some(wanted) => s["status"] == wanted,
+                    None => s["status"] != "canceled" && s["status"] != "incomplete_expired",
+                })
+                .collect()
+        }
+        other => {
+            return error(
+                StatusCode::NOT_FOUND,
+                "invalid_request_error",
+                &format!("Unrecognized request URL (GET: /v1/{other})."),
+            )
+        }
+    };
+    let start = match q.get("starting_after") {
+        None => 0,
+        Some(after) => match all.iter().position(|r| r["id"] == after.as_str()) {
+            Some(i) => i + 1,
+            None => {
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_request_error",
+                    &format!("No such object: '{after}'"),
+                )
+            }
+        },
+    };
+    let page: Vec<Value> = all.iter().skip(start).take(limit).map(|v| (*v).clone()).collect();
+    let has_more = start + page.len() < all.len();
+    Json(json!({"object": "list", "url": format!("/v1/{resource}"), "has_more": has_more, "data": page}))
+        .into_response()
+}

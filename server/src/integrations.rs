@@ -1,0 +1,398 @@
+//! Integrations as a service: connect (test first, then store the credentials sealed), test,
+//! disconnect, and syncs — started from a page, by a webhook or by the schedule — which write
+//! page by page, then settle revenue, rescore and tell open pages.
+
+use crate::connectors::http::VendorHttp;
+use crate::connectors::{salesbricks, stripe, SyncError, SyncRun};
+use crate::secrets::mask;
+use crate::service::Data;
+use app::api::AppError;
+use app::integrations::IntegrationSetup;
+use app::live::{LiveEvent, SyncProgress};
+use app::model::IntegrationKind;
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
+/// What is sealed in `integrations.secret_sealed`.
+#[derive(Serialize, Deserialize)]
+struct Sealed {
+    credential: String,
+    #[serde(default)]
+    webhook_secret: String,
+}
+
+/// The opened credentials and settings of one connected integration.
+pub struct Connection {
+    pub kind: IntegrationKind,
+    pub credential: String,
+    pub webhook_secret: String,
+    pub base_url: Option<String>,
+}
+
+/// How a finished sync went.
+#[derive(Debug, Clone)]
+pub struct SyncOutcome {
+    pub run_id: i64,
+    pub progress: SyncProgress,
+    pub error: Option<String>,
+}
+
+fn context(ws: i64, kind: IntegrationKind) -> String {
+    format!("{ws}/{}", kind.as_str())
+}
+
+impl Data {
+    fn client_for(&self, c: &Connection) -> Result<VendorHttp, AppError> {
+        let base = c.base_url.as_deref();
+        match c.kind {
+            IntegrationKind::Stripe => Ok(stripe::client(self.http.clone(), base, &c.credential)),
+            IntegrationKind::Salesbricks => Ok(salesbricks::client(self.http.clone(), base, &c.credential)),
+            other => Err(AppError::Invalid(format!(
+                "{} cannot be connected in this version yet.",
+                other.label()
+            ))),
+        }
+    }
+
+    async fn vendor_test(&self, c: &Connection) -> Result<String, AppError> {
+        let http = self.client_for(c)?;
+        let result = match c.kind {
+            IntegrationKind::Stripe => stripe::test(&http).await,
+            _ => salesbricks::test(&http).await,
+        };
+        result.map_err(|e| AppError::Invalid(e.to_string()))
+    }
+
+    /// The stored connection, opened.
+    pub async fn connection(&self, ws: i64, kind: IntegrationKind) -> Result<Connection, AppError> {
+        let row = self
+            .store
+            .integration(ws, kind.as_str())
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("A {} connection", kind.label())))?;
+        let sealed = row
+            .sealed
+            .ok_or_else(|| AppError::Internal("the integration has no stored credential".into()))?;
+        let opened = self
+            .secrets
+            .open(&sealed, &context(ws, kind))
+            .map_err(|e| AppError::Internal(e.to_string()))?;
+        let sealed: Sealed =
+            serde_json::from_str(&opened).map_err(|_| AppError::Internal("stored credential is malformed".into()))?;
+        Ok(Connection {
+            kind,
+            credential: sealed.credential,
+            webhook_secret: sealed.webhook_secret,
+            base_url: row.config.get("base_url").and_then(|v| v.as_str()).map(str::to_string),
+        })
+    }
+
+    pub async fn connect_integration_in(
+        &self,
+        ws: i64,
+        kind: IntegrationKind,
+        setup: IntegrationSetup,
+    ) -> Result<String, AppError> {
+        setup.check(kind)?;
+        let base_url = Some(setup.base_url.trim().trim_end_matches('/').to_string()).filter(|b| !b.is_empty());
+        let connection = Connection {
+            kind,
+            credential: setup.credential.trim().to_string(),
+            webhook_secret: setup.webhook_secret.trim().to_string(),
+            base_url: base_url.clone(),
+        };
+        // Nothing is stored until the vendor accepts the credentials.
+        let said = self.vendor_test(&connection).await.map_err(|e| match e {
+            AppError::Invalid(msg) => {
+                let mut errors = app::access::FieldErrors::default();
+                errors.add("credential", msg);
+                AppError::Fields(errors)
+            }
+            other => other,
+        })?;
+        let sealed = serde_json::to_string(&Sealed {
+            credential: connection.credential.clone(),
+            webhook_secret: connection.webhook_secret.clone(),
+        })
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+        let config = serde_json::json!({
+            "base_url": base_url,
+            "credential_mask": mask(&connection.credential),
+            "has_webhook_secret": !connection.webhook_secret.is_empty(),
+        });
+        self.store
+            .save_integration(
+                ws,
+                kind.as_str(),
+                &config,
+                Some(self.secrets.seal(&sealed, &context(ws, kind))),
+                setup.schedule_minutes as i64,
+                self.clock.now(),
+            )
+            .await?;
+        self.store
+            .set_integration_test(ws, kind.as_str(), &format!("OK: {said}"))
+            .await?;
+        self.changed_quietly(ws);
+        Ok(said)
+    }
+
+    pub async fn test_integration_in(&self, ws: i64, kind: IntegrationKind) -> Result<String, AppError> {
+        let connection = self.connection(ws, kind).await?;
+        let outcome = self.vendor_test(&connection).await;
+        let line = match &outcome {
+            Ok(said) => format!("OK: {said}"),
+            Err(e) => format!("Failed: {e}"),
+        };
+        self.store.set_integration_test(ws, kind.as_str(), &line).await?;
+        self.changed_quietly(ws);
+        outcome
+    }
+
+    pub async fn disconnect_integration_in(&self, ws: i64, kind: IntegrationKind) -> Result<(), AppError> {
+        if !self.store.delete_integration(ws, kind.as_str()).await? {
+            return Err(AppError::NotFound(format!("A {} connection", kind.label())));
+        }
+        self.changed_quietly(ws);
+        Ok(())
+    }
+
+    /// Settings reads are cached; drop them without telling the other pages.
+    fn changed_quietly(&self, ws: i64) {
+        self.cache.invalidate(ws);
+    }
+
+    /// Starts a sync in the background and returns its run id at once.
+    pub async fn start_sync(&self, ws: i64, kind: IntegrationKind) -> Result<i64, AppError> {
+        let me = self
+            .arc()
+            .ok_or_else(|| AppError::Internal("the service was not shared".into()))?;
+        let connection = self.connection(ws, kind).await?;
+        let run_id = self.store.start_sync_run(ws, kind.as_str(), self.clock.now()).await?;
+        tokio::spawn(async move {
+            me.run_sync(ws, connection, run_id).await;
+        });
+        Ok(run_id)
+    }
+
+    /// Runs a sync to the end (the schedule, the CLI and tests).
+    pub async fn sync_now(&self, ws: i64, kind: IntegrationKind) -> Result<SyncOutcome, AppError> {
+        let connection = self.connection(ws, kind).await?;
+        let run_id = self.store.start_sync_run(ws, kind.as_str(), self.clock.now()).await?;
+        Ok(self.run_sync(ws, connection, run_id).await)
+    }
+
+    async fn run_sync(&self, ws: i64, connection: Connection, run_id: i64) -> SyncOutcome {
+        let kind = connection.kind;
+        let events = self.events.clone();
+        let report = move |p: &SyncProgress| events.publish(ws, LiveEvent::Sync(p.clone()));
+        let clock = self.clock.clone();
+        let now = move || clock.now();
+        let mut run = SyncRun::new(
+            &self.store,
+            ws,
+            match kind {
+                IntegrationKind::Stripe => stripe::SOURCE,
+                _ => salesbricks::SOURCE,
+            },
+            run_id,
+            kind.sync_steps().to_vec(),
+            &now,
+            &report,
+        );
+        let result: Result<(), SyncError> = async {
+            let rates = self.store.rates(ws).await?;
+            let http = self
+                .client_for(&connection)
+                .map_err(|e| SyncError::Store(crate::store::StoreError::Invalid(e.to_string())))?;
+            match kind {
+                IntegrationKind::Stripe => stripe::sync(&http, &mut run, &rates).await,
+                _ => salesbricks::sync(&http, &mut run, &rates).await,
+            }
+        }
+        .await;
+        let error = result.err().map(|e| e.to_string());
+        if let Some(e) = &error {
+            tracing::warn!(workspace = ws, source = kind.as_str(), error = %e, "sync failed");
+        }
+        if let Err(e) = self
+            .store
+            .finish_sync_run(run_id, error.as_deref(), self.clock.now())
+            .await
+        {
+            tracing::error!(error = %e, "could not record the end of a sync run");
+        }
+        let mut progress = run.progress.clone();
+        progress.finished = true;
+        progress.error = error.clone();
+        // Whatever was stored counts, even when a later page failed.
+        if let Err(e) = self.store.settle_revenue(ws).await {
+            tracing::error!(error = %e, "settling revenue after a sync failed");
+        }
+        self.events.publish(ws, LiveEvent::Sync(progress.clone()));
+        if let Err(e) = self.rescore(ws).await {
+            tracing::error!(error = %e, "rescoring after a sync failed");
+        }
+        SyncOutcome {
+            run_id,
+            progress,
+            error,
+        }
+    }
+}
+
+/// Syncs every connected integration whose schedule is due; a minute's tick.
+pub async fn sync_on_schedule(data: Arc<Data>) {
+    if let Ok(n) = data.store.fail_interrupted_runs(data.clock.now()).await {
+        if n > 0 {
+            tracing::info!(
+                runs = n,
+                "marked syncs interrupted by the last stop; they resume from their cursors"
+            );
+        }
+    }
+    loop {
+        if let Err(e) = sync_due(&data).await {
+            tracing::warn!(error = %e, "checking scheduled syncs failed");
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+    }
+}
+
+async fn sync_due(data: &Arc<Data>) -> Result<(), AppError> {
+    let now = data.clock.now();
+    for (ws, source, minutes, last_started) in data.store.scheduled_integrations().await? {
+        let Some(kind) = IntegrationKind::parse(&source).filter(|k| k.available()) else {
+            continue;
+        };
+        let due = match last_started.and_then(|t| chrono::DateTime::parse_from_rfc3339(&t).ok()) {
+            Some(t) => now.signed_duration_since(t) >= chrono::Duration::minutes(minutes),
+            None => true,
+        };
+        if due {
+            match data.start_sync(ws, kind).await {
+                Ok(_) | Err(AppError::Conflict(_)) => {}
+                Err(e) => tracing::warn!(workspace = ws, source, error = %e, "scheduled sync did not start"),
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A webhook's answer: status and a short text for the vendor's delivery log.
+pub type WebhookReply = (axum::http::StatusCode, String);
+
+impl Data {
+    /// `POST /webhooks/stripe/{workspace}`: verified, deduplicated, answered at once; the object
+    /// it carries is then written and the workspace rescored.
+    pub async fn stripe_webhook(&self, ws: i64, signature: Option<&str>, body: &[u8]) -> WebhookReply {
+        use axum::http::StatusCode as S;
+        let Ok(connection) = self.connection(ws, IntegrationKind::Stripe).await else {
+            return (S::NOT_FOUND, "Stripe is not connected in this workspace".into());
+        };
+        if connection.webhook_secret.is_empty() {
+            return (
+                S::BAD_REQUEST,
+                "no webhook signing secret is configured for Stripe".into(),
+            );
+        }
+        let now = self.clock.now();
+        if let Err(e) = crate::connectors::webhooks::verify_stripe(
+            signature.unwrap_or(""),
+            body,
+            &connection.webhook_secret,
+            now.timestamp(),
+        ) {
+            return (S::BAD_REQUEST, e.to_string());
+        }
+        let Ok(event) = serde_json::from_slice::<serde_json::Value>(body) else {
+            return (S::BAD_REQUEST, "the body is not JSON".into());
+        };
+        let (Some(id), Some(object)) = (event.get("id").and_then(|v| v.as_str()), event.pointer("/data/object")) else {
+            return (S::BAD_REQUEST, "the event has no id or data.object".into());
+        };
+        match self.store.first_delivery(ws, "stripe", id, now).await {
+            Ok(true) => {}
+            Ok(false) => return (S::OK, "already received".into()),
+            Err(e) => {
+                tracing::error!(error = %e, "recording a webhook event failed");
+                return (S::INTERNAL_SERVER_ERROR, "try again".into());
+            }
+        }
+        let object = object.clone();
+        if let Some(me) = self.arc() {
+            tokio::spawn(async move { me.apply_stripe_object(ws, &object).await });
+        }
+        (S::OK, "received".into())
+    }
+
+    async fn apply_stripe_object(&self, ws: i64, object: &serde_json::Value) {
+        use crate::store::sync::Records;
+        let rates = match self.store.rates(ws).await {
+            Ok(r) => r,
+            Err(e) => return tracing::error!(error = %e, "webhook: reading rates failed"),
+        };
+        let records = match object.get("object").and_then(|v| v.as_str()) {
+            Some("customer") => stripe::customer(object).map(|c| Records::Companies(vec![c])),
+            Some("subscription") => stripe::subscription(object, &rates).map(|r| Records::Revenue(vec![r])),
+            Some("invoice") => stripe::invoice(object).map(|i| Records::Invoices(vec![i])),
+            _ => return, // events about other objects change nothing Success shows
+        };
+        let records = match records {
+            Ok(r) => r,
+            Err(why) => return tracing::warn!(why, "webhook: a Stripe object was skipped"),
+        };
+        match self.store.write_records(ws, &records, self.clock.now()).await {
+            Ok((_, skipped)) if !skipped.is_empty() => {
+                tracing::info!(?skipped, "webhook: the next sync brings what this event refers to")
+            }
+            Ok(_) => {}
+            Err(e) => return tracing::error!(error = %e, "webhook: writing failed"),
+        }
+        if let Err(e) = self.store.settle_revenue(ws).await {
+            tracing::error!(error = %e, "webhook: settling revenue failed");
+        }
+        if let Err(e) = self.rescore(ws).await {
+            tracing::error!(error = %e, "webhook: rescoring failed");
+        }
+    }
+
+    /// `POST /webhooks/salesbricks/{workspace}`: verified with the API token (HMAC-SHA512),
+    /// deduplicated by the body's digest, answered at once; then Salesbricks is synced.
+    pub async fn salesbricks_webhook(&self, ws: i64, signature: Option<&str>, body: &[u8]) -> WebhookReply {
+        use axum::http::StatusCode as S;
+        use sha2::Digest;
+        let Ok(connection) = self.connection(ws, IntegrationKind::Salesbricks).await else {
+            return (S::NOT_FOUND, "Salesbricks is not connected in this workspace".into());
+        };
+        if let Err(e) =
+            crate::connectors::webhooks::verify_salesbricks(signature.unwrap_or(""), body, &connection.credential)
+        {
+            return (S::BAD_REQUEST, e.to_string());
+        }
+        if serde_json::from_slice::<serde_json::Value>(body)
+            .ok()
+            .and_then(|v| v.get("order").cloned())
+            .is_none()
+        {
+            return (S::BAD_REQUEST, "the body has no order".into());
+        }
+        let digest = hex::encode(sha2::Sha256::digest(body));
+        match self
+            .store
+            .first_delivery(ws, "salesbricks", &digest, self.clock.now())
+            .await
+        {
+            Ok(true) => {}
+            Ok(false) => return (S::OK, "already received".into()),
+            Err(_) => return (S::INTERNAL_SERVER_ERROR, "try again".into()),
+        }
+        match self.start_sync(ws, IntegrationKind::Salesbricks).await {
+            Ok(_) | Err(AppError::Conflict(_)) => (S::OK, "received".into()),
+            Err(e) => {
+                tracing::warn!(error = %e, "webhook: Salesbricks sync did not start");
+                (S::OK, "received".into())
+            }
+        }
+    }
+}

@@ -1,0 +1,665 @@
+//! What connectors write: integrations (with sealed credentials), sync runs and their cursors, and
+//! vendor records mapped to accounts, revenue sources and invoices. Each page of a sync is written
+//! in one transaction together with its cursor, so a killed sync leaves no half page and resumes
+//! after the last page it stored.
+
+use super::sql::RowExt;
+use super::{Backend, Result, Store, StoreError};
+use chrono::{DateTime, Utc};
+use sqlx::{AnyConnection, Row};
+
+/// A company as one vendor knows it. `also` carries the other vendors' ids the record names (a
+/// Salesbricks customer's `stripe_customer_id`), which match before anything else.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CompanyRecord {
+    pub source: &'static str,
+    pub external_id: String,
+    pub name: String,
+    pub domain: Option<String>,
+    pub also: Vec<(&'static str, String)>,
+}
+
+/// A Stripe subscription or Salesbricks contract, already priced in the workspace currency.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RevenueRecord {
+    pub source: &'static str,
+    pub external_id: String,
+    /// The company this belongs to, as (source, external id) of a [`CompanyRecord`].
+    pub company: (&'static str, String),
+    pub plan: String,
+    pub status: String,
+    pub currency: String,
+    pub mrr_minor: i64,
+    pub counted: bool,
+    pub billing_interval: &'static str,
+    pub interval_count: i64,
+    pub start_date: String,
+    pub end_date: Option<String>,
+    pub renewal_date: Option<String>,
+    pub payment_state: &'static str,
+    pub auto_renew: bool,
+    pub cancel_at_period_end: bool,
+    pub stripe_customer_id: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct InvoiceRecord {
+    pub external_id: String,
+    pub company: (&'static str, String),
+    /// (source, external id) of the revenue source it bills, when known.
+    pub revenue_source: Option<(&'static str, String)>,
+    pub status: String,
+    pub currency: String,
+    pub amount_due_minor: i64,
+    pub amount_paid_minor: i64,
+    pub amount_remaining_minor: i64,
+    pub attempt_count: i64,
+    pub issued_on: String,
+    pub due_on: Option<String>,
+    pub paid_at: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Records {
+    Companies(Vec<CompanyRecord>),
+    Revenue(Vec<RevenueRecord>),
+    Invoices(Vec<InvoiceRecord>),
+}
+
+impl Records {
+    pub fn len(&self) -> usize {
+        match self {
+            Records::Companies(r) => r.len(),
+            Records::Revenue(r) => r.len(),
+            Records::Invoices(r) => r.len(),
+        }
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// One page of one resource, as fetched.
+#[derive(Clone, Debug)]
+pub struct SyncPage {
+    pub resource: &'static str,
+    pub records: Records,
+    /// Where to resume after this page; `None` when the resource is finished.
+    pub next_cursor: Option<String>,
+    /// Records the vendor sent, including skipped ones.
+    pub fetched: usize,
+    /// Records skipped before writing: (record id, why).
+    pub skipped: Vec<(String, String)>,
+}
+
+#[derive(Clone, Debug)]
+pub struct IntegrationRow {
+    pub source: String,
+    pub config: serde_json::Value,
+    pub sealed: Option<Vec<u8>>,
+    pub schedule_minutes: i64,
+    pub connected_at: String,
+    pub last_test: Option<String>,
+}
+
+/// Statuses a run passes through.
+pub const RUNNING: &str = "running";
+pub const SUCCEEDED: &str = "succeeded";
+pub const FAILED: &str = "failed";
+
+impl Store {
+    pub async fn save_integration(
+        &self,
+        ws: i64,
+        source: &str,
+        config: &serde_json::Value,
+        sealed: Option<Vec<u8>>,
+        schedule_minutes: i64,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO integrations (workspace_id, source, config, secret_sealed, schedule_minutes, connected_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) \
+             ON CONFLICT (workspace_id, source) DO UPDATE SET config = excluded.config, \
+               secret_sealed = excluded.secret_sealed, schedule_minutes = excluded.schedule_minutes, last_test = NULL",
+        )
+        .bind(ws)
+        .bind(source)
+        .bind(config.to_string())
+        .bind(sealed)
+        .bind(schedule_minutes)
+        .bind(now.to_rfc3339())
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    pub async fn integration(&self, ws: i64, source: &str) -> Result<Option<IntegrationRow>> {
+        let row = sqlx::query(
+            "SELECT source, config, secret_sealed, schedule_minutes, connected_at, last_test FROM integrations \
+             WHERE workspace_id = $1 AND source = $2",
+        )
+        .bind(ws)
+        .bind(source)
+        .fetch_optional(self.pool())
+        .await?;
+        row.map(|r| integration_row(&r)).transpose()
+    }
+
+    pub async fn integrations(&self, ws: i64) -> Result<Vec<IntegrationRow>> {
+        let rows = sqlx::query(
+            "SELECT source, config, secret_sealed, schedule_minutes, connected_at, last_test FROM integrations \
+             WHERE workspace_id = $1 ORDER BY source",
+        )
+        .bind(ws)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(integration_row).collect()
+    }
+
+    /// Forgets the credentials and where the syncs stopped; the data already synced stays.
+    pub async fn delete_integration(&self, ws: i64, source: &str) -> Result<bool> {
+        let mut tx = self.pool().begin().await?;
+        let gone = sqlx::query("DELETE FROM integrations WHERE workspace_id = $1 AND source = $2")
+            .bind(ws)
+            .bind(source)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        sqlx::query("DELETE FROM sync_cursors WHERE workspace_id = $1 AND source = $2")
+            .bind(ws)
+            .bind(source)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(gone > 0)
+    }
+
+    pub async fn set_integration_test(&self, ws: i64, source: &str, outcome: &str) -> Result<()> {
+        sqlx::query("UPDATE integrations SET last_test = $3 WHERE workspace_id = $1 AND source = $2")
+            .bind(ws)
+            .bind(source)
+            .bind(outcome)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// Starts a run; refuses while another run of the same integration is going.
+    pub async fn start_sync_run(&self, ws: i64, source: &str, now: DateTime<Utc>) -> Result<i64> {
+        let mut tx = self.pool().begin().await?;
+        if self.backend() == Backend::Postgres {
+            // Serialises starts for one workspace, so two clicks cannot both begin a run.
+            sqlx::query("SELECT id FROM workspaces WHERE id = $1 FOR UPDATE")
+                .bind(ws)
+                .execute(&mut *tx)
+                .await?;
+        }
+        let running = sqlx::query("SELECT id FROM sync_runs WHERE workspace_id = $1 AND source = $2 AND status = $3")
+            .bind(ws)
+            .bind(source)
+            .bind(RUNNING)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if running.is_some() {
+            return Err(StoreError::Conflict(
+                "A sync of this integration is already running.".into(),
+            ));
+        }
+        let id = sqlx::query(
+            "INSERT INTO sync_runs (workspace_id, source, status, started_at) VALUES ($1, $2, $3, $4) RETURNING id",
+        )
+        .bind(ws)
+        .bind(source)
+        .bind(RUNNING)
+        .bind(now.to_rfc3339())
+        .fetch_one(&mut *tx)
+        .await?
+        .int("id")?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    pub async fn finish_sync_run(&self, run_id: i64, error: Option<&str>, now: DateTime<Utc>) -> Result<()> {
+        sqlx::query("UPDATE sync_runs SET status = $2, error = $3, finished_at = $4, step = NULL WHERE id = $1")
+            .bind(run_id)
+            .bind(if error.is_some() { FAILED } else { SUCCEEDED })
+            .bind(error)
+            .bind(now.to_rfc3339())
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// Runs left `running` by a process that stopped; their cursors stay, so the next run resumes.
+    pub async fn fail_interrupted_runs(&self, now: DateTime<Utc>) -> Result<u64> {
+        Ok(sqlx::query(
+            "UPDATE sync_runs SET status = $1, finished_at = $2, \
+               error = 'Interrupted: the server stopped during this sync. The next sync resumes where it stopped.' \
+             WHERE status = $3",
+        )
+        .bind(FAILED)
+        .bind(now.to_rfc3339())
+        .bind(RUNNING)
+        .execute(self.pool())
+        .await?
+        .rows_affected())
+    }
+
+    pub async fn sync_cursor(&self, ws: i64, source: &str, resource: &str) -> Result<Option<String>> {
+        let row =
+            sqlx::query("SELECT cursor FROM sync_cursors WHERE workspace_id = $1 AND source = $2 AND resource = $3")
+                .bind(ws)
+                .bind(source)
+                .bind(resource)
+                .fetch_optional(self.pool())
+                .await?;
+        row.map(|r| r.text("cursor")).transpose()
+    }
+
+    pub async fn set_sync_step(&self, run_id: i64, step: &str) -> Result<()> {
+        sqlx::query("UPDATE sync_runs SET step = $2 WHERE id = $1")
+            .bind(run_id)
+            .bind(step)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// The first 100 records a run skipped; only for a run of this workspace.
+    pub async fn sync_run_errors(&self, ws: i64, run_id: i64) -> Result<Vec<(String, String)>> {
+        sqlx::query("SELECT id FROM sync_runs WHERE id = $1 AND workspace_id = $2")
+            .bind(run_id)
+            .bind(ws)
+            .fetch_optional(self.pool())
+            .await?
+            .ok_or(StoreError::NotFound("That sync run"))?;
+        let rows = sqlx::query(
+            "SELECT e.record, e.message FROM sync_run_errors e JOIN sync_runs r ON r.id = e.run_id \
+             WHERE e.run_id = $1 AND r.workspace_id = $2 ORDER BY e.id LIMIT 100",
+        )
+        .bind(run_id)
+        .bind(ws)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| Ok((r.text("record")?, r.text("message")?)))
+            .collect()
+    }
+
+    /// Writes one page with its cursor and the run's counters, all or nothing. Returns the rows written.
+    pub async fn write_sync_page(
+        &self,
+        ws: i64,
+        source: &str,
+        run_id: i64,
+        page: &SyncPage,
+        now: DateTime<Utc>,
+    ) -> Result<usize> {
+        let mut tx = self.pool().begin().await?;
+        let conn = &mut *tx;
+        let mut skipped = page.skipped.clone();
+        let written = self
+            .write_records_in(conn, ws, &page.records, &mut skipped, now)
+            .await?;
+        match &page.next_cursor {
+            Some(cursor) => {
+                sqlx::query(
+                    "INSERT INTO sync_cursors (workspace_id, source, resource, cursor) VALUES ($1, $2, $3, $4) \
+                     ON CONFLICT (workspace_id, source, resource) DO UPDATE SET cursor = excluded.cursor",
+                )
+                .bind(ws)
+                .bind(source)
+                .bind(page.resource)
+                .bind(cursor)
+                .execute(&mut *conn)
+                .await?;
+            }
+            None => {
+                sqlx::query("DELETE FROM sync_cursors WHERE workspace_id = $1 AND source = $2 AND resource = $3")
+                    .bind(ws)
+                    .bind(source)
+                    .bind(page.resource)
+                    .execute(&mut *conn)
+                    .await?;
+            }
+        }
+        for (record, message) in &skipped {
+            sqlx::query("INSERT INTO sync_run_errors (run_id, record, message) VALUES ($1, $2, $3)")
+                .bind(run_id)
+                .bind(record)
+                .bind(message)
+                .execute(&mut *conn)
+                .await?;
+        }
+        sqlx::query(
+            "UPDATE sync_runs SET fetched = fetched + $2, written = written + $3, skipped = skipped + $4, \
+               step = $5, cursor = $6 WHERE id = $1",
+        )
+        .bind(run_id)
+        .bind(page.fetched as i64)
+        .bind(written as i64)
+        .bind(skipped.len() as i64)
+        .bind(page.resource)
+        .bind(page.next_cursor.as_deref())
+        .execute(&mut *conn)
+        .await?;
+        tx.commit().await?;
+        Ok(written)
+    }
+
+    /// Records from outside a sync (a webhook), in one transaction; returns (written, skipped).
+    pub async fn write_records(
+        &self,
+        ws: i64,
+        records: &Records,
+        now: DateTime<Utc>,
+    ) -> Result<(usize, Vec<(String, String)>)> {
+        let mut tx = self.pool().begin().await?;
+        let mut skipped = Vec::new();
+        let written = self.write_records_in(&mut tx, ws, records, &mut skipped, now).await?;
+        tx.commit().await?;
+        Ok((written, skipped))
+    }
+
+    async fn write_records_in(
+        &self,
+        conn: &mut AnyConnection,
+        ws: i64,
+        records: &Records,
+        skipped: &mut Vec<(String, String)>,
+        now: DateTime<Utc>,
+    ) -> Result<usize> {
+        Ok(match records {
+            Records::Companies(companies) => {
+                for c in companies {
+                    self.match_company(conn, ws, c, now).await?;
+                }
+                companies.len()
+            }
+            Records::Revenue(records) => {
+                let mut n = 0;
+                for r in records {
+                    match self.account_for(conn, ws, &r.company).await? {
+                        Some(account) => {
+                            upsert_revenue(conn, ws, account, r).await?;
+                            n += 1;
+                        }
+                        None => skipped.push((r.external_id.clone(), unknown_company(&r.company))),
+                    }
+                }
+                n
+            }
+            Records::Invoices(records) => {
+                let mut n = 0;
+                for r in records {
+                    match self.account_for(conn, ws, &r.company).await? {
+                        Some(account) => {
+                            upsert_invoice(conn, ws, account, r).await?;
+                            n += 1;
+                        }
+                        None => skipped.push((r.external_id.clone(), unknown_company(&r.company))),
+                    }
+                }
+                n
+            }
+        })
+    }
+
+    async fn account_for(&self, conn: &mut AnyConnection, ws: i64, company: &(&str, String)) -> Result<Option<i64>> {
+        let row = sqlx::query(
+            "SELECT account_id FROM account_external_ids WHERE workspace_id = $1 AND source = $2 AND external_id = $3",
+        )
+        .bind(ws)
+        .bind(company.0)
+        .bind(&company.1)
+        .fetch_optional(&mut *conn)
+        .await?;
+        row.map(|r| r.int("account_id")).transpose()
+    }
+
+    /// Finds the account a vendor's company is: by its own or a named vendor id, then by domain;
+    /// otherwise a new account. Every id the record carries is linked to the account found.
+    async fn match_company(
+        &self,
+        conn: &mut AnyConnection,
+        ws: i64,
+        c: &CompanyRecord,
+        now: DateTime<Utc>,
+    ) -> Result<i64> {
+        let mut ids = vec![(c.source, c.external_id.clone())];
+        ids.extend(c.also.iter().cloned());
+        let mut found = None;
+        for id in &ids {
+            if let Some(account) = self.account_for(conn, ws, id).await? {
+                found = Some(account);
+                break;
+            }
+        }
+        let domain = c.domain.as_deref().map(str::to_ascii_lowercase);
+        if found.is_none() {
+            if let Some(domain) = &domain {
+                found =
+                    sqlx::query("SELECT id FROM accounts WHERE workspace_id = $1 AND domain = $2 ORDER BY id LIMIT 1")
+                        .bind(ws)
+                        .bind(domain)
+                        .fetch_optional(&mut *conn)
+                        .await?
+                        .map(|r| r.int("id"))
+                        .transpose()?;
+            }
+        }
+        let account = match found {
+            Some(account) => {
+                sqlx::query("UPDATE accounts SET domain = COALESCE(domain, $2) WHERE id = $1")
+                    .bind(account)
+                    .bind(domain.as_deref())
+                    .execute(&mut *conn)
+                    .await?;
+                account
+            }
+            None => sqlx::query(
+                "INSERT INTO accounts (workspace_id, name, domain, lifecycle, created_at, currency) \
+                 VALUES ($1, $2, $3, 'customer', $4, (SELECT currency FROM workspaces WHERE id = $1)) RETURNING id",
+            )
+            .bind(ws)
+            .bind(&c.name)
+            .bind(domain.as_deref())
+            .bind(now.to_rfc3339())
+            .fetch_one(&mut *conn)
+            .await?
+            .int("id")?,
+        };
+        for (source, external_id) in &ids {
+            sqlx::query(
+                "INSERT INTO account_external_ids (workspace_id, account_id, source, external_id) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (workspace_id, source, external_id) DO NOTHING",
+            )
+            .bind(ws)
+            .bind(account)
+            .bind(*source)
+            .bind(external_id)
+            .execute(&mut *conn)
+            .await?;
+        }
+        Ok(account)
+    }
+
+    /// After a sync: which Salesbricks contracts Stripe already bills, then each account's ARR,
+    /// renewal and payment state.
+    pub async fn settle_revenue(&self, ws: i64) -> Result<()> {
+        let mut tx = self.pool().begin().await?;
+        sqlx::query(
+            "UPDATE revenue_sources SET counted = (status = 'active' AND NOT EXISTS (
+                SELECT 1 FROM revenue_sources s WHERE s.workspace_id = revenue_sources.workspace_id
+                  AND s.source = 'stripe' AND s.counted AND s.stripe_customer_id = revenue_sources.stripe_customer_id))
+             WHERE workspace_id = $1 AND source = 'salesbricks' AND stripe_customer_id IS NOT NULL",
+        )
+        .bind(ws)
+        .execute(&mut *tx)
+        .await?;
+        self.refresh_rollups(&mut tx, ws).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Exchange rates to the workspace currency, for pricing revenue records.
+    pub async fn rates(&self, ws: i64) -> Result<app::revenue::Rates> {
+        let currency = sqlx::query("SELECT currency FROM workspaces WHERE id = $1")
+            .bind(ws)
+            .fetch_optional(self.pool())
+            .await?
+            .ok_or(StoreError::NotFound("The workspace"))?
+            .text("currency")?;
+        let mut rates = app::revenue::Rates::new(&currency);
+        for r in sqlx::query("SELECT currency, millionths FROM exchange_rates WHERE workspace_id = $1")
+            .bind(ws)
+            .fetch_all(self.pool())
+            .await?
+        {
+            rates = rates.with(&r.text("currency")?, r.int("millionths")?);
+        }
+        Ok(rates)
+    }
+
+    pub async fn set_rate(&self, ws: i64, currency: &str, millionths: i64) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO exchange_rates (workspace_id, currency, millionths) VALUES ($1, $2, $3) \
+             ON CONFLICT (workspace_id, currency) DO UPDATE SET millionths = excluded.millionths",
+        )
+        .bind(ws)
+        .bind(currency.to_ascii_uppercase())
+        .bind(millionths)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// Remembers a webhook event id; false when it was seen before (a repeated delivery).
+    pub async fn first_delivery(&self, ws: i64, source: &str, event_id: &str, now: DateTime<Utc>) -> Result<bool> {
+        let inserted = sqlx::query(
+            "INSERT INTO webhook_events (workspace_id, source, event_id, received_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (workspace_id, source, event_id) DO NOTHING",
+        )
+        .bind(ws)
+        .bind(source)
+        .bind(event_id)
+        .bind(now.to_rfc3339())
+        .execute(self.pool())
+        .await?
+        .rows_affected();
+        Ok(inserted > 0)
+    }
+}
+
+fn unknown_company(company: &(&str, String)) -> String {
+    format!("its customer {} is not known yet; the next sync picks it up", company.1)
+}
+
+fn integration_row(r: &sqlx::any::AnyRow) -> Result<IntegrationRow> {
+    Ok(IntegrationRow {
+        source: r.text("source")?,
+        config: serde_json::from_str(&r.text("config")?)
+            .map_err(|e| StoreError::Corrupt(format!("integration config: {e}")))?,
+        sealed: r.try_get::<Option<Vec<u8>>, _>("secret_sealed")?,
+        schedule_minutes: r.int("schedule_minutes")?,
+        connected_at: r.text("connected_at")?,
+        last_test: r.opt_text("last_test")?,
+    })
+}
+
+async fn upsert_revenue(conn: &mut AnyConnection, ws: i64, account: i64, r: &RevenueRecord) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO revenue_sources (workspace_id, account_id, source, external_id, plan, status, currency, mrr_minor, \
+           billing_interval, interval_count, start_date, end_date, renewal_date, payment_state, auto_renew, \
+           cancel_at_period_end, stripe_customer_id, counted) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) \
+         ON CONFLICT (workspace_id, source, external_id) DO UPDATE SET account_id = excluded.account_id, \
+           plan = excluded.plan, status = excluded.status, currency = excluded.currency, mrr_minor = excluded.mrr_minor, \
+           billing_interval = excluded.billing_interval, interval_count = excluded.interval_count, \
+           start_date = excluded.start_date, end_date = excluded.end_date, renewal_date = excluded.renewal_date, \
+           payment_state = excluded.payment_state, auto_renew = excluded.auto_renew, \
+           cancel_at_period_end = excluded.cancel_at_period_end, stripe_customer_id = excluded.stripe_customer_id, \
+           counted = excluded.counted",
+    )
+    .bind(ws)
+    .bind(account)
+    .bind(r.source)
+    .bind(&r.external_id)
+    .bind(&r.plan)
+    .bind(&r.status)
+    .bind(&r.currency)
+    .bind(r.mrr_minor)
+    .bind(r.billing_interval)
+    .bind(r.interval_count)
+    .bind(&r.start_date)
+    .bind(r.end_date.as_deref())
+    .bind(r.renewal_date.as_deref())
+    .bind(r.payment_state)
+    .bind(r.auto_renew)
+    .bind(r.cancel_at_period_end)
+    .bind(r.stripe_customer_id.as_deref())
+    .bind(r.counted)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+async fn upsert_invoice(conn: &mut AnyConnection, ws: i64, account: i64, r: &InvoiceRecord) -> Result<()> {
+    let (source, external) = r
+        .revenue_source
+        .clone()
+        .map(|(s, e)| (Some(s), Some(e)))
+        .unwrap_or((None, None));
+    sqlx::query(
+        "INSERT INTO invoices (workspace_id, account_id, revenue_source_id, external_id, status, currency, \
+           amount_due_minor, amount_paid_minor, amount_remaining_minor, attempt_count, issued_on, due_on, paid_at) \
+         VALUES ($1, $2, (SELECT id FROM revenue_sources WHERE workspace_id = $1 AND source = $3 AND external_id = $4), \
+           $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
+         ON CONFLICT (workspace_id, external_id) DO UPDATE SET account_id = excluded.account_id, \
+           revenue_source_id = excluded.revenue_source_id, status = excluded.status, currency = excluded.currency, \
+           amount_due_minor = excluded.amount_due_minor, amount_paid_minor = excluded.amount_paid_minor, \
+           amount_remaining_minor = excluded.amount_remaining_minor, attempt_count = excluded.attempt_count, \
+           issued_on = excluded.issued_on, due_on = excluded.due_on, paid_at = excluded.paid_at",
+    )
+    .bind(ws)
+    .bind(account)
+    .bind(source)
+    .bind(external)
+    .bind(&r.external_id)
+    .bind(&r.status)
+    .bind(&r.currency)
+    .bind(r.amount_due_minor)
+    .bind(r.amount_paid_minor)
+    .bind(r.amount_remaining_minor)
+    .bind(r.attempt_count)
+    .bind(&r.issued_on)
+    .bind(r.due_on.as_deref())
+    .bind(r.paid_at.as_deref())
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+impl Store {
+    /// Every connected integration with its schedule and when its last run started.
+    pub async fn scheduled_integrations(&self) -> Result<Vec<(i64, String, i64, Option<String>)>> {
+        let rows = sqlx::query(
+            "SELECT i.workspace_id, i.source, i.schedule_minutes, \
+               (SELECT MAX(r.started_at) FROM sync_runs r WHERE r.workspace_id = i.workspace_id AND r.source = i.source) AS last \
+             FROM integrations i ORDER BY i.workspace_id, i.source",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    r.int("workspace_id")?,
+                    r.text("source")?,
+                    r.int("schedule_minutes")?,
+                    r.opt_text("last")?,
+                ))
+            })
+            .collect()
+    }
+}

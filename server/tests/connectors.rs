@@ -1,0 +1,498 @@
+//! Connectors against local fakes of the vendors' APIs, on both backends: a sync stores exactly the
+//! fake's dataset — also with injected faults and after being killed mid-sync — credentials are
+//! tested before they are stored and sealed at rest, Salesbricks contracts billed through Stripe
+//! count once, and webhooks are verified and deduplicated.
+
+mod common;
+
+use app::integrations::IntegrationSetup;
+use app::model::IntegrationKind;
+use common::TestDb;
+use server::auth::AuthConfig;
+use server::fakes::salesbricks::SalesbricksData;
+use server::fakes::stripe::StripeData;
+use server::fakes::{FakeState, SALESBRICKS_TOKEN, STRIPE_KEY};
+use server::service::Data;
+use server::store::load::{Dataset, NewWorkspace};
+use sqlx::Row;
+use std::sync::Arc;
+
+struct Rig {
+    data: Arc<Data>,
+    ws: i64,
+    fake: server::fakes::Shared,
+    url: String,
+    db: TestDb,
+}
+
+async fn rig(db: TestDb, stripe: StripeData, salesbricks: SalesbricksData) -> Rig {
+    let fake = FakeState::new(stripe, salesbricks);
+    let addr = server::fakes::serve(fake.clone(), "127.0.0.1:0").await.unwrap();
+    let data = Data::new(db.store.clone(), AuthConfig::default()).shared();
+    let ws = db
+        .store
+        .load_dataset(
+            &Dataset {
+                workspace: NewWorkspace {
+                    name: "Hooli".into(),
+                    slug: format!("hooli-{}", db.name),
+                    is_demo: false,
+                    currency: "USD".into(),
+                },
+                ..Default::default()
+            },
+            &|_| {},
+        )
+        .await
+        .unwrap();
+    db.store.set_rate(ws, "EUR", 1_080_000).await.unwrap();
+    Rig {
+        data,
+        ws,
+        fake,
+        url: format!("http://{addr}"),
+        db,
+    }
+}
+
+impl Rig {
+    async fn connect(&self, kind: IntegrationKind, credential: &str) -> Result<String, app::api::AppError> {
+        self.data
+            .connect_integration_in(
+                self.ws,
+                kind,
+                IntegrationSetup {
+                    credential: credential.into(),
+                    base_url: self.url.clone(),
+                    schedule_minutes: 15,
+                    webhook_secret: if kind == IntegrationKind::Stripe {
+                        "whsec_test".into()
+                    } else {
+                        String::new()
+                    },
+                },
+            )
+            .await
+    }
+
+    async fn count(&self, sql: &str) -> i64 {
+        sqlx::query(sql)
+            .bind(self.ws)
+            .fetch_one(self.db.store.pool())
+            .await
+            .unwrap()
+            .try_get::<i64, _>(0)
+            .unwrap()
+    }
+
+    /// The stored Stripe data equals the fake's dataset (malformed records aside).
+    async fn assert_matches_stripe(&self, expected: &StripeData, malformed: usize) {
+        let name = self.db.name;
+        let customers = self
+            .count("SELECT CAST(COUNT(*) AS BIGINT) FROM account_external_ids WHERE workspace_id = $1 AND source = 'stripe'")
+            .await;
+        assert_eq!(
+            customers as usize,
+            expected.customers.len(),
+            "{name}: every customer linked once"
+        );
+        let subs = self
+            .count("SELECT CAST(COUNT(*) AS BIGINT) FROM revenue_sources WHERE workspace_id = $1 AND source = 'stripe'")
+            .await;
+        assert_eq!(
+            subs as usize,
+            expected.subscriptions.len() - malformed,
+            "{name}: subscriptions"
+        );
+        let invoices = self
+            .count("SELECT CAST(COUNT(*) AS BIGINT) FROM invoices WHERE workspace_id = $1")
+            .await;
+        assert_eq!(invoices as usize, expected.invoices.len(), "{name}: invoices");
+        // Field by field for a sample: status and amounts as the vendor said.
+        for inv in expected.invoices.iter().step_by(37) {
+            let row = sqlx::query("SELECT status, amount_due_minor, amount_remaining_minor FROM invoices WHERE workspace_id = $1 AND external_id = $2")
+                .bind(self.ws)
+                .bind(inv["id"].as_str().unwrap())
+                .fetch_one(self.db.store.pool())
+                .await
+                .unwrap();
+            assert_eq!(
+                row.try_get::<String, _>("status").unwrap(),
+                inv["status"].as_str().unwrap()
+            );
+            assert_eq!(
+                row.try_get::<i64, _>("amount_due_minor").unwrap(),
+                inv["amount_due"].as_i64().unwrap()
+            );
+            assert_eq!(
+                row.try_get::<i64, _>("amount_remaining_minor").unwrap(),
+                inv["amount_remaining"].as_i64().unwrap()
+            );
+        }
+        let well_formed = expected
+            .subscriptions
+            .iter()
+            .filter(|s| s["items"]["data"].as_array().is_some_and(|items| !items.is_empty()));
+        for sub in well_formed.step_by(23) {
+            let status: String =
+                sqlx::query("SELECT status FROM revenue_sources WHERE workspace_id = $1 AND external_id = $2")
+                    .bind(self.ws)
+                    .bind(sub["id"].as_str().unwrap())
+                    .fetch_one(self.db.store.pool())
+                    .await
+                    .unwrap()
+                    .try_get("status")
+                    .unwrap();
+            assert_eq!(status, sub["status"].as_str().unwrap());
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_stripe_sync_stores_exactly_the_vendors_data_and_explains_what_it_skipped() {
+    for db in TestDb::both().await {
+        let dataset = StripeData::generate(120, 3, 4, 1);
+        let rig = rig(db, dataset.clone(), SalesbricksData::default()).await;
+        rig.connect(IntegrationKind::Stripe, STRIPE_KEY).await.unwrap();
+        let outcome = rig.data.sync_now(rig.ws, IntegrationKind::Stripe).await.unwrap();
+        assert_eq!(outcome.error, None);
+        rig.assert_matches_stripe(&dataset, 4).await;
+        assert_eq!(outcome.progress.skipped, 4);
+        let errors = rig.db.store.sync_run_errors(rig.ws, outcome.run_id).await.unwrap();
+        assert_eq!(errors.len(), 4);
+        assert!(errors.iter().all(|(_, why)| why == "has no items"), "{errors:?}");
+        // Accounts carry ARR from their counted subscriptions, and a second sync changes nothing.
+        let arr_before = rig
+            .count("SELECT CAST(SUM(arr_minor) AS BIGINT) FROM accounts WHERE workspace_id = $1")
+            .await;
+        assert!(arr_before > 0);
+        let again = rig.data.sync_now(rig.ws, IntegrationKind::Stripe).await.unwrap();
+        assert_eq!(again.error, None);
+        rig.assert_matches_stripe(&dataset, 4).await;
+        let arr_after = rig
+            .count("SELECT CAST(SUM(arr_minor) AS BIGINT) FROM accounts WHERE workspace_id = $1")
+            .await;
+        assert_eq!(arr_before, arr_after);
+        // Health now scores the synced accounts.
+        let scored = rig
+            .count("SELECT CAST(COUNT(*) AS BIGINT) FROM health_scores WHERE workspace_id = $1")
+            .await;
+        let accounts = rig
+            .count("SELECT CAST(COUNT(*) AS BIGINT) FROM accounts WHERE workspace_id = $1")
+            .await;
+        assert_eq!(
+            (scored, accounts),
+            (120, 120),
+            "every synced customer is an account, and scored"
+        );
+    }
+}
+
+#[tokio::test]
+async fn faults_are_retried_until_the_data_is_complete() {
+    for db in TestDb::both().await {
+        let dataset = StripeData::generate(150, 2, 0, 2);
+        let rig = rig(db, dataset.clone(), SalesbricksData::default()).await;
+        rig.connect(IntegrationKind::Stripe, STRIPE_KEY).await.unwrap();
+        rig.fake.faults.lock().unwrap().percent = 10;
+        let outcome = rig.data.sync_now(rig.ws, IntegrationKind::Stripe).await.unwrap();
+        assert_eq!(outcome.error, None, "{}", rig.db.name);
+        rig.assert_matches_stripe(&dataset, 0).await;
+        let requests = rig.fake.requests.load(std::sync::atomic::Ordering::Relaxed);
+        assert!(requests > 2 + 2 + 3, "faults forced retries ({requests} requests)");
+    }
+}
+
+#[tokio::test]
+async fn a_sync_that_keeps_failing_says_why_in_plain_words() {
+    for db in TestDb::both().await {
+        let rig = rig(db, StripeData::generate(5, 1, 0, 3), SalesbricksData::default()).await;
+        rig.connect(IntegrationKind::Stripe, STRIPE_KEY).await.unwrap();
+        rig.fake.faults.lock().unwrap().down = true;
+        let outcome = rig.data.sync_now(rig.ws, IntegrationKind::Stripe).await.unwrap();
+        let error = outcome.error.expect("the run fails");
+        assert!(error.starts_with("Stripe kept failing after 6 attempts"), "{error}");
+        let settings = rig
+            .db
+            .store
+            .settings(&rig.db.store.workspace_info(rig.ws).await.unwrap())
+            .await
+            .unwrap();
+        let run = &settings.recent_runs[0];
+        assert_eq!(
+            (run.status.as_str(), run.error.as_deref()),
+            ("failed", Some(error.as_str()))
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_sync_killed_mid_way_resumes_without_losing_or_duplicating_rows() {
+    for db in TestDb::both().await {
+        let dataset = StripeData::generate(400, 2, 0, 4);
+        let rig = rig(db, dataset.clone(), SalesbricksData::default()).await;
+        rig.connect(IntegrationKind::Stripe, STRIPE_KEY).await.unwrap();
+        // The first run belongs to a server process of its own (its own connections), killed below.
+        let doomed_store = server::store::Store::connect(&rig.db.url).await.unwrap();
+        let mut doomed = Data::new(doomed_store.clone(), AuthConfig::default());
+        doomed.secrets = rig.data.secrets.clone();
+        let doomed = doomed.shared();
+        let ws = rig.ws;
+        let task = tokio::spawn(async move { doomed.sync_now(ws, IntegrationKind::Stripe).await });
+        // Stop it once some pages are stored — wherever it is then, even inside a transaction.
+        loop {
+            let fetched = rig
+                .count("SELECT CAST(COALESCE(MAX(fetched), 0) AS BIGINT) FROM sync_runs WHERE workspace_id = $1")
+                .await;
+            if fetched >= 500 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        task.abort();
+        let _ = task.await;
+        // The process is gone: its connections close and the database rolls back what was open.
+        doomed_store.close().await;
+        let half = rig
+            .count("SELECT CAST(COUNT(*) AS BIGINT) FROM revenue_sources WHERE workspace_id = $1")
+            .await;
+        assert!(half < 400, "stopped before the end ({half} subscriptions)");
+        // The restarted server marks the run interrupted and the next run resumes from the cursor.
+        assert_eq!(rig.db.store.fail_interrupted_runs(chrono::Utc::now()).await.unwrap(), 1);
+        let requests_before = rig.fake.requests.load(std::sync::atomic::Ordering::Relaxed);
+        let outcome = rig.data.sync_now(rig.ws, IntegrationKind::Stripe).await.unwrap();
+        assert_eq!(outcome.error, None);
+        rig.assert_matches_stripe(&dataset, 0).await;
+        let resumed_requests = rig.fake.requests.load(std::sync::atomic::Ordering::Relaxed) - requests_before;
+        assert!(
+            resumed_requests < 4 + 4 + 8,
+            "resumed, not restarted ({resumed_requests} requests)"
+        );
+        let interrupted = rig
+            .count("SELECT CAST(COUNT(*) AS BIGINT) FROM sync_runs WHERE workspace_id = $1 AND status = 'failed' AND error LIKE 'Interrupted%'")
+            .await;
+        assert_eq!(interrupted, 1);
+    }
+}
+
+#[tokio::test]
+async fn credentials_are_tested_before_saving_and_sealed_at_rest() {
+    for db in TestDb::both().await {
+        let rig = rig(db, StripeData::generate(3, 1, 0, 5), SalesbricksData::default()).await;
+        let refused = rig
+            .connect(IntegrationKind::Stripe, "sk_test_wrong_key_9999")
+            .await
+            .unwrap_err();
+        let message = refused.field("credential").expect("a field error");
+        assert!(
+            message.contains("Stripe refused the credentials (401): Invalid API Key provided"),
+            "{message}"
+        );
+        assert!(
+            rig.db.store.integration(rig.ws, "stripe").await.unwrap().is_none(),
+            "nothing stored"
+        );
+        let unreachable = rig
+            .data
+            .connect_integration_in(
+                rig.ws,
+                IntegrationKind::Salesbricks,
+                IntegrationSetup {
+                    credential: SALESBRICKS_TOKEN.into(),
+                    base_url: "http://127.0.0.1:9".into(),
+                    schedule_minutes: 15,
+                    webhook_secret: String::new(),
+                },
+            )
+            .await
+            .unwrap_err();
+        assert!(
+            unreachable.to_string().contains("cannot reach Salesbricks"),
+            "{unreachable}"
+        );
+
+        let said = rig.connect(IntegrationKind::Stripe, STRIPE_KEY).await.unwrap();
+        assert_eq!(said, "Stripe accepted the key.");
+        let row = rig.db.store.integration(rig.ws, "stripe").await.unwrap().unwrap();
+        let sealed = row.sealed.unwrap();
+        assert!(
+            !String::from_utf8_lossy(&sealed).contains("fake_success"),
+            "no plaintext at rest"
+        );
+        let view = rig
+            .db
+            .store
+            .settings(&rig.db.store.workspace_info(rig.ws).await.unwrap())
+            .await
+            .unwrap();
+        let stripe = view
+            .integrations
+            .iter()
+            .find(|i| i.kind == IntegrationKind::Stripe)
+            .unwrap();
+        assert!(stripe.connected);
+        assert_eq!(stripe.credential_mask.as_deref(), Some("sk_••••cess"));
+        assert!(
+            !serde_json::to_string(&view).unwrap().contains(STRIPE_KEY),
+            "the key never leaves the server"
+        );
+        assert!(rig
+            .data
+            .test_integration_in(rig.ws, IntegrationKind::Stripe)
+            .await
+            .is_ok());
+        rig.data
+            .disconnect_integration_in(rig.ws, IntegrationKind::Stripe)
+            .await
+            .unwrap();
+        assert!(rig.db.store.integration(rig.ws, "stripe").await.unwrap().is_none());
+    }
+}
+
+#[tokio::test]
+async fn a_contract_billed_through_stripe_counts_once() {
+    for db in TestDb::both().await {
+        let stripe = StripeData::generate(30, 1, 0, 6);
+        let salesbricks = SalesbricksData::generate(30, 6);
+        let rig = rig(db, stripe.clone(), salesbricks.clone()).await;
+        rig.connect(IntegrationKind::Salesbricks, SALESBRICKS_TOKEN)
+            .await
+            .unwrap();
+        rig.connect(IntegrationKind::Stripe, STRIPE_KEY).await.unwrap();
+        let sb = rig.data.sync_now(rig.ws, IntegrationKind::Salesbricks).await.unwrap();
+        assert_eq!(sb.error, None);
+        let st = rig.data.sync_now(rig.ws, IntegrationKind::Stripe).await.unwrap();
+        assert_eq!(st.error, None);
+        // Company 0 is a Salesbricks customer that names Stripe customer cus_0000000: one account.
+        let accounts = rig
+            .count(
+                "SELECT CAST(COUNT(DISTINCT account_id) AS BIGINT) FROM account_external_ids WHERE workspace_id = $1 \
+                 AND external_id IN ('sbc_000000', 'cus_0000000')",
+            )
+            .await;
+        assert_eq!(accounts, 1, "matched by the explicit Stripe id");
+        // Each account's ARR is the sum of what counts: Stripe where a counted subscription bills
+        // the contract, else the contract.
+        let rows = sqlx::query(
+            "SELECT a.arr_minor, \
+               (SELECT CAST(COALESCE(SUM(r.mrr_minor), 0) * 12 AS BIGINT) FROM revenue_sources r WHERE r.account_id = a.id AND r.counted \
+                  AND r.status IN ('active', 'past_due', 'unpaid')) AS expected, \
+               (SELECT CAST(COUNT(*) AS BIGINT) FROM revenue_sources r WHERE r.account_id = a.id AND r.counted \
+                  AND r.status IN ('active', 'past_due', 'unpaid')) AS counted_sources \
+             FROM accounts a WHERE a.workspace_id = $1",
+        )
+        .bind(rig.ws)
+        .fetch_all(rig.db.store.pool())
+        .await
+        .unwrap();
+        for r in &rows {
+            assert_eq!(
+                r.try_get::<i64, _>("arr_minor").unwrap(),
+                r.try_get::<i64, _>("expected").unwrap()
+            );
+            assert!(
+                r.try_get::<i64, _>("counted_sources").unwrap() <= 1,
+                "never both sources of one company"
+            );
+        }
+        let doubled = rig
+            .count(
+                "SELECT CAST(COUNT(*) AS BIGINT) FROM revenue_sources sb JOIN revenue_sources st ON st.stripe_customer_id = sb.stripe_customer_id \
+                 AND st.source = 'stripe' AND st.counted WHERE sb.workspace_id = $1 AND sb.source = 'salesbricks' AND sb.counted",
+            )
+            .await;
+        assert_eq!(doubled, 0);
+        let shown_not_summed = rig
+            .count("SELECT CAST(COUNT(*) AS BIGINT) FROM revenue_sources WHERE workspace_id = $1 AND source = 'salesbricks' AND NOT counted")
+            .await;
+        assert!(shown_not_summed > 0, "some contracts are billed through Stripe");
+    }
+}
+
+fn stripe_signature(body: &str, secret: &str, t: i64) -> String {
+    use hmac::{Hmac, Mac};
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(format!("{t}.{body}").as_bytes());
+    format!("t={t},v1={}", hex::encode(mac.finalize().into_bytes()))
+}
+
+#[tokio::test]
+async fn stripe_webhooks_are_verified_deduplicated_and_applied() {
+    for db in TestDb::both().await {
+        let stripe = StripeData::generate(3, 1, 0, 8);
+        let rig = rig(db, stripe.clone(), SalesbricksData::default()).await;
+        rig.connect(IntegrationKind::Stripe, STRIPE_KEY).await.unwrap();
+        rig.data.sync_now(rig.ws, IntegrationKind::Stripe).await.unwrap();
+        let mut sub = stripe
+            .subscriptions
+            .iter()
+            .find(|s| s["status"] == "active")
+            .unwrap()
+            .clone();
+        sub["status"] = serde_json::json!("past_due");
+        let id = sub["id"].as_str().unwrap().to_string();
+        let body = serde_json::json!({"id": "evt_1", "type": "customer.subscription.updated", "created": 1,
+            "api_version": "2025-03-31", "data": {"object": sub}})
+        .to_string();
+        let now = chrono::Utc::now().timestamp();
+        let status_of = |rig: &Rig| {
+            let pool = rig.db.store.pool().clone();
+            let ws = rig.ws;
+            let id = id.clone();
+            async move {
+                sqlx::query("SELECT status FROM revenue_sources WHERE workspace_id = $1 AND external_id = $2")
+                    .bind(ws)
+                    .bind(id)
+                    .fetch_one(&pool)
+                    .await
+                    .unwrap()
+                    .try_get::<String, _>("status")
+                    .unwrap()
+            }
+        };
+        let forged = rig
+            .data
+            .stripe_webhook(
+                rig.ws,
+                Some(&stripe_signature(&body, "whsec_other", now)),
+                body.as_bytes(),
+            )
+            .await;
+        assert_eq!(forged.0.as_u16(), 400);
+        let stale = rig
+            .data
+            .stripe_webhook(
+                rig.ws,
+                Some(&stripe_signature(&body, "whsec_test", now - 600)),
+                body.as_bytes(),
+            )
+            .await;
+        assert_eq!(stale.0.as_u16(), 400);
+        assert_eq!(status_of(&rig).await, "active", "nothing stored from a bad signature");
+        let ok = rig
+            .data
+            .stripe_webhook(
+                rig.ws,
+                Some(&stripe_signature(&body, "whsec_test", now)),
+                body.as_bytes(),
+            )
+            .await;
+        assert_eq!(ok, (axum::http::StatusCode::OK, "received".to_string()));
+        for _ in 0..200 {
+            if status_of(&rig).await == "past_due" {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        assert_eq!(status_of(&rig).await, "past_due");
+        let again = rig
+            .data
+            .stripe_webhook(
+                rig.ws,
+                Some(&stripe_signature(&body, "whsec_test", now)),
+                body.as_bytes(),
+            )
+            .await;
+        assert_eq!(again.1, "already received");
+    }
+}
