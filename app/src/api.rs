@@ -297,6 +297,7 @@ pub mod port {
         async fn disconnect_integration(&self, scope: &Scope, kind: IntegrationKind) -> Result<(), AppError>;
         /// Starts a sync in the background; returns its run id.
         async fn sync_integration(&self, scope: &Scope, kind: IntegrationKind) -> Result<i64, AppError>;
+        async fn set_exchange_rate(&self, scope: &Scope, currency: String, rate: String) -> Result<(), AppError>;
         /// The records a run skipped, and why.
         async fn sync_run_errors(&self, scope: &Scope, run_id: i64) -> Result<Vec<(String, String)>, AppError>;
     }
@@ -815,4 +816,16 @@ pub async fn sync_integration(kind: IntegrationKind) -> Result<i64, AppError> {
 #[server(prefix = "/api/fn", endpoint = "sync_run_errors")]
 pub async fn sync_run_errors(run_id: i64) -> Result<Vec<(String, String)>, AppError> {
     port::call(Need::Read, |d, s| async move { d.sync_run_errors(&s, run_id).await }).await
+}
+
+/// Sets the rate of one currency into the workspace currency ("1.08"); syncs price with it from then on.
+#[server(prefix = "/api/fn", endpoint = "set_exchange_rate")]
+pub async fn set_exchange_rate(
+    #[server(default)] currency: String,
+    #[server(default)] rate: String,
+) -> Result<(), AppError> {
+    port::call(Need::Manage, |d, s| async move {
+        d.set_exchange_rate(&s, currency, rate).await
+    })
+    .await
 }

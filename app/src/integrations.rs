@@ -119,6 +119,45 @@ impl IntegrationSetup {
     }
 }
 
+/// A currency code as ISO 4217 writes it: three letters, upper case.
+pub fn check_currency(code: &str, workspace_currency: &str) -> Result<String, String> {
+    let code = code.trim().to_ascii_uppercase();
+    if code.len() != 3 || !code.chars().all(|c| c.is_ascii_alphabetic()) {
+        return Err("Enter a three-letter currency code, such as EUR.".into());
+    }
+    if code == workspace_currency.to_ascii_uppercase() {
+        return Err(format!("{code} is the workspace currency; it needs no rate."));
+    }
+    Ok(code)
+}
+
+/// "1.08" (units of the workspace currency per unit of the other) in millionths.
+pub fn parse_rate(text: &str) -> Result<i64, String> {
+    let text = text.trim().replace(',', ".");
+    let bad = || "Enter the rate as a positive number, such as 1.08 (at most six decimals).".to_string();
+    let (whole, frac) = text.split_once('.').unwrap_or((&text, ""));
+    if whole.is_empty() && frac.is_empty()
+        || frac.len() > 6
+        || !whole.chars().chain(frac.chars()).all(|c| c.is_ascii_digit())
+    {
+        return Err(bad());
+    }
+    let whole: i64 = if whole.is_empty() {
+        0
+    } else {
+        whole.parse().map_err(|_| bad())?
+    };
+    if whole >= 1_000_000 {
+        return Err(bad());
+    }
+    let frac: i64 = format!("{frac:0<6}").parse().map_err(|_| bad())?;
+    let millionths = whole * 1_000_000 + frac;
+    if millionths == 0 {
+        return Err(bad());
+    }
+    Ok(millionths)
+}
+
 /// One integration as Settings shows it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct IntegrationView {
@@ -175,5 +214,18 @@ mod tests {
         ok.webhook_secret = "whsec_abc".into();
         assert!(ok.check(IntegrationKind::Stripe).is_ok());
         assert!(setup("x").check(IntegrationKind::Attio).is_err(), "not in this build");
+    }
+
+    #[test]
+    fn exchange_rates_are_read_exactly() {
+        assert_eq!(parse_rate("1.08"), Ok(1_080_000));
+        assert_eq!(parse_rate(" 0,0065 "), Ok(6_500));
+        assert_eq!(parse_rate("150"), Ok(150_000_000));
+        for bad in ["", "0", "-1", "1.0000001", "abc", "1e3", "."] {
+            assert!(parse_rate(bad).is_err(), "{bad}");
+        }
+        assert_eq!(check_currency("eur", "USD"), Ok("EUR".into()));
+        assert!(check_currency("usd", "USD").is_err());
+        assert!(check_currency("EURO", "USD").is_err());
     }
 }

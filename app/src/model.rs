@@ -834,6 +834,9 @@ pub struct TvDashboard {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SettingsView {
     pub integrations: Vec<crate::integrations::IntegrationView>,
+    /// The workspace currency and the configured rates into it: (currency, millionths).
+    pub currency: String,
+    pub rates: Vec<(String, i64)>,
     pub recent_runs: Vec<SyncRunRow>,
     pub counts: DataCounts,
 }

@@ -875,6 +875,22 @@ impl SuccessData for Data {
         self.start_sync(s.workspace.id, kind).await
     }
 
+    async fn set_exchange_rate(&self, s: &Scope, currency: String, rate: String) -> Result<(), AppError> {
+        let mut errors = FieldErrors::default();
+        let currency = app::integrations::check_currency(&currency, &s.workspace.currency)
+            .map_err(|e| errors.add("currency", e))
+            .ok();
+        let rate = app::integrations::parse_rate(&rate)
+            .map_err(|e| errors.add("rate", e))
+            .ok();
+        let (Some(currency), Some(rate)) = (currency, rate) else {
+            return Err(AppError::Fields(errors));
+        };
+        self.store.set_rate(s.workspace.id, &currency, rate).await?;
+        self.cache.invalidate(s.workspace.id);
+        Ok(())
+    }
+
     async fn sync_run_errors(&self, s: &Scope, run_id: i64) -> Result<Vec<(String, String)>, AppError> {
         Ok(self.store.sync_run_errors(s.workspace.id, run_id).await?)
     }

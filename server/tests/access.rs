@@ -555,6 +555,12 @@ async fn every_server_fn_checks_session_flag_role_and_workspace() {
                 form(&[("kind", "stripe")]),
                 None,
             ),
+            (
+                "set_exchange_rate",
+                Needs::Manage,
+                form(&[("currency", "EUR"), ("rate", "1.08")]),
+                None,
+            ),
         ];
 
         // A server function that is not in the table fails the suite.

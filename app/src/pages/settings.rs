@@ -2,7 +2,8 @@
 
 use crate::api::AppError;
 use crate::api::{
-    settings, sync_run_errors, ConnectIntegration, DisconnectIntegration, SyncIntegration, TestIntegration,
+    settings, sync_run_errors, ConnectIntegration, DisconnectIntegration, SetExchangeRate, SyncIntegration,
+    TestIntegration,
 };
 use crate::integrations::{IntegrationView, SCHEDULE_DEFAULT};
 use crate::live::SyncProgress;
@@ -17,17 +18,13 @@ struct Actions {
     test: ServerAction<TestIntegration>,
     disconnect: ServerAction<DisconnectIntegration>,
     sync: ServerAction<SyncIntegration>,
+    rate: ServerAction<SetExchangeRate>,
     /// Which integration the last action was about, so its answer shows on its card.
     last: RwSignal<Option<IntegrationKind>>,
-}
-
-impl Actions {
-    fn version(&self) -> usize {
-        self.connect.version().get()
-            + self.test.version().get()
-            + self.disconnect.version().get()
-            + self.sync.version().get()
-    }
+    /// The card whose connect form is open; kept here so a reload of the list keeps it open.
+    open_form: RwSignal<Option<IntegrationKind>>,
+    /// Bumped when an action succeeded: only then is the list reloaded (a refusal keeps the form as typed).
+    refresh: RwSignal<u64>,
 }
 
 #[component]
@@ -37,12 +34,54 @@ pub fn SettingsPage() -> impl IntoView {
         test: ServerAction::new(),
         disconnect: ServerAction::new(),
         sync: ServerAction::new(),
+        rate: ServerAction::new(),
         last: RwSignal::new(None),
+        open_form: RwSignal::new(None),
+        refresh: RwSignal::new(0),
     };
+    let refresh_on_success = move || actions.refresh.update(|n| *n += 1);
+    Effect::new(move |_| {
+        if actions.connect.value().get().is_some_and(|r| r.is_ok()) {
+            actions.open_form.set(None);
+            refresh_on_success();
+        }
+    });
+    Effect::new(move |_| {
+        actions
+            .test
+            .value()
+            .get()
+            .is_some_and(|r| r.is_ok())
+            .then(refresh_on_success)
+    });
+    Effect::new(move |_| {
+        actions
+            .disconnect
+            .value()
+            .get()
+            .is_some_and(|r| r.is_ok())
+            .then(refresh_on_success)
+    });
+    Effect::new(move |_| {
+        actions
+            .sync
+            .value()
+            .get()
+            .is_some_and(|r| r.is_ok())
+            .then(refresh_on_success)
+    });
+    Effect::new(move |_| {
+        actions
+            .rate
+            .value()
+            .get()
+            .is_some_and(|r| r.is_ok())
+            .then(refresh_on_success)
+    });
     let live = crate::live::use_live();
     // A finished sync changes the runs and counts shown here.
     let finished = Memo::new(move |_| live.sync.get().filter(|p| p.finished).map(|p| p.run_id));
-    let data = Resource::new(move || (actions.version(), finished.get()), |_| settings());
+    let data = Resource::new(move || (actions.refresh.get(), finished.get()), |_| settings());
     let who = use_viewer();
     view! {
         <PageHeader title="Settings" subtitle="Integrations and the data they brought in." />
@@ -92,6 +131,8 @@ fn view_settings(s: SettingsView, actions: Actions, can_manage: bool, can_operat
     let c = s.counts.clone();
     let integrations = s.integrations;
     let runs = s.recent_runs;
+    let currency = s.currency;
+    let rates = s.rates;
     view! {
         <section class="panel">
             <h2>"Integrations"</h2>
@@ -110,6 +151,7 @@ fn view_settings(s: SettingsView, actions: Actions, can_manage: bool, can_operat
                 <Metric label="Deals" value=c.deals.to_string() hint=format!("{} trials", c.trials) />
                 <Metric label="Requests / releases" value=format!("{} / {}", c.feature_requests, c.releases) />
             </div>
+            <ExchangeRates currency rates actions can_manage />
         </section>
         <section class="panel">
             <h2>"Recent sync runs"</h2>
@@ -223,7 +265,7 @@ fn IntegrationCard(i: IntegrationView, actions: Actions, can_manage: bool, can_o
         }
         _ => stored_running.clone(),
     });
-    let form_open = RwSignal::new(false);
+    let form_open = Signal::derive(move || actions.open_form.get() == Some(kind));
     let mine = move || actions.last.get() == Some(kind);
     let answer = move || {
         if !mine() {
@@ -313,7 +355,8 @@ fn IntegrationCard(i: IntegrationView, actions: Actions, can_manage: bool, can_o
                         })}
                         {can_manage.then(|| view! {
                             <Button appearance=if connected { ButtonAppearance::Secondary } else { ButtonAppearance::Primary }
-                                attr:data-testid="open-connect" on_click=move |_| form_open.update(|o| *o = !*o)>
+                                attr:data-testid="open-connect"
+                                on_click=move |_| actions.open_form.update(|o| *o = if *o == Some(kind) { None } else { Some(kind) })>
                                 {if connected { "Change credentials" } else { "Connect" }}
                             </Button>
                         })}
@@ -423,6 +466,54 @@ fn ConnectForm(kind: IntegrationKind, actions: Actions, schedule: u32) -> impl I
                 disabled=Signal::derive(move || pending.get())>
                 {move || if pending.get() { "Testing…" } else { "Test and connect" }}
             </Button>
+        </div>
+    }
+}
+
+/// Rates from other currencies into the workspace currency, used when syncs price revenue.
+#[component]
+fn ExchangeRates(currency: String, rates: Vec<(String, i64)>, actions: Actions, can_manage: bool) -> impl IntoView {
+    let code = RwSignal::new(String::new());
+    let rate = RwSignal::new(String::new());
+    let error = move |field: &'static str| {
+        move || {
+            actions
+                .rate
+                .value()
+                .get()
+                .and_then(|r| r.err())
+                .and_then(|e| e.field(field))
+        }
+    };
+    let save = move |_| {
+        actions.rate.dispatch(SetExchangeRate {
+            currency: code.get_untracked(),
+            rate: rate.get_untracked(),
+        });
+    };
+    let shown = rates
+        .iter()
+        .map(|(c, m)| format!("1 {c} = {} {currency}", (*m as f64 / 1_000_000.0)))
+        .collect::<Vec<_>>();
+    view! {
+        <div class="exchange-rates" data-testid="exchange-rates">
+            <h3>{format!("Exchange rates into {currency}")}</h3>
+            <p class="muted">"Revenue in other currencies is converted at these rates when it is synced; a subscription in a currency without a rate is skipped and named in the run's problems."</p>
+            {if shown.is_empty() {
+                view! { <p class="muted">"No rates yet."</p> }.into_any()
+            } else {
+                view! { <ul class="rate-list">{shown.into_iter().map(|r| view! { <li>{r}</li> }).collect_view()}</ul> }.into_any()
+            }}
+            {can_manage.then(|| view! {
+                <div class="inline-form">
+                    <input class="inline-input narrow" aria-label="Currency" placeholder="EUR" maxlength="3" data-testid="rate-currency"
+                        prop:value=move || code.get() on:input=move |ev| code.set(event_target_value(&ev)) />
+                    <input class="inline-input narrow" aria-label=format!("Rate into {currency}") placeholder="1.08" data-testid="rate-value"
+                        prop:value=move || rate.get() on:input=move |ev| rate.set(event_target_value(&ev)) />
+                    <Button on_click=save attr:data-testid="save-rate">"Save rate"</Button>
+                </div>
+                {move || error("currency")().or_else(error("rate")).map(|e| view! { <div class="field-error">{e}</div> })}
+            })}
         </div>
     }
 }

@@ -1003,6 +1003,7 @@ impl Store {
             })
             .collect();
         let recent_runs: Vec<SyncRunRow> = recent_runs.into_iter().map(|(r, _)| r).collect();
+        let rates = self.rates(ws.id).await?;
         let c = sqlx::query(
             "SELECT \
               (SELECT CAST(COUNT(*) AS BIGINT) FROM accounts WHERE workspace_id = $1) AS accounts, \
@@ -1030,6 +1031,8 @@ impl Store {
             releases: count(c.int("releases")?),
         };
         Ok(SettingsView {
+            currency: rates.workspace_currency.clone(),
+            rates: rates.per_currency.into_iter().collect(),
             integrations,
             recent_runs,
             counts,
