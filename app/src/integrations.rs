@@ -19,7 +19,7 @@ impl IntegrationKind {
     /// The resources a sync walks through, in order (the progress bar's steps).
     pub fn sync_steps(self) -> &'static [&'static str] {
         match self {
-            IntegrationKind::Stripe => &["customers", "subscriptions", "invoices"],
+            IntegrationKind::Stripe => &["subscriptions", "invoices"],
             IntegrationKind::Salesbricks => &["customers", "subscriptions"],
             _ => &[],
         }

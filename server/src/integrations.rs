@@ -212,6 +212,11 @@ impl Data {
         }
         .await;
         let error = result.err().map(|e| e.to_string());
+        if error.is_none() {
+            if let Err(e) = self.store.clear_sync_cursors(ws, run.source).await {
+                tracing::error!(error = %e, "could not reset the sync cursors");
+            }
+        }
         if let Some(e) = &error {
             tracing::warn!(workspace = ws, source = kind.as_str(), error = %e, "sync failed");
         }

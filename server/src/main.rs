@@ -16,6 +16,9 @@ USAGE:
                                             serve local fakes of the Stripe and Salesbricks APIs
                                             (tests and trying Success without accounts there);
                                             keys: sk_test_fake_success, sbk_test_fake_success
+    server bench sync [--subscriptions N]   sync N Stripe subscriptions and 3N invoices (default
+                                            10000) from a local fake that allows 100 requests a
+                                            second, into DATABASE_URL; prints time, requests, memory
     server bench rescore [--accounts N]     load N demo accounts (default 100000) into DATABASE_URL
                                             and time rescoring against a raw bulk insert
     server admin create-user --email EMAIL --name NAME [--workspace NAME] [--role ROLE]
@@ -123,6 +126,88 @@ async fn fake_vendors_command(args: &[String]) -> Result<(), String> {
     println!("fake Stripe and Salesbricks APIs on http://{bound} ({customers} customers); Ctrl-C stops");
     let _ = tokio::signal::ctrl_c().await;
     Ok(())
+}
+
+/// Syncs from the in-process Stripe fake with a live-mode key (100 requests/s advertised, 429 above).
+async fn bench_sync(args: &[String]) -> Result<(), String> {
+    use server::fakes::{stripe::StripeData, FakeState};
+    let subscriptions: usize = flag(args, "--subscriptions")
+        .map(|n| n.replace('_', "").parse().map_err(|_| format!("not a number: {n}")))
+        .transpose()?
+        .unwrap_or(10_000);
+    let fake = FakeState::new(StripeData::generate(subscriptions, 3, 0, 11), Default::default());
+    fake.faults.lock().unwrap().per_second = Some(100);
+    let addr = server::fakes::serve(fake.clone(), "127.0.0.1:0")
+        .await
+        .map_err(|e| e.to_string())?;
+    let store = open_store().await?;
+    let stamp = chrono::Utc::now().format("%Y%m%d%H%M%S");
+    let ws = store
+        .load_dataset(
+            &server::store::Dataset {
+                workspace: server::store::load::NewWorkspace {
+                    name: format!("Sync benchmark ({subscriptions} subscriptions)"),
+                    slug: format!("bench-sync-{stamp}"),
+                    is_demo: false,
+                    currency: "USD".into(),
+                },
+                ..Default::default()
+            },
+            &|_| {},
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+    store.set_rate(ws, "EUR", 1_080_000).await.map_err(|e| e.to_string())?;
+    let data = server::service::Data::new(store.clone(), server::auth::AuthConfig::default()).shared();
+    data.connect_integration_in(
+        ws,
+        app::model::IntegrationKind::Stripe,
+        app::integrations::IntegrationSetup {
+            credential: server::fakes::STRIPE_LIVE_KEY.into(),
+            base_url: format!("http://{addr}"),
+            schedule_minutes: 15,
+            webhook_secret: String::new(),
+        },
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    let before = fake.requests.load(std::sync::atomic::Ordering::Relaxed);
+    let rss_before = peak_rss_kib();
+    let t = Instant::now();
+    let outcome = data
+        .sync_now(ws, app::model::IntegrationKind::Stripe)
+        .await
+        .map_err(|e| e.to_string())?;
+    let elapsed = t.elapsed();
+    if let Some(e) = outcome.error {
+        return Err(format!("the sync failed: {e}"));
+    }
+    let requests = fake.requests.load(std::sync::atomic::Ordering::Relaxed) - before;
+    let throttled = fake.throttled.load(std::sync::atomic::Ordering::Relaxed);
+    println!(
+        "synced {} records ({} written, {} skipped) in {:.2} s, rescoring included: {requests} requests \
+         ({:.0}/s; the fake allows 100/s and refused {throttled} for going faster); peak memory {} MiB (was {} MiB before the sync)",
+        outcome.progress.fetched,
+        outcome.progress.written,
+        outcome.progress.skipped,
+        elapsed.as_secs_f64(),
+        requests as f64 / elapsed.as_secs_f64(),
+        peak_rss_kib() / 1024,
+        rss_before / 1024,
+    );
+    Ok(())
+}
+
+/// The process's peak resident memory (Linux), in KiB; 0 elsewhere.
+fn peak_rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(0)
 }
 
 fn flag(args: &[String], name: &str) -> Option<String> {
@@ -325,6 +410,9 @@ async fn rescore_on_schedule(service: std::sync::Arc<server::service::Data>) {
 }
 
 async fn bench_command(args: &[String]) -> Result<(), String> {
+    if args.first().map(String::as_str) == Some("sync") {
+        return bench_sync(&args[1..]).await;
+    }
     if args.first().map(String::as_str) != Some("rescore") {
         return Err(format!("usage: server bench rescore [--accounts N]\n\n{USAGE}"));
     }

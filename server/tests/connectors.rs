@@ -189,17 +189,17 @@ async fn a_stripe_sync_stores_exactly_the_vendors_data_and_explains_what_it_skip
 }
 
 #[tokio::test]
-async fn faults_are_retried_until_the_data_is_complete() {
+async fn faults_are_retried_until_the_data_is_complete_and_skip_nothing() {
     for db in TestDb::both().await {
-        let dataset = StripeData::generate(150, 2, 0, 2);
+        let dataset = StripeData::generate(300, 3, 0, 2);
         let rig = rig(db, dataset.clone(), SalesbricksData::default()).await;
         rig.connect(IntegrationKind::Stripe, STRIPE_KEY).await.unwrap();
-        rig.fake.faults.lock().unwrap().percent = 10;
+        rig.fake.faults.lock().unwrap().percent = 20;
         let outcome = rig.data.sync_now(rig.ws, IntegrationKind::Stripe).await.unwrap();
         assert_eq!(outcome.error, None, "{}", rig.db.name);
         rig.assert_matches_stripe(&dataset, 0).await;
-        let requests = rig.fake.requests.load(std::sync::atomic::Ordering::Relaxed);
-        assert!(requests > 2 + 2 + 3, "faults forced retries ({requests} requests)");
+        let injected = rig.fake.injected.load(std::sync::atomic::Ordering::Relaxed);
+        assert!(injected > 0, "the fake misbehaved at least once");
     }
 }
 
@@ -254,9 +254,9 @@ async fn a_sync_killed_mid_way_resumes_without_losing_or_duplicating_rows() {
         // The process is gone: its connections close and the database rolls back what was open.
         doomed_store.close().await;
         let half = rig
-            .count("SELECT CAST(COUNT(*) AS BIGINT) FROM revenue_sources WHERE workspace_id = $1")
+            .count("SELECT CAST(COUNT(*) AS BIGINT) FROM invoices WHERE workspace_id = $1")
             .await;
-        assert!(half < 400, "stopped before the end ({half} subscriptions)");
+        assert!(half < 800, "stopped before the end ({half} invoices)");
         // The restarted server marks the run interrupted and the next run resumes from the cursor.
         assert_eq!(rig.db.store.fail_interrupted_runs(chrono::Utc::now()).await.unwrap(), 1);
         let requests_before = rig.fake.requests.load(std::sync::atomic::Ordering::Relaxed);
@@ -265,7 +265,7 @@ async fn a_sync_killed_mid_way_resumes_without_losing_or_duplicating_rows() {
         rig.assert_matches_stripe(&dataset, 0).await;
         let resumed_requests = rig.fake.requests.load(std::sync::atomic::Ordering::Relaxed) - requests_before;
         assert!(
-            resumed_requests < 4 + 4 + 8,
+            resumed_requests < 8,
             "resumed, not restarted ({resumed_requests} requests)"
         );
         let interrupted = rig

@@ -5,7 +5,7 @@
 use super::http::{VendorConfig, VendorError, VendorHttp};
 use super::stripe::keep;
 use super::{SyncError, SyncRun};
-use crate::store::sync::{CompanyRecord, Records, RevenueRecord, SyncPage};
+use crate::store::sync::{CompanyRecord, Records, RevenueRecord, SyncPage, DONE};
 use app::revenue::{minor_digits, salesbricks_mrr, BillingFrequency, Rates, SalesbricksContract};
 use serde_json::Value;
 
@@ -29,7 +29,11 @@ pub async fn test(http: &VendorHttp) -> Result<String, VendorError> {
 
 pub async fn sync(http: &VendorHttp, run: &mut SyncRun<'_>, rates: &Rates) -> Result<(), SyncError> {
     for resource in ["customers", "subscriptions"] {
-        let mut offset: usize = run.cursor(resource).await?.and_then(|c| c.parse().ok()).unwrap_or(0);
+        let cursor = run.cursor(resource).await?;
+        if cursor.as_deref() == Some(DONE) {
+            continue; // fetched by an interrupted run
+        }
+        let mut offset: usize = cursor.and_then(|c| c.parse().ok()).unwrap_or(0);
         loop {
             let reply = http
                 .get(&format!("/api/v2/customers?limit={PAGE}&offset={offset}"))
@@ -75,6 +79,7 @@ pub async fn sync(http: &VendorHttp, run: &mut SyncRun<'_>, rates: &Rates) -> Re
             let next = has_next.then(|| (offset + results.len()).to_string());
             run.write(SyncPage {
                 resource,
+                companies: Vec::new(),
                 records,
                 next_cursor: next.clone(),
                 fetched,

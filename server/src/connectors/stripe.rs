@@ -3,7 +3,7 @@
 
 use super::http::{VendorConfig, VendorError, VendorHttp};
 use super::{day_of_unix, email_domain, SyncError, SyncRun};
-use crate::store::sync::{CompanyRecord, InvoiceRecord, Records, RevenueRecord, SyncPage};
+use crate::store::sync::{CompanyRecord, InvoiceRecord, Records, RevenueRecord, SyncPage, DONE};
 use app::revenue::{stripe_mrr, Discount, Interval, Rates, StripeItem, StripeSubscription};
 use serde_json::Value;
 
@@ -11,11 +11,14 @@ pub const BASE_URL: &str = "https://api.stripe.com";
 pub const SOURCE: &str = "stripe";
 const VENDOR: &str = "Stripe";
 const PAGE: usize = 100;
-/// Stripe allows 25 requests per second on most endpoints; stay under.
-const PER_SECOND: f64 = 20.0;
+/// Stripe allows 100 read requests per second in live mode and 25 in test mode; stay under both.
+const LIVE_PER_SECOND: f64 = 90.0;
+const TEST_PER_SECOND: f64 = 20.0;
 
 pub fn client(http: reqwest::Client, base_url: Option<&str>, key: &str) -> VendorHttp {
-    let mut config = VendorConfig::new(VENDOR, base_url.unwrap_or(BASE_URL), PER_SECOND);
+    let live = key.starts_with("sk_live_") || key.starts_with("rk_live_");
+    let per_second = if live { LIVE_PER_SECOND } else { TEST_PER_SECOND };
+    let mut config = VendorConfig::new(VENDOR, base_url.unwrap_or(BASE_URL), per_second);
     config.auth = Some(("Authorization", format!("Bearer {key}")));
     VendorHttp::new(http, config)
 }
@@ -27,18 +30,26 @@ pub async fn test(http: &VendorHttp) -> Result<String, VendorError> {
     Ok("Stripe accepted the key.".into())
 }
 
+/// Subscriptions, then invoices, each with its customer expanded (so no separate customer list
+/// is paged). The next page is fetched while the current one is written.
 pub async fn sync(http: &VendorHttp, run: &mut SyncRun<'_>, rates: &Rates) -> Result<(), SyncError> {
-    for resource in ["customers", "subscriptions", "invoices"] {
-        let mut cursor = run.cursor(resource).await?;
-        loop {
-            let mut path = format!("/v1/{resource}?limit={PAGE}");
+    for resource in ["subscriptions", "invoices"] {
+        let path = |after: Option<&str>| {
+            let mut path = format!("/v1/{resource}?limit={PAGE}&expand[]=data.customer");
             if resource == "subscriptions" {
                 path.push_str("&status=all"); // canceled ones are left out otherwise
             }
-            if let Some(after) = &cursor {
+            if let Some(after) = after {
                 path.push_str(&format!("&starting_after={after}"));
             }
-            let reply = http.get(&path).await?;
+            path
+        };
+        let cursor = run.cursor(resource).await?;
+        if cursor.as_deref() == Some(DONE) {
+            continue; // fetched by an interrupted run
+        }
+        let mut reply = http.get(&path(cursor.as_deref())).await?;
+        loop {
             let data = list_data(&reply.body)?;
             let has_more = reply.body.get("has_more").and_then(Value::as_bool).unwrap_or(false);
             let last_id = data
@@ -47,22 +58,42 @@ pub async fn sync(http: &VendorHttp, run: &mut SyncRun<'_>, rates: &Rates) -> Re
                 .and_then(Value::as_str)
                 .map(str::to_string);
             let mut skipped = Vec::new();
-            let records = match resource {
-                "customers" => Records::Companies(keep(data, customer, &mut skipped)),
-                "subscriptions" => Records::Revenue(keep(data, |r| subscription(r, rates), &mut skipped)),
-                _ => Records::Invoices(keep(data, invoice, &mut skipped)),
+            let mut companies: Vec<CompanyRecord> = Vec::new();
+            for record in data {
+                if let Some(c) = record
+                    .get("customer")
+                    .filter(|c| c.is_object())
+                    .and_then(|c| customer(c).ok())
+                {
+                    if !companies.iter().any(|k| k.external_id == c.external_id) {
+                        companies.push(c);
+                    }
+                }
+            }
+            let records = if resource == "subscriptions" {
+                Records::Revenue(keep(data, |r| subscription(r, rates), &mut skipped))
+            } else {
+                Records::Invoices(keep(data, invoice, &mut skipped))
             };
             let next = if has_more { last_id } else { None };
-            run.write(SyncPage {
+            let page = SyncPage {
                 resource,
+                companies,
                 records,
                 next_cursor: next.clone(),
                 fetched: data.len(),
                 skipped,
-            })
-            .await?;
-            match next {
-                Some(n) => cursor = Some(n),
+            };
+            let fetch_next = async {
+                match &next {
+                    Some(after) => Some(http.get(&path(Some(after))).await),
+                    None => None,
+                }
+            };
+            let (written, fetched) = tokio::join!(run.write(page), fetch_next);
+            written?;
+            match fetched {
+                Some(r) => reply = r?,
                 None => break,
             }
         }

@@ -14,6 +14,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 pub const STRIPE_KEY: &str = "sk_test_fake_success";
+/// The fake's live-mode key: Stripe allows live keys 100 requests a second instead of 25.
+pub const STRIPE_LIVE_KEY: &str = "sk_live_fake_success";
 pub const SALESBRICKS_TOKEN: &str = "sbk_test_fake_success";
 
 /// How the fake misbehaves.
@@ -34,6 +36,8 @@ pub struct FakeState {
     pub requests: AtomicU64,
     /// Requests refused for going over the advertised rate.
     pub throttled: AtomicU64,
+    /// Faults injected (429, 503 or a slow answer).
+    pub injected: AtomicU64,
     window: Mutex<(Instant, u32)>,
 }
 
@@ -47,6 +51,7 @@ impl FakeState {
             faults: Mutex::new(Faults::default()),
             requests: AtomicU64::new(0),
             throttled: AtomicU64::new(0),
+            injected: AtomicU64::new(0),
             window: Mutex::new((Instant::now(), 0)),
         })
     }
@@ -71,8 +76,9 @@ impl FakeState {
             }
         }
         // A fixed scramble of the request number: the same run misbehaves the same way.
-        if faults.percent > 0 && (n.wrapping_mul(2_654_435_761) >> 7) % 100 < faults.percent as u64 {
-            return Some(match n % 3 {
+        if faults.percent > 0 && mix(n) % 100 < faults.percent as u64 {
+            self.injected.fetch_add(1, Ordering::Relaxed);
+            return Some(match (mix(n) >> 32) % 3 {
                 0 => throttled(0),
                 1 => (StatusCode::SERVICE_UNAVAILABLE, "upstream connect error").into_response(),
                 _ => {
@@ -83,6 +89,14 @@ impl FakeState {
         }
         None
     }
+}
+
+/// splitmix64's finaliser: request numbers spread evenly over 0..100.
+fn mix(n: u64) -> u64 {
+    let mut z = n.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
 }
 
 pub fn router(state: Shared) -> Router {

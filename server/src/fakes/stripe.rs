@@ -2,7 +2,7 @@
 //! `starting_after`, `{object: "list", url, has_more, data}` newest first, canceled subscriptions
 //! only with `status=all`, Stripe's error bodies, 429 with `Stripe-Should-Retry`.
 
-use super::{header, Rng, Shared, STRIPE_KEY};
+use super::{header, Rng, Shared, STRIPE_KEY, STRIPE_LIVE_KEY};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -135,7 +135,7 @@ async fn list(
     headers: HeaderMap,
 ) -> Response {
     let auth = header(&headers, "authorization").unwrap_or("");
-    if auth != format!("Bearer {STRIPE_KEY}") {
+    if auth != format!("Bearer {STRIPE_KEY}") && auth != format!("Bearer {STRIPE_LIVE_KEY}") {
         let shown = auth.strip_prefix("Bearer ").unwrap_or("");
         let tail: String = shown
             .chars()
@@ -201,7 +201,27 @@ async fn list(
             }
         },
     };
-    let page: Vec<Value> = all.iter().skip(start).take(limit).map(|v| (*v).clone()).collect();
+    let expand_customer = q.get("expand[]").map(String::as_str) == Some("data.customer");
+    let customers: HashMap<&str, &Value> = if expand_customer {
+        data.customers
+            .iter()
+            .filter_map(|c| Some((c["id"].as_str()?, c)))
+            .collect()
+    } else {
+        HashMap::new()
+    };
+    let page: Vec<Value> = all
+        .iter()
+        .skip(start)
+        .take(limit)
+        .map(|v| {
+            let mut v = (*v).clone();
+            if let Some(c) = v["customer"].as_str().and_then(|id| customers.get(id)) {
+                v["customer"] = (*c).clone();
+            }
+            v
+        })
+        .collect();
     let has_more = start + page.len() < all.len();
     Json(json!({"object": "list", "url": format!("/v1/{resource}"), "has_more": has_more, "data": page}))
         .into_response()

@@ -83,6 +83,8 @@ impl Records {
 #[derive(Clone, Debug)]
 pub struct SyncPage {
     pub resource: &'static str,
+    /// Companies the records belong to (embedded in them by the vendor), written first.
+    pub companies: Vec<CompanyRecord>,
     pub records: Records,
     /// Where to resume after this page; `None` when the resource is finished.
     pub next_cursor: Option<String>,
@@ -101,6 +103,9 @@ pub struct IntegrationRow {
     pub connected_at: String,
     pub last_test: Option<String>,
 }
+
+/// The cursor of a resource a run has fetched to the end.
+pub const DONE: &str = "done";
 
 /// Statuses a run passes through.
 pub const RUNNING: &str = "running";
@@ -257,6 +262,16 @@ impl Store {
         row.map(|r| r.text("cursor")).transpose()
     }
 
+    /// A run finished: the next one starts from the beginning.
+    pub async fn clear_sync_cursors(&self, ws: i64, source: &str) -> Result<()> {
+        sqlx::query("DELETE FROM sync_cursors WHERE workspace_id = $1 AND source = $2")
+            .bind(ws)
+            .bind(source)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
     pub async fn set_sync_step(&self, run_id: i64, step: &str) -> Result<()> {
         sqlx::query("UPDATE sync_runs SET step = $2 WHERE id = $1")
             .bind(run_id)
@@ -299,31 +314,24 @@ impl Store {
         let mut tx = self.pool().begin().await?;
         let conn = &mut *tx;
         let mut skipped = page.skipped.clone();
+        for c in &page.companies {
+            self.match_company(conn, ws, c, now).await?;
+        }
         let written = self
             .write_records_in(conn, ws, &page.records, &mut skipped, now)
             .await?;
-        match &page.next_cursor {
-            Some(cursor) => {
-                sqlx::query(
-                    "INSERT INTO sync_cursors (workspace_id, source, resource, cursor) VALUES ($1, $2, $3, $4) \
-                     ON CONFLICT (workspace_id, source, resource) DO UPDATE SET cursor = excluded.cursor",
-                )
-                .bind(ws)
-                .bind(source)
-                .bind(page.resource)
-                .bind(cursor)
-                .execute(&mut *conn)
-                .await?;
-            }
-            None => {
-                sqlx::query("DELETE FROM sync_cursors WHERE workspace_id = $1 AND source = $2 AND resource = $3")
-                    .bind(ws)
-                    .bind(source)
-                    .bind(page.resource)
-                    .execute(&mut *conn)
-                    .await?;
-            }
-        }
+        // A finished resource keeps a DONE mark until the whole run succeeds, so a run that is
+        // interrupted later resumes after it instead of fetching it again.
+        sqlx::query(
+            "INSERT INTO sync_cursors (workspace_id, source, resource, cursor) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (workspace_id, source, resource) DO UPDATE SET cursor = excluded.cursor",
+        )
+        .bind(ws)
+        .bind(source)
+        .bind(page.resource)
+        .bind(page.next_cursor.as_deref().unwrap_or(DONE))
+        .execute(&mut *conn)
+        .await?;
         for (record, message) in &skipped {
             sqlx::query("INSERT INTO sync_run_errors (run_id, record, message) VALUES ($1, $2, $3)")
                 .bind(run_id)
