@@ -212,6 +212,7 @@ impl Data {
         }
         .await;
         let error = result.err().map(|e| e.to_string());
+        tracing::debug!(source = run.source, writing = ?run.writing, "sync fetched and wrote");
         if error.is_none() {
             if let Err(e) = self.store.clear_sync_cursors(ws, run.source).await {
                 tracing::error!(error = %e, "could not reset the sync cursors");

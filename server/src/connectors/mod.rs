@@ -30,6 +30,8 @@ pub struct SyncRun<'a> {
     pub now: &'a (dyn Fn() -> DateTime<Utc> + Sync),
     pub report: &'a (dyn Fn(&SyncProgress) + Sync),
     steps: Vec<&'static str>,
+    /// Time spent writing pages (the rest of a run is the vendor's).
+    pub writing: std::time::Duration,
 }
 
 impl<'a> SyncRun<'a> {
@@ -61,6 +63,7 @@ impl<'a> SyncRun<'a> {
             now,
             report,
             steps,
+            writing: std::time::Duration::ZERO,
         }
     }
 
@@ -81,6 +84,7 @@ impl<'a> SyncRun<'a> {
     /// Stores one page and its cursor together, then reports progress.
     pub async fn write(&mut self, page: SyncPage) -> Result<usize, StoreError> {
         self.enter(page.resource);
+        let started = std::time::Instant::now();
         let written = self
             .store
             .write_sync_page(
@@ -91,6 +95,7 @@ impl<'a> SyncRun<'a> {
                 (self.now)(),
             )
             .await?;
+        self.writing += started.elapsed();
         self.progress.fetched += page.fetched as u64;
         self.progress.written += written as u64;
         self.progress.skipped += page.fetched.saturating_sub(written) as u64;

@@ -12,7 +12,7 @@ pub const SOURCE: &str = "stripe";
 const VENDOR: &str = "Stripe";
 const PAGE: usize = 100;
 /// Stripe allows 100 read requests per second in live mode and 25 in test mode; stay under both.
-const LIVE_PER_SECOND: f64 = 90.0;
+const LIVE_PER_SECOND: f64 = 95.0;
 const TEST_PER_SECOND: f64 = 20.0;
 
 pub fn client(http: reqwest::Client, base_url: Option<&str>, key: &str) -> VendorHttp {

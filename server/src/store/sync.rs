@@ -3,10 +3,12 @@
 //! in one transaction together with its cursor, so a killed sync leaves no half page and resumes
 //! after the last page it stored.
 
-use super::sql::RowExt;
+use super::load::upsert_rows;
+use super::sql::{RowExt, Sql, Val};
 use super::{Backend, Result, Store, StoreError};
 use chrono::{DateTime, Utc};
 use sqlx::{AnyConnection, Row};
+use std::collections::HashMap;
 
 /// A company as one vendor knows it. `also` carries the other vendors' ids the record names (a
 /// Salesbricks customer's `stripe_customer_id`), which match before anything else.
@@ -314,11 +316,8 @@ impl Store {
         let mut tx = self.pool().begin().await?;
         let conn = &mut *tx;
         let mut skipped = page.skipped.clone();
-        for c in &page.companies {
-            self.match_company(conn, ws, c, now).await?;
-        }
         let written = self
-            .write_records_in(conn, ws, &page.records, &mut skipped, now)
+            .write_records_in(conn, ws, &page.companies, &page.records, &mut skipped, now)
             .await?;
         // A finished resource keeps a DONE mark until the whole run succeeds, so a run that is
         // interrupted later resumes after it instead of fetching it again.
@@ -365,132 +364,169 @@ impl Store {
     ) -> Result<(usize, Vec<(String, String)>)> {
         let mut tx = self.pool().begin().await?;
         let mut skipped = Vec::new();
-        let written = self.write_records_in(&mut tx, ws, records, &mut skipped, now).await?;
+        let written = self
+            .write_records_in(&mut tx, ws, &[], records, &mut skipped, now)
+            .await?;
         tx.commit().await?;
         Ok((written, skipped))
     }
 
+    /// Writes a page's companies, then its records, in statements per page rather than per record:
+    /// the accounts of every id on the page are looked up at once, records are upserted in
+    /// multi-row statements, and only companies seen for the first time take the slow path.
     async fn write_records_in(
         &self,
         conn: &mut AnyConnection,
         ws: i64,
+        companies: &[CompanyRecord],
         records: &Records,
         skipped: &mut Vec<(String, String)>,
         now: DateTime<Utc>,
     ) -> Result<usize> {
+        let listed: &[CompanyRecord] = match records {
+            Records::Companies(c) => c,
+            _ => &[],
+        };
+        let all_companies: Vec<&CompanyRecord> = companies.iter().chain(listed).collect();
+        let mut keys: Vec<(&str, String)> = Vec::new();
+        for c in &all_companies {
+            keys.push((c.source, c.external_id.clone()));
+            keys.extend(c.also.iter().cloned());
+        }
+        match records {
+            Records::Revenue(rs) => keys.extend(rs.iter().map(|r| r.company.clone())),
+            Records::Invoices(is) => keys.extend(is.iter().map(|i| i.company.clone())),
+            Records::Companies(_) => {}
+        }
+        let mut known = self.accounts_of(conn, ws, &keys).await?;
+        // Companies none of whose ids is linked yet: matched by domain, else new accounts.
+        let is_known = |known: &HashMap<(String, String), i64>, c: &CompanyRecord| {
+            std::iter::once((c.source, &c.external_id))
+                .chain(c.also.iter().map(|(s, e)| (*s, e)))
+                .find_map(|(s, e)| known.get(&(s.to_string(), e.clone())).copied())
+        };
+        let new_domains: Vec<String> = all_companies
+            .iter()
+            .filter(|c| is_known(&known, c).is_none())
+            .filter_map(|c| c.domain.as_deref().map(str::to_ascii_lowercase))
+            .collect();
+        let mut by_domain = accounts_by_domain(conn, ws, &new_domains).await?;
+        let mut links: Vec<(i64, &str, String)> = Vec::new();
+        for c in all_companies {
+            let mut ids = vec![(c.source, c.external_id.clone())];
+            ids.extend(c.also.iter().cloned());
+            let domain = c.domain.as_deref().map(str::to_ascii_lowercase);
+            let account = match is_known(&known, c) {
+                Some(account) => account,
+                None => match domain.as_ref().and_then(|d| by_domain.get(d).copied()) {
+                    Some(account) => account,
+                    None => {
+                        let account = sqlx::query(
+                            "INSERT INTO accounts (workspace_id, name, domain, lifecycle, created_at, currency) \
+                             VALUES ($1, $2, $3, 'customer', $4, (SELECT currency FROM workspaces WHERE id = $1)) RETURNING id",
+                        )
+                        .bind(ws)
+                        .bind(&c.name)
+                        .bind(domain.as_deref())
+                        .bind(now.to_rfc3339())
+                        .fetch_one(&mut *conn)
+                        .await?
+                        .int("id")?;
+                        if let Some(d) = domain {
+                            by_domain.insert(d, account);
+                        }
+                        account
+                    }
+                },
+            };
+            for (source, external_id) in ids {
+                let key = (source.to_string(), external_id.clone());
+                if let std::collections::hash_map::Entry::Vacant(slot) = known.entry(key) {
+                    slot.insert(account);
+                    links.push((account, source, external_id));
+                }
+            }
+        }
+        upsert_rows(
+            self.backend(),
+            conn,
+            "account_external_ids",
+            &["workspace_id", "account_id", "source", "external_id"],
+            " ON CONFLICT (workspace_id, source, external_id) DO NOTHING",
+            &links,
+            |_, (account, source, external_id), v| {
+                v.extend([
+                    Val::Int(ws),
+                    Val::Int(*account),
+                    (*source).into(),
+                    external_id.clone().into(),
+                ]);
+            },
+        )
+        .await?;
+        let account_of = |company: &(&str, String)| known.get(&(company.0.to_string(), company.1.clone())).copied();
         Ok(match records {
-            Records::Companies(companies) => {
-                for c in companies {
-                    self.match_company(conn, ws, c, now).await?;
-                }
-                companies.len()
-            }
-            Records::Revenue(records) => {
-                let mut n = 0;
-                for r in records {
-                    match self.account_for(conn, ws, &r.company).await? {
-                        Some(account) => {
-                            upsert_revenue(conn, ws, account, r).await?;
-                            n += 1;
-                        }
+            Records::Companies(c) => c.len(),
+            Records::Revenue(rs) => {
+                let mut rows = Vec::with_capacity(rs.len());
+                for r in rs {
+                    match account_of(&r.company) {
+                        Some(account) => rows.push((account, r)),
                         None => skipped.push((r.external_id.clone(), unknown_company(&r.company))),
                     }
                 }
-                n
+                upsert_revenue(self.backend(), conn, ws, &rows).await?;
+                rows.len()
             }
-            Records::Invoices(records) => {
-                let mut n = 0;
-                for r in records {
-                    match self.account_for(conn, ws, &r.company).await? {
-                        Some(account) => {
-                            upsert_invoice(conn, ws, account, r).await?;
-                            n += 1;
-                        }
+            Records::Invoices(is) => {
+                let mut rows = Vec::with_capacity(is.len());
+                for r in is {
+                    match account_of(&r.company) {
+                        Some(account) => rows.push((account, r)),
                         None => skipped.push((r.external_id.clone(), unknown_company(&r.company))),
                     }
                 }
-                n
+                let billed: Vec<(&str, String)> = rows.iter().filter_map(|(_, r)| r.revenue_source.clone()).collect();
+                let sources = revenue_source_ids(conn, ws, &billed).await?;
+                upsert_invoices(self.backend(), conn, ws, &rows, &sources).await?;
+                rows.len()
             }
         })
     }
 
-    async fn account_for(&self, conn: &mut AnyConnection, ws: i64, company: &(&str, String)) -> Result<Option<i64>> {
-        let row = sqlx::query(
-            "SELECT account_id FROM account_external_ids WHERE workspace_id = $1 AND source = $2 AND external_id = $3",
-        )
-        .bind(ws)
-        .bind(company.0)
-        .bind(&company.1)
-        .fetch_optional(&mut *conn)
-        .await?;
-        row.map(|r| r.int("account_id")).transpose()
-    }
-
-    /// Finds the account a vendor's company is: by its own or a named vendor id, then by domain;
-    /// otherwise a new account. Every id the record carries is linked to the account found.
-    async fn match_company(
+    /// The accounts already linked to these (source, external id) keys.
+    async fn accounts_of(
         &self,
         conn: &mut AnyConnection,
         ws: i64,
-        c: &CompanyRecord,
-        now: DateTime<Utc>,
-    ) -> Result<i64> {
-        let mut ids = vec![(c.source, c.external_id.clone())];
-        ids.extend(c.also.iter().cloned());
-        let mut found = None;
-        for id in &ids {
-            if let Some(account) = self.account_for(conn, ws, id).await? {
-                found = Some(account);
-                break;
+        keys: &[(&str, String)],
+    ) -> Result<HashMap<(String, String), i64>> {
+        let mut found = HashMap::new();
+        let mut sources: Vec<&str> = keys.iter().map(|(s, _)| *s).collect();
+        sources.sort_unstable();
+        sources.dedup();
+        for source in sources {
+            let ids: Vec<&String> = keys.iter().filter(|(s, _)| *s == source).map(|(_, e)| e).collect();
+            for chunk in ids.chunks(500) {
+                let mut sql =
+                    Sql::new("SELECT external_id, account_id FROM account_external_ids WHERE workspace_id = ");
+                sql.arg(ws)
+                    .push(" AND source = ")
+                    .arg(source)
+                    .push(" AND external_id IN (");
+                for (i, id) in chunk.iter().enumerate() {
+                    if i > 0 {
+                        sql.push(", ");
+                    }
+                    sql.arg(id.as_str());
+                }
+                sql.push(")");
+                for row in sql.query().fetch_all(&mut *conn).await? {
+                    found.insert((source.to_string(), row.text("external_id")?), row.int("account_id")?);
+                }
             }
         }
-        let domain = c.domain.as_deref().map(str::to_ascii_lowercase);
-        if found.is_none() {
-            if let Some(domain) = &domain {
-                found =
-                    sqlx::query("SELECT id FROM accounts WHERE workspace_id = $1 AND domain = $2 ORDER BY id LIMIT 1")
-                        .bind(ws)
-                        .bind(domain)
-                        .fetch_optional(&mut *conn)
-                        .await?
-                        .map(|r| r.int("id"))
-                        .transpose()?;
-            }
-        }
-        let account = match found {
-            Some(account) => {
-                sqlx::query("UPDATE accounts SET domain = COALESCE(domain, $2) WHERE id = $1")
-                    .bind(account)
-                    .bind(domain.as_deref())
-                    .execute(&mut *conn)
-                    .await?;
-                account
-            }
-            None => sqlx::query(
-                "INSERT INTO accounts (workspace_id, name, domain, lifecycle, created_at, currency) \
-                 VALUES ($1, $2, $3, 'customer', $4, (SELECT currency FROM workspaces WHERE id = $1)) RETURNING id",
-            )
-            .bind(ws)
-            .bind(&c.name)
-            .bind(domain.as_deref())
-            .bind(now.to_rfc3339())
-            .fetch_one(&mut *conn)
-            .await?
-            .int("id")?,
-        };
-        for (source, external_id) in &ids {
-            sqlx::query(
-                "INSERT INTO account_external_ids (workspace_id, account_id, source, external_id) VALUES ($1, $2, $3, $4) \
-                 ON CONFLICT (workspace_id, source, external_id) DO NOTHING",
-            )
-            .bind(ws)
-            .bind(account)
-            .bind(*source)
-            .bind(external_id)
-            .execute(&mut *conn)
-            .await?;
-        }
-        Ok(account)
+        Ok(found)
     }
 
     /// After a sync: which Salesbricks contracts Stripe already bills, then each account's ARR,
@@ -576,77 +612,163 @@ fn integration_row(r: &sqlx::any::AnyRow) -> Result<IntegrationRow> {
     })
 }
 
-async fn upsert_revenue(conn: &mut AnyConnection, ws: i64, account: i64, r: &RevenueRecord) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO revenue_sources (workspace_id, account_id, source, external_id, plan, status, currency, mrr_minor, \
-           billing_interval, interval_count, start_date, end_date, renewal_date, payment_state, auto_renew, \
-           cancel_at_period_end, stripe_customer_id, counted) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) \
-         ON CONFLICT (workspace_id, source, external_id) DO UPDATE SET account_id = excluded.account_id, \
+/// The first account with each of these domains.
+async fn accounts_by_domain(conn: &mut AnyConnection, ws: i64, domains: &[String]) -> Result<HashMap<String, i64>> {
+    let mut found = HashMap::new();
+    for chunk in domains.chunks(500) {
+        let mut sql = Sql::new("SELECT domain, MIN(id) AS id FROM accounts WHERE workspace_id = ");
+        sql.arg(ws).push(" AND domain IN (");
+        for (i, d) in chunk.iter().enumerate() {
+            if i > 0 {
+                sql.push(", ");
+            }
+            sql.arg(d.as_str());
+        }
+        sql.push(") GROUP BY domain");
+        for row in sql.query().fetch_all(&mut *conn).await? {
+            found.insert(row.text("domain")?, row.int("id")?);
+        }
+    }
+    Ok(found)
+}
+
+async fn upsert_revenue(
+    backend: Backend,
+    conn: &mut AnyConnection,
+    ws: i64,
+    rows: &[(i64, &RevenueRecord)],
+) -> Result<()> {
+    upsert_rows(
+        backend,
+        conn,
+        "revenue_sources",
+        &[
+            "workspace_id", "account_id", "source", "external_id", "plan", "status", "currency", "mrr_minor",
+            "billing_interval", "interval_count", "start_date", "end_date", "renewal_date", "payment_state",
+            "auto_renew", "cancel_at_period_end", "stripe_customer_id", "counted",
+        ],
+        " ON CONFLICT (workspace_id, source, external_id) DO UPDATE SET account_id = excluded.account_id, \
            plan = excluded.plan, status = excluded.status, currency = excluded.currency, mrr_minor = excluded.mrr_minor, \
            billing_interval = excluded.billing_interval, interval_count = excluded.interval_count, \
            start_date = excluded.start_date, end_date = excluded.end_date, renewal_date = excluded.renewal_date, \
            payment_state = excluded.payment_state, auto_renew = excluded.auto_renew, \
            cancel_at_period_end = excluded.cancel_at_period_end, stripe_customer_id = excluded.stripe_customer_id, \
            counted = excluded.counted",
+        rows,
+        |_, (account, r), v| {
+            v.extend([
+                Val::Int(ws),
+                Val::Int(*account),
+                r.source.into(),
+                r.external_id.clone().into(),
+                r.plan.clone().into(),
+                r.status.clone().into(),
+                r.currency.clone().into(),
+                Val::Int(r.mrr_minor),
+                r.billing_interval.into(),
+                Val::Int(r.interval_count),
+                r.start_date.clone().into(),
+                r.end_date.clone().into(),
+                r.renewal_date.clone().into(),
+                r.payment_state.into(),
+                Val::Flag(r.auto_renew),
+                Val::Flag(r.cancel_at_period_end),
+                r.stripe_customer_id.clone().into(),
+                Val::Flag(r.counted),
+            ]);
+        },
     )
-    .bind(ws)
-    .bind(account)
-    .bind(r.source)
-    .bind(&r.external_id)
-    .bind(&r.plan)
-    .bind(&r.status)
-    .bind(&r.currency)
-    .bind(r.mrr_minor)
-    .bind(r.billing_interval)
-    .bind(r.interval_count)
-    .bind(&r.start_date)
-    .bind(r.end_date.as_deref())
-    .bind(r.renewal_date.as_deref())
-    .bind(r.payment_state)
-    .bind(r.auto_renew)
-    .bind(r.cancel_at_period_end)
-    .bind(r.stripe_customer_id.as_deref())
-    .bind(r.counted)
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
+    .await
 }
 
-async fn upsert_invoice(conn: &mut AnyConnection, ws: i64, account: i64, r: &InvoiceRecord) -> Result<()> {
-    let (source, external) = r
-        .revenue_source
-        .clone()
-        .map(|(s, e)| (Some(s), Some(e)))
-        .unwrap_or((None, None));
-    sqlx::query(
-        "INSERT INTO invoices (workspace_id, account_id, revenue_source_id, external_id, status, currency, \
-           amount_due_minor, amount_paid_minor, amount_remaining_minor, attempt_count, issued_on, due_on, paid_at) \
-         VALUES ($1, $2, (SELECT id FROM revenue_sources WHERE workspace_id = $1 AND source = $3 AND external_id = $4), \
-           $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
-         ON CONFLICT (workspace_id, external_id) DO UPDATE SET account_id = excluded.account_id, \
+/// Ids of the revenue sources these (source, external id) keys name.
+async fn revenue_source_ids(
+    conn: &mut AnyConnection,
+    ws: i64,
+    keys: &[(&str, String)],
+) -> Result<HashMap<(String, String), i64>> {
+    let mut found = HashMap::new();
+    let mut sources: Vec<&str> = keys.iter().map(|(s, _)| *s).collect();
+    sources.sort_unstable();
+    sources.dedup();
+    for source in sources {
+        let ids: Vec<&String> = keys.iter().filter(|(s, _)| *s == source).map(|(_, e)| e).collect();
+        for chunk in ids.chunks(500) {
+            let mut sql = Sql::new("SELECT external_id, id FROM revenue_sources WHERE workspace_id = ");
+            sql.arg(ws)
+                .push(" AND source = ")
+                .arg(source)
+                .push(" AND external_id IN (");
+            for (i, id) in chunk.iter().enumerate() {
+                if i > 0 {
+                    sql.push(", ");
+                }
+                sql.arg(id.as_str());
+            }
+            sql.push(")");
+            for row in sql.query().fetch_all(&mut *conn).await? {
+                found.insert((source.to_string(), row.text("external_id")?), row.int("id")?);
+            }
+        }
+    }
+    Ok(found)
+}
+
+async fn upsert_invoices(
+    backend: Backend,
+    conn: &mut AnyConnection,
+    ws: i64,
+    rows: &[(i64, &InvoiceRecord)],
+    sources: &HashMap<(String, String), i64>,
+) -> Result<()> {
+    upsert_rows(
+        backend,
+        conn,
+        "invoices",
+        &[
+            "workspace_id",
+            "account_id",
+            "revenue_source_id",
+            "external_id",
+            "status",
+            "currency",
+            "amount_due_minor",
+            "amount_paid_minor",
+            "amount_remaining_minor",
+            "attempt_count",
+            "issued_on",
+            "due_on",
+            "paid_at",
+        ],
+        " ON CONFLICT (workspace_id, external_id) DO UPDATE SET account_id = excluded.account_id, \
            revenue_source_id = excluded.revenue_source_id, status = excluded.status, currency = excluded.currency, \
            amount_due_minor = excluded.amount_due_minor, amount_paid_minor = excluded.amount_paid_minor, \
            amount_remaining_minor = excluded.amount_remaining_minor, attempt_count = excluded.attempt_count, \
            issued_on = excluded.issued_on, due_on = excluded.due_on, paid_at = excluded.paid_at",
+        rows,
+        |_, (account, r), v| {
+            let source = r
+                .revenue_source
+                .as_ref()
+                .and_then(|(s, e)| sources.get(&(s.to_string(), e.clone())).copied());
+            v.extend([
+                Val::Int(ws),
+                Val::Int(*account),
+                source.into(),
+                r.external_id.clone().into(),
+                r.status.clone().into(),
+                r.currency.clone().into(),
+                Val::Int(r.amount_due_minor),
+                Val::Int(r.amount_paid_minor),
+                Val::Int(r.amount_remaining_minor),
+                Val::Int(r.attempt_count),
+                r.issued_on.clone().into(),
+                r.due_on.clone().into(),
+                r.paid_at.clone().into(),
+            ]);
+        },
     )
-    .bind(ws)
-    .bind(account)
-    .bind(source)
-    .bind(external)
-    .bind(&r.external_id)
-    .bind(&r.status)
-    .bind(&r.currency)
-    .bind(r.amount_due_minor)
-    .bind(r.amount_paid_minor)
-    .bind(r.amount_remaining_minor)
-    .bind(r.attempt_count)
-    .bind(&r.issued_on)
-    .bind(r.due_on.as_deref())
-    .bind(r.paid_at.as_deref())
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
+    .await
 }
 
 impl Store {
