@@ -13,7 +13,10 @@ pub const SCHEDULE_MAX: u32 = 24 * 60;
 impl IntegrationKind {
     /// Whether this build has the connector (the others are listed with what they will bring).
     pub fn available(self) -> bool {
-        matches!(self, IntegrationKind::Stripe | IntegrationKind::Salesbricks)
+        matches!(
+            self,
+            IntegrationKind::Stripe | IntegrationKind::Salesbricks | IntegrationKind::Hubspot
+        )
     }
 
     /// The resources a sync walks through, in order (the progress bar's steps).
@@ -21,6 +24,7 @@ impl IntegrationKind {
         match self {
             IntegrationKind::Stripe => &["subscriptions", "invoices"],
             IntegrationKind::Salesbricks => &["customers", "subscriptions"],
+            IntegrationKind::Hubspot => &["companies"],
             _ => &[],
         }
     }
@@ -214,6 +218,7 @@ mod tests {
         ok.webhook_secret = "whsec_abc".into();
         assert!(ok.check(IntegrationKind::Stripe).is_ok());
         assert!(setup("x").check(IntegrationKind::Attio).is_err(), "not in this build");
+        assert!(setup("pat-na1-123").check(IntegrationKind::Hubspot).is_ok());
     }
 
     #[test]

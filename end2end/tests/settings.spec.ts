@@ -68,5 +68,21 @@ test('the owner connects Stripe, syncs with a live progress bar, and reads what 
   const newest = page.getByTestId('skipped-records').first();
   await expect(newest).toContainText('has no items');
   await expect(newest).not.toContainText('exchange rate');
+
+  // HubSpot enriches the accounts billing brought in; its prospects never become accounts.
+  const hubspot = page.getByTestId('integration-hubspot');
+  await hubspot.getByTestId('open-connect').click();
+  await hubspot.getByTestId('credential').fill('pat-fake-success');
+  await hubspot.getByTestId('base-url').fill(FAKES);
+  await hubspot.getByTestId('connect').click();
+  await expect(hubspot.getByTestId('integration-answer')).toHaveText('HubSpot accepted the token.');
+  await hubspot.getByTestId('sync-now').click();
+  await expect(hubspot.locator('.integration-last-run')).toContainText('succeeded', { timeout: 60_000 });
+  await page.goto('/health?q=company12.example&untracked=show');
+  await hydrated(page);
+  await page.locator('[data-testid="health-queue"] .account-link', { hasText: /^Company 12$/ }).click();
+  await expect(page.getByTestId('account-name')).toHaveText('Company 12');
+  await expect(page.locator('body')).toContainText('Customer tier');
+  await expect(page.locator('body')).toContainText('Computer software');
   expect(problems).toEqual([]);
 });

@@ -3,7 +3,7 @@
 //! page by page, then settle revenue, rescore and tell open pages.
 
 use crate::connectors::http::VendorHttp;
-use crate::connectors::{salesbricks, stripe, SyncError, SyncRun};
+use crate::connectors::{hubspot, salesbricks, stripe, SyncError, SyncRun};
 use crate::secrets::mask;
 use crate::service::Data;
 use app::api::AppError;
@@ -47,6 +47,7 @@ impl Data {
         match c.kind {
             IntegrationKind::Stripe => Ok(stripe::client(self.http.clone(), base, &c.credential)),
             IntegrationKind::Salesbricks => Ok(salesbricks::client(self.http.clone(), base, &c.credential)),
+            IntegrationKind::Hubspot => Ok(hubspot::client(self.http.clone(), base, &c.credential)),
             other => Err(AppError::Invalid(format!(
                 "{} cannot be connected in this version yet.",
                 other.label()
@@ -58,6 +59,7 @@ impl Data {
         let http = self.client_for(c)?;
         let result = match c.kind {
             IntegrationKind::Stripe => stripe::test(&http).await,
+            IntegrationKind::Hubspot => hubspot::test(&http).await,
             _ => salesbricks::test(&http).await,
         };
         result.map_err(|e| AppError::Invalid(e.to_string()))
@@ -193,6 +195,7 @@ impl Data {
             ws,
             match kind {
                 IntegrationKind::Stripe => stripe::SOURCE,
+                IntegrationKind::Hubspot => hubspot::SOURCE,
                 _ => salesbricks::SOURCE,
             },
             run_id,
@@ -207,6 +210,7 @@ impl Data {
                 .map_err(|e| SyncError::Store(crate::store::StoreError::Invalid(e.to_string())))?;
             match kind {
                 IntegrationKind::Stripe => stripe::sync(&http, &mut run, &rates).await,
+                IntegrationKind::Hubspot => hubspot::sync(&http, &mut run).await,
                 _ => salesbricks::sync(&http, &mut run, &rates).await,
             }
         }

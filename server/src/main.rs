@@ -13,9 +13,9 @@ USAGE:
                                             generate and load a Pied Piper demo workspace
     server migrate                          apply database migrations and exit
     server fake-vendors [--addr ADDR] [--customers N] [--faults PERCENT]
-                                            serve local fakes of the Stripe and Salesbricks APIs
+                                            serve local fakes of the Stripe, Salesbricks and HubSpot APIs
                                             (tests and trying Success without accounts there);
-                                            keys: sk_test_fake_success, sbk_test_fake_success
+                                            keys: sk_test_fake_success, sbk_test_fake_success, pat-fake-success
     server bench sync [--subscriptions N]   sync N Stripe subscriptions and 3N invoices (default
                                             10000) from a local fake that allows 100 requests a
                                             second, into DATABASE_URL; prints time, requests, memory
@@ -120,10 +120,11 @@ async fn fake_vendors_command(args: &[String]) -> Result<(), String> {
         SalesbricksData::generate(customers, 7),
     );
     state.faults.lock().unwrap().percent = faults;
+    *state.hubspot.lock().unwrap() = server::fakes::hubspot::HubspotData::generate(customers, customers / 4, 7);
     let bound = server::fakes::serve(state, &addr)
         .await
         .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
-    println!("fake Stripe and Salesbricks APIs on http://{bound} ({customers} customers); Ctrl-C stops");
+    println!("fake Stripe, Salesbricks and HubSpot APIs on http://{bound} ({customers} customers); Ctrl-C stops");
     let _ = tokio::signal::ctrl_c().await;
     Ok(())
 }

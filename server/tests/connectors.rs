@@ -496,3 +496,65 @@ async fn stripe_webhooks_are_verified_deduplicated_and_applied() {
         assert_eq!(again.1, "already received");
     }
 }
+
+#[tokio::test]
+async fn hubspot_enriches_the_accounts_billing_brought_and_creates_none() {
+    for db in TestDb::both().await {
+        let rig = rig(db, StripeData::generate(40, 1, 0, 9), SalesbricksData::default()).await;
+        *rig.fake.hubspot.lock().unwrap() = server::fakes::hubspot::HubspotData::generate(40, 15, 9);
+        rig.connect(IntegrationKind::Stripe, STRIPE_KEY).await.unwrap();
+        rig.data.sync_now(rig.ws, IntegrationKind::Stripe).await.unwrap();
+        let accounts = rig
+            .count("SELECT CAST(COUNT(*) AS BIGINT) FROM accounts WHERE workspace_id = $1")
+            .await;
+
+        let refused = rig.connect(IntegrationKind::Hubspot, "pat-wrong").await.unwrap_err();
+        assert!(
+            refused
+                .field("credential")
+                .unwrap()
+                .contains("HubSpot refused the credentials (401): Authentication credentials not found"),
+            "{refused}"
+        );
+        rig.connect(IntegrationKind::Hubspot, server::fakes::HUBSPOT_TOKEN)
+            .await
+            .unwrap();
+        let outcome = rig.data.sync_now(rig.ws, IntegrationKind::Hubspot).await.unwrap();
+        assert_eq!(outcome.error, None);
+        let after = rig
+            .count("SELECT CAST(COUNT(*) AS BIGINT) FROM accounts WHERE workspace_id = $1")
+            .await;
+        assert_eq!(after, accounts, "{}: prospects never become accounts", rig.db.name);
+        // 15 prospects, 1 malformed company, 2 whose billing email is free mail (no domain to match).
+        assert_eq!((outcome.progress.fetched, outcome.progress.skipped), (55, 18));
+        let errors = rig.db.store.sync_run_errors(rig.ws, outcome.run_id).await.unwrap();
+        assert!(errors
+            .iter()
+            .any(|(_, why)| why.starts_with("no account has the domain prospect40.example")));
+        assert!(errors
+            .iter()
+            .any(|(_, why)| why.contains("employees that is not a number")));
+
+        let row = sqlx::query(
+            "SELECT a.industry, a.employees, a.country, a.custom_fields FROM accounts a \
+             JOIN account_external_ids x ON x.account_id = a.id AND x.source = 'stripe' AND x.external_id = 'cus_0000005' \
+             WHERE a.workspace_id = $1",
+        )
+        .bind(rig.ws)
+        .fetch_one(rig.db.store.pool())
+        .await
+        .unwrap();
+        assert_eq!(row.try_get::<String, _>("industry").unwrap(), "Financial services");
+        assert_eq!(row.try_get::<String, _>("country").unwrap(), "United States");
+        assert!(row.try_get::<i64, _>("employees").unwrap() >= 10);
+        let custom: Vec<(String, String)> =
+            serde_json::from_str(&row.try_get::<String, _>("custom_fields").unwrap()).unwrap();
+        assert_eq!(
+            custom,
+            vec![
+                ("Customer tier".to_string(), "Bronze".to_string()),
+                ("CSM region".to_string(), "East".to_string())
+            ]
+        );
+    }
+}

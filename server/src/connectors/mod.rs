@@ -3,6 +3,7 @@
 //! each page with its cursor in one transaction and reports progress.
 
 pub mod http;
+pub mod hubspot;
 pub mod retry;
 pub mod salesbricks;
 pub mod stripe;

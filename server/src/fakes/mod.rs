@@ -3,6 +3,7 @@
 //! injected faults (429 with `Retry-After`, 5xx, slow answers) and malformed records.
 //! One server answers for every vendor: their paths do not overlap.
 
+pub mod hubspot;
 pub mod salesbricks;
 pub mod stripe;
 
@@ -17,6 +18,7 @@ pub const STRIPE_KEY: &str = "sk_test_fake_success";
 /// The fake's live-mode key: Stripe allows live keys 100 requests a second instead of 25.
 pub const STRIPE_LIVE_KEY: &str = "sk_live_fake_success";
 pub const SALESBRICKS_TOKEN: &str = "sbk_test_fake_success";
+pub const HUBSPOT_TOKEN: &str = "pat-fake-success";
 
 /// How the fake misbehaves.
 #[derive(Clone, Debug, Default)]
@@ -32,6 +34,7 @@ pub struct Faults {
 pub struct FakeState {
     pub stripe: Mutex<stripe::StripeData>,
     pub salesbricks: Mutex<salesbricks::SalesbricksData>,
+    pub hubspot: Mutex<hubspot::HubspotData>,
     pub faults: Mutex<Faults>,
     pub requests: AtomicU64,
     /// Requests refused for going over the advertised rate.
@@ -48,6 +51,7 @@ impl FakeState {
         Arc::new(FakeState {
             stripe: Mutex::new(stripe),
             salesbricks: Mutex::new(salesbricks),
+            hubspot: Mutex::new(Default::default()),
             faults: Mutex::new(Faults::default()),
             requests: AtomicU64::new(0),
             throttled: AtomicU64::new(0),
@@ -100,7 +104,9 @@ fn mix(n: u64) -> u64 {
 }
 
 pub fn router(state: Shared) -> Router {
-    stripe::routes(state.clone()).merge(salesbricks::routes(state))
+    stripe::routes(state.clone())
+        .merge(salesbricks::routes(state.clone()))
+        .merge(hubspot::routes(state))
 }
 
 /// Serves the fakes on `addr` ("127.0.0.1:0" for any free port); returns the bound address.

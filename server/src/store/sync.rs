@@ -61,11 +61,26 @@ pub struct InvoiceRecord {
     pub paid_at: Option<String>,
 }
 
+/// What an enrichment vendor (HubSpot) knows of a company; it only ever enriches an existing account.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EnrichmentRecord {
+    pub source: &'static str,
+    pub external_id: String,
+    pub name: String,
+    pub domain: Option<String>,
+    pub industry: Option<String>,
+    pub employees: Option<i64>,
+    pub country: Option<String>,
+    /// (label, value) of the workspace's own company properties.
+    pub custom_fields: Vec<(String, String)>,
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub enum Records {
     Companies(Vec<CompanyRecord>),
     Revenue(Vec<RevenueRecord>),
     Invoices(Vec<InvoiceRecord>),
+    Enrichments(Vec<EnrichmentRecord>),
 }
 
 impl Records {
@@ -74,6 +89,7 @@ impl Records {
             Records::Companies(r) => r.len(),
             Records::Revenue(r) => r.len(),
             Records::Invoices(r) => r.len(),
+            Records::Enrichments(r) => r.len(),
         }
     }
     pub fn is_empty(&self) -> bool {
@@ -396,6 +412,7 @@ impl Store {
         match records {
             Records::Revenue(rs) => keys.extend(rs.iter().map(|r| r.company.clone())),
             Records::Invoices(is) => keys.extend(is.iter().map(|i| i.company.clone())),
+            Records::Enrichments(es) => keys.extend(es.iter().map(|e| (e.source, e.external_id.clone()))),
             Records::Companies(_) => {}
         }
         let mut known = self.accounts_of(conn, ws, &keys).await?;
@@ -467,6 +484,61 @@ impl Store {
         let account_of = |company: &(&str, String)| known.get(&(company.0.to_string(), company.1.clone())).copied();
         Ok(match records {
             Records::Companies(c) => c.len(),
+            Records::Enrichments(es) => {
+                let unlinked: Vec<String> = es
+                    .iter()
+                    .filter(|e| !known.contains_key(&(e.source.to_string(), e.external_id.clone())))
+                    .filter_map(|e| e.domain.clone())
+                    .collect();
+                let by_domain = accounts_by_domain(conn, ws, &unlinked).await?;
+                let mut n = 0;
+                for e in es {
+                    let key = (e.source.to_string(), e.external_id.clone());
+                    let account = known
+                        .get(&key)
+                        .copied()
+                        .or_else(|| e.domain.as_ref().and_then(|d| by_domain.get(d).copied()));
+                    let Some(account) = account else {
+                        skipped.push((e.external_id.clone(), no_account(e)));
+                        continue;
+                    };
+                    if !known.contains_key(&key) {
+                        upsert_rows(
+                            self.backend(),
+                            conn,
+                            "account_external_ids",
+                            &["workspace_id", "account_id", "source", "external_id"],
+                            " ON CONFLICT (workspace_id, source, external_id) DO NOTHING",
+                            &[(account, e)],
+                            |_, (account, e), v| {
+                                v.extend([
+                                    Val::Int(ws),
+                                    Val::Int(*account),
+                                    e.source.into(),
+                                    e.external_id.clone().into(),
+                                ]);
+                            },
+                        )
+                        .await?;
+                    }
+                    sqlx::query(
+                        "UPDATE accounts SET industry = COALESCE($3, industry), employees = COALESCE($4, employees), \
+                           country = COALESCE($5, country), custom_fields = $6, domain = COALESCE(domain, $7) \
+                         WHERE id = $1 AND workspace_id = $2",
+                    )
+                    .bind(account)
+                    .bind(ws)
+                    .bind(e.industry.as_deref())
+                    .bind(e.employees)
+                    .bind(e.country.as_deref())
+                    .bind(serde_json::to_string(&e.custom_fields).unwrap_or_else(|_| "[]".into()))
+                    .bind(e.domain.as_deref())
+                    .execute(&mut *conn)
+                    .await?;
+                    n += 1;
+                }
+                n
+            }
             Records::Revenue(rs) => {
                 let mut rows = Vec::with_capacity(rs.len());
                 for r in rs {
@@ -501,32 +573,7 @@ impl Store {
         ws: i64,
         keys: &[(&str, String)],
     ) -> Result<HashMap<(String, String), i64>> {
-        let mut found = HashMap::new();
-        let mut sources: Vec<&str> = keys.iter().map(|(s, _)| *s).collect();
-        sources.sort_unstable();
-        sources.dedup();
-        for source in sources {
-            let ids: Vec<&String> = keys.iter().filter(|(s, _)| *s == source).map(|(_, e)| e).collect();
-            for chunk in ids.chunks(500) {
-                let mut sql =
-                    Sql::new("SELECT external_id, account_id FROM account_external_ids WHERE workspace_id = ");
-                sql.arg(ws)
-                    .push(" AND source = ")
-                    .arg(source)
-                    .push(" AND external_id IN (");
-                for (i, id) in chunk.iter().enumerate() {
-                    if i > 0 {
-                        sql.push(", ");
-                    }
-                    sql.arg(id.as_str());
-                }
-                sql.push(")");
-                for row in sql.query().fetch_all(&mut *conn).await? {
-                    found.insert((source.to_string(), row.text("external_id")?), row.int("account_id")?);
-                }
-            }
-        }
-        Ok(found)
+        ids_by_key(conn, ws, "account_external_ids", "account_id", keys).await
     }
 
     /// After a sync: which Salesbricks contracts Stripe already bills, then each account's ARR,
@@ -596,6 +643,15 @@ impl Store {
     }
 }
 
+fn no_account(e: &EnrichmentRecord) -> String {
+    match &e.domain {
+        Some(d) => format!(
+            "no account has the domain {d} (enrichment only adds to accounts that billing or contracts brought in)"
+        ),
+        None => "has no domain and is linked to no account".into(),
+    }
+}
+
 fn unknown_company(company: &(&str, String)) -> String {
     format!("its customer {} is not known yet; the next sync picks it up", company.1)
 }
@@ -617,14 +673,9 @@ async fn accounts_by_domain(conn: &mut AnyConnection, ws: i64, domains: &[String
     let mut found = HashMap::new();
     for chunk in domains.chunks(500) {
         let mut sql = Sql::new("SELECT domain, MIN(id) AS id FROM accounts WHERE workspace_id = ");
-        sql.arg(ws).push(" AND domain IN (");
-        for (i, d) in chunk.iter().enumerate() {
-            if i > 0 {
-                sql.push(", ");
-            }
-            sql.arg(d.as_str());
-        }
-        sql.push(") GROUP BY domain");
+        sql.arg(ws).push(" AND domain");
+        in_list(&mut sql, &chunk.iter().map(String::as_str).collect::<Vec<_>>());
+        sql.push(" GROUP BY domain");
         for row in sql.query().fetch_all(&mut *conn).await? {
             found.insert(row.text("domain")?, row.int("id")?);
         }
@@ -687,31 +738,51 @@ async fn revenue_source_ids(
     ws: i64,
     keys: &[(&str, String)],
 ) -> Result<HashMap<(String, String), i64>> {
+    ids_by_key(conn, ws, "revenue_sources", "id", keys).await
+}
+
+/// `(source, external id) → id_column` of the rows of `table` with those keys, 500 keys a query.
+async fn ids_by_key(
+    conn: &mut AnyConnection,
+    ws: i64,
+    table: &str,
+    id_column: &str,
+    keys: &[(&str, String)],
+) -> Result<HashMap<(String, String), i64>> {
     let mut found = HashMap::new();
     let mut sources: Vec<&str> = keys.iter().map(|(s, _)| *s).collect();
     sources.sort_unstable();
     sources.dedup();
     for source in sources {
-        let ids: Vec<&String> = keys.iter().filter(|(s, _)| *s == source).map(|(_, e)| e).collect();
+        let ids: Vec<&str> = keys
+            .iter()
+            .filter(|(s, _)| *s == source)
+            .map(|(_, e)| e.as_str())
+            .collect();
         for chunk in ids.chunks(500) {
-            let mut sql = Sql::new("SELECT external_id, id FROM revenue_sources WHERE workspace_id = ");
-            sql.arg(ws)
-                .push(" AND source = ")
-                .arg(source)
-                .push(" AND external_id IN (");
-            for (i, id) in chunk.iter().enumerate() {
-                if i > 0 {
-                    sql.push(", ");
-                }
-                sql.arg(id.as_str());
-            }
-            sql.push(")");
+            let mut sql = Sql::new(&format!(
+                "SELECT external_id, {id_column} AS found FROM {table} WHERE workspace_id = "
+            ));
+            sql.arg(ws).push(" AND source = ").arg(source).push(" AND external_id");
+            in_list(&mut sql, chunk);
             for row in sql.query().fetch_all(&mut *conn).await? {
-                found.insert((source.to_string(), row.text("external_id")?), row.int("id")?);
+                found.insert((source.to_string(), row.text("external_id")?), row.int("found")?);
             }
         }
     }
     Ok(found)
+}
+
+/// Appends ` IN ($n, …)` with one placeholder per value.
+fn in_list(sql: &mut Sql, values: &[&str]) {
+    sql.push(" IN (");
+    for (i, v) in values.iter().enumerate() {
+        if i > 0 {
+            sql.push(", ");
+        }
+        sql.arg(*v);
+    }
+    sql.push(")");
 }
 
 async fn upsert_invoices(

@@ -1,0 +1,193 @@
+//! HubSpot: company enrichment — industry, size, country and the workspace's custom company
+//! properties — for accounts that billing or contracts brought in. HubSpot also holds prospects that
+//! are nobody's account yet: a company that matches no account (by a linked id or its domain) is
+//! skipped and counted, never turned into an account. Pages with `after`, 100 a page.
+
+use super::http::{VendorConfig, VendorError, VendorHttp};
+use super::stripe::keep;
+use super::{SyncError, SyncRun};
+use crate::store::sync::{EnrichmentRecord, Records, SyncPage, DONE};
+use serde_json::Value;
+
+pub const BASE_URL: &str = "https://api.hubapi.com";
+pub const SOURCE: &str = "hubspot";
+const VENDOR: &str = "HubSpot";
+const PAGE: usize = 100;
+/// Private apps may send 100 requests per 10 seconds; stay under.
+const PER_SECOND: f64 = 9.0;
+const STANDARD: &[&str] = &[
+    "name",
+    "domain",
+    "industry",
+    "numberofemployees",
+    "city",
+    "state",
+    "country",
+];
+
+pub fn client(http: reqwest::Client, base_url: Option<&str>, token: &str) -> VendorHttp {
+    let mut config = VendorConfig::new(VENDOR, base_url.unwrap_or(BASE_URL), PER_SECOND);
+    config.auth = Some(("Authorization", format!("Bearer {token}")));
+    VendorHttp::new(http, config)
+}
+
+pub async fn test(http: &VendorHttp) -> Result<String, VendorError> {
+    http.get("/crm/v3/objects/companies?limit=1&properties=name").await?;
+    Ok("HubSpot accepted the token.".into())
+}
+
+/// The workspace's own company properties (not HubSpot's), as (internal name, label).
+async fn custom_properties(http: &VendorHttp) -> Result<Vec<(String, String)>, VendorError> {
+    let reply = http.get("/crm/v3/properties/companies").await?;
+    let results = reply
+        .body
+        .get("results")
+        .and_then(Value::as_array)
+        .ok_or_else(|| VendorError::Malformed {
+            vendor: VENDOR.into(),
+            detail: "the property list has no results".into(),
+        })?;
+    Ok(results
+        .iter()
+        .filter(|p| p.get("hubspotDefined").and_then(Value::as_bool) == Some(false))
+        .filter(|p| p.get("hidden").and_then(Value::as_bool) != Some(true))
+        .filter_map(|p| {
+            Some((
+                p.get("name")?.as_str()?.to_string(),
+                p.get("label")
+                    .and_then(Value::as_str)
+                    .unwrap_or(p.get("name")?.as_str()?)
+                    .to_string(),
+            ))
+        })
+        .collect())
+}
+
+pub async fn sync(http: &VendorHttp, run: &mut SyncRun<'_>) -> Result<(), SyncError> {
+    let resource = "companies";
+    let mut cursor = run.cursor(resource).await?;
+    if cursor.as_deref() == Some(DONE) {
+        return Ok(());
+    }
+    let custom = custom_properties(http).await?;
+    let mut properties: Vec<&str> = STANDARD.to_vec();
+    properties.extend(custom.iter().map(|(name, _)| name.as_str()));
+    let properties = properties.join(",");
+    loop {
+        let mut path = format!("/crm/v3/objects/companies?limit={PAGE}&archived=false&properties={properties}");
+        if let Some(after) = &cursor {
+            path.push_str(&format!("&after={}", app::url::encode_component(after)));
+        }
+        let reply = http.get(&path).await?;
+        let results = reply
+            .body
+            .get("results")
+            .and_then(Value::as_array)
+            .ok_or_else(|| VendorError::Malformed {
+                vendor: VENDOR.into(),
+                detail: "a list answer has no results array".into(),
+            })?;
+        let next = reply
+            .body
+            .pointer("/paging/next/after")
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        let mut skipped = Vec::new();
+        let records = Records::Enrichments(keep(results, |r| company(r, &custom), &mut skipped));
+        run.write(SyncPage {
+            resource,
+            companies: Vec::new(),
+            records,
+            next_cursor: next.clone(),
+            fetched: results.len(),
+            skipped,
+        })
+        .await?;
+        match next {
+            Some(n) => cursor = Some(n),
+            None => return Ok(()),
+        }
+    }
+}
+
+/// HubSpot sends every property as a string (or null).
+fn prop<'a>(r: &'a Value, name: &str) -> Option<&'a str> {
+    r.pointer(&format!("/properties/{name}"))
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+}
+
+pub fn company(r: &Value, custom: &[(String, String)]) -> Result<EnrichmentRecord, String> {
+    let id = r.get("id").and_then(Value::as_str).ok_or("has no id")?.to_string();
+    let domain = prop(r, "domain").map(|d| {
+        d.trim_start_matches("https://")
+            .trim_start_matches("http://")
+            .trim_start_matches("www.")
+            .trim_end_matches('/')
+            .to_ascii_lowercase()
+    });
+    let employees = match prop(r, "numberofemployees") {
+        None => None,
+        Some(n) => Some(
+            n.replace(',', "")
+                .parse::<f64>()
+                .ok()
+                .filter(|n| *n >= 0.0 && n.fract() == 0.0)
+                .ok_or_else(|| format!("has a number of employees that is not a number: {n:?}"))? as i64,
+        ),
+    };
+    Ok(EnrichmentRecord {
+        source: SOURCE,
+        external_id: id,
+        name: prop(r, "name").unwrap_or("").to_string(),
+        domain,
+        industry: prop(r, "industry").map(humanise),
+        employees,
+        country: prop(r, "country").map(str::to_string),
+        custom_fields: custom
+            .iter()
+            .filter_map(|(name, label)| prop(r, name).map(|v| (label.clone(), v.to_string())))
+            .collect(),
+    })
+}
+
+/// HubSpot's industry values are enum names ("COMPUTER_SOFTWARE"): "Computer software".
+fn humanise(value: &str) -> String {
+    if !value.contains('_') && value.chars().any(|c| c.is_lowercase()) {
+        return value.to_string();
+    }
+    let lower = value.replace('_', " ").to_lowercase();
+    let mut chars = lower.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn companies_carry_enrichment_and_custom_fields_by_label() {
+        let custom = vec![("tier".to_string(), "Customer tier".to_string())];
+        let c = company(
+            &json!({"id": "17", "properties": {"name": "Hooli", "domain": "https://www.Hooli.com/",
+                "industry": "COMPUTER_SOFTWARE", "numberofemployees": "5,000", "country": "United States",
+                "tier": "Gold", "city": null}}),
+            &custom,
+        )
+        .unwrap();
+        assert_eq!(c.domain.as_deref(), Some("hooli.com"));
+        assert_eq!(c.industry.as_deref(), Some("Computer software"));
+        assert_eq!(c.employees, Some(5_000));
+        assert_eq!(c.custom_fields, vec![("Customer tier".to_string(), "Gold".to_string())]);
+        let bad = company(
+            &json!({"id": "18", "properties": {"numberofemployees": "lots"}}),
+            &custom,
+        );
+        assert!(bad.unwrap_err().contains("not a number"));
+    }
+}
