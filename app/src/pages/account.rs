@@ -375,6 +375,7 @@ fn detail_view(d: AccountDetail, can: bool, actions: Actions) -> impl IntoView {
             </section>
             <section class="panel" id="contacts">
                 <h2>"Contacts"</h2>
+                {d.contacts.is_empty().then(|| view! { <Empty message="No contacts recorded." /> })}
                 <ul class="plain-list">
                     {d.contacts.clone().into_iter().map(|c| view! {
                         <li>

@@ -242,7 +242,7 @@ fn summary_view(query: Memo<ListQuery>, s: HealthSummary) -> impl IntoView {
                 href=filtered(|q| q.band = "at_risk".into()) />
             <div class="metric" data-testid="band-counts">
                 <div class="metric-label">"Critical / at risk / healthy"</div>
-                <div class="metric-value">
+                <div class="metric-value metric-value-wrap">
                     <span class="band-red">{red}</span>" / "<span class="band-amber">{amber}</span>" / "<span class="band-green">{green}</span>
                 </div>
                 {(s.unscored > 0).then(|| view! { <div class="metric-hint">{format!("{} not scored yet", s.unscored)}</div> })}
