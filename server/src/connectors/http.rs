@@ -282,6 +282,13 @@ pub fn field<'a>(vendor: &str, record: &'a Value, name: &str) -> Result<&'a Valu
         .ok_or_else(|| VendorError::malformed(vendor, format!("a record has no {name}")))
 }
 
+/// The array under `name` in a vendor's answer (`data`, `results`), or a clear complaint.
+pub fn array<'a>(vendor: &str, body: &'a Value, name: &str) -> Result<&'a Vec<Value>, VendorError> {
+    body.get(name)
+        .and_then(Value::as_array)
+        .ok_or_else(|| VendorError::malformed(vendor, format!("an answer has no {name} array")))
+}
+
 /// The next URL from a `Link: <…>; rel="next"` header (GitHub).
 pub fn next_link(header: Option<&str>) -> Option<String> {
     header?.split(',').find_map(|part| {

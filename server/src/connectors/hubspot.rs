@@ -39,14 +39,7 @@ pub async fn test(http: &VendorHttp) -> Result<String, VendorError> {
 /// The workspace's own company properties (not HubSpot's), as (internal name, label).
 async fn custom_properties(http: &VendorHttp) -> Result<Vec<(String, String)>, VendorError> {
     let reply = http.get("/crm/v3/properties/companies").await?;
-    let results = reply
-        .body
-        .get("results")
-        .and_then(Value::as_array)
-        .ok_or_else(|| VendorError::Malformed {
-            vendor: VENDOR.into(),
-            detail: "the property list has no results".into(),
-        })?;
+    let results = super::http::array(VENDOR, &reply.body, "results")?;
     Ok(results
         .iter()
         .filter(|p| p.get("hubspotDefined").and_then(Value::as_bool) == Some(false))
@@ -79,14 +72,7 @@ pub async fn sync(http: &VendorHttp, run: &mut SyncRun<'_>) -> Result<(), SyncEr
             path.push_str(&format!("&after={}", app::url::encode_component(after)));
         }
         let reply = http.get(&path).await?;
-        let results = reply
-            .body
-            .get("results")
-            .and_then(Value::as_array)
-            .ok_or_else(|| VendorError::Malformed {
-                vendor: VENDOR.into(),
-                detail: "a list answer has no results array".into(),
-            })?;
+        let results = super::http::array(VENDOR, &reply.body, "results")?;
         let next = reply
             .body
             .pointer("/paging/next/after")

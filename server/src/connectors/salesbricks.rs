@@ -38,15 +38,7 @@ pub async fn sync(http: &VendorHttp, run: &mut SyncRun<'_>, rates: &Rates) -> Re
             let reply = http
                 .get(&format!("/api/v2/customers?limit={PAGE}&offset={offset}"))
                 .await?;
-            let results =
-                reply
-                    .body
-                    .get("results")
-                    .and_then(Value::as_array)
-                    .ok_or_else(|| VendorError::Malformed {
-                        vendor: VENDOR.into(),
-                        detail: "a list answer has no results array".into(),
-                    })?;
+            let results = super::http::array(VENDOR, &reply.body, "results")?;
             let has_next = reply.body.get("next").is_some_and(|n| !n.is_null()) && !results.is_empty();
             let mut skipped = Vec::new();
             let (records, fetched) = if resource == "customers" {

@@ -102,12 +102,7 @@ pub async fn sync(http: &VendorHttp, run: &mut SyncRun<'_>, rates: &Rates) -> Re
 }
 
 fn list_data(body: &Value) -> Result<&Vec<Value>, VendorError> {
-    body.get("data")
-        .and_then(Value::as_array)
-        .ok_or_else(|| VendorError::Malformed {
-            vendor: VENDOR.into(),
-            detail: "a list answer has no data array".into(),
-        })
+    super::http::array(VENDOR, body, "data")
 }
 
 /// Maps each record, setting aside the malformed ones with the reason.
