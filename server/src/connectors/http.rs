@@ -86,10 +86,9 @@ pub struct VendorHttp {
     pub requests: std::sync::atomic::AtomicU64,
 }
 
-/// A successful answer: the JSON body and the headers a paginator may need (`Link`).
+/// A successful answer's JSON body.
 pub struct Reply {
     pub body: Value,
-    pub link: Option<String>,
 }
 
 impl VendorHttp {
@@ -185,10 +184,7 @@ impl VendorHttp {
                     if status.is_success() {
                         let body = serde_json::from_str(&text)
                             .map_err(|e| VendorError::malformed(vendor, format!("the answer is not JSON ({e})")))?;
-                        return Ok(Reply {
-                            body,
-                            link: header("link"),
-                        });
+                        return Ok(Reply { body });
                     }
                     let message = vendor_message(&text).unwrap_or_else(|| reason(status));
                     last = format!("{} {}", status.as_u16(), message);
@@ -274,28 +270,11 @@ fn jitter() -> f64 {
     (nanos.wrapping_mul(2_654_435_761) % 1_000_000) as f64 / 1_000_000.0
 }
 
-/// Reads a required field, with a message naming it.
-pub fn field<'a>(vendor: &str, record: &'a Value, name: &str) -> Result<&'a Value, VendorError> {
-    record
-        .get(name)
-        .filter(|v| !v.is_null())
-        .ok_or_else(|| VendorError::malformed(vendor, format!("a record has no {name}")))
-}
-
 /// The array under `name` in a vendor's answer (`data`, `results`), or a clear complaint.
 pub fn array<'a>(vendor: &str, body: &'a Value, name: &str) -> Result<&'a Vec<Value>, VendorError> {
     body.get(name)
         .and_then(Value::as_array)
         .ok_or_else(|| VendorError::malformed(vendor, format!("an answer has no {name} array")))
-}
-
-/// The next URL from a `Link: <…>; rel="next"` header (GitHub).
-pub fn next_link(header: Option<&str>) -> Option<String> {
-    header?.split(',').find_map(|part| {
-        let (url, rel) = part.split_once(';')?;
-        rel.contains("rel=\"next\"")
-            .then(|| url.trim().trim_start_matches('<').trim_end_matches('>').to_string())
-    })
 }
 
 #[cfg(test)]
@@ -321,15 +300,5 @@ mod tests {
             Some(Duration::from_secs(3))
         );
         assert_eq!(vendor_message("<html>502</html>"), None);
-    }
-
-    #[test]
-    fn github_link_headers_name_the_next_page() {
-        let h = r#"<https://api.github.com/repositories/1/releases?page=2>; rel="next", <https://api.github.com/repositories/1/releases?page=5>; rel="last""#;
-        assert_eq!(
-            next_link(Some(h)).as_deref(),
-            Some("https://api.github.com/repositories/1/releases?page=2")
-        );
-        assert_eq!(next_link(Some(r#"<https://x/?page=1>; rel="prev""#)), None);
     }
 }

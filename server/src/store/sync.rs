@@ -83,20 +83,6 @@ pub enum Records {
     Enrichments(Vec<EnrichmentRecord>),
 }
 
-impl Records {
-    pub fn len(&self) -> usize {
-        match self {
-            Records::Companies(r) => r.len(),
-            Records::Revenue(r) => r.len(),
-            Records::Invoices(r) => r.len(),
-            Records::Enrichments(r) => r.len(),
-        }
-    }
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-}
-
 /// One page of one resource, as fetched.
 #[derive(Clone, Debug)]
 pub struct SyncPage {
@@ -285,15 +271,6 @@ impl Store {
         sqlx::query("DELETE FROM sync_cursors WHERE workspace_id = $1 AND source = $2")
             .bind(ws)
             .bind(source)
-            .execute(self.pool())
-            .await?;
-        Ok(())
-    }
-
-    pub async fn set_sync_step(&self, run_id: i64, step: &str) -> Result<()> {
-        sqlx::query("UPDATE sync_runs SET step = $2 WHERE id = $1")
-            .bind(run_id)
-            .bind(step)
             .execute(self.pool())
             .await?;
         Ok(())
