@@ -300,6 +300,43 @@ pub mod port {
         async fn set_exchange_rate(&self, scope: &Scope, currency: String, rate: String) -> Result<(), AppError>;
         /// The records a run skipped, and why.
         async fn sync_run_errors(&self, scope: &Scope, run_id: i64) -> Result<Vec<(String, String)>, AppError>;
+
+        // Signals in.
+        /// A new API token for the signals endpoint, shown this once.
+        async fn create_api_token(&self, scope: &Scope, name: String) -> Result<String, AppError>;
+        async fn revoke_api_token(&self, scope: &Scope, id: i64) -> Result<(), AppError>;
+        /// What importing the CSV would do; nothing is written.
+        async fn preview_signals_csv(
+            &self,
+            scope: &Scope,
+            csv: String,
+        ) -> Result<crate::signals::ImportPreview, AppError>;
+        async fn import_signals_csv(
+            &self,
+            scope: &Scope,
+            csv: String,
+        ) -> Result<crate::signals::IngestReport, AppError>;
+
+        // Settings → Data: account matching.
+        async fn matching(&self, scope: &Scope) -> Result<crate::matching::MatchingView, AppError>;
+        async fn link_company(
+            &self,
+            scope: &Scope,
+            source: String,
+            external_id: String,
+            account_id: i64,
+        ) -> Result<(), AppError>;
+        async fn unlink_company(
+            &self,
+            scope: &Scope,
+            account_id: i64,
+            source: String,
+            external_id: String,
+        ) -> Result<(), AppError>;
+        /// Merges one account into another; returns the merge's id, for undo.
+        async fn merge_accounts(&self, scope: &Scope, keep_id: i64, merge_id: i64) -> Result<i64, AppError>;
+        /// Undoes a merge; returns the restored account's id.
+        async fn undo_merge(&self, scope: &Scope, merge: i64) -> Result<i64, AppError>;
     }
 
     pub type SharedData = Arc<dyn SuccessData>;
@@ -780,12 +817,14 @@ pub async fn connect_integration(
     #[server(default)] base_url: String,
     #[server(default)] schedule_minutes: Option<u32>,
     #[server(default)] webhook_secret: String,
+    #[server(default)] target: String,
 ) -> Result<String, AppError> {
     let setup = crate::integrations::IntegrationSetup {
         credential,
         base_url,
         schedule_minutes: schedule_minutes.unwrap_or(crate::integrations::SCHEDULE_DEFAULT),
         webhook_secret,
+        target,
     };
     port::call(Need::Manage, |d, s| async move {
         d.connect_integration(&s, kind, setup).await
@@ -828,4 +867,71 @@ pub async fn set_exchange_rate(
         d.set_exchange_rate(&s, currency, rate).await
     })
     .await
+}
+
+// ---- Signals in -------------------------------------------------------------------------------
+
+/// Creates a workspace API token for `POST /api/v1/signals`; the token is returned only now.
+#[server(prefix = "/api/fn", endpoint = "create_api_token")]
+pub async fn create_api_token(#[server(default)] name: String) -> Result<String, AppError> {
+    port::call(Need::Manage, |d, s| async move { d.create_api_token(&s, name).await }).await
+}
+
+#[server(prefix = "/api/fn", endpoint = "revoke_api_token")]
+pub async fn revoke_api_token(id: i64) -> Result<(), AppError> {
+    port::call(Need::Manage, |d, s| async move { d.revoke_api_token(&s, id).await }).await
+}
+
+/// Checks a CSV of signals row by row and says what an import would do, writing nothing.
+#[server(prefix = "/api/fn", endpoint = "preview_signals_csv")]
+pub async fn preview_signals_csv(#[server(default)] csv: String) -> Result<crate::signals::ImportPreview, AppError> {
+    port::call(
+        Need::Operate,
+        |d, s| async move { d.preview_signals_csv(&s, csv).await },
+    )
+    .await
+}
+
+/// Imports the CSV's valid rows (bad rows are reported and left out).
+#[server(prefix = "/api/fn", endpoint = "import_signals_csv")]
+pub async fn import_signals_csv(#[server(default)] csv: String) -> Result<crate::signals::IngestReport, AppError> {
+    port::call(Need::Operate, |d, s| async move { d.import_signals_csv(&s, csv).await }).await
+}
+
+// ---- Settings → Data: account matching -------------------------------------------------------
+
+#[server(prefix = "/api/fn", endpoint = "matching")]
+pub async fn matching() -> Result<crate::matching::MatchingView, AppError> {
+    port::call(Need::Read, |d, s| async move { d.matching(&s).await }).await
+}
+
+/// Links a vendor company that matched nothing to an account.
+#[server(prefix = "/api/fn", endpoint = "link_company")]
+pub async fn link_company(source: String, external_id: String, account_id: i64) -> Result<(), AppError> {
+    port::call(Need::Manage, |d, s| async move {
+        d.link_company(&s, source, external_id, account_id).await
+    })
+    .await
+}
+
+/// Undoes a wrong match: the vendor id goes back to the unmatched list.
+#[server(prefix = "/api/fn", endpoint = "unlink_company")]
+pub async fn unlink_company(account_id: i64, source: String, external_id: String) -> Result<(), AppError> {
+    port::call(Need::Manage, |d, s| async move {
+        d.unlink_company(&s, account_id, source, external_id).await
+    })
+    .await
+}
+
+#[server(prefix = "/api/fn", endpoint = "merge_accounts")]
+pub async fn merge_accounts(keep_id: i64, merge_id: i64) -> Result<i64, AppError> {
+    port::call(Need::Manage, |d, s| async move {
+        d.merge_accounts(&s, keep_id, merge_id).await
+    })
+    .await
+}
+
+#[server(prefix = "/api/fn", endpoint = "undo_merge")]
+pub async fn undo_merge(merge: i64) -> Result<i64, AppError> {
+    port::call(Need::Manage, |d, s| async move { d.undo_merge(&s, merge).await }).await
 }

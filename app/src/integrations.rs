@@ -15,8 +15,39 @@ impl IntegrationKind {
     pub fn available(self) -> bool {
         matches!(
             self,
-            IntegrationKind::Stripe | IntegrationKind::Salesbricks | IntegrationKind::Hubspot
+            IntegrationKind::Stripe
+                | IntegrationKind::Salesbricks
+                | IntegrationKind::Hubspot
+                | IntegrationKind::Posthog
+                | IntegrationKind::GithubReleases
+                | IntegrationKind::Feeds
+                | IntegrationKind::Attio
         )
+    }
+
+    /// Whether a sync needs a credential (GitHub's token is optional; feeds are public).
+    pub fn needs_credential(self) -> bool {
+        !matches!(self, IntegrationKind::GithubReleases | IntegrationKind::Feeds)
+    }
+
+    /// The second field some connectors need — what to read — with its label and help; `None`
+    /// when the credential says it all.
+    pub fn target_help(self) -> Option<(&'static str, &'static str)> {
+        match self {
+            IntegrationKind::Posthog => Some((
+                "Project ID",
+                "The number in your PostHog project's URL: us.posthog.com/project/12345.",
+            )),
+            IntegrationKind::GithubReleases => Some((
+                "Repositories",
+                "owner/name, one per line (or separated by commas), e.g. piedpiper/middle-out.",
+            )),
+            IntegrationKind::Feeds => Some((
+                "Feed or changelog URLs",
+                "One per line: an RSS, Atom or JSON Feed, or a markdown changelog (each heading is an entry).",
+            )),
+            _ => None,
+        }
     }
 
     /// The resources a sync walks through, in order (the progress bar's steps).
@@ -25,6 +56,10 @@ impl IntegrationKind {
             IntegrationKind::Stripe => &["subscriptions", "invoices"],
             IntegrationKind::Salesbricks => &["customers", "subscriptions"],
             IntegrationKind::Hubspot => &["companies"],
+            IntegrationKind::Posthog => &["groups", "usage", "features"],
+            IntegrationKind::GithubReleases => &["releases"],
+            IntegrationKind::Feeds => &["entries"],
+            IntegrationKind::Attio => &["companies", "deals"],
             _ => &[],
         }
     }
@@ -69,6 +104,69 @@ pub struct IntegrationSetup {
     pub schedule_minutes: u32,
     /// Stripe's webhook signing secret (`whsec_…`), optional.
     pub webhook_secret: String,
+    /// What to read, for the kinds with a [`IntegrationKind::target_help`]: a PostHog project id,
+    /// GitHub repositories, feed URLs.
+    #[serde(default)]
+    pub target: String,
+}
+
+/// The GitHub repositories of a target: `owner/name` each, in the order given, without repeats.
+pub fn repositories(target: &str) -> Result<Vec<String>, String> {
+    let mut out: Vec<String> = Vec::new();
+    for item in target.split([',', '\n']).map(str::trim).filter(|s| !s.is_empty()) {
+        let item = item
+            .trim_start_matches("https://github.com/")
+            .trim_end_matches('/')
+            .trim_end_matches(".git");
+        let ok = |part: &str| {
+            !part.is_empty()
+                && part
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        };
+        match item.split_once('/') {
+            Some((owner, name)) if ok(owner) && ok(name) => {
+                let repo = format!("{owner}/{name}");
+                if !out.iter().any(|r| r.eq_ignore_ascii_case(&repo)) {
+                    out.push(repo);
+                }
+            }
+            _ => return Err(format!("{item:?} is not owner/name (such as piedpiper/middle-out).")),
+        }
+    }
+    if out.is_empty() {
+        return Err("Enter at least one repository as owner/name.".into());
+    }
+    if out.len() > 50 {
+        return Err("At most 50 repositories.".into());
+    }
+    Ok(out)
+}
+
+/// The feed and changelog URLs of a target, without repeats.
+pub fn feed_urls(target: &str) -> Result<Vec<String>, String> {
+    let mut out: Vec<String> = Vec::new();
+    for url in target.split(['\n', ' ', ',']).map(str::trim).filter(|s| !s.is_empty()) {
+        if !is_web_url(url) {
+            return Err(format!("{url:?} is not a web address starting with https://."));
+        }
+        if !out.iter().any(|u| u == url) {
+            out.push(url.to_string());
+        }
+    }
+    if out.is_empty() {
+        return Err("Enter at least one feed or changelog URL.".into());
+    }
+    if out.len() > 50 {
+        return Err("At most 50 feeds.".into());
+    }
+    Ok(out)
+}
+
+fn is_web_url(url: &str) -> bool {
+    url.strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+        .is_some_and(|host| !host.is_empty() && !host.starts_with('/') && !host.contains(char::is_whitespace))
 }
 
 impl IntegrationSetup {
@@ -81,7 +179,7 @@ impl IntegrationSetup {
                 "credential",
                 format!("{} cannot be connected in this version yet.", kind.label()),
             );
-        } else if credential.is_empty() {
+        } else if credential.is_empty() && kind.needs_credential() {
             errors.add(
                 "credential",
                 format!("Enter the {}.", kind.credential_help().0.to_lowercase()),
@@ -96,6 +194,21 @@ impl IntegrationSetup {
                 "credential",
                 "Stripe secret keys start with sk_ (or rk_ for a restricted key). A publishable key (pk_) cannot read subscriptions.",
             );
+        }
+        let target = self.target.trim();
+        let target_problem = match kind {
+            IntegrationKind::Posthog if target.is_empty() => {
+                Some("Enter the project ID (the number in your PostHog project's URL).".to_string())
+            }
+            IntegrationKind::Posthog if !target.chars().all(|c| c.is_ascii_digit()) || target.len() > 12 => {
+                Some("A PostHog project ID is a number, such as 12345.".to_string())
+            }
+            IntegrationKind::GithubReleases => repositories(target).err(),
+            IntegrationKind::Feeds => feed_urls(target).err(),
+            _ => None,
+        };
+        if let Some(problem) = target_problem {
+            errors.add("target", problem);
         }
         let base = self.base_url.trim();
         if !base.is_empty() {
@@ -170,6 +283,8 @@ pub struct IntegrationView {
     /// e.g. "sk_••••1234".
     pub credential_mask: Option<String>,
     pub base_url: Option<String>,
+    /// What it reads (a PostHog project, GitHub repositories, feed URLs).
+    pub target: Option<String>,
     pub schedule_minutes: u32,
     pub connected_at: Option<String>,
     pub last_test: Option<String>,
@@ -217,8 +332,54 @@ mod tests {
         ok.base_url = "http://127.0.0.1:9000".into();
         ok.webhook_secret = "whsec_abc".into();
         assert!(ok.check(IntegrationKind::Stripe).is_ok());
-        assert!(setup("x").check(IntegrationKind::Attio).is_err(), "not in this build");
+        assert!(
+            setup("x").check(IntegrationKind::Signals).is_err(),
+            "signals use API tokens, not a connection"
+        );
         assert!(setup("pat-na1-123").check(IntegrationKind::Hubspot).is_ok());
+    }
+
+    #[test]
+    fn targets_say_what_to_read() {
+        let mut posthog = setup("phx_123");
+        assert!(posthog
+            .check(IntegrationKind::Posthog)
+            .unwrap_err()
+            .get("target")
+            .is_some());
+        posthog.target = "project 7".into();
+        assert!(posthog
+            .check(IntegrationKind::Posthog)
+            .unwrap_err()
+            .get("target")
+            .unwrap()
+            .contains("number"));
+        posthog.target = " 12345 ".into();
+        assert!(posthog.check(IntegrationKind::Posthog).is_ok());
+
+        let mut github = setup("");
+        github.target = "piedpiper/middle-out,\nhttps://github.com/hooli/nucleus.git\npiedpiper/Middle-Out".into();
+        assert!(
+            github.check(IntegrationKind::GithubReleases).is_ok(),
+            "the token is optional"
+        );
+        assert_eq!(
+            repositories(&github.target).unwrap(),
+            vec!["piedpiper/middle-out".to_string(), "hooli/nucleus".to_string()]
+        );
+        github.target = "middle-out".into();
+        assert!(github
+            .check(IntegrationKind::GithubReleases)
+            .unwrap_err()
+            .get("target")
+            .unwrap()
+            .contains("owner/name"));
+
+        let mut feeds = setup("");
+        feeds.target = "https://piedpiper.com/changelog.md\nhttps://blog.piedpiper.com/feed.xml".into();
+        assert!(feeds.check(IntegrationKind::Feeds).is_ok());
+        feeds.target = "blog.piedpiper.com/feed".into();
+        assert!(feeds.check(IntegrationKind::Feeds).is_err());
     }
 
     #[test]

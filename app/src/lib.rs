@@ -8,10 +8,12 @@ pub mod api;
 pub mod chat;
 pub mod integrations;
 pub mod live;
+pub mod matching;
 pub mod model;
 pub mod pages;
 pub mod revenue;
 pub mod scoring;
+pub mod signals;
 pub mod ui;
 pub mod url;
 
@@ -76,6 +78,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/settings") view=pages::settings::SettingsPage />
                         <Route path=path!("/settings/access") view=pages::access::AccessPage />
                         <Route path=path!("/settings/scoring") view=pages::scoring::ScoringPage />
+                        <Route path=path!("/settings/data") view=pages::data::DataPage />
                     </ParentRoute>
                 </Routes>
             </Router>

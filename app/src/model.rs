@@ -839,6 +839,8 @@ pub struct SettingsView {
     pub rates: Vec<(String, i64)>,
     pub recent_runs: Vec<SyncRunRow>,
     pub counts: DataCounts,
+    /// Live API tokens for the signals endpoint.
+    pub api_tokens: Vec<crate::signals::ApiTokenRow>,
 }
 
 #[cfg(test)]

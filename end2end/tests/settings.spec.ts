@@ -86,3 +86,64 @@ test('the owner connects Stripe, syncs with a live progress bar, and reads what 
   await expect(page.locator('body')).toContainText('Computer software');
   expect(problems).toEqual([]);
 });
+
+test('PostHog usage syncs, signals come in by token and CSV, and an unmatched group is linked', async ({ browser }) => {
+  test.setTimeout(180_000);
+  const page = await signIn(browser, 'owner@acme.test');
+  const problems = watchConsole(page, true);
+  await page.goto('/settings');
+  await hydrated(page);
+
+  const posthog = page.getByTestId('integration-posthog');
+  await posthog.getByTestId('open-connect').click();
+  await posthog.getByTestId('credential').fill('phx_fake_success');
+  await posthog.getByTestId('base-url').fill(FAKES);
+  await posthog.getByTestId('target').fill('project 1');
+  await posthog.getByTestId('connect').click();
+  await expect(posthog.getByTestId('target-error')).toContainText('A PostHog project ID is a number');
+  await posthog.getByTestId('target').fill('999');
+  await posthog.getByTestId('connect').click();
+  await expect(posthog.getByTestId('target-error')).toContainText('PostHog answered 404: Not found.');
+  await posthog.getByTestId('target').fill('4242');
+  await posthog.getByTestId('connect').click();
+  await expect(posthog.getByTestId('integration-answer')).toContainText('companies are the "company" groups of project 4242');
+  await posthog.getByTestId('sync-now').click();
+  await expect(posthog.locator('.integration-last-run')).toContainText('succeeded', { timeout: 90_000 });
+
+  // Signals: a token shown once, then a CSV checked row by row before anything is written.
+  await page.goto('/settings/data');
+  await hydrated(page);
+  const tokens = page.getByTestId('api-tokens');
+  await tokens.getByTestId('create-token').click();
+  await expect(tokens.locator('.field-error')).toContainText('Name the token');
+  await tokens.getByTestId('token-name').fill('BuildBetter');
+  await tokens.getByTestId('create-token').click();
+  await expect(tokens.getByTestId('token-value')).toHaveText(/^sst_[0-9a-f]{64}$/);
+  await expect(tokens.getByTestId('token-row')).toHaveCount(1);
+
+  const csv = page.getByTestId('csv-import');
+  await csv.getByTestId('csv-text').fill(
+    'external_id,account_domain,source,sentiment,topic,quote,occurred_at\n' +
+      'e2e-1,company12.example,call,-0.8,pricing,"Too expensive, says finance",2026-11-20\n' +
+      'e2e-2,company12.example,tweet,0.3,pricing,Hm,2026-11-20\n',
+  );
+  await csv.getByTestId('csv-preview').click();
+  await expect(csv.getByTestId('csv-summary')).toHaveText('1 rows can be imported (0 update signals already stored); 1 have errors.');
+  await expect(csv.getByTestId('preview-bad')).toContainText('source "tweet" is not one of');
+  await expect(csv.getByTestId('preview-ok')).toContainText('Company 12');
+  await csv.getByTestId('csv-import-button').click();
+  await expect(csv.getByTestId('csv-imported')).toHaveText('Imported: 1 new, 0 updated; 1 rows left out.');
+
+  // Company 0 pays from free mail, so its PostHog group matched nothing; its name suggests the account.
+  const matching = page.getByTestId('matching');
+  const row = matching.getByTestId('unmatched-row').filter({ hasText: 'org_0' });
+  await expect(row).toContainText('Company 0');
+  await row.getByTestId('link-company').click();
+  await expect(matching.getByTestId('unmatched-row').filter({ hasText: 'org_0' })).toHaveCount(0);
+
+  await page.goto('/health?q=company12.example&untracked=show');
+  await hydrated(page);
+  await page.locator('[data-testid="health-queue"] .account-link', { hasText: /^Company 12$/ }).click();
+  await expect(page.locator('body')).toContainText('Too expensive, says finance');
+  expect(problems).toEqual([]);
+});

@@ -3,7 +3,7 @@
 //! page by page, then settle revenue, rescore and tell open pages.
 
 use crate::connectors::http::VendorHttp;
-use crate::connectors::{hubspot, salesbricks, stripe, SyncError, SyncRun};
+use crate::connectors::{attio, feeds, github, hubspot, posthog, salesbricks, stripe, SyncError, SyncRun};
 use crate::secrets::mask;
 use crate::service::Data;
 use app::api::AppError;
@@ -27,6 +27,7 @@ pub struct Connection {
     pub credential: String,
     pub webhook_secret: String,
     pub base_url: Option<String>,
+    pub target: String,
 }
 
 /// How a finished sync went.
@@ -35,6 +36,31 @@ pub struct SyncOutcome {
     pub run_id: i64,
     pub progress: SyncProgress,
     pub error: Option<String>,
+}
+
+/// The `source` its records and runs are stored under.
+fn source_of(kind: IntegrationKind) -> &'static str {
+    match kind {
+        IntegrationKind::Stripe => stripe::SOURCE,
+        IntegrationKind::Hubspot => hubspot::SOURCE,
+        IntegrationKind::Posthog => posthog::SOURCE,
+        IntegrationKind::GithubReleases => github::SOURCE,
+        IntegrationKind::Attio => attio::SOURCE,
+        IntegrationKind::Salesbricks => salesbricks::SOURCE,
+        other => other.as_str(),
+    }
+}
+
+fn repositories(target: &str) -> Result<Vec<String>, AppError> {
+    app::integrations::repositories(target).map_err(AppError::Invalid)
+}
+
+fn feed_urls(target: &str) -> Result<Vec<String>, AppError> {
+    app::integrations::feed_urls(target).map_err(AppError::Invalid)
+}
+
+fn invalid(e: AppError) -> SyncError {
+    SyncError::Store(crate::store::StoreError::Invalid(e.to_string()))
 }
 
 fn context(ws: i64, kind: IntegrationKind) -> String {
@@ -48,6 +74,10 @@ impl Data {
             IntegrationKind::Stripe => Ok(stripe::client(self.http.clone(), base, &c.credential)),
             IntegrationKind::Salesbricks => Ok(salesbricks::client(self.http.clone(), base, &c.credential)),
             IntegrationKind::Hubspot => Ok(hubspot::client(self.http.clone(), base, &c.credential)),
+            IntegrationKind::Posthog => Ok(posthog::client(self.http.clone(), base, &c.credential)),
+            IntegrationKind::GithubReleases => Ok(github::client(self.http.clone(), base, &c.credential)),
+            IntegrationKind::Feeds => Ok(feeds::client(self.http.clone())),
+            IntegrationKind::Attio => Ok(attio::client(self.http.clone(), base, &c.credential)),
             other => Err(AppError::Invalid(format!(
                 "{} cannot be connected in this version yet.",
                 other.label()
@@ -60,6 +90,10 @@ impl Data {
         let result = match c.kind {
             IntegrationKind::Stripe => stripe::test(&http).await,
             IntegrationKind::Hubspot => hubspot::test(&http).await,
+            IntegrationKind::Posthog => posthog::test(&http, &c.target).await,
+            IntegrationKind::GithubReleases => github::test(&http, &repositories(&c.target)?).await,
+            IntegrationKind::Feeds => feeds::test(&http, &feed_urls(&c.target)?).await,
+            IntegrationKind::Attio => attio::test(&http).await,
             _ => salesbricks::test(&http).await,
         };
         result.map_err(|e| AppError::Invalid(e.to_string()))
@@ -86,6 +120,12 @@ impl Data {
             credential: sealed.credential,
             webhook_secret: sealed.webhook_secret,
             base_url: row.config.get("base_url").and_then(|v| v.as_str()).map(str::to_string),
+            target: row
+                .config
+                .get("target")
+                .and_then(|v| v.as_str())
+                .unwrap_or_default()
+                .to_string(),
         })
     }
 
@@ -102,12 +142,15 @@ impl Data {
             credential: setup.credential.trim().to_string(),
             webhook_secret: setup.webhook_secret.trim().to_string(),
             base_url: base_url.clone(),
+            target: setup.target.trim().to_string(),
         };
         // Nothing is stored until the vendor accepts the credentials.
         let said = self.vendor_test(&connection).await.map_err(|e| match e {
             AppError::Invalid(msg) => {
                 let mut errors = app::access::FieldErrors::default();
-                errors.add("credential", msg);
+                // What to read was wrong, unless the vendor refused the key itself.
+                let about_target = kind.target_help().is_some() && !msg.contains("refused the credentials");
+                errors.add(if about_target { "target" } else { "credential" }, msg);
                 AppError::Fields(errors)
             }
             other => other,
@@ -119,7 +162,8 @@ impl Data {
         .map_err(|e| AppError::Internal(e.to_string()))?;
         let config = serde_json::json!({
             "base_url": base_url,
-            "credential_mask": mask(&connection.credential),
+            "credential_mask": if connection.credential.is_empty() { String::new() } else { mask(&connection.credential) },
+            "target": Some(&connection.target).filter(|t| !t.is_empty()),
             "has_webhook_secret": !connection.webhook_secret.is_empty(),
         });
         self.store
@@ -193,11 +237,7 @@ impl Data {
         let mut run = SyncRun::new(
             &self.store,
             ws,
-            match kind {
-                IntegrationKind::Stripe => stripe::SOURCE,
-                IntegrationKind::Hubspot => hubspot::SOURCE,
-                _ => salesbricks::SOURCE,
-            },
+            source_of(kind),
             run_id,
             kind.sync_steps().to_vec(),
             &now,
@@ -211,6 +251,19 @@ impl Data {
             match kind {
                 IntegrationKind::Stripe => stripe::sync(&http, &mut run, &rates).await,
                 IntegrationKind::Hubspot => hubspot::sync(&http, &mut run).await,
+                IntegrationKind::Posthog => posthog::sync(&http, &mut run, &connection.target).await,
+                IntegrationKind::GithubReleases => {
+                    let repos = repositories(&connection.target).map_err(invalid)?;
+                    github::sync(&http, &mut run, &repos).await
+                }
+                IntegrationKind::Feeds => {
+                    let urls = feed_urls(&connection.target).map_err(invalid)?;
+                    feeds::sync(&http, &mut run, &urls).await
+                }
+                IntegrationKind::Attio => {
+                    let stages = self.store.pipeline_stages(ws).await?;
+                    attio::sync(&http, &mut run, &stages).await
+                }
                 _ => salesbricks::sync(&http, &mut run, &rates).await,
             }
         }

@@ -13,6 +13,7 @@ pub mod llm;
 pub mod rescore;
 pub mod secrets;
 pub mod service;
+pub mod signals;
 pub mod store;
 pub mod web;
 

@@ -13,9 +13,10 @@ USAGE:
                                             generate and load a Pied Piper demo workspace
     server migrate                          apply database migrations and exit
     server fake-vendors [--addr ADDR] [--customers N] [--faults PERCENT]
-                                            serve local fakes of the Stripe, Salesbricks and HubSpot APIs
+                                            serve local fakes of Stripe, Salesbricks, HubSpot, PostHog, Attio, GitHub and feeds
                                             (tests and trying Success without accounts there);
-                                            keys: sk_test_fake_success, sbk_test_fake_success, pat-fake-success
+                                            keys: sk_test_fake_success, sbk_test_fake_success, pat-fake-success, phx_fake_success (project 4242),
+                                            attio_fake_success, ghp_fake_success; feeds at /feeds/releases.xml, atom.xml, CHANGELOG.md
     server bench sync [--subscriptions N]   sync N Stripe subscriptions and 3N invoices (default
                                             10000) from a local fake that allows 100 requests a
                                             second, into DATABASE_URL; prints time, requests, memory
@@ -121,10 +122,13 @@ async fn fake_vendors_command(args: &[String]) -> Result<(), String> {
     );
     state.faults.lock().unwrap().percent = faults;
     *state.hubspot.lock().unwrap() = server::fakes::hubspot::HubspotData::generate(customers, customers / 4, 7);
+    *state.posthog.lock().unwrap() = server::fakes::posthog::PosthogData::generate(customers, customers / 4, 7);
+    *state.releases.lock().unwrap() = server::fakes::releases::ReleasesData::generate(120);
+    *state.attio.lock().unwrap() = server::fakes::attio::AttioData::generate(customers.min(200), 20);
     let bound = server::fakes::serve(state, &addr)
         .await
         .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
-    println!("fake Stripe, Salesbricks and HubSpot APIs on http://{bound} ({customers} customers); Ctrl-C stops");
+    println!("fake Stripe, Salesbricks, HubSpot, PostHog, Attio, GitHub and feed servers on http://{bound} ({customers} customers); Ctrl-C stops");
     let _ = tokio::signal::ctrl_c().await;
     Ok(())
 }
@@ -168,6 +172,7 @@ async fn bench_sync(args: &[String]) -> Result<(), String> {
             base_url: format!("http://{addr}"),
             schedule_minutes: 15,
             webhook_secret: String::new(),
+            target: String::new(),
         },
     )
     .await

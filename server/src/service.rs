@@ -93,6 +93,8 @@ impl Data {
             me: Default::default(),
             http: reqwest::Client::builder()
                 .connect_timeout(std::time::Duration::from_secs(10))
+                // GitHub refuses requests without one.
+                .user_agent(concat!("Success/", env!("CARGO_PKG_VERSION")))
                 .build()
                 .unwrap_or_default(),
         }
@@ -196,6 +198,13 @@ impl Data {
         let changed = report.changed as u64;
         self.changed(workspace_id, LiveEvent::Rescored { changed });
         Ok(changed)
+    }
+
+    /// Rows moved between accounts: their roll-ups and scores follow.
+    async fn after_matching(&self, ws: i64) -> Result<(), AppError> {
+        self.store.settle_revenue(ws).await?;
+        self.rescore(ws).await?;
+        Ok(())
     }
 
     /// Something in the workspace changed: cached reads are dropped and open pages told.
@@ -873,6 +882,84 @@ impl SuccessData for Data {
 
     async fn sync_integration(&self, s: &Scope, kind: IntegrationKind) -> Result<i64, AppError> {
         self.start_sync(s.workspace.id, kind).await
+    }
+
+    async fn create_api_token(&self, s: &Scope, name: String) -> Result<String, AppError> {
+        let user = s.actor()?.user_id;
+        self.create_api_token_in(s.workspace.id, &name, Some(user)).await
+    }
+
+    async fn revoke_api_token(&self, s: &Scope, id: i64) -> Result<(), AppError> {
+        self.revoke_api_token_in(s.workspace.id, id).await
+    }
+
+    async fn preview_signals_csv(&self, s: &Scope, csv: String) -> Result<app::signals::ImportPreview, AppError> {
+        self.preview_signals_csv_in(s.workspace.id, &csv).await
+    }
+
+    async fn import_signals_csv(&self, s: &Scope, csv: String) -> Result<app::signals::IngestReport, AppError> {
+        self.import_signals_csv_in(s.workspace.id, &csv).await
+    }
+
+    async fn matching(&self, s: &Scope) -> Result<app::matching::MatchingView, AppError> {
+        Ok(self.store.matching(s.workspace.id).await?)
+    }
+
+    async fn link_company(
+        &self,
+        s: &Scope,
+        source: String,
+        external_id: String,
+        account_id: i64,
+    ) -> Result<(), AppError> {
+        self.store
+            .link_company(s.workspace.id, &source, &external_id, account_id)
+            .await?;
+        self.after_matching(s.workspace.id).await
+    }
+
+    async fn unlink_company(
+        &self,
+        s: &Scope,
+        account_id: i64,
+        source: String,
+        external_id: String,
+    ) -> Result<(), AppError> {
+        self.store
+            .unlink_company(s.workspace.id, account_id, &source, &external_id, self.clock.now())
+            .await?;
+        self.after_matching(s.workspace.id).await
+    }
+
+    async fn merge_accounts(&self, s: &Scope, keep_id: i64, merge_id: i64) -> Result<i64, AppError> {
+        let actor = s.actor()?;
+        let id = self
+            .store
+            .merge_accounts(
+                s.workspace.id,
+                keep_id,
+                merge_id,
+                (Some(actor.user_id), &actor.name),
+                self.clock.now(),
+            )
+            .await?;
+        self.after_matching(s.workspace.id).await?;
+        Ok(id)
+    }
+
+    async fn undo_merge(&self, s: &Scope, merge: i64) -> Result<i64, AppError> {
+        let actor = s.actor()?;
+        let id = self
+            .store
+            .undo_merge(
+                s.workspace.id,
+                merge,
+                (Some(actor.user_id), &actor.name),
+                self.clock.now(),
+            )
+            .await?;
+        self.after_matching(s.workspace.id).await?;
+        Ok(id)
     }
 
     async fn set_exchange_rate(&self, s: &Scope, currency: String, rate: String) -> Result<(), AppError> {

@@ -268,6 +268,17 @@ async fn webhook(
     (status, text).into_response()
 }
 
+/// Signals from other tools, with a workspace API token.
+async fn signals_in(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    let authorization = headers.get("authorization").and_then(|v| v.to_str().ok());
+    let (status, answer) = state.service.signals_endpoint(authorization, &body).await;
+    (status, axum::Json(answer)).into_response()
+}
+
 pub fn router(leptos_options: LeptosOptions, store: Store, auth: AuthConfig) -> Router {
     router_with(leptos_options, Data::new(store, auth).shared())
 }
@@ -290,6 +301,7 @@ pub fn router_with(leptos_options: LeptosOptions, service: Arc<Data>) -> Router 
         .route("/api/events", get(events))
         .route("/api/chat", get(chat))
         .route("/webhooks/{vendor}/{workspace}", axum::routing::post(webhook))
+        .route("/api/v1/signals", axum::routing::post(signals_in))
         .leptos_routes_with_context(&state, routes, context.clone(), {
             let options = leptos_options.clone();
             move || app::shell(options.clone())

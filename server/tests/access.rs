@@ -379,6 +379,79 @@ async fn every_server_fn_checks_session_flag_role_and_workspace() {
         let run = app.db.store.start_sync_run(ws, "salesbricks", now).await.unwrap();
         app.db.store.finish_sync_run(run, None, now).await.unwrap();
         let other_run = app.db.store.start_sync_run(other_ws, "salesbricks", now).await.unwrap();
+        // Matching: an unmatched company, a linked PostHog group, accounts to merge and a merge to undo.
+        let second = |ws: i64| {
+            let app = &app;
+            async move {
+                app.scalar(
+                    "SELECT id FROM accounts WHERE workspace_id = $1 ORDER BY id LIMIT 1 OFFSET 1",
+                    ws,
+                )
+                .await
+            }
+        };
+        let (merge_keep, merge_away) = (
+            second(ws).await,
+            app.scalar(
+                "SELECT id FROM accounts WHERE workspace_id = $1 ORDER BY id LIMIT 1 OFFSET 2",
+                ws,
+            )
+            .await,
+        );
+        let (undo_keep, undo_away) = (
+            app.scalar(
+                "SELECT id FROM accounts WHERE workspace_id = $1 ORDER BY id LIMIT 1 OFFSET 3",
+                ws,
+            )
+            .await,
+            app.scalar(
+                "SELECT id FROM accounts WHERE workspace_id = $1 ORDER BY id LIMIT 1 OFFSET 4",
+                ws,
+            )
+            .await,
+        );
+        let merge = app
+            .db
+            .store
+            .merge_accounts(ws, undo_keep, undo_away, (None, "test"), now)
+            .await
+            .unwrap();
+        let other_merge = app
+            .db
+            .store
+            .merge_accounts(other_ws, other_account, second(other_ws).await, (None, "test"), now)
+            .await
+            .unwrap();
+        for (w, key) in [(ws, "org_1"), (other_ws, "org_2")] {
+            sqlx::query(
+                "INSERT INTO unmatched_companies (workspace_id, source, external_id, name, seen_at) VALUES ($1, 'posthog', $2, 'Org', $3)",
+            )
+            .bind(w)
+            .bind(key)
+            .bind(now.to_rfc3339())
+            .execute(app.db.store.pool())
+            .await
+            .unwrap();
+        }
+        sqlx::query(
+            "INSERT INTO account_external_ids (workspace_id, account_id, source, external_id) VALUES ($1, $2, 'hubspot', 'hs-1'), ($3, $4, 'hubspot', 'hs-2')",
+        )
+        .bind(ws)
+        .bind(account)
+        .bind(other_ws)
+        .bind(other_account)
+        .execute(app.db.store.pool())
+        .await
+        .unwrap();
+        let token = app.service.create_api_token_in(ws, "BuildBetter", None).await.unwrap();
+        let _ = token;
+        let token_sql = "SELECT id FROM api_tokens WHERE workspace_id = $1 ORDER BY id LIMIT 1";
+        let token_id = app.scalar(token_sql, ws).await;
+        app.service.create_api_token_in(other_ws, "Other", None).await.unwrap();
+        let other_token = app.scalar(token_sql, other_ws).await;
+        let csv = "external_id,account_id,source,sentiment,topic,quote,occurred_at\n\
+                   acc-1,ACCOUNT,call,-0.4,pricing,Too expensive,2026-11-20\n"
+            .replace("ACCOUNT", &account.to_string());
         // name, needs, a body that works in the caller's workspace, the same call on the other workspace's ids.
         let table: Vec<(&str, Needs, String, Option<String>)> = vec![
             ("current_viewer", Needs::Open, String::new(), None),
@@ -560,6 +633,56 @@ async fn every_server_fn_checks_session_flag_role_and_workspace() {
                 Needs::Manage,
                 form(&[("currency", "EUR"), ("rate", "1.08")]),
                 None,
+            ),
+            ("create_api_token", Needs::Manage, form(&[("name", "Zapier")]), None),
+            (
+                "revoke_api_token",
+                Needs::Manage,
+                form(&[("id", &s(token_id))]),
+                Some(form(&[("id", &s(other_token))])),
+            ),
+            ("preview_signals_csv", Needs::Operate, form(&[("csv", &csv)]), None),
+            ("import_signals_csv", Needs::Operate, form(&[("csv", &csv)]), None),
+            ("matching", Needs::Read, String::new(), None),
+            (
+                "link_company",
+                Needs::Manage,
+                form(&[
+                    ("source", "posthog"),
+                    ("external_id", "org_1"),
+                    ("account_id", &s(account)),
+                ]),
+                Some(form(&[
+                    ("source", "posthog"),
+                    ("external_id", "org_2"),
+                    ("account_id", &s(other_account)),
+                ])),
+            ),
+            (
+                "unlink_company",
+                Needs::Manage,
+                form(&[
+                    ("account_id", &s(account)),
+                    ("source", "hubspot"),
+                    ("external_id", "hs-1"),
+                ]),
+                Some(form(&[
+                    ("account_id", &s(other_account)),
+                    ("source", "hubspot"),
+                    ("external_id", "hs-2"),
+                ])),
+            ),
+            (
+                "merge_accounts",
+                Needs::Manage,
+                form(&[("keep_id", &s(merge_keep)), ("merge_id", &s(merge_away))]),
+                Some(form(&[("keep_id", &s(merge_keep)), ("merge_id", &s(other_account))])),
+            ),
+            (
+                "undo_merge",
+                Needs::Manage,
+                form(&[("merge", &s(merge))]),
+                Some(form(&[("merge", &s(other_merge))])),
             ),
         ];
 

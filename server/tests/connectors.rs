@@ -39,6 +39,7 @@ async fn rig(db: TestDb, stripe: StripeData, salesbricks: SalesbricksData) -> Ri
                     is_demo: false,
                     currency: "USD".into(),
                 },
+                stages: server::demo::default_stages(),
                 ..Default::default()
             },
             &|_| {},
@@ -57,6 +58,15 @@ async fn rig(db: TestDb, stripe: StripeData, salesbricks: SalesbricksData) -> Ri
 
 impl Rig {
     async fn connect(&self, kind: IntegrationKind, credential: &str) -> Result<String, app::api::AppError> {
+        self.connect_to(kind, credential, "").await
+    }
+
+    async fn connect_to(
+        &self,
+        kind: IntegrationKind,
+        credential: &str,
+        target: &str,
+    ) -> Result<String, app::api::AppError> {
         self.data
             .connect_integration_in(
                 self.ws,
@@ -70,6 +80,7 @@ impl Rig {
                     } else {
                         String::new()
                     },
+                    target: target.into(),
                 },
             )
             .await
@@ -302,6 +313,7 @@ async fn credentials_are_tested_before_saving_and_sealed_at_rest() {
                     base_url: "http://127.0.0.1:9".into(),
                     schedule_minutes: 15,
                     webhook_secret: String::new(),
+                    target: String::new(),
                 },
             )
             .await
@@ -556,5 +568,343 @@ async fn hubspot_enriches_the_accounts_billing_brought_and_creates_none() {
                 ("CSM region".to_string(), "East".to_string())
             ]
         );
+    }
+}
+
+#[tokio::test]
+async fn posthog_usage_lands_on_the_accounts_its_groups_match() {
+    use server::fakes::posthog::{PosthogData, PROJECT};
+    for db in TestDb::both().await {
+        let rig = rig(db, StripeData::generate(40, 1, 0, 9), SalesbricksData::default()).await;
+        let fake = PosthogData::generate(40, 400, 9); // enough rows for several HogQL pages
+        *rig.fake.posthog.lock().unwrap() = fake.clone();
+        rig.connect(IntegrationKind::Stripe, STRIPE_KEY).await.unwrap();
+        rig.data.sync_now(rig.ws, IntegrationKind::Stripe).await.unwrap();
+
+        let wrong = rig
+            .connect_to(IntegrationKind::Posthog, server::fakes::POSTHOG_KEY, "999")
+            .await
+            .unwrap_err();
+        assert!(
+            wrong.to_string().contains("PostHog answered 404: Not found."),
+            "{wrong}"
+        );
+        rig.connect_to(IntegrationKind::Posthog, server::fakes::POSTHOG_KEY, PROJECT)
+            .await
+            .unwrap();
+        let outcome = rig.data.sync_now(rig.ws, IntegrationKind::Posthog).await.unwrap();
+        assert_eq!(outcome.error, None);
+
+        // Groups link by domain, by a billing email's domain, or by a Stripe customer id. Customers
+        // 0, 17 and 34 pay from free mail, so nothing names their domain; free-tier groups are
+        // nobody's account; org_bad has seats PostHog cannot count.
+        let linked: Vec<String> = sqlx::query(
+            "SELECT external_id FROM account_external_ids WHERE workspace_id = $1 AND source = 'posthog' ORDER BY external_id",
+        )
+        .bind(rig.ws)
+        .fetch_all(rig.db.store.pool())
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.try_get("external_id").unwrap())
+        .collect();
+        let expected: Vec<String> = {
+            let mut v: Vec<String> = (0..40)
+                .filter(|i| ![0, 17, 34].contains(i))
+                .map(|i| format!("org_{i}"))
+                .collect();
+            v.sort();
+            v
+        };
+        assert_eq!(linked, expected, "{}", rig.db.name);
+        let unmatched = rig
+            .count("SELECT CAST(COUNT(*) AS BIGINT) FROM unmatched_companies WHERE workspace_id = $1 AND source = 'posthog'")
+            .await;
+        assert_eq!(unmatched, 403);
+        // (Settings lists a run's first 100 problems; this one comes after the unmatched groups.)
+        let bad_seats = sqlx::query("SELECT message FROM sync_run_errors WHERE run_id = $1 AND record = 'org_bad'")
+            .bind(outcome.run_id)
+            .fetch_one(rig.db.store.pool())
+            .await
+            .unwrap()
+            .try_get::<String, _>("message")
+            .unwrap();
+        assert!(bad_seats.contains("seats that are not a whole number"), "{bad_seats}");
+
+        // Every linked group's weeks are stored exactly: active users, seats, and features without
+        // PostHog's own $ events.
+        let since =
+            chrono::NaiveDate::parse_from_str(&server::connectors::posthog::first_week(chrono::Utc::now()), "%Y-%m-%d")
+                .unwrap();
+        let rows = sqlx::query(
+            "SELECT x.external_id, u.week_start, u.active_users, u.licensed_seats, u.feature_adoption \
+             FROM usage_weeks u JOIN account_external_ids x ON x.account_id = u.account_id AND x.source = 'posthog' \
+             WHERE u.workspace_id = $1 ORDER BY x.external_id, u.week_start",
+        )
+        .bind(rig.ws)
+        .fetch_all(rig.db.store.pool())
+        .await
+        .unwrap();
+        let stored: Vec<(String, String, i64)> = rows
+            .iter()
+            .map(|r| {
+                (
+                    r.try_get("external_id").unwrap(),
+                    r.try_get("week_start").unwrap(),
+                    r.try_get("active_users").unwrap(),
+                )
+            })
+            .collect();
+        let want: Vec<(String, String, i64)> = fake
+            .active_users(since)
+            .into_iter()
+            .filter(|(g, _, _)| linked.contains(g))
+            .map(|(g, w, n)| (g, w.format("%Y-%m-%d").to_string(), n))
+            .collect();
+        assert_eq!(stored, want, "{}", rig.db.name);
+        let features = fake.feature_users(since, true);
+        for r in &rows {
+            let group: String = r.try_get("external_id").unwrap();
+            let week: String = r.try_get("week_start").unwrap();
+            let n: usize = group[4..].parse().unwrap();
+            assert_eq!(r.try_get::<i64, _>("licensed_seats").unwrap(), 5 + (n % 30) as i64);
+            let adoption: serde_json::Map<String, serde_json::Value> =
+                serde_json::from_str(&r.try_get::<String, _>("feature_adoption").unwrap()).unwrap();
+            let want: serde_json::Map<String, serde_json::Value> = features
+                .iter()
+                .filter(|(g, w, _, _)| *g == group && w.format("%Y-%m-%d").to_string() == week)
+                .map(|(_, _, e, n)| (e.clone(), (*n).into()))
+                .collect();
+            assert_eq!(adoption, want, "{group} {week}");
+            assert!(!adoption.keys().any(|k| k.starts_with('$')));
+        }
+
+        // A second sync changes nothing and duplicates nothing.
+        let before = rig
+            .count("SELECT CAST(COUNT(*) AS BIGINT) FROM usage_weeks WHERE workspace_id = $1")
+            .await;
+        let again = rig.data.sync_now(rig.ws, IntegrationKind::Posthog).await.unwrap();
+        assert_eq!(again.error, None);
+        let after = rig
+            .count("SELECT CAST(COUNT(*) AS BIGINT) FROM usage_weeks WHERE workspace_id = $1")
+            .await;
+        assert_eq!(before, after);
+    }
+}
+
+#[tokio::test]
+async fn github_releases_follow_the_link_header_and_skip_drafts() {
+    use server::fakes::releases::ReleasesData;
+    for db in TestDb::both().await {
+        let rig = rig(db, StripeData::default(), SalesbricksData::default()).await;
+        let fake = ReleasesData::generate(230); // three pages of 100
+        *rig.fake.releases.lock().unwrap() = fake.clone();
+
+        let private = rig
+            .connect_to(
+                IntegrationKind::GithubReleases,
+                "",
+                "piedpiper/middle-out, piedpiper/nucleus",
+            )
+            .await
+            .unwrap_err();
+        assert!(
+            private
+                .field("target")
+                .unwrap()
+                .contains("piedpiper/nucleus was not found"),
+            "{private}"
+        );
+        let bad_token = rig
+            .connect_to(IntegrationKind::GithubReleases, "ghp_wrong", "piedpiper/middle-out")
+            .await
+            .unwrap_err();
+        assert!(
+            bad_token.field("credential").unwrap().contains("Bad credentials"),
+            "{bad_token}"
+        );
+        rig.connect_to(
+            IntegrationKind::GithubReleases,
+            server::fakes::GITHUB_TOKEN,
+            "piedpiper/middle-out\npiedpiper/nucleus",
+        )
+        .await
+        .unwrap();
+        let outcome = rig
+            .data
+            .sync_now(rig.ws, IntegrationKind::GithubReleases)
+            .await
+            .unwrap();
+        assert_eq!(outcome.error, None);
+        let stored = rig
+            .count("SELECT CAST(COUNT(*) AS BIGINT) FROM releases WHERE workspace_id = $1 AND source = 'github'")
+            .await;
+        let want = fake.shipped("piedpiper/middle-out") + fake.shipped("piedpiper/nucleus");
+        assert_eq!(stored as usize, want, "{}", rig.db.name);
+        let errors = rig.db.store.sync_run_errors(rig.ws, outcome.run_id).await.unwrap();
+        assert!(errors
+            .iter()
+            .any(|(id, why)| id == "piedpiper/middle-out#1002" && why.contains("published_at")));
+        // A second sync updates in place.
+        rig.data
+            .sync_now(rig.ws, IntegrationKind::GithubReleases)
+            .await
+            .unwrap();
+        let again = rig
+            .count("SELECT CAST(COUNT(*) AS BIGINT) FROM releases WHERE workspace_id = $1")
+            .await;
+        assert_eq!(again, stored);
+    }
+}
+
+#[tokio::test]
+async fn feeds_and_changelogs_become_releases_and_a_bad_url_is_named() {
+    for db in TestDb::both().await {
+        let rig = rig(db, StripeData::default(), SalesbricksData::default()).await;
+        let urls = ["releases.xml", "atom.xml", "CHANGELOG.md"]
+            .map(|f| format!("{}/feeds/{f}", rig.url))
+            .join("\n");
+        let refused = rig
+            .connect_to(IntegrationKind::Feeds, "", &format!("{}/feeds/not-a-feed", rig.url))
+            .await
+            .unwrap_err();
+        assert!(refused.field("target").unwrap().contains("neither an RSS"), "{refused}");
+        rig.connect_to(IntegrationKind::Feeds, "", &urls).await.unwrap();
+        let outcome = rig.data.sync_now(rig.ws, IntegrationKind::Feeds).await.unwrap();
+        assert_eq!(outcome.error, None);
+        let titles: Vec<(String, String, String)> = sqlx::query(
+            "SELECT source, title, published_on FROM releases WHERE workspace_id = $1 ORDER BY published_on DESC",
+        )
+        .bind(rig.ws)
+        .fetch_all(rig.db.store.pool())
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r.try_get("source").unwrap(),
+                r.try_get("title").unwrap(),
+                r.try_get("published_on").unwrap(),
+            )
+        })
+        .collect();
+        let expect = |s: &str, t: &str, d: &str| (s.to_string(), t.to_string(), d.to_string());
+        assert_eq!(
+            titles,
+            vec![
+                expect("rss", "SSO for every plan", "2026-11-19"),
+                expect("changelog", "3.2.0", "2026-11-18"),
+                expect("rss", "Middle-out compression for video", "2026-11-17"),
+                expect("rss", "Bulk export", "2026-11-02"),
+                expect("changelog", "3.1.0", "2026-10-30"),
+            ],
+            "{}",
+            rig.db.name
+        );
+        assert_eq!(outcome.progress.skipped, 1, "the RSS item without a date");
+    }
+}
+
+#[tokio::test]
+async fn attio_deals_land_on_their_companys_account_and_local_moves_hold() {
+    use server::fakes::attio::AttioData;
+    for db in TestDb::both().await {
+        let rig = rig(db, StripeData::generate(30, 1, 0, 9), SalesbricksData::default()).await;
+        *rig.fake.attio.lock().unwrap() = AttioData::generate(30, 600); // two pages of companies
+        rig.connect(IntegrationKind::Stripe, STRIPE_KEY).await.unwrap();
+        rig.data.sync_now(rig.ws, IntegrationKind::Stripe).await.unwrap();
+        let refused = rig.connect(IntegrationKind::Attio, "nope").await.unwrap_err();
+        assert!(
+            refused
+                .field("credential")
+                .unwrap()
+                .contains("Attio refused the credentials (401)"),
+            "{refused}"
+        );
+        rig.connect(IntegrationKind::Attio, server::fakes::ATTIO_TOKEN)
+            .await
+            .unwrap();
+        let outcome = rig.data.sync_now(rig.ws, IntegrationKind::Attio).await.unwrap();
+        assert_eq!(outcome.error, None);
+        let deal_errors: Vec<String> = sqlx::query(
+            "SELECT record, message FROM sync_run_errors WHERE run_id = $1 AND record LIKE 'deal-%' ORDER BY record",
+        )
+        .bind(outcome.run_id)
+        .fetch_all(rig.db.store.pool())
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| {
+            format!(
+                "{} {}",
+                r.try_get::<String, _>("record").unwrap(),
+                r.try_get::<String, _>("message").unwrap()
+            )
+        })
+        .collect();
+        assert_eq!(
+            deal_errors.len(),
+            4 + 600,
+            "{:?} {:?}",
+            &deal_errors[..4.min(deal_errors.len())],
+            outcome.progress
+        );
+        // Deals of companies 0..30 whose account has the domain (0 and 17 pay from free mail), less
+        // deal 5 (its amount is not a number) and deal 7 (no company).
+        let deals = rig
+            .count("SELECT CAST(COUNT(*) AS BIGINT) FROM deals WHERE workspace_id = $1 AND source = 'attio'")
+            .await;
+        assert_eq!(deals, 30 - 2 - 2, "{}", rig.db.name);
+        let row = sqlx::query(
+            "SELECT d.stage, d.amount_minor, d.closed_lost_reason, d.lost_on, a.domain FROM deals d \
+             JOIN accounts a ON a.id = d.account_id WHERE d.workspace_id = $1 AND d.external_id = 'deal-0004'",
+        )
+        .bind(rig.ws)
+        .fetch_one(rig.db.store.pool())
+        .await
+        .unwrap();
+        assert_eq!(row.try_get::<String, _>("stage").unwrap(), "closed_lost");
+        assert_eq!(row.try_get::<i64, _>("amount_minor").unwrap(), 200_000);
+        assert_eq!(
+            row.try_get::<String, _>("closed_lost_reason").unwrap(),
+            "Went with a competitor"
+        );
+        assert!(row.try_get::<Option<String>, _>("lost_on").unwrap().is_some());
+        assert_eq!(row.try_get::<String, _>("domain").unwrap(), "company4.example");
+
+        // A CSM moves deal 1 in Success; a sync keeps it there until Attio's own stage changes.
+        let deal_id = |ext: &'static str| {
+            let rig = &rig;
+            async move {
+                sqlx::query("SELECT id, version, stage FROM deals WHERE workspace_id = $1 AND external_id = $2")
+                    .bind(rig.ws)
+                    .bind(ext)
+                    .fetch_one(rig.db.store.pool())
+                    .await
+                    .unwrap()
+            }
+        };
+        let d = deal_id("deal-0001").await;
+        let (id, version): (i64, i64) = (d.try_get("id").unwrap(), d.try_get("version").unwrap());
+        rig.db
+            .store
+            .move_deal(rig.ws, id, "awaiting_countersign", version, "Gavin", chrono::Utc::now())
+            .await
+            .unwrap();
+        rig.data.sync_now(rig.ws, IntegrationKind::Attio).await.unwrap();
+        assert_eq!(
+            deal_id("deal-0001").await.try_get::<String, _>("stage").unwrap(),
+            "awaiting_countersign"
+        );
+        rig.fake.attio.lock().unwrap().set_stage(1, "Won 🎉");
+        rig.data.sync_now(rig.ws, IntegrationKind::Attio).await.unwrap();
+        assert_eq!(
+            deal_id("deal-0001").await.try_get::<String, _>("stage").unwrap(),
+            "closed_won"
+        );
+        let again = rig
+            .count("SELECT CAST(COUNT(*) AS BIGINT) FROM deals WHERE workspace_id = $1 AND source = 'attio'")
+            .await;
+        assert_eq!(again, deals, "syncs update deals in place");
     }
 }

@@ -112,6 +112,7 @@ pub fn SettingsTabs() -> impl IntoView {
     view! {
         <nav class="tabs" aria-label="Settings sections">
             <leptos_router::components::A href="/settings" attr:class=move || class("/settings")>"Integrations & data"</leptos_router::components::A>
+            <leptos_router::components::A href="/settings/data" attr:class=move || class("/settings/data")>"Signals & matching"</leptos_router::components::A>
             <leptos_router::components::A href="/settings/scoring" attr:class=move || class("/settings/scoring")>"Scoring"</leptos_router::components::A>
             <Transition fallback=|| ()>
                 {move || Suspend::new(async move {
@@ -299,9 +300,12 @@ fn IntegrationCard(i: IntegrationView, actions: Actions, can_manage: bool, can_o
                 {status}
             </header>
             <p class="muted">{kind.powers()}</p>
-            {connected.then(|| view! {
+            {(connected && kind != IntegrationKind::Signals).then(|| view! {
                 <dl class="integration-facts">
-                    <dt>"Credential"</dt><dd><code>{i.credential_mask.clone().unwrap_or_default()}</code></dd>
+                    {i.credential_mask.clone().filter(|m| !m.is_empty()).map(|m| view! { <dt>"Credential"</dt><dd><code>{m}</code></dd> })}
+                    {i.target.clone().zip(kind.target_help()).map(|(t, (label, _))| view! {
+                        <dt>{label}</dt><dd class="integration-target">{t.split([',', '\n']).map(str::trim).filter(|x| !x.is_empty()).collect::<Vec<_>>().join(", ")}</dd>
+                    })}
                     {i.base_url.clone().map(|b| view! { <dt>"API"</dt><dd><code>{b}</code></dd> })}
                     <dt>"Schedule"</dt><dd>{format!("every {} min", i.schedule_minutes)}</dd>
                     {i.last_test.clone().map(|t| view! { <dt>"Last test"</dt><dd data-testid="last-test">{t}</dd> })}
@@ -327,7 +331,13 @@ fn IntegrationCard(i: IntegrationView, actions: Actions, can_manage: bool, can_o
                 Err(e) => view! { <div class="form-error" role="alert" data-testid="integration-answer">{e.to_string()}</div> }.into_any(),
             })}
             <div class="integration-actions">
-                {if !available {
+                {if kind == IntegrationKind::Signals {
+                    view! {
+                        <leptos_router::components::A href="/settings/data" attr:class="link-button" attr:data-testid="signals-settings">
+                            "API tokens and CSV import →"
+                        </leptos_router::components::A>
+                    }.into_any()
+                } else if !available {
                     view! { <span class="muted">"Not part of this version: its connector is not built yet."</span> }.into_any()
                 } else {
                     view! {
@@ -370,7 +380,7 @@ fn IntegrationCard(i: IntegrationView, actions: Actions, can_manage: bool, can_o
     }
 }
 
-fn confirm(message: &str) -> bool {
+pub(crate) fn confirm(message: &str) -> bool {
     #[cfg(feature = "hydrate")]
     {
         web_sys::window()
@@ -390,6 +400,7 @@ fn ConnectForm(kind: IntegrationKind, actions: Actions, schedule: u32) -> impl I
     let base_url = RwSignal::new(String::new());
     let minutes = RwSignal::new(if schedule == 0 { SCHEDULE_DEFAULT } else { schedule }.to_string());
     let webhook_secret = RwSignal::new(String::new());
+    let target = RwSignal::new(String::new());
     let local_errors = RwSignal::new(crate::access::FieldErrors::default());
     let field = move |name: &'static str| {
         move || {
@@ -413,6 +424,7 @@ fn ConnectForm(kind: IntegrationKind, actions: Actions, schedule: u32) -> impl I
             base_url: base_url.get_untracked(),
             schedule_minutes: minutes.get_untracked().trim().parse().unwrap_or(0),
             webhook_secret: webhook_secret.get_untracked(),
+            target: target.get_untracked(),
         };
         // The same check as the server's, before anything is sent.
         match setup.check(kind) {
@@ -426,14 +438,41 @@ fn ConnectForm(kind: IntegrationKind, actions: Actions, schedule: u32) -> impl I
                     base_url: setup.base_url,
                     schedule_minutes: Some(setup.schedule_minutes),
                     webhook_secret: setup.webhook_secret,
+                    target: setup.target,
                 });
             }
         }
     };
     let (label, help) = kind.credential_help();
     let pending = actions.connect.pending();
+    let target_field = kind.target_help().map(|(target_label, target_help)| {
+        let input = if kind == IntegrationKind::Posthog {
+            view! {
+                <input name="target" inputmode="numeric" data-testid="target" placeholder="12345"
+                    prop:value=move || target.get() on:input=move |ev| target.set(event_target_value(&ev)) />
+            }
+            .into_any()
+        } else {
+            view! {
+                <textarea name="target" rows="3" data-testid="target"
+                    prop:value=move || target.get() on:input=move |ev| target.set(event_target_value(&ev))></textarea>
+            }
+            .into_any()
+        };
+        view! {
+            <label class="form-field">
+                <span>{target_label}</span>
+                {input}
+                <small class="muted">{target_help}</small>
+                {move || field("target")().map(|e| view! { <div class="field-error" data-testid="target-error">{e}</div> })}
+            </label>
+        }
+    });
+    let has_api = !kind.default_base_url().is_empty();
     view! {
         <div class="connect-form" data-testid="connect-form">
+            {target_field}
+            {(!label.is_empty()).then(|| view! {
             <label class="form-field">
                 <span>{label}</span>
                 <input type="password" autocomplete="off" name="credential" data-testid="credential"
@@ -441,6 +480,8 @@ fn ConnectForm(kind: IntegrationKind, actions: Actions, schedule: u32) -> impl I
                 <small class="muted">{help}</small>
                 {move || field("credential")().map(|e| view! { <div class="field-error" data-testid="credential-error">{e}</div> })}
             </label>
+            })}
+            {has_api.then(|| view! {
             <label class="form-field">
                 <span>"API address (optional)"</span>
                 <input type="url" name="base_url" data-testid="base-url" placeholder=kind.default_base_url()
@@ -448,6 +489,7 @@ fn ConnectForm(kind: IntegrationKind, actions: Actions, schedule: u32) -> impl I
                 <small class="muted">"Leave empty for the vendor's own API."</small>
                 {move || field("base_url")().map(|e| view! { <div class="field-error">{e}</div> })}
             </label>
+            })}
             <label class="form-field narrow">
                 <span>"Sync every (minutes)"</span>
                 <input type="number" min="5" max="1440" name="schedule_minutes" data-testid="schedule"

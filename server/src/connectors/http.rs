@@ -29,6 +29,8 @@ pub enum VendorError {
         attempts: u32,
         last: String,
     },
+    #[error("{vendor}: {message}")]
+    Unusable { vendor: String, message: String },
     #[error("{vendor} sent something its API does not document: {detail}")]
     Malformed { vendor: String, detail: String },
     #[error("cannot reach {vendor} at {url}: {detail}")]
@@ -89,6 +91,14 @@ pub struct VendorHttp {
 /// A successful answer's JSON body.
 pub struct Reply {
     pub body: Value,
+    /// The `rel="next"` URL of a `Link` header (GitHub's pagination).
+    pub next_link: Option<String>,
+}
+
+/// A successful answer as text (feeds, changelogs).
+pub struct TextReply {
+    pub text: String,
+    pub content_type: Option<String>,
 }
 
 impl VendorHttp {
@@ -137,6 +147,31 @@ impl VendorHttp {
     }
 
     pub async fn send(&self, method: Method, path_and_query: &str, body: Option<&Value>) -> Result<Reply, VendorError> {
+        let (text, headers) = self.fetch(method, path_and_query, body).await?;
+        let body = serde_json::from_str(&text)
+            .map_err(|e| VendorError::malformed(self.config.vendor, format!("the answer is not JSON ({e})")))?;
+        let next_link = headers.get("link").and_then(|v| v.to_str().ok()).and_then(next_link);
+        Ok(Reply { body, next_link })
+    }
+
+    /// GETs a document that is not JSON.
+    pub async fn get_text(&self, path_and_query: &str) -> Result<TextReply, VendorError> {
+        let (text, headers) = self.fetch(Method::GET, path_and_query, None).await?;
+        Ok(TextReply {
+            text,
+            content_type: headers
+                .get("content-type")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string),
+        })
+    }
+
+    async fn fetch(
+        &self,
+        method: Method,
+        path_and_query: &str,
+        body: Option<&Value>,
+    ) -> Result<(String, reqwest::header::HeaderMap), VendorError> {
         let vendor = self.config.vendor;
         let url = self.url(path_and_query);
         let mut last = String::new();
@@ -182,9 +217,7 @@ impl VendorHttp {
                         }
                     };
                     if status.is_success() {
-                        let body = serde_json::from_str(&text)
-                            .map_err(|e| VendorError::malformed(vendor, format!("the answer is not JSON ({e})")))?;
-                        return Ok(Reply { body });
+                        return Ok((text, headers));
                     }
                     let message = vendor_message(&text).unwrap_or_else(|| reason(status));
                     last = format!("{} {}", status.as_u16(), message);
@@ -208,9 +241,22 @@ impl VendorHttp {
                             message,
                         });
                     }
-                    header("retry-after")
+                    let wait = header("retry-after")
                         .and_then(|v| retry_after(&v, SystemTime::now()))
                         .or_else(|| seconds_hint(&text))
+                        .or_else(|| quota_reset(header("x-ratelimit-remaining"), header("x-ratelimit-reset")));
+                    // An hour's quota used up is not worth waiting for inside a sync.
+                    if wait.is_some_and(|w| w > MAX_WAIT) {
+                        return Err(VendorError::Rejected {
+                            vendor: vendor.into(),
+                            status: status.as_u16(),
+                            message: format!(
+                                "{message} (its rate limit resets in {} minutes; the next scheduled sync goes on)",
+                                wait.unwrap_or_default().as_secs().div_ceil(60)
+                            ),
+                        });
+                    }
+                    wait
                 }
             };
             if attempt == self.config.max_attempts {
@@ -239,6 +285,30 @@ pub fn vendor_message(body: &str) -> Option<String> {
         .or_else(|| v.get("detail"))
         .or_else(|| v.get("error"))?;
     found.as_str().map(|s| s.chars().take(300).collect())
+}
+
+/// The longest wait a sync sits out for a vendor's rate limit before giving up on the run.
+const MAX_WAIT: Duration = Duration::from_secs(120);
+
+/// GitHub: `x-ratelimit-remaining: 0` and `x-ratelimit-reset: <unix seconds>`.
+fn quota_reset(remaining: Option<String>, reset: Option<String>) -> Option<Duration> {
+    if remaining.as_deref() != Some("0") {
+        return None;
+    }
+    let reset: u64 = reset?.trim().parse().ok()?;
+    let now = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).ok()?.as_secs();
+    Some(Duration::from_secs(reset.saturating_sub(now) + 1))
+}
+
+/// The `rel="next"` target of a `Link` header: `<https://…?page=2>; rel="next", <…>; rel="last"`.
+pub fn next_link(header: &str) -> Option<String> {
+    header.split(',').find_map(|part| {
+        let (url, params) = part.split_once(';')?;
+        params
+            .split(';')
+            .any(|p| matches!(p.trim(), "rel=\"next\"" | "rel=next"))
+            .then(|| url.trim().trim_start_matches('<').trim_end_matches('>').to_string())
+    })
 }
 
 /// PostHog says "Expected available in N seconds." instead of sending `Retry-After`.
@@ -300,5 +370,17 @@ mod tests {
             Some(Duration::from_secs(3))
         );
         assert_eq!(vendor_message("<html>502</html>"), None);
+    }
+
+    #[test]
+    fn link_headers_name_the_next_page() {
+        let h = r#"<https://api.github.com/repositories/1/releases?per_page=100&page=2>; rel="next", <https://api.github.com/repositories/1/releases?per_page=100&page=5>; rel="last""#;
+        assert_eq!(
+            next_link(h).as_deref(),
+            Some("https://api.github.com/repositories/1/releases?per_page=100&page=2")
+        );
+        assert_eq!(next_link(r#"<https://x/?page=1>; rel="prev""#), None);
+        assert_eq!(quota_reset(Some("5".into()), Some("1".into())), None);
+        assert!(quota_reset(Some("0".into()), Some("4102444800".into())).unwrap() > MAX_WAIT);
     }
 }

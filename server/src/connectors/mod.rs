@@ -2,8 +2,12 @@
 //! (auth, timeouts, rate limit, retries) and hands pages of records to a [`SyncRun`], which writes
 //! each page with its cursor in one transaction and reports progress.
 
+pub mod attio;
+pub mod feeds;
+pub mod github;
 pub mod http;
 pub mod hubspot;
+pub mod posthog;
 pub mod retry;
 pub mod salesbricks;
 pub mod stripe;

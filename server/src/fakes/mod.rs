@@ -1,9 +1,12 @@
 //! Local fakes of the vendors' APIs, for tests, benchmarks and the browser tests: the documented
 //! paths, auth headers, pagination envelopes, fields, error bodies and rate-limit replies, plus
 //! injected faults (429 with `Retry-After`, 5xx, slow answers) and malformed records.
-//! One server answers for every vendor: their paths do not overlap.
+//! One server answers for every vendor: their paths do not overlap. Feeds are under `/feeds/`.
 
+pub mod attio;
 pub mod hubspot;
+pub mod posthog;
+pub mod releases;
 pub mod salesbricks;
 pub mod stripe;
 
@@ -19,6 +22,9 @@ pub const STRIPE_KEY: &str = "sk_test_fake_success";
 pub const STRIPE_LIVE_KEY: &str = "sk_live_fake_success";
 pub const SALESBRICKS_TOKEN: &str = "sbk_test_fake_success";
 pub const HUBSPOT_TOKEN: &str = "pat-fake-success";
+pub const POSTHOG_KEY: &str = "phx_fake_success";
+pub const GITHUB_TOKEN: &str = "ghp_fake_success";
+pub const ATTIO_TOKEN: &str = "attio_fake_success";
 
 /// How the fake misbehaves.
 #[derive(Clone, Debug, Default)]
@@ -35,6 +41,9 @@ pub struct FakeState {
     pub stripe: Mutex<stripe::StripeData>,
     pub salesbricks: Mutex<salesbricks::SalesbricksData>,
     pub hubspot: Mutex<hubspot::HubspotData>,
+    pub posthog: Mutex<posthog::PosthogData>,
+    pub releases: Mutex<releases::ReleasesData>,
+    pub attio: Mutex<attio::AttioData>,
     pub faults: Mutex<Faults>,
     pub requests: AtomicU64,
     /// Requests refused for going over the advertised rate.
@@ -52,6 +61,9 @@ impl FakeState {
             stripe: Mutex::new(stripe),
             salesbricks: Mutex::new(salesbricks),
             hubspot: Mutex::new(Default::default()),
+            posthog: Mutex::new(Default::default()),
+            releases: Mutex::new(Default::default()),
+            attio: Mutex::new(Default::default()),
             faults: Mutex::new(Faults::default()),
             requests: AtomicU64::new(0),
             throttled: AtomicU64::new(0),
@@ -106,7 +118,10 @@ fn mix(n: u64) -> u64 {
 pub fn router(state: Shared) -> Router {
     stripe::routes(state.clone())
         .merge(salesbricks::routes(state.clone()))
-        .merge(hubspot::routes(state))
+        .merge(hubspot::routes(state.clone()))
+        .merge(posthog::routes(state.clone()))
+        .merge(releases::routes(state.clone()))
+        .merge(attio::routes(state))
 }
 
 /// Serves the fakes on `addr` ("127.0.0.1:0" for any free port); returns the bound address.

@@ -5,10 +5,12 @@
 pub mod access;
 mod deals;
 pub mod load;
+pub mod matching;
 mod overrides;
 mod queries;
 mod routes;
 pub mod scores;
+pub mod signals;
 mod sql;
 pub mod sync;
 

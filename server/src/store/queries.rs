@@ -955,6 +955,7 @@ impl Store {
             ))
         })
         .collect::<Result<Vec<_>>>()?;
+        let api_tokens = self.api_tokens(ws.id).await?;
         let integrations = IntegrationKind::ALL
             .iter()
             .map(|kind| {
@@ -983,9 +984,10 @@ impl Store {
                 });
                 app::integrations::IntegrationView {
                     kind: *kind,
-                    connected: row.is_some(),
+                    connected: row.is_some() || (*kind == IntegrationKind::Signals && !api_tokens.is_empty()),
                     credential_mask: config("credential_mask"),
                     base_url: config("base_url"),
+                    target: config("target"),
                     schedule_minutes: row
                         .map(|r| r.schedule_minutes as u32)
                         .unwrap_or(app::integrations::SCHEDULE_DEFAULT),
@@ -1036,6 +1038,7 @@ impl Store {
             integrations,
             recent_runs,
             counts,
+            api_tokens,
         })
     }
 }

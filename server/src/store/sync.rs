@@ -75,12 +75,73 @@ pub struct EnrichmentRecord {
     pub custom_fields: Vec<(String, String)>,
 }
 
+/// A company a product-analytics vendor (PostHog) knows: it links to an existing account by its
+/// ids or domain and never creates one.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LinkRecord {
+    pub company: CompanyRecord,
+    /// Seats the customer pays for, when the product reports them.
+    pub licensed_seats: Option<i64>,
+}
+
+/// One company's week of product use: active users, or active users per feature.
+#[derive(Clone, Debug, PartialEq)]
+pub struct UsageRecord {
+    pub company: (&'static str, String),
+    /// Monday, `YYYY-MM-DD`.
+    pub week_start: String,
+    pub measure: UsageMeasure,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum UsageMeasure {
+    ActiveUsers(i64),
+    /// Feature key → active users of it; the whole week's list.
+    Features(Vec<(String, i64)>),
+}
+
+/// Something that shipped: a GitHub release, a feed entry, a changelog section.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ReleaseRecord {
+    /// `github`, `rss` or `changelog`.
+    pub source: &'static str,
+    pub external_id: String,
+    pub title: String,
+    /// Markdown or text.
+    pub body: String,
+    pub url: Option<String>,
+    /// `YYYY-MM-DD`.
+    pub published_on: String,
+}
+
+/// A CRM deal (Attio), on its company's account.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DealRecord {
+    pub source: &'static str,
+    pub external_id: String,
+    pub company: (&'static str, String),
+    pub name: String,
+    /// The workspace stage key it maps to.
+    pub stage: String,
+    /// The stage as the vendor names it: a local move holds until this changes.
+    pub vendor_stage: String,
+    pub amount_minor: i64,
+    /// `None`: the workspace currency.
+    pub currency: Option<String>,
+    pub expected_close: Option<String>,
+    pub closed_lost_reason: Option<String>,
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub enum Records {
     Companies(Vec<CompanyRecord>),
     Revenue(Vec<RevenueRecord>),
     Invoices(Vec<InvoiceRecord>),
     Enrichments(Vec<EnrichmentRecord>),
+    Links(Vec<LinkRecord>),
+    Usage(Vec<UsageRecord>),
+    Releases(Vec<ReleaseRecord>),
+    Deals(Vec<DealRecord>),
 }
 
 /// One page of one resource, as fetched.
@@ -390,7 +451,15 @@ impl Store {
             Records::Revenue(rs) => keys.extend(rs.iter().map(|r| r.company.clone())),
             Records::Invoices(is) => keys.extend(is.iter().map(|i| i.company.clone())),
             Records::Enrichments(es) => keys.extend(es.iter().map(|e| (e.source, e.external_id.clone()))),
-            Records::Companies(_) => {}
+            Records::Links(ls) => {
+                for l in ls {
+                    keys.push((l.company.source, l.company.external_id.clone()));
+                    keys.extend(l.company.also.iter().cloned());
+                }
+            }
+            Records::Usage(us) => keys.extend(us.iter().map(|u| u.company.clone())),
+            Records::Deals(ds) => keys.extend(ds.iter().map(|d| d.company.clone())),
+            Records::Companies(_) | Records::Releases(_) => {}
         }
         let mut known = self.accounts_of(conn, ws, &keys).await?;
         // Companies none of whose ids is linked yet: matched by domain, else new accounts.
@@ -404,35 +473,44 @@ impl Store {
             .filter(|c| is_known(&known, c).is_none())
             .filter_map(|c| c.domain.as_deref().map(str::to_ascii_lowercase))
             .collect();
-        let mut by_domain = accounts_by_domain(conn, ws, &new_domains).await?;
-        let mut links: Vec<(i64, &str, String)> = Vec::new();
-        for c in all_companies {
-            let mut ids = vec![(c.source, c.external_id.clone())];
-            ids.extend(c.also.iter().cloned());
+        let by_domain = accounts_by_domain(conn, ws, &new_domains).await?;
+        // Each company's account: known, by domain, or a new one (one per domain on the page).
+        enum Target {
+            Existing(i64),
+            New(usize),
+        }
+        let mut new_accounts: Vec<(&str, Option<String>)> = Vec::new();
+        let mut new_by_domain: HashMap<String, usize> = HashMap::new();
+        let mut targets: Vec<Target> = Vec::with_capacity(all_companies.len());
+        for c in &all_companies {
             let domain = c.domain.as_deref().map(str::to_ascii_lowercase);
-            let account = match is_known(&known, c) {
-                Some(account) => account,
+            let target = match is_known(&known, c) {
+                Some(account) => Target::Existing(account),
                 None => match domain.as_ref().and_then(|d| by_domain.get(d).copied()) {
-                    Some(account) => account,
-                    None => {
-                        let account = sqlx::query(
-                            "INSERT INTO accounts (workspace_id, name, domain, lifecycle, created_at, currency) \
-                             VALUES ($1, $2, $3, 'customer', $4, (SELECT currency FROM workspaces WHERE id = $1)) RETURNING id",
-                        )
-                        .bind(ws)
-                        .bind(&c.name)
-                        .bind(domain.as_deref())
-                        .bind(now.to_rfc3339())
-                        .fetch_one(&mut *conn)
-                        .await?
-                        .int("id")?;
-                        if let Some(d) = domain {
-                            by_domain.insert(d, account);
+                    Some(account) => Target::Existing(account),
+                    None => match domain.as_ref().and_then(|d| new_by_domain.get(d).copied()) {
+                        Some(slot) => Target::New(slot),
+                        None => {
+                            if let Some(d) = &domain {
+                                new_by_domain.insert(d.clone(), new_accounts.len());
+                            }
+                            new_accounts.push((c.name.as_str(), domain));
+                            Target::New(new_accounts.len() - 1)
                         }
-                        account
-                    }
+                    },
                 },
             };
+            targets.push(target);
+        }
+        let created = insert_accounts(conn, ws, &new_accounts, now).await?;
+        let mut links: Vec<(i64, &str, String)> = Vec::new();
+        for (c, target) in all_companies.iter().zip(targets) {
+            let account = match target {
+                Target::Existing(a) => a,
+                Target::New(slot) => created[slot],
+            };
+            let mut ids = vec![(c.source, c.external_id.clone())];
+            ids.extend(c.also.iter().cloned());
             for (source, external_id) in ids {
                 let key = (source.to_string(), external_id.clone());
                 if let std::collections::hash_map::Entry::Vacant(slot) = known.entry(key) {
@@ -476,27 +554,13 @@ impl Store {
                         .copied()
                         .or_else(|| e.domain.as_ref().and_then(|d| by_domain.get(d).copied()));
                     let Some(account) = account else {
-                        skipped.push((e.external_id.clone(), no_account(e)));
+                        skipped.push((e.external_id.clone(), no_account(e.domain.as_deref())));
+                        remember_unmatched(conn, ws, e.source, &e.external_id, &e.name, e.domain.as_deref(), now)
+                            .await?;
                         continue;
                     };
                     if !known.contains_key(&key) {
-                        upsert_rows(
-                            self.backend(),
-                            conn,
-                            "account_external_ids",
-                            &["workspace_id", "account_id", "source", "external_id"],
-                            " ON CONFLICT (workspace_id, source, external_id) DO NOTHING",
-                            &[(account, e)],
-                            |_, (account, e), v| {
-                                v.extend([
-                                    Val::Int(ws),
-                                    Val::Int(*account),
-                                    e.source.into(),
-                                    e.external_id.clone().into(),
-                                ]);
-                            },
-                        )
-                        .await?;
+                        link(conn, ws, account, e.source, &e.external_id).await?;
                     }
                     sqlx::query(
                         "UPDATE accounts SET industry = COALESCE($3, industry), employees = COALESCE($4, employees), \
@@ -515,6 +579,109 @@ impl Store {
                     n += 1;
                 }
                 n
+            }
+            Records::Links(ls) => {
+                let unlinked: Vec<String> = ls
+                    .iter()
+                    .filter(|l| is_known(&known, &l.company).is_none())
+                    .filter_map(|l| l.company.domain.clone())
+                    .collect();
+                let by_domain = accounts_by_domain(conn, ws, &unlinked).await?;
+                let mut n = 0;
+                for l in ls {
+                    let c = &l.company;
+                    let account =
+                        is_known(&known, c).or_else(|| c.domain.as_ref().and_then(|d| by_domain.get(d).copied()));
+                    let Some(account) = account else {
+                        skipped.push((c.external_id.clone(), no_account(c.domain.as_deref())));
+                        remember_unmatched(conn, ws, c.source, &c.external_id, &c.name, c.domain.as_deref(), now)
+                            .await?;
+                        continue;
+                    };
+                    if !known.contains_key(&(c.source.to_string(), c.external_id.clone())) {
+                        link(conn, ws, account, c.source, &c.external_id).await?;
+                    }
+                    if let Some(seats) = l.licensed_seats {
+                        sqlx::query("UPDATE accounts SET licensed_seats = $3 WHERE id = $1 AND workspace_id = $2")
+                            .bind(account)
+                            .bind(ws)
+                            .bind(seats)
+                            .execute(&mut *conn)
+                            .await?;
+                    }
+                    n += 1;
+                }
+                n
+            }
+            Records::Usage(us) => {
+                let mut rows: Vec<(i64, &UsageRecord)> = Vec::with_capacity(us.len());
+                let mut unlinked: Vec<&str> = Vec::new();
+                for u in us {
+                    match account_of(&u.company) {
+                        Some(account) => rows.push((account, u)),
+                        None if !unlinked.contains(&u.company.1.as_str()) => {
+                            unlinked.push(&u.company.1);
+                            skipped.push((
+                                u.company.1.clone(),
+                                "its group is linked to no account; its usage is not kept (link it in Settings → Data)"
+                                    .into(),
+                            ));
+                        }
+                        None => {}
+                    }
+                }
+                upsert_usage(self.backend(), conn, ws, &rows).await?;
+                rows.len()
+            }
+            Records::Deals(ds) => {
+                let mut n = 0;
+                for d in ds {
+                    let Some(account) = account_of(&d.company) else {
+                        skipped.push((
+                            d.external_id.clone(),
+                            format!(
+                                "its company {} is linked to no account (link it in Settings → Data)",
+                                d.company.1
+                            ),
+                        ));
+                        continue;
+                    };
+                    upsert_deal(conn, ws, account, d, now).await?;
+                    n += 1;
+                }
+                n
+            }
+            Records::Releases(rs) => {
+                upsert_rows(
+                    self.backend(),
+                    conn,
+                    "releases",
+                    &[
+                        "workspace_id",
+                        "source",
+                        "external_id",
+                        "title",
+                        "body",
+                        "url",
+                        "published_on",
+                    ],
+                    " ON CONFLICT (workspace_id, source, external_id) DO UPDATE SET title = excluded.title, \
+                       body = excluded.body, url = excluded.url, published_on = excluded.published_on",
+                    rs,
+                    |_, r, v| {
+                        v.extend([
+                            Val::Int(ws),
+                            r.source.into(),
+                            r.external_id.clone().into(),
+                            r.title.clone().into(),
+                            r.body.clone().into(),
+                            r.url.clone().into(),
+                            r.published_on.clone().into(),
+                        ]);
+                    },
+                )
+                .await?;
+                rs.len()
             }
             Records::Revenue(rs) => {
                 let mut rows = Vec::with_capacity(rs.len());
@@ -620,13 +787,60 @@ impl Store {
     }
 }
 
-fn no_account(e: &EnrichmentRecord) -> String {
-    match &e.domain {
+fn no_account(domain: Option<&str>) -> String {
+    match domain {
         Some(d) => format!(
-            "no account has the domain {d} (enrichment only adds to accounts that billing or contracts brought in)"
+            "no account has the domain {d} (only billing and contracts bring in accounts; link it in Settings → Data)"
         ),
-        None => "has no domain and is linked to no account".into(),
+        None => "has no domain and is linked to no account (link it in Settings → Data)".into(),
     }
+}
+
+/// Keeps a vendor company that matched no account, for Settings → Data.
+async fn remember_unmatched(
+    conn: &mut AnyConnection,
+    ws: i64,
+    source: &str,
+    external_id: &str,
+    name: &str,
+    domain: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO unmatched_companies (workspace_id, source, external_id, name, domain, seen_at) \
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (workspace_id, source, external_id) \
+         DO UPDATE SET name = excluded.name, domain = excluded.domain, seen_at = excluded.seen_at",
+    )
+    .bind(ws)
+    .bind(source)
+    .bind(external_id)
+    .bind(name)
+    .bind(domain)
+    .bind(now.to_rfc3339())
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Links a vendor id to an account (and forgets it as unmatched).
+async fn link(conn: &mut AnyConnection, ws: i64, account: i64, source: &str, external_id: &str) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO account_external_ids (workspace_id, account_id, source, external_id) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (workspace_id, source, external_id) DO NOTHING",
+    )
+    .bind(ws)
+    .bind(account)
+    .bind(source)
+    .bind(external_id)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query("DELETE FROM unmatched_companies WHERE workspace_id = $1 AND source = $2 AND external_id = $3")
+        .bind(ws)
+        .bind(source)
+        .bind(external_id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
 }
 
 fn unknown_company(company: &(&str, String)) -> String {
@@ -760,6 +974,181 @@ fn in_list(sql: &mut Sql, values: &[&str]) {
         sql.arg(*v);
     }
     sql.push(")");
+}
+
+/// Inserts or updates a vendor's deal. A deal moved in Success keeps its stage until the vendor's
+/// own stage changes; a deal entering a lost stage is dated.
+async fn upsert_deal(
+    conn: &mut AnyConnection,
+    ws: i64,
+    account: i64,
+    d: &DealRecord,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let today = now.format("%Y-%m-%d").to_string();
+    sqlx::query(
+        "INSERT INTO deals (workspace_id, account_id, name, stage, position, amount_minor, currency, expected_close, \
+           source, external_id, closed_lost_reason, lost_on, vendor_stage, updated_at) \
+         VALUES ($1, $2, $3, $4, \
+           (SELECT COALESCE(MAX(position), 0) + 1 FROM deals WHERE workspace_id = $1 AND stage = $4), \
+           $5, COALESCE($6, (SELECT currency FROM workspaces WHERE id = $1)), $7, $8, $9, $10, \
+           CASE WHEN (SELECT outcome FROM pipeline_stages WHERE workspace_id = $1 AND key = $4) = 'lost' THEN $11 END, \
+           $12, $13) \
+         ON CONFLICT (workspace_id, source, external_id) DO UPDATE SET \
+           account_id = excluded.account_id, name = excluded.name, amount_minor = excluded.amount_minor, \
+           currency = excluded.currency, expected_close = excluded.expected_close, \
+           closed_lost_reason = COALESCE(excluded.closed_lost_reason, deals.closed_lost_reason), \
+           stage = CASE WHEN COALESCE(deals.vendor_stage, '') <> excluded.vendor_stage THEN excluded.stage ELSE deals.stage END, \
+           lost_on = CASE WHEN COALESCE(deals.vendor_stage, '') <> excluded.vendor_stage THEN excluded.lost_on ELSE deals.lost_on END, \
+           vendor_stage = excluded.vendor_stage, \
+           version = CASE WHEN COALESCE(deals.vendor_stage, '') <> excluded.vendor_stage OR deals.name <> excluded.name \
+             OR deals.amount_minor <> excluded.amount_minor THEN deals.version + 1 ELSE deals.version END, \
+           updated_at = excluded.updated_at",
+    )
+    .bind(ws)
+    .bind(account)
+    .bind(&d.name)
+    .bind(&d.stage)
+    .bind(d.amount_minor)
+    .bind(d.currency.as_deref())
+    .bind(d.expected_close.as_deref())
+    .bind(d.source)
+    .bind(&d.external_id)
+    .bind(d.closed_lost_reason.as_deref())
+    .bind(&today)
+    .bind(&d.vendor_stage)
+    .bind(now.to_rfc3339())
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// The workspace's pipeline stages as (key, label, outcome), in order.
+impl Store {
+    pub async fn pipeline_stages(&self, ws: i64) -> Result<Vec<(String, String, String)>> {
+        sqlx::query("SELECT key, label, outcome FROM pipeline_stages WHERE workspace_id = $1 ORDER BY position")
+            .bind(ws)
+            .fetch_all(self.pool())
+            .await?
+            .iter()
+            .map(|r| Ok((r.text("key")?, r.text("label")?, r.text("outcome")?)))
+            .collect()
+    }
+}
+
+/// Creates accounts for companies seen for the first time, a few hundred per statement; returns
+/// their ids in the order given. Rows come back with their name and domain, which is how each is
+/// told apart (two new companies with the same name and no domain are interchangeable).
+async fn insert_accounts(
+    conn: &mut AnyConnection,
+    ws: i64,
+    rows: &[(&str, Option<String>)],
+    now: DateTime<Utc>,
+) -> Result<Vec<i64>> {
+    let mut ids = Vec::with_capacity(rows.len());
+    let created_at = now.to_rfc3339();
+    for chunk in rows.chunks(300) {
+        let mut sql =
+            Sql::new("INSERT INTO accounts (workspace_id, name, domain, lifecycle, created_at, currency) VALUES ");
+        for (i, (name, domain)) in chunk.iter().enumerate() {
+            sql.push(if i == 0 { "(" } else { ", (" });
+            sql.arg(ws).push(", ").arg(*name).push(", ").arg(domain.clone());
+            sql.push(", 'customer', ")
+                .arg(created_at.as_str())
+                .push(", (SELECT currency FROM workspaces WHERE id = ");
+            sql.arg(ws).push("))");
+        }
+        sql.push(" RETURNING id, name, domain");
+        let mut returned: HashMap<(String, Option<String>), Vec<i64>> = HashMap::new();
+        for row in sql.query().fetch_all(&mut *conn).await? {
+            returned
+                .entry((row.text("name")?, row.opt_text("domain")?))
+                .or_default()
+                .push(row.int("id")?);
+        }
+        for (name, domain) in chunk {
+            let id = returned
+                .get_mut(&(name.to_string(), domain.clone()))
+                .and_then(Vec::pop)
+                .ok_or_else(|| StoreError::Corrupt("a new account did not come back from its insert".into()))?;
+            ids.push(id);
+        }
+    }
+    Ok(ids)
+}
+
+/// Writes weeks of usage; active users and features arrive separately and each keeps the other.
+async fn upsert_usage(backend: Backend, conn: &mut AnyConnection, ws: i64, rows: &[(i64, &UsageRecord)]) -> Result<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let mut accounts: Vec<i64> = rows.iter().map(|(a, _)| *a).collect();
+    accounts.sort_unstable();
+    accounts.dedup();
+    let mut seats: HashMap<i64, i64> = HashMap::new();
+    for chunk in accounts.chunks(500) {
+        let mut sql = Sql::new("SELECT id, licensed_seats FROM accounts WHERE workspace_id = ");
+        sql.arg(ws).push(" AND id IN (");
+        for (i, id) in chunk.iter().enumerate() {
+            if i > 0 {
+                sql.push(", ");
+            }
+            sql.arg(*id);
+        }
+        sql.push(")");
+        for row in sql.query().fetch_all(&mut *conn).await? {
+            seats.insert(row.int("id")?, row.opt_int("licensed_seats")?.unwrap_or(0));
+        }
+    }
+    let columns = [
+        "workspace_id",
+        "account_id",
+        "week_start",
+        "active_users",
+        "licensed_seats",
+        "feature_adoption",
+    ];
+    let (users, features): (Vec<_>, Vec<_>) = rows
+        .iter()
+        .partition(|(_, u)| matches!(u.measure, UsageMeasure::ActiveUsers(_)));
+    let fill = |_: usize, (account, u): &&(i64, &UsageRecord), v: &mut Vec<Val>| {
+        let (active, adoption) = match &u.measure {
+            UsageMeasure::ActiveUsers(n) => (*n, "{}".to_string()),
+            UsageMeasure::Features(f) => (
+                0,
+                serde_json::Value::Object(f.iter().map(|(k, n)| (k.clone(), (*n).into())).collect()).to_string(),
+            ),
+        };
+        v.extend([
+            Val::Int(ws),
+            Val::Int(*account),
+            u.week_start.clone().into(),
+            Val::Int(active),
+            Val::Int(seats.get(account).copied().unwrap_or(0)),
+            adoption.into(),
+        ]);
+    };
+    upsert_rows(
+        backend,
+        conn,
+        "usage_weeks",
+        &columns,
+        " ON CONFLICT (account_id, week_start) DO UPDATE SET active_users = excluded.active_users, \
+           licensed_seats = excluded.licensed_seats",
+        &users,
+        fill,
+    )
+    .await?;
+    upsert_rows(
+        backend,
+        conn,
+        "usage_weeks",
+        &columns,
+        " ON CONFLICT (account_id, week_start) DO UPDATE SET feature_adoption = excluded.feature_adoption",
+        &features,
+        fill,
+    )
+    .await
 }
 
 async fn upsert_invoices(

@@ -1,0 +1,246 @@
+//! Attio: deals for Pipeline, for teams whose CRM is Attio rather than Salesbricks. Companies link
+//! to accounts by domain (never creating one); deals land on their company's account in the
+//! workspace stage whose name matches Attio's status (else by won / lost / open). A deal moved in
+//! Success keeps its stage until Attio's own stage changes. Pages with `limit`/`offset`; a page
+//! shorter than the limit is the last.
+
+use super::http::{array, VendorConfig, VendorError, VendorHttp};
+use super::{SyncError, SyncRun};
+use crate::store::sync::{CompanyRecord, DealRecord, LinkRecord, Records, SyncPage, DONE};
+use serde_json::{json, Value};
+
+pub const BASE_URL: &str = "https://api.attio.com";
+pub const SOURCE: &str = "attio";
+const VENDOR: &str = "Attio";
+/// Attio allows 25 reads a second... per workspace token; stay well under.
+const PER_SECOND: f64 = 10.0;
+pub const PAGE: usize = 500;
+
+pub fn client(http: reqwest::Client, base_url: Option<&str>, token: &str) -> VendorHttp {
+    let mut config = VendorConfig::new(VENDOR, base_url.unwrap_or(BASE_URL), PER_SECOND);
+    config.auth = Some(("Authorization", format!("Bearer {token}")));
+    VendorHttp::new(http, config)
+}
+
+pub async fn test(http: &VendorHttp) -> Result<String, VendorError> {
+    http.post("/v2/objects/deals/records/query", &json!({"limit": 1, "offset": 0}))
+        .await?;
+    Ok("Attio accepted the token and can read deals.".into())
+}
+
+/// A workspace stage as (key, label, outcome).
+pub type Stage = (String, String, String);
+
+pub async fn sync(http: &VendorHttp, run: &mut SyncRun<'_>, stages: &[Stage]) -> Result<(), SyncError> {
+    for resource in ["companies", "deals"] {
+        let mut offset: usize = match run.cursor(resource).await? {
+            Some(c) if c == DONE => continue,
+            Some(c) => c.parse().unwrap_or(0),
+            None => 0,
+        };
+        loop {
+            let reply = http
+                .post(
+                    &format!("/v2/objects/{resource}/records/query"),
+                    &json!({"limit": PAGE, "offset": offset, "sorts": [{"attribute": "created_at", "direction": "asc"}]}),
+                )
+                .await?;
+            let data = array(VENDOR, &reply.body, "data")?;
+            let mut skipped = Vec::new();
+            let records = if resource == "companies" {
+                Records::Links(keep_records(data, company, &mut skipped))
+            } else {
+                Records::Deals(keep_records(data, |r| deal(r, stages), &mut skipped))
+            };
+            offset += data.len();
+            let last = data.len() < PAGE;
+            run.write(SyncPage {
+                resource,
+                companies: Vec::new(),
+                records,
+                next_cursor: (!last).then(|| offset.to_string()),
+                fetched: data.len(),
+                skipped,
+            })
+            .await?;
+            if last {
+                break;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn record_id(r: &Value) -> Option<&str> {
+    r.pointer("/id/record_id").and_then(Value::as_str)
+}
+
+fn keep_records<T>(
+    data: &[Value],
+    map: impl Fn(&Value) -> Result<T, String>,
+    skipped: &mut Vec<(String, String)>,
+) -> Vec<T> {
+    data.iter()
+        .filter_map(|r| match map(r) {
+            Ok(t) => Some(t),
+            Err(why) => {
+                skipped.push((record_id(r).unwrap_or("(no id)").to_string(), why));
+                None
+            }
+        })
+        .collect()
+}
+
+/// The current (first) value of an attribute.
+fn first<'a>(r: &'a Value, slug: &str) -> Option<&'a Value> {
+    r.pointer(&format!("/values/{slug}"))
+        .and_then(Value::as_array)
+        .and_then(|values| values.iter().find(|v| v.get("active_until").is_none_or(Value::is_null)))
+}
+
+fn text<'a>(r: &'a Value, slug: &str) -> Option<&'a str> {
+    first(r, slug)
+        .and_then(|v| v.get("value"))
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+}
+
+pub fn company(r: &Value) -> Result<LinkRecord, String> {
+    let id = record_id(r).ok_or("has no record_id")?;
+    let domain = first(r, "domains")
+        .and_then(|d| d.get("domain"))
+        .and_then(Value::as_str)
+        .map(|d| d.trim_start_matches("www.").to_ascii_lowercase());
+    Ok(LinkRecord {
+        company: CompanyRecord {
+            source: SOURCE,
+            external_id: id.to_string(),
+            name: text(r, "name").unwrap_or(id).to_string(),
+            domain,
+            also: Vec::new(),
+        },
+        licensed_seats: None,
+    })
+}
+
+/// The workspace stage for an Attio status title.
+pub fn stage_for(title: &str, stages: &[Stage]) -> Option<String> {
+    let norm = |s: &str| {
+        s.chars()
+            .filter(|c| c.is_alphanumeric())
+            .collect::<String>()
+            .to_lowercase()
+    };
+    let wanted = norm(title);
+    if let Some((key, _, _)) = stages
+        .iter()
+        .find(|(key, label, _)| norm(label) == wanted || norm(key) == wanted)
+    {
+        return Some(key.clone());
+    }
+    let outcome = if wanted.contains("won") {
+        "won"
+    } else if wanted.contains("lost") {
+        "lost"
+    } else {
+        "open"
+    };
+    stages.iter().find(|(_, _, o)| o == outcome).map(|(k, _, _)| k.clone())
+}
+
+pub fn deal(r: &Value, stages: &[Stage]) -> Result<DealRecord, String> {
+    let id = record_id(r).ok_or("has no record_id")?;
+    let name = text(r, "name").ok_or("has no name")?;
+    let status = first(r, "stage")
+        .and_then(|s| s.pointer("/status/title"))
+        .and_then(Value::as_str)
+        .ok_or("has no stage")?;
+    let stage = stage_for(status, stages).ok_or("the workspace has no pipeline stages")?;
+    let company = first(r, "associated_company")
+        .and_then(|c| c.get("target_record_id"))
+        .and_then(Value::as_str)
+        .ok_or("has no associated company")?;
+    let (amount_minor, currency) = match first(r, "value") {
+        None => (0, None),
+        Some(v) => {
+            let amount = v
+                .get("currency_value")
+                .and_then(Value::as_f64)
+                .filter(|a| a.is_finite() && *a >= 0.0)
+                .ok_or("has a value that is not an amount")?;
+            let code = v
+                .get("currency_code")
+                .and_then(Value::as_str)
+                .filter(|c| c.len() == 3)
+                .ok_or("has a value without a currency")?;
+            ((amount * 100.0).round() as i64, Some(code.to_ascii_uppercase()))
+        }
+    };
+    let lost_reason = first(r, "lost_reason").and_then(|v| {
+        v.get("value")
+            .and_then(Value::as_str)
+            .or_else(|| v.pointer("/option/title").and_then(Value::as_str))
+            .map(str::to_string)
+    });
+    Ok(DealRecord {
+        source: SOURCE,
+        external_id: id.to_string(),
+        company: (SOURCE, company.to_string()),
+        name: name.to_string(),
+        vendor_stage: status.to_string(),
+        stage,
+        amount_minor,
+        currency,
+        expected_close: first(r, "close_date")
+            .and_then(|v| v.get("value"))
+            .and_then(Value::as_str)
+            .and_then(|d| d.get(..10))
+            .map(str::to_string),
+        closed_lost_reason: lost_reason,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stages() -> Vec<Stage> {
+        crate::demo::default_stages()
+            .into_iter()
+            .map(|s| (s.key, s.label, s.outcome.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn attio_statuses_map_to_workspace_stages() {
+        let s = stages();
+        assert_eq!(stage_for("Proposal", &s).as_deref(), Some("proposal"));
+        assert_eq!(
+            stage_for("Awaiting countersign", &s).as_deref(),
+            Some("awaiting_countersign")
+        );
+        assert_eq!(stage_for("Won 🎉", &s).as_deref(), Some("closed_won"));
+        assert_eq!(stage_for("Lost", &s).as_deref(), Some("closed_lost"));
+        assert_eq!(stage_for("In Progress", &s).as_deref(), Some("discovery"));
+    }
+
+    #[test]
+    fn deals_carry_amount_company_and_reason() {
+        let d = deal(
+            &json!({"id": {"workspace_id": "w", "object_id": "o", "record_id": "deal-1"}, "values": {
+                "name": [{"active_from": "2026-01-01", "active_until": null, "attribute_type": "text", "value": "Hooli expansion"}],
+                "stage": [{"attribute_type": "status", "status": {"title": "Lost"}}],
+                "value": [{"attribute_type": "currency", "currency_value": 12000.5, "currency_code": "eur"}],
+                "associated_company": [{"target_object": "companies", "target_record_id": "co-9"}],
+                "lost_reason": [{"attribute_type": "select", "option": {"title": "Budget"}}]
+            }}),
+            &stages(),
+        )
+        .unwrap();
+        assert_eq!((d.amount_minor, d.currency.as_deref()), (1_200_050, Some("EUR")));
+        assert_eq!(d.stage, "closed_lost");
+        assert_eq!(d.closed_lost_reason.as_deref(), Some("Budget"));
+        assert!(deal(&json!({"id": {"record_id": "x"}, "values": {}}), &stages()).is_err());
+    }
+}

@@ -1,0 +1,251 @@
+//! Release feeds: any RSS 0.9x/1.0/2.0, Atom or JSON Feed (read by `feed-rs`), or a markdown
+//! changelog where each heading is an entry ("## 2.1.0 — 2026-11-20"). One page per URL; a URL
+//! that fails is named in the run's problems and the others still sync.
+
+use super::http::{VendorConfig, VendorError, VendorHttp};
+use super::{SyncError, SyncRun};
+use crate::store::sync::{Records, ReleaseRecord, SyncPage, DONE};
+use chrono::NaiveDate;
+
+const VENDOR: &str = "The feed";
+
+/// Releases read, and (entry, why) of the ones skipped.
+pub type Entries = (Vec<ReleaseRecord>, Vec<(String, String)>);
+const PER_SECOND: f64 = 2.0;
+
+pub fn client(http: reqwest::Client) -> VendorHttp {
+    let mut config = VendorConfig::new(VENDOR, "", PER_SECOND);
+    config.max_attempts = 3;
+    VendorHttp::new(http, config)
+}
+
+/// What one URL holds.
+pub fn entries(url: &str, text: &str, content_type: Option<&str>) -> Result<Entries, String> {
+    let markdown = content_type.is_some_and(|c| c.contains("markdown"))
+        || url.ends_with(".md")
+        || text.trim_start().starts_with('#');
+    if !markdown {
+        if let Ok(feed) = feed_rs::parser::parse(text.as_bytes()) {
+            return Ok(feed_entries(url, feed));
+        }
+    }
+    let (entries, skipped) = changelog_entries(url, text);
+    if entries.is_empty() && skipped.is_empty() {
+        return Err("is neither an RSS, Atom or JSON feed nor a markdown changelog with headings".into());
+    }
+    Ok((entries, skipped))
+}
+
+fn feed_entries(url: &str, feed: feed_rs::model::Feed) -> Entries {
+    let mut out: Vec<ReleaseRecord> = Vec::new();
+    let mut skipped = Vec::new();
+    for e in feed.entries {
+        let title = e
+            .title
+            .as_ref()
+            .map(|t| t.content.trim().to_string())
+            .unwrap_or_default();
+        let Some(day) = e.published.or(e.updated) else {
+            skipped.push((e.id.clone(), format!("{title:?} in {url} has no date")));
+            continue;
+        };
+        if title.is_empty() {
+            skipped.push((e.id.clone(), format!("an entry in {url} has no title")));
+            continue;
+        }
+        let body = e
+            .content
+            .as_ref()
+            .and_then(|c| c.body.clone())
+            .or_else(|| e.summary.as_ref().map(|s| s.content.clone()))
+            .unwrap_or_default();
+        let external_id = format!("{url}#{}", e.id);
+        if out.iter().any(|r| r.external_id == external_id) {
+            continue;
+        }
+        out.push(ReleaseRecord {
+            source: "rss",
+            external_id,
+            title,
+            body,
+            url: e.links.first().map(|l| l.href.clone()),
+            published_on: day.format("%Y-%m-%d").to_string(),
+        });
+    }
+    (out, skipped)
+}
+
+/// Each heading of a changelog is an entry; its date is in the heading ("## [2.1.0] - 2026-11-20")
+/// or on the first line under it. Headings without a date (such as "Unreleased") are not shipped.
+pub fn changelog_entries(url: &str, text: &str) -> Entries {
+    let mut sections: Vec<(String, Vec<&str>)> = Vec::new();
+    let mut in_code = false;
+    for line in text.lines() {
+        if line.trim_start().starts_with("```") {
+            in_code = !in_code;
+        }
+        let heading = (!in_code)
+            .then(|| line.strip_prefix("## ").or_else(|| line.strip_prefix("# ")))
+            .flatten();
+        match heading {
+            Some(h) => sections.push((h.trim().to_string(), Vec::new())),
+            None => {
+                if let Some((_, body)) = sections.last_mut() {
+                    body.push(line);
+                }
+            }
+        }
+    }
+    let mut out: Vec<ReleaseRecord> = Vec::new();
+    let mut skipped = Vec::new();
+    for (heading, body) in sections {
+        let first = body.iter().find(|l| !l.trim().is_empty()).copied().unwrap_or("");
+        let Some(day) = find_date(&heading).or_else(|| find_date(first)) else {
+            if !heading.to_lowercase().contains("unreleased") && !body.iter().all(|l| l.trim().is_empty()) {
+                skipped.push((heading.clone(), format!("the section {heading:?} of {url} has no date")));
+            }
+            continue;
+        };
+        let title = heading
+            .replace(&day.format("%Y-%m-%d").to_string(), "")
+            .trim_matches(|c: char| c.is_whitespace() || matches!(c, '-' | '—' | '–' | '(' | ')' | '[' | ']'))
+            .replace(['[', ']'], "");
+        let title = if title.is_empty() {
+            day.format("%Y-%m-%d").to_string()
+        } else {
+            title
+        };
+        let external_id = format!("{url}#{}", slug(&heading));
+        if out.iter().any(|r| r.external_id == external_id) {
+            continue;
+        }
+        out.push(ReleaseRecord {
+            source: "changelog",
+            external_id,
+            title,
+            body: body.join("\n").trim().to_string(),
+            url: Some(format!("{url}#{}", slug(&heading))),
+            published_on: day.format("%Y-%m-%d").to_string(),
+        });
+    }
+    (out, skipped)
+}
+
+fn find_date(text: &str) -> Option<NaiveDate> {
+    let bytes = text.as_bytes();
+    (0..(bytes.len() + 1).saturating_sub(10)).find_map(|i| {
+        let candidate = text.get(i..i + 10)?;
+        let shaped = candidate.bytes().enumerate().all(|(k, b)| {
+            if k == 4 || k == 7 {
+                b == b'-'
+            } else {
+                b.is_ascii_digit()
+            }
+        });
+        shaped
+            .then(|| NaiveDate::parse_from_str(candidate, "%Y-%m-%d").ok())
+            .flatten()
+    })
+}
+
+fn slug(text: &str) -> String {
+    let s: String = text
+        .to_lowercase()
+        .chars()
+        .map(|c| if c.is_alphanumeric() { c } else { '-' })
+        .collect();
+    s.split('-').filter(|p| !p.is_empty()).collect::<Vec<_>>().join("-")
+}
+
+pub async fn test(http: &VendorHttp, urls: &[String]) -> Result<String, VendorError> {
+    let mut found = 0;
+    for url in urls {
+        let reply = http.get_text(url).await.map_err(|e| VendorError::Unusable {
+            vendor: url.clone(),
+            message: e.to_string(),
+        })?;
+        let (entries, _) =
+            entries(url, &reply.text, reply.content_type.as_deref()).map_err(|why| VendorError::Unusable {
+                vendor: url.clone(),
+                message: why,
+            })?;
+        found += entries.len();
+    }
+    Ok(format!("Read {} feeds with {found} dated entries.", urls.len()))
+}
+
+/// The cursor is the index of the next URL.
+pub async fn sync(http: &VendorHttp, run: &mut SyncRun<'_>, urls: &[String]) -> Result<(), SyncError> {
+    let resource = "entries";
+    let start = match run.cursor(resource).await? {
+        Some(c) if c == DONE => return Ok(()),
+        Some(c) => c.parse().unwrap_or(0),
+        None => 0,
+    };
+    for (i, url) in urls.iter().enumerate().skip(start) {
+        let (records, skipped, fetched) = match http.get_text(url).await {
+            Ok(reply) => match entries(url, &reply.text, reply.content_type.as_deref()) {
+                Ok((records, skipped)) => {
+                    let n = records.len() + skipped.len();
+                    (records, skipped, n)
+                }
+                Err(why) => (Vec::new(), vec![(url.clone(), why)], 1),
+            },
+            Err(e) => (Vec::new(), vec![(url.clone(), e.to_string())], 1),
+        };
+        run.write(SyncPage {
+            resource,
+            companies: Vec::new(),
+            records: Records::Releases(records),
+            next_cursor: (i + 1 < urls.len()).then(|| (i + 1).to_string()),
+            fetched,
+            skipped,
+        })
+        .await?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn changelog_headings_are_entries_with_their_dates() {
+        let md = "# Changelog\n\n## [Unreleased]\n- WIP\n\n## [2.1.0] - 2026-11-20\n### Added\n- Bulk export\n\n\
+                  ## 2.0.0\n_2026-10-02_\n- New pipeline\n```\n# not a heading\n```\n\n## 1.9.0\n- undated\n";
+        let (entries, skipped) = changelog_entries("https://x.test/CHANGELOG.md", md);
+        assert_eq!(entries.len(), 2, "{entries:?}");
+        assert_eq!(entries[0].title, "2.1.0");
+        assert_eq!(entries[0].published_on, "2026-11-20");
+        assert!(entries[0].body.contains("Bulk export"));
+        assert_eq!(entries[1].published_on, "2026-10-02");
+        assert!(entries[1].body.contains("# not a heading"));
+        assert_eq!(skipped.len(), 1, "1.9.0 has no date: {skipped:?}");
+    }
+
+    #[test]
+    fn rss_atom_and_json_feeds_read_alike() {
+        let rss = r#"<?xml version="1.0"?><rss version="2.0"><channel><title>Pied Piper</title>
+            <item><title>Middle-out 3</title><link>https://pp.test/3</link><guid>pp-3</guid>
+            <pubDate>Fri, 20 Nov 2026 09:00:00 GMT</pubDate><description>Faster.</description></item>
+            <item><title>Undated</title><guid>pp-x</guid></item></channel></rss>"#;
+        let (items, skipped) = entries("https://pp.test/rss", rss, Some("application/rss+xml")).unwrap();
+        assert_eq!(items.len(), 1);
+        assert_eq!(items[0].published_on, "2026-11-20");
+        assert_eq!(items[0].url.as_deref(), Some("https://pp.test/3"));
+        assert_eq!(skipped.len(), 1);
+        let atom = r#"<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom"><title>PP</title>
+            <id>urn:pp</id><updated>2026-11-21T00:00:00Z</updated><entry><title>Atom release</title><id>urn:pp:1</id>
+            <updated>2026-11-21T08:00:00Z</updated><link href="https://pp.test/a"/></entry></feed>"#;
+        assert_eq!(entries_of(atom)[0].title, "Atom release");
+        let json = r#"{"version":"https://jsonfeed.org/version/1.1","title":"PP","items":[{"id":"j1","title":"JSON release",
+            "content_text":"Body","date_published":"2026-11-22T10:00:00Z","url":"https://pp.test/j"}]}"#;
+        assert_eq!(entries_of(json)[0].published_on, "2026-11-22");
+        assert!(entries("https://pp.test/x", "<html><body>hi</body></html>", Some("text/html")).is_err());
+    }
+
+    fn entries_of(text: &str) -> Vec<ReleaseRecord> {
+        entries("https://pp.test/f", text, None).unwrap().0
+    }
+}

@@ -1,0 +1,151 @@
+//! A fake of Attio's records API: `POST /v2/objects/{companies|deals}/records/query` with
+//! `limit`/`offset` (a short page is the last), records with `values` as lists of attribute
+//! values, `Authorization: Bearer`, Attio's error body, and 429 with `Retry-After` as an HTTP date.
+
+use super::{header, Shared, ATTIO_TOKEN};
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Json, Router};
+use serde_json::{json, Value};
+
+#[derive(Clone, Debug, Default)]
+pub struct AttioData {
+    pub companies: Vec<Value>,
+    pub deals: Vec<Value>,
+}
+
+const STATUSES: [&str; 5] = ["Lead", "In Progress", "Proposal", "Won 🎉", "Lost"];
+
+fn id(record: &str) -> Value {
+    json!({"workspace_id": "ws-fake", "object_id": "obj-fake", "record_id": record})
+}
+
+fn attr(value: Value) -> Value {
+    let mut v = value;
+    v["active_from"] = json!("2026-01-01T00:00:00.000000000Z");
+    v["active_until"] = Value::Null;
+    v["created_by_actor"] = json!({"type": "system", "id": null});
+    json!([v])
+}
+
+impl AttioData {
+    /// Companies at the Stripe fake's domains (`company{i}.example`) and `others` that are nobody's
+    /// account, each with one deal; one deal has no company, one an amount that is not a number.
+    pub fn generate(customers: usize, others: usize) -> AttioData {
+        let mut data = AttioData::default();
+        for i in 0..customers + others {
+            let domain = if i < customers {
+                format!("company{i}.example")
+            } else {
+                format!("lead{i}.example")
+            };
+            let company = format!("co-{i:04}");
+            data.companies.push(json!({
+                "id": id(&company), "created_at": "2026-01-01T00:00:00.000000000Z",
+                "values": {
+                    "name": attr(json!({"attribute_type": "text", "value": format!("Company {i}")})),
+                    "domains": attr(json!({"attribute_type": "domain", "domain": domain, "root_domain": domain})),
+                },
+            }));
+            let amount = if i == 5 {
+                json!("lots")
+            } else {
+                json!(1_000 + i as u64 * 250)
+            };
+            let mut values = json!({
+                "name": attr(json!({"attribute_type": "text", "value": format!("Company {i} expansion")})),
+                "stage": attr(json!({"attribute_type": "status", "status": {"title": STATUSES[i % 5], "is_archived": false}})),
+                "value": attr(json!({"attribute_type": "currency", "currency_value": amount, "currency_code": "USD"})),
+                "associated_company": attr(json!({"attribute_type": "record-reference", "target_object": "companies", "target_record_id": company})),
+            });
+            if i % 5 == 4 {
+                values["lost_reason"] =
+                    attr(json!({"attribute_type": "select", "option": {"title": "Went with a competitor"}}));
+            }
+            if i == 7 {
+                values.as_object_mut().unwrap().remove("associated_company");
+            }
+            data.deals.push(json!({"id": id(&format!("deal-{i:04}")), "created_at": "2026-02-01T00:00:00.000000000Z", "values": values}));
+        }
+        data
+    }
+
+    /// Sets one deal's stage, as a person would in Attio.
+    pub fn set_stage(&mut self, deal: usize, title: &str) {
+        self.deals[deal]["values"]["stage"] =
+            attr(json!({"attribute_type": "status", "status": {"title": title, "is_archived": false}}));
+    }
+}
+
+pub fn routes(state: Shared) -> Router {
+    Router::new()
+        .route("/v2/objects/{object}/records/query", post(query))
+        .with_state(state)
+}
+
+fn error(status: StatusCode, kind: &str, code: &str, message: &str) -> Response {
+    (
+        status,
+        Json(json!({"status_code": status.as_u16(), "type": kind, "code": code, "message": message})),
+    )
+        .into_response()
+}
+
+fn throttled(seconds: u64) -> Response {
+    let mut r = error(
+        StatusCode::TOO_MANY_REQUESTS,
+        "rate_limit_error",
+        "rate_limit_exceeded",
+        "Rate limit exceeded, please try again later",
+    );
+    let at = std::time::SystemTime::now() + std::time::Duration::from_secs(seconds.max(1));
+    r.headers_mut()
+        .insert("retry-after", httpdate::fmt_http_date(at).parse().unwrap());
+    r
+}
+
+async fn query(
+    State(state): State<Shared>,
+    Path(object): Path<String>,
+    headers: HeaderMap,
+    Json(body): Json<Value>,
+) -> Response {
+    if header(&headers, "authorization") != Some(&format!("Bearer {ATTIO_TOKEN}")) {
+        return error(
+            StatusCode::UNAUTHORIZED,
+            "auth_error",
+            "unauthorized",
+            "Authentication failed: the access token is invalid or was revoked.",
+        );
+    }
+    if let Some(reply) = state.misbehave(throttled).await {
+        return reply;
+    }
+    let limit = body.get("limit").and_then(Value::as_u64).unwrap_or(500) as usize;
+    let offset = body.get("offset").and_then(Value::as_u64).unwrap_or(0) as usize;
+    if limit == 0 || limit > 500 {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request_error",
+            "validation_type",
+            "limit must be between 1 and 500",
+        );
+    }
+    let data = state.attio.lock().unwrap();
+    let list = match object.as_str() {
+        "companies" => &data.companies,
+        "deals" => &data.deals,
+        other => {
+            return error(
+                StatusCode::NOT_FOUND,
+                "invalid_request_error",
+                "not_found",
+                &format!("Object with slug/ID \"{other}\" not found."),
+            )
+        }
+    };
+    let page: Vec<Value> = list.iter().skip(offset).take(limit).cloned().collect();
+    Json(json!({"data": page})).into_response()
+}

@@ -1,0 +1,198 @@
+//! Fakes of where releases come from: GitHub's releases API (`per_page`/`page` with a `Link`
+//! header, drafts, an optional token, 404 for unknown repositories, 429 with `Retry-After` and the
+//! `x-ratelimit-*` headers) and a web server with an RSS feed, an Atom feed and a markdown
+//! changelog.
+
+use super::{header, Shared, GITHUB_TOKEN};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::{json, Value};
+use std::collections::HashMap;
+
+#[derive(Clone, Debug, Default)]
+pub struct ReleasesData {
+    /// "owner/name" → releases, newest first, as GitHub lists them.
+    pub repos: HashMap<String, Vec<Value>>,
+    pub private: Vec<String>,
+}
+
+impl ReleasesData {
+    /// `piedpiper/middle-out` with `n` releases (every tenth a draft; the third has no date),
+    /// and a private `piedpiper/nucleus` with two.
+    pub fn generate(n: usize) -> ReleasesData {
+        let mut data = ReleasesData::default();
+        let release = |repo: &str, i: usize| {
+            let day = chrono::NaiveDate::from_ymd_opt(2026, 11, 20).unwrap() - chrono::Duration::days(i as i64 * 3);
+            json!({
+                "id": 1_000 + i, "tag_name": format!("v{}.{}.0", 9 - i / 50, i % 50),
+                "name": if i.is_multiple_of(4) { String::new() } else { format!("Release {i}") },
+                "body": format!("## What's new\n- Improvement {i} to {repo}"),
+                "draft": i % 10 == 9,
+                "prerelease": false,
+                "published_at": if i == 2 || i % 10 == 9 { Value::Null } else { json!(format!("{day}T09:00:00Z")) },
+                "html_url": format!("https://github.com/{repo}/releases/tag/v{i}"),
+            })
+        };
+        data.repos.insert(
+            "piedpiper/middle-out".into(),
+            (0..n).map(|i| release("piedpiper/middle-out", i)).collect(),
+        );
+        data.repos.insert(
+            "piedpiper/nucleus".into(),
+            (0..2).map(|i| release("piedpiper/nucleus", i)).collect(),
+        );
+        data.private.push("piedpiper/nucleus".into());
+        data
+    }
+
+    /// What a sync should store: published releases with a date.
+    pub fn shipped(&self, repo: &str) -> usize {
+        self.repos.get(repo).map_or(0, |rs| {
+            rs.iter()
+                .filter(|r| r["draft"] == false && r["published_at"].is_string())
+                .count()
+        })
+    }
+}
+
+pub fn routes(state: Shared) -> Router {
+    Router::new()
+        .route("/repos/{owner}/{repo}/releases", get(releases))
+        .route("/feeds/releases.xml", get(rss))
+        .route("/feeds/atom.xml", get(atom))
+        .route("/feeds/CHANGELOG.md", get(changelog))
+        .route("/feeds/not-a-feed", get(not_a_feed))
+        .with_state(state)
+}
+
+fn github_error(status: StatusCode, message: &str) -> Response {
+    (
+        status,
+        Json(json!({"message": message, "documentation_url": "https://docs.github.com/rest", "status": status.as_u16().to_string()})),
+    )
+        .into_response()
+}
+
+fn throttled(retry_after: u64) -> Response {
+    let mut r = github_error(
+        StatusCode::TOO_MANY_REQUESTS,
+        "You have exceeded a secondary rate limit.",
+    );
+    r.headers_mut().insert("retry-after", retry_after.into());
+    r
+}
+
+async fn releases(
+    State(state): State<Shared>,
+    Path((owner, repo)): Path<(String, String)>,
+    Query(q): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    let authorized = match header(&headers, "authorization") {
+        None => false,
+        Some(a) if a == format!("Bearer {GITHUB_TOKEN}") => true,
+        Some(_) => return github_error(StatusCode::UNAUTHORIZED, "Bad credentials"),
+    };
+    if header(&headers, "user-agent").is_none() {
+        return github_error(
+            StatusCode::FORBIDDEN,
+            "Request forbidden by administrative rules. Please make sure your request has a User-Agent header",
+        );
+    }
+    if let Some(reply) = state.misbehave(throttled).await {
+        return reply;
+    }
+    let name = format!("{owner}/{repo}");
+    let data = state.releases.lock().unwrap();
+    let Some(list) = data
+        .repos
+        .get(&name)
+        .filter(|_| authorized || !data.private.contains(&name))
+    else {
+        return github_error(StatusCode::NOT_FOUND, "Not Found");
+    };
+    let per_page: usize = q
+        .get("per_page")
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(30)
+        .clamp(1, 100);
+    let page: usize = q.get("page").and_then(|p| p.parse().ok()).unwrap_or(1).max(1);
+    let body: Vec<Value> = list
+        .iter()
+        .skip((page - 1) * per_page)
+        .take(per_page)
+        .cloned()
+        .collect();
+    let last = list.len().div_ceil(per_page).max(1);
+    let host = header(&headers, "host").unwrap_or("localhost").to_string();
+    let link = |p: usize, rel: &str| {
+        format!("<http://{host}/repos/{name}/releases?per_page={per_page}&page={p}>; rel=\"{rel}\"")
+    };
+    let mut links = Vec::new();
+    if page < last {
+        links.push(link(page + 1, "next"));
+        links.push(link(last, "last"));
+    }
+    if page > 1 {
+        links.push(link(1, "first"));
+        links.push(link(page - 1, "prev"));
+    }
+    let mut r = Json(body).into_response();
+    let h = r.headers_mut();
+    if !links.is_empty() {
+        h.insert("link", HeaderValue::from_str(&links.join(", ")).unwrap());
+    }
+    h.insert("x-ratelimit-limit", if authorized { 5000 } else { 60 }.into());
+    h.insert("x-ratelimit-remaining", 4999.into());
+    r
+}
+
+async fn rss() -> Response {
+    (
+        [("content-type", "application/rss+xml")],
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0"><channel><title>Pied Piper blog</title><link>https://piedpiper.test</link>
+<item><title>Middle-out compression for video</title><link>https://piedpiper.test/blog/video</link>
+<guid>blog-video</guid><pubDate>Tue, 17 Nov 2026 09:00:00 GMT</pubDate>
+<description>Video files now compress 40% smaller.</description></item>
+<item><title>Bulk export</title><link>https://piedpiper.test/blog/export</link>
+<guid>blog-export</guid><pubDate>Mon, 02 Nov 2026 09:00:00 GMT</pubDate>
+<description>Export every file at once.</description></item>
+<item><title>A draft without a date</title><guid>blog-draft</guid></item>
+</channel></rss>"#,
+    )
+        .into_response()
+}
+
+async fn atom() -> Response {
+    (
+        [("content-type", "application/atom+xml")],
+        r#"<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom"><title>Pied Piper status</title><id>urn:pp:status</id>
+<updated>2026-11-19T08:00:00Z</updated>
+<entry><title>SSO for every plan</title><id>urn:pp:sso</id><updated>2026-11-19T08:00:00Z</updated>
+<link href="https://piedpiper.test/changes/sso"/><summary>SAML single sign-on is on every plan.</summary></entry>
+</feed>"#,
+    )
+        .into_response()
+}
+
+async fn changelog() -> Response {
+    (
+        [("content-type", "text/markdown; charset=utf-8")],
+        "# Changelog\n\n## [Unreleased]\n- Nothing yet\n\n## [3.2.0] - 2026-11-18\n### Added\n- Audit log export\n\n\
+         ## [3.1.0] - 2026-10-30\n### Fixed\n- Faster sign-in\n",
+    )
+        .into_response()
+}
+
+async fn not_a_feed() -> Response {
+    (
+        [("content-type", "text/html")],
+        "<html><body>Our blog moved.</body></html>",
+    )
+        .into_response()
+}
