@@ -11,6 +11,9 @@ use thaw::*;
 #[component]
 pub fn DataPage() -> impl IntoView {
     let refresh = RwSignal::new(0u64);
+    // A new token is shown until the page is left (it cannot be shown again); kept here so the
+    // reload of the token list does not drop it.
+    let fresh = RwSignal::new(None::<String>);
     let data = Resource::new(move || refresh.get(), |_| settings());
     let who = use_viewer();
     view! {
@@ -27,7 +30,7 @@ pub fn DataPage() -> impl IntoView {
                         <p class="muted">
                             "Calls, support tickets and surveys from any tool: each signal names an account, a source, a sentiment from −1 to 1, a topic and the customer's words. Negative ones become risk factors with the quote as evidence."
                         </p>
-                        <ApiTokens tokens=s.api_tokens can_manage refresh />
+                        <ApiTokens tokens=s.api_tokens can_manage refresh fresh />
                         {can_operate.then(|| view! { <CsvImport /> })}
                     </section>
                     <super::matching::Matching can_manage />
@@ -38,16 +41,18 @@ pub fn DataPage() -> impl IntoView {
 }
 
 #[component]
-fn ApiTokens(tokens: Vec<ApiTokenRow>, can_manage: bool, refresh: RwSignal<u64>) -> impl IntoView {
+fn ApiTokens(
+    tokens: Vec<ApiTokenRow>,
+    can_manage: bool,
+    refresh: RwSignal<u64>,
+    fresh: RwSignal<Option<String>>,
+) -> impl IntoView {
     let create = ServerAction::<CreateApiToken>::new();
     let revoke = ServerAction::<RevokeApiToken>::new();
     let name = RwSignal::new(String::new());
-    // The new token is shown until the page is left: it cannot be shown again.
-    let fresh = RwSignal::new(None::<String>);
     Effect::new(move |_| {
         if let Some(Ok(token)) = create.value().get() {
             fresh.set(Some(token));
-            name.set(String::new());
             refresh.update(|n| *n += 1);
         }
     });
@@ -152,17 +157,6 @@ fn CsvImport() -> impl IntoView {
     let import = ServerAction::<ImportSignalsCsv>::new();
     // A new text needs a new preview before it can be imported.
     let previewed = RwSignal::new(None::<String>);
-    Effect::new(move |_| {
-        if let Some(Ok(_)) = preview.value().get() {
-            previewed.set(
-                preview
-                    .input()
-                    .get_untracked()
-                    .map(|p| p.csv)
-                    .or(previewed.get_untracked()),
-            );
-        }
-    });
     let on_file = move |ev: leptos::ev::Event| {
         #[cfg(feature = "hydrate")]
         {
@@ -184,7 +178,12 @@ fn CsvImport() -> impl IntoView {
         let _ = ev;
     };
     let current_previewed = move || previewed.get().is_some_and(|p| p == csv.get());
-    let result = move || preview.value().get().filter(|_| current_previewed());
+    let result = move || {
+        preview
+            .value()
+            .get()
+            .filter(|_| current_previewed() && !preview.pending().get())
+    };
     view! {
         <div class="csv-import" data-testid="csv-import">
             <h3>"Import a CSV"</h3>
@@ -197,7 +196,10 @@ fn CsvImport() -> impl IntoView {
                 prop:value=move || csv.get() on:input=move |ev| csv.set(event_target_value(&ev))></textarea>
             <div class="inline-form">
                 <Button attr:data-testid="csv-preview" disabled=Signal::derive(move || csv.get().trim().is_empty() || preview.pending().get())
-                    on_click=move |_| { preview.dispatch(PreviewSignalsCsv { csv: csv.get_untracked() }); }>
+                    on_click=move |_| {
+                        previewed.set(Some(csv.get_untracked()));
+                        preview.dispatch(PreviewSignalsCsv { csv: csv.get_untracked() });
+                    }>
                     "Preview"
                 </Button>
                 {move || result().and_then(|r| r.ok()).filter(|p| p.valid > 0).map(|p| view! {
@@ -208,7 +210,6 @@ fn CsvImport() -> impl IntoView {
                     </Button>
                 })}
             </div>
-            {move || preview.value().get().filter(|_| !current_previewed()).and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e /> })}
             {move || result().map(|r| match r {
                 Ok(p) => view! { <PreviewTable preview=p /> }.into_any(),
                 Err(e) => view! { <ErrorNote error=e /> }.into_any(),

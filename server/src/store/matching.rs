@@ -103,7 +103,7 @@ impl Store {
         }
         // The ones a person can act on at once come first.
         unmatched.sort_by_key(|u| u.suggestions.is_empty());
-        unmatched.truncate(200);
+        unmatched.truncate(50);
         let mut duplicates: Vec<Vec<AccountBrief>> = by_name.into_values().filter(|g| g.len() > 1).collect();
         duplicates.sort_by(|a, b| a[0].name.cmp(&b[0].name));
         duplicates.truncate(100);
