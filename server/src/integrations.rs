@@ -264,7 +264,10 @@ impl Data {
                     let stages = self.store.pipeline_stages(ws).await?;
                     attio::sync(&http, &mut run, &stages).await
                 }
-                _ => salesbricks::sync(&http, &mut run, &rates).await,
+                _ => {
+                    let stages = self.store.pipeline_stages(ws).await?;
+                    salesbricks::sync(&http, &mut run, &rates, &stages).await
+                }
             }
         }
         .await;

@@ -908,3 +908,58 @@ async fn attio_deals_land_on_their_companys_account_and_local_moves_hold() {
         assert_eq!(again, deals, "syncs update deals in place");
     }
 }
+
+#[tokio::test]
+async fn salesbricks_orders_in_flight_become_pipeline_deals_and_no_revenue() {
+    for db in TestDb::both().await {
+        let mut contracts = SalesbricksData::generate(12, 4);
+        contracts.set_stage(1, "OPEN", "2030-01-01T00:00:00Z", serde_json::json!({}));
+        contracts.set_stage(2, "AWAITING_COUNTERSIGN", "2030-01-01T00:00:00Z", serde_json::json!({}));
+        contracts.set_stage(
+            4,
+            "CLOSED_LOST",
+            "2026-09-01T00:00:00Z",
+            serde_json::json!({"closed_lost_reason": "Chose a competitor"}),
+        );
+        contracts.set_stage(5, "CLOSED_DELETE", "2026-09-01T00:00:00Z", serde_json::json!({}));
+        let rig = rig(db, StripeData::default(), contracts).await;
+        rig.connect(IntegrationKind::Salesbricks, SALESBRICKS_TOKEN)
+            .await
+            .unwrap();
+        let outcome = rig.data.sync_now(rig.ws, IntegrationKind::Salesbricks).await.unwrap();
+        assert_eq!(outcome.error, None);
+        let deals: Vec<(String, String, Option<String>)> = sqlx::query(
+            "SELECT external_id, stage, closed_lost_reason FROM deals WHERE workspace_id = $1 AND source = 'salesbricks' ORDER BY external_id",
+        )
+        .bind(rig.ws)
+        .fetch_all(rig.db.store.pool())
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.try_get("external_id").unwrap(), r.try_get("stage").unwrap(), r.try_get("closed_lost_reason").unwrap()))
+        .collect();
+        let d = |id: &str, stage: &str, reason: Option<&str>| {
+            (id.to_string(), stage.to_string(), reason.map(str::to_string))
+        };
+        assert_eq!(
+            deals,
+            vec![
+                d("sbs_000001", "proposal", None),
+                d("sbs_000002", "awaiting_countersign", None),
+                d("sbs_000004", "closed_lost", Some("Chose a competitor")),
+            ],
+            "{}",
+            rig.db.name
+        );
+        let unsigned = rig
+            .count("SELECT CAST(SUM(mrr_minor) AS BIGINT) FROM revenue_sources WHERE workspace_id = $1 AND external_id IN ('sbs_000001', 'sbs_000002', 'sbs_000004', 'sbs_000005')")
+            .await;
+        assert_eq!(unsigned, 0, "orders not signed are no revenue");
+        // Again: the same deals, updated in place.
+        rig.data.sync_now(rig.ws, IntegrationKind::Salesbricks).await.unwrap();
+        let again = rig
+            .count("SELECT CAST(COUNT(*) AS BIGINT) FROM deals WHERE workspace_id = $1 AND source = 'salesbricks'")
+            .await;
+        assert_eq!(again, 3);
+    }
+}

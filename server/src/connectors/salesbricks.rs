@@ -5,7 +5,7 @@
 use super::http::{VendorConfig, VendorError, VendorHttp};
 use super::stripe::keep;
 use super::{SyncError, SyncRun};
-use crate::store::sync::{CompanyRecord, Records, RevenueRecord, SyncPage, DONE};
+use crate::store::sync::{CompanyRecord, DealRecord, Records, RevenueRecord, SyncPage, DONE};
 use app::revenue::{minor_digits, salesbricks_mrr, BillingFrequency, Rates, SalesbricksContract};
 use serde_json::Value;
 
@@ -27,7 +27,15 @@ pub async fn test(http: &VendorHttp) -> Result<String, VendorError> {
     Ok(format!("Salesbricks accepted the token ({count} customers)."))
 }
 
-pub async fn sync(http: &VendorHttp, run: &mut SyncRun<'_>, rates: &Rates) -> Result<(), SyncError> {
+/// Syncs customers, then each customer's subscriptions: contracts for revenue, and for the
+/// Pipeline a deal per order that is open, awaiting countersignature, lost, or won in the last 90 days.
+pub async fn sync(
+    http: &VendorHttp,
+    run: &mut SyncRun<'_>,
+    rates: &Rates,
+    stages: &[super::attio::Stage],
+) -> Result<(), SyncError> {
+    let today = (run.now)().date_naive();
     for resource in ["customers", "subscriptions"] {
         let cursor = run.cursor(resource).await?;
         if cursor.as_deref() == Some(DONE) {
@@ -45,6 +53,7 @@ pub async fn sync(http: &VendorHttp, run: &mut SyncRun<'_>, rates: &Rates) -> Re
                 (Records::Companies(keep(results, customer, &mut skipped)), results.len())
             } else {
                 let mut contracts = Vec::new();
+                let mut deals = Vec::new();
                 let mut fetched = 0;
                 for c in results {
                     let Some(customer_id) = c.get("id").and_then(id_text) else {
@@ -60,11 +69,29 @@ pub async fn sync(http: &VendorHttp, run: &mut SyncRun<'_>, rates: &Rates) -> Re
                         };
                         fetched += 1;
                         let detail = http.get(&format!("/api/v2/subscriptions/{sub_id}")).await?;
+                        match deal(&detail.body, &customer_id, stages, today) {
+                            Some(Ok(d)) => deals.push(d),
+                            Some(Err(why)) => skipped.push((sub_id.clone(), why)),
+                            None => {}
+                        }
                         match contract(&detail.body, &customer_id, stripe_customer, rates) {
                             Ok(r) => contracts.push(r),
                             Err(why) => skipped.push((sub_id, why)),
                         }
                     }
+                }
+                if !deals.is_empty() {
+                    // The deals go in first, keeping the cursor where it is: a run killed between the
+                    // two writes fetches this page again, and deals are upserted by their id.
+                    run.write(SyncPage {
+                        resource,
+                        companies: Vec::new(),
+                        records: Records::Deals(deals),
+                        next_cursor: Some(offset.to_string()),
+                        fetched: 0,
+                        skipped: Vec::new(),
+                    })
+                    .await?;
                 }
                 (Records::Revenue(contracts), fetched)
             };
@@ -163,6 +190,83 @@ fn day(v: Option<&Value>) -> Option<String> {
         .map(|s| s[..10].to_string())
 }
 
+/// A subscription's stage as Salesbricks' UI names it: `AWAITING_COUNTERSIGN` → "awaiting countersign".
+fn stage_of(s: &Value) -> Option<String> {
+    s.get("stage")
+        .and_then(Value::as_str)
+        .map(|st| st.trim().replace(['_', '-'], " ").to_lowercase())
+        .filter(|st| !st.is_empty())
+}
+
+/// The Pipeline deal of an order, if it belongs there: open and awaiting-countersign orders, lost
+/// ones (with the reason from `metadata`, else "unknown"), and orders won in the last 90 days.
+pub fn deal(
+    s: &Value,
+    customer_id: &str,
+    stages: &[super::attio::Stage],
+    today: chrono::NaiveDate,
+) -> Option<Result<DealRecord, String>> {
+    let stage = stage_of(s)?;
+    let starts = s
+        .get("starts_at")
+        .and_then(Value::as_str)
+        .and_then(|d| d.get(..10))
+        .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
+    let wanted = match stage.as_str() {
+        "open" | "awaiting countersign" | "closed lost" => true,
+        "closed won" => starts.is_some_and(|d| (today - d).num_days() <= 90),
+        _ => false, // "closed delete": not a deal any more
+    };
+    if !wanted {
+        return None;
+    }
+    Some((|| {
+        let id = s
+            .get("id")
+            .or_else(|| s.get("subscription_id"))
+            .and_then(id_text)
+            .ok_or("has no id")?;
+        let currency = s
+            .get("currency")
+            .and_then(Value::as_str)
+            .unwrap_or("USD")
+            .to_ascii_uppercase();
+        let amount = s
+            .get("grand_total")
+            .and_then(|v| minor_units(v, &currency))
+            .ok_or("has no grand_total")?;
+        let plan = s
+            .get("line_items")
+            .and_then(Value::as_array)
+            .and_then(|items| items.first())
+            .and_then(|i| i.get("plan_name").or_else(|| i.get("brick_name")))
+            .and_then(Value::as_str)
+            .unwrap_or("Salesbricks");
+        // An open order has its proposal out.
+        let title = if stage == "open" { "proposal" } else { stage.as_str() };
+        let key = super::attio::stage_for(title, stages).ok_or("the workspace has no pipeline stages")?;
+        let reason = (stage == "closed lost").then(|| {
+            ["closed_lost_reason", "lost_reason", "reason"]
+                .iter()
+                .find_map(|k| s.pointer(&format!("/metadata/{k}")).and_then(Value::as_str))
+                .unwrap_or("unknown")
+                .to_string()
+        });
+        Ok(DealRecord {
+            source: SOURCE,
+            external_id: id,
+            company: (SOURCE, customer_id.to_string()),
+            name: format!("{plan} order"),
+            stage: key,
+            vendor_stage: stage.clone(),
+            amount_minor: amount,
+            currency: Some(currency),
+            expected_close: starts.map(|d| d.format("%Y-%m-%d").to_string()),
+            closed_lost_reason: reason,
+        })
+    })())
+}
+
 pub fn contract(
     s: &Value,
     customer_id: &str,
@@ -179,11 +283,15 @@ pub fn contract(
         .and_then(Value::as_str)
         .unwrap_or("USD")
         .to_ascii_uppercase();
-    let vendor_status = s
+    let mut vendor_status = s
         .get("status")
         .and_then(Value::as_str)
         .ok_or("has no status")?
         .to_ascii_lowercase();
+    // An order not yet signed (or lost, or deleted) is no revenue, whatever its status says.
+    if stage_of(s).is_some_and(|st| st != "closed won") {
+        vendor_status = "pending".into();
+    }
     let frequency = s
         .get("billing_frequency")
         .and_then(Value::as_str)
@@ -256,6 +364,53 @@ pub fn contract(
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn orders_become_pipeline_deals_and_unsigned_ones_are_no_revenue() {
+        let stages: Vec<super::super::attio::Stage> = crate::demo::default_stages()
+            .into_iter()
+            .map(|s| (s.key, s.label, s.outcome.to_string()))
+            .collect();
+        let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 27).unwrap();
+        let order = |stage: &str, starts: &str, metadata: Value| {
+            json!({"id": "sbs_1", "status": "ACTIVE", "stage": stage, "billing_frequency": "ANNUALLY", "currency": "USD",
+                "grand_total": "12000.00", "starts_at": starts, "metadata": metadata,
+                "line_items": [{"plan_name": "Scale", "quantity": 10}]})
+        };
+        let open = order("OPEN", "2026-12-01T00:00:00Z", json!({}));
+        let d = deal(&open, "sbc_1", &stages, today).unwrap().unwrap();
+        assert_eq!(
+            (d.stage.as_str(), d.amount_minor, d.name.as_str()),
+            ("proposal", 1_200_000, "Scale order")
+        );
+        assert_eq!(
+            contract(&open, "sbc_1", None, &Rates::new("USD")).unwrap().mrr_minor,
+            0,
+            "not signed yet"
+        );
+        let waiting = deal(
+            &order("AWAITING_COUNTERSIGN", "2026-12-01", json!({})),
+            "c",
+            &stages,
+            today,
+        );
+        assert_eq!(waiting.unwrap().unwrap().stage, "awaiting_countersign");
+        let lost = deal(
+            &order("closed_lost", "2026-10-01", json!({"closed_lost_reason": "Budget"})),
+            "c",
+            &stages,
+            today,
+        );
+        assert_eq!(lost.unwrap().unwrap().closed_lost_reason.as_deref(), Some("Budget"));
+        let lost = deal(&order("CLOSED_LOST", "2026-10-01", json!({})), "c", &stages, today);
+        assert_eq!(lost.unwrap().unwrap().closed_lost_reason.as_deref(), Some("unknown"));
+        assert!(
+            deal(&order("CLOSED_WON", "2026-01-01", json!({})), "c", &stages, today).is_none(),
+            "long won"
+        );
+        assert!(deal(&order("CLOSED_WON", "2026-11-01", json!({})), "c", &stages, today).is_some());
+        assert!(deal(&order("CLOSED_DELETE", "2026-11-01", json!({})), "c", &stages, today).is_none());
+    }
 
     #[test]
     fn contracts_carry_arr_from_grand_total_and_frequency() {

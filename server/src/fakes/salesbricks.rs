@@ -48,6 +48,19 @@ impl SalesbricksData {
     }
 }
 
+impl SalesbricksData {
+    /// Puts customer `i`'s order in another stage, as a seller would in Salesbricks.
+    pub fn set_stage(&mut self, i: usize, stage: &str, starts_at: &str, metadata: Value) {
+        let s = self
+            .subscriptions
+            .get_mut(&format!("sbs_{i:06}"))
+            .expect("a generated order");
+        s["stage"] = json!(stage);
+        s["starts_at"] = json!(starts_at);
+        s["metadata"] = metadata;
+    }
+}
+
 const PLANS: [&str; 3] = ["Growth", "Scale", "Enterprise"];
 
 pub fn routes(state: Shared) -> Router {

@@ -108,7 +108,7 @@ impl Store {
         success_flag: bool,
         now: DateTime<Utc>,
     ) -> Result<i64> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let user_id = insert_member(
             &mut tx,
             workspace_id,
@@ -239,7 +239,7 @@ impl Store {
     /// Records an attempt under each key and returns the most attempts any key has had in the
     /// last minute (this one included).
     pub async fn count_sign_in_attempt(&self, keys: &[String], now: DateTime<Utc>) -> Result<i64> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("DELETE FROM sign_in_attempts WHERE at < $1")
             .bind(instant(now - Duration::hours(1)))
             .execute(&mut *tx)
@@ -286,7 +286,7 @@ impl Store {
         form: &AccessRequestForm,
         now: DateTime<Utc>,
     ) -> Result<AccessRequestRow> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let now_text = instant(now);
         let updated = sqlx::query(
             "UPDATE access_requests SET team = $1, role_wanted = $2, reason = $3, status = 'pending', \
@@ -356,7 +356,7 @@ impl Store {
         reason: &str,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let user_id = sqlx::query("SELECT user_id FROM access_requests WHERE id = $1 AND workspace_id = $2")
             .bind(request_id)
             .bind(workspace_id)
@@ -379,7 +379,7 @@ impl Store {
         reason: &str,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         decide(&mut tx, workspace_id, actor, user_id, Decision::Revoke, reason, now).await?;
         tx.commit().await?;
         Ok(())
@@ -394,7 +394,7 @@ impl Store {
         role: Role,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         decide(&mut tx, workspace_id, actor, user_id, Decision::Grant(role), "", now).await?;
         tx.commit().await?;
         Ok(())
@@ -408,7 +408,7 @@ impl Store {
         role: Role,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let (email, current) = member_email_role(&mut tx, workspace_id, user_id).await?;
         if current == Role::Owner {
             return Err(StoreError::Invalid("The owner's role cannot be changed here.".into()));
@@ -560,7 +560,7 @@ impl Store {
         domains: &[String],
         now: DateTime<Utc>,
     ) -> Result<()> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let joined = domains.join(",");
         sqlx::query("UPDATE workspaces SET allowed_domains = $1 WHERE id = $2")
             .bind(&joined)
@@ -616,7 +616,7 @@ impl Store {
         now: DateTime<Utc>,
         expires_at: DateTime<Utc>,
     ) -> Result<i64> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let id = sqlx::query(
             "INSERT INTO invitations (workspace_id, token_hash, email, role, created_by, created_at, expires_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
@@ -669,7 +669,7 @@ impl Store {
             Link::Invitation => ("invitations", "email", "Invitation", "invitation_revoked"),
             Link::Display => ("display_links", "name", "Display link", "display_link_revoked"),
         };
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let subject = sqlx::query(&format!(
             "SELECT {subject} AS s FROM {table} WHERE id = $1 AND workspace_id = $2"
         ))
@@ -733,7 +733,7 @@ impl Store {
         password_hash: &str,
         now: DateTime<Utc>,
     ) -> Result<i64> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let used = sqlx::query(
             "UPDATE invitations SET accepted_at = $1 WHERE id = $2 AND accepted_at IS NULL AND revoked_at IS NULL",
         )
@@ -796,7 +796,7 @@ impl Store {
         now: DateTime<Utc>,
         expires_at: Option<DateTime<Utc>>,
     ) -> Result<i64> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let id = sqlx::query(
             "INSERT INTO display_links (workspace_id, name, token_hash, created_by, created_at, expires_at) \
              VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",

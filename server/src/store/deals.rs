@@ -73,7 +73,7 @@ impl Store {
                 "Salesbricks deals follow their contract's stage; change it in Salesbricks.".into(),
             ));
         }
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let position = sqlx::query(
             "SELECT CAST(COALESCE(MAX(position), 0) + 1 AS BIGINT) AS p FROM deals WHERE workspace_id = $1 AND stage = $2",
         )

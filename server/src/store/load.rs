@@ -278,7 +278,7 @@ impl Store {
     /// Loads a dataset into a new workspace in one transaction; returns the workspace id.
     /// `progress` is called with the number of rows written so far.
     pub async fn load_dataset(&self, data: &Dataset, progress: &(dyn Fn(usize) + Sync)) -> Result<i64> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let conn: &mut AnyConnection = &mut tx;
         let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
         let ws = &data.workspace;

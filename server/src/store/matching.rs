@@ -141,7 +141,7 @@ impl Store {
 
     /// Links an unmatched vendor company to an account.
     pub async fn link_company(&self, ws: i64, source: &str, external_id: &str, account: i64) -> Result<()> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         account_in(&mut tx, ws, account).await?;
         let gone =
             sqlx::query("DELETE FROM unmatched_companies WHERE workspace_id = $1 AND source = $2 AND external_id = $3")
@@ -181,7 +181,7 @@ impl Store {
         if kept == merged {
             return Err(StoreError::Invalid("Pick two different accounts.".into()));
         }
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let kept_name = account_in(&mut tx, ws, kept).await?;
         let row = sqlx::query(&format!(
             "SELECT {}, {} FROM accounts WHERE id = $1 AND workspace_id = $2",
@@ -303,7 +303,7 @@ impl Store {
         (actor_id, actor_name): (Option<i64>, &str),
         now: DateTime<Utc>,
     ) -> Result<i64> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let row = sqlx::query(
             "SELECT kept_id, merged_id, snapshot, undone_at FROM account_merges WHERE id = $1 AND workspace_id = $2",
         )
@@ -441,7 +441,7 @@ impl Store {
                 "Billing and contract ids bring the account's revenue; undo a merge instead.".into(),
             ));
         }
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let name = account_in(&mut tx, ws, account).await?;
         let gone = sqlx::query(
             "DELETE FROM account_external_ids WHERE workspace_id = $1 AND account_id = $2 AND source = $3 AND external_id = $4",

@@ -147,6 +147,19 @@ impl Store {
         &self.pool
     }
 
+    /// A transaction that will write. On SQLite it takes the write lock at once (waiting up to
+    /// busy_timeout for another writer): one that reads first and writes later fails outright
+    /// ("database is locked", SQLITE_BUSY_SNAPSHOT) when another connection wrote in between.
+    pub async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
+        let mut tx = self.pool.begin().await?;
+        if self.backend == Backend::Sqlite {
+            sqlx::query("UPDATE workspaces SET id = id WHERE 0 = 1")
+                .execute(&mut *tx)
+                .await?;
+        }
+        Ok(tx)
+    }
+
     pub async fn close(&self) {
         self.pool.close().await;
     }

@@ -32,7 +32,7 @@ impl Store {
         by: &Member,
         now: DateTime<Utc>,
     ) -> Result<BandOverride> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let name = account_name(&mut tx, workspace_id, account_id).await?;
         sqlx::query("DELETE FROM health_overrides WHERE account_id = $1 AND workspace_id = $2")
             .bind(account_id)
@@ -83,7 +83,7 @@ impl Store {
         by: &Member,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let name = account_name(&mut tx, workspace_id, account_id).await?;
         let removed = sqlx::query("DELETE FROM health_overrides WHERE account_id = $1 AND workspace_id = $2")
             .bind(account_id)

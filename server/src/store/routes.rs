@@ -38,7 +38,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<RouteRow> {
         let stamp = super::access::instant(now);
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let account = sqlx::query("SELECT name, arr_minor, currency FROM accounts WHERE id = $1 AND workspace_id = $2")
             .bind(account_id)
             .bind(workspace_id)

@@ -64,7 +64,7 @@ impl Store {
     ) -> Result<()> {
         let before = self.scorecard(workspace_id).await?;
         let text = serde_json::to_string(card).map_err(|e| super::StoreError::Invalid(e.to_string()))?;
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("UPDATE workspaces SET scorecard = $1 WHERE id = $2")
             .bind(text)
             .bind(workspace_id)
@@ -332,7 +332,7 @@ impl Store {
         }
         let now_text = super::access::instant(now);
         let today_text = day(today);
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let t = std::time::Instant::now();
         upsert_rows(
             self.backend(),
@@ -403,7 +403,7 @@ impl Store {
         day_text: &str,
         points: Vec<(i64, i64, &'static str)>,
     ) -> Result<()> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         self.write_history(&mut tx, workspace_id, day_text, points).await?;
         tx.commit().await?;
         Ok(())
@@ -438,7 +438,7 @@ impl Store {
 
     /// Removes a workspace's scores and history (benchmarks start from nothing).
     pub async fn clear_scores(&self, workspace_id: i64) -> Result<()> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         for table in ["health_scores", "health_history"] {
             sqlx::query(&format!("DELETE FROM {table} WHERE workspace_id = $1"))
                 .bind(workspace_id)

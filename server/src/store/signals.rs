@@ -156,7 +156,7 @@ impl Store {
     /// Stores signals all or nothing; one with a known external id is updated in place.
     /// Returns (created, updated).
     pub async fn upsert_signals(&self, ws: i64, signals: &[(i64, &ValidSignal)]) -> Result<(usize, usize)> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let (mut created, mut updated) = (0, 0);
         for (account, s) in signals {
             let existing = sqlx::query("SELECT id FROM signals WHERE workspace_id = $1 AND external_id = $2")

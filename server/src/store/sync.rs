@@ -229,7 +229,7 @@ impl Store {
 
     /// Forgets the credentials and where the syncs stopped; the data already synced stays.
     pub async fn delete_integration(&self, ws: i64, source: &str) -> Result<bool> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let gone = sqlx::query("DELETE FROM integrations WHERE workspace_id = $1 AND source = $2")
             .bind(ws)
             .bind(source)
@@ -257,7 +257,7 @@ impl Store {
 
     /// Starts a run; refuses while another run of the same integration is going.
     pub async fn start_sync_run(&self, ws: i64, source: &str, now: DateTime<Utc>) -> Result<i64> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         if self.backend() == Backend::Postgres {
             // Serialises starts for one workspace, so two clicks cannot both begin a run.
             sqlx::query("SELECT id FROM workspaces WHERE id = $1 FOR UPDATE")
@@ -367,7 +367,7 @@ impl Store {
         page: &SyncPage,
         now: DateTime<Utc>,
     ) -> Result<usize> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let conn = &mut *tx;
         let mut skipped = page.skipped.clone();
         let written = self
@@ -416,7 +416,7 @@ impl Store {
         records: &Records,
         now: DateTime<Utc>,
     ) -> Result<(usize, Vec<(String, String)>)> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let mut skipped = Vec::new();
         let written = self
             .write_records_in(&mut tx, ws, &[], records, &mut skipped, now)
@@ -723,7 +723,7 @@ impl Store {
     /// After a sync: which Salesbricks contracts Stripe already bills, then each account's ARR,
     /// renewal and payment state.
     pub async fn settle_revenue(&self, ws: i64) -> Result<()> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query(
             "UPDATE revenue_sources SET counted = (status = 'active' AND NOT EXISTS (
                 SELECT 1 FROM revenue_sources s WHERE s.workspace_id = revenue_sources.workspace_id
