@@ -317,7 +317,7 @@ pub mod port {
             csv: String,
         ) -> Result<crate::signals::IngestReport, AppError>;
 
-        // Settings → Data: account matching.
+        // Settings → Signals & matching: account matching.
         async fn matching(&self, scope: &Scope) -> Result<crate::matching::MatchingView, AppError>;
         async fn link_company(
             &self,
@@ -898,7 +898,7 @@ pub async fn import_signals_csv(#[server(default)] csv: String) -> Result<crate:
     port::call(Need::Operate, |d, s| async move { d.import_signals_csv(&s, csv).await }).await
 }
 
-// ---- Settings → Data: account matching -------------------------------------------------------
+// ---- Settings → Signals & matching: account matching ----------------------------------------
 
 #[server(prefix = "/api/fn", endpoint = "matching")]
 pub async fn matching() -> Result<crate::matching::MatchingView, AppError> {

@@ -1,5 +1,5 @@
 //! Account matching: the same company arrives from several vendors. Syncs match by explicit ids,
-//! then by domain; a name only ever suggests. Settings → Data shows what did not match, likely
+//! then by domain; a name only ever suggests. Settings → Signals & matching shows what did not match, likely
 //! duplicates, and merges (which can be undone).
 
 use serde::{Deserialize, Serialize};

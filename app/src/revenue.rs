@@ -120,7 +120,7 @@ impl Rates {
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
 pub enum RevenueError {
-    #[error("no exchange rate for {0} is configured (Settings → Data)")]
+    #[error("no exchange rate for {0} is configured (Settings → Integrations & data)")]
     NoRate(String),
     #[error("a price item has interval_count 0")]
     ZeroIntervalCount,

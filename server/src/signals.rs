@@ -1,6 +1,6 @@
 //! Signals in, as a service: the `POST /api/v1/signals` endpoint (a workspace API token, a JSON
 //! batch checked item by item, idempotent on the caller's external id), the CSV preview and
-//! import of Settings → Data, and the API tokens themselves.
+//! import of Settings → Signals & matching, and the API tokens themselves.
 
 use crate::auth::{new_token, token_digest};
 use crate::service::Data;

@@ -1,4 +1,4 @@
-//! Settings → Data: signals in (API tokens for `POST /api/v1/signals`, CSV import with a
+//! Settings → Signals & matching: signals in (API tokens for `POST /api/v1/signals`, CSV import with a
 //! preview that shows each bad row's error before anything is written) and account matching.
 
 use super::settings::SettingsTabs;

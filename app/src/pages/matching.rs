@@ -1,4 +1,4 @@
-//! Settings → Data, account matching: vendor companies that matched no account (with name-based
+//! Settings → Signals & matching, account matching: vendor companies that matched no account (with name-based
 //! suggestions to link), accounts that look like one company twice (merge), and recent merges
 //! (undo).
 

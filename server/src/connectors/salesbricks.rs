@@ -190,6 +190,29 @@ fn day(v: Option<&Value>) -> Option<String> {
         .map(|s| s[..10].to_string())
 }
 
+fn order_id(s: &Value) -> Result<String, String> {
+    s.get("id")
+        .or_else(|| s.get("subscription_id"))
+        .and_then(id_text)
+        .ok_or_else(|| "has no id".to_string())
+}
+
+fn order_currency(s: &Value) -> String {
+    s.get("currency")
+        .and_then(Value::as_str)
+        .unwrap_or("USD")
+        .to_ascii_uppercase()
+}
+
+/// The plan of the first line item.
+fn plan_of(s: &Value) -> Option<&str> {
+    s.get("line_items")
+        .and_then(Value::as_array)
+        .and_then(|items| items.first())
+        .and_then(|i| i.get("plan_name").or_else(|| i.get("brick_name")))
+        .and_then(Value::as_str)
+}
+
 /// A subscription's stage as Salesbricks' UI names it: `AWAITING_COUNTERSIGN` → "awaiting countersign".
 fn stage_of(s: &Value) -> Option<String> {
     s.get("stage")
@@ -221,27 +244,13 @@ pub fn deal(
         return None;
     }
     Some((|| {
-        let id = s
-            .get("id")
-            .or_else(|| s.get("subscription_id"))
-            .and_then(id_text)
-            .ok_or("has no id")?;
-        let currency = s
-            .get("currency")
-            .and_then(Value::as_str)
-            .unwrap_or("USD")
-            .to_ascii_uppercase();
+        let id = order_id(s)?;
+        let currency = order_currency(s);
         let amount = s
             .get("grand_total")
             .and_then(|v| minor_units(v, &currency))
             .ok_or("has no grand_total")?;
-        let plan = s
-            .get("line_items")
-            .and_then(Value::as_array)
-            .and_then(|items| items.first())
-            .and_then(|i| i.get("plan_name").or_else(|| i.get("brick_name")))
-            .and_then(Value::as_str)
-            .unwrap_or("Salesbricks");
+        let plan = plan_of(s).unwrap_or("Salesbricks");
         // An open order has its proposal out.
         let title = if stage == "open" { "proposal" } else { stage.as_str() };
         let key = super::attio::stage_for(title, stages).ok_or("the workspace has no pipeline stages")?;
@@ -273,16 +282,8 @@ pub fn contract(
     stripe_customer: Option<&str>,
     rates: &Rates,
 ) -> Result<RevenueRecord, String> {
-    let id = s
-        .get("id")
-        .or_else(|| s.get("subscription_id"))
-        .and_then(id_text)
-        .ok_or("has no id")?;
-    let currency = s
-        .get("currency")
-        .and_then(Value::as_str)
-        .unwrap_or("USD")
-        .to_ascii_uppercase();
+    let id = order_id(s)?;
+    let currency = order_currency(s);
     let mut vendor_status = s
         .get("status")
         .and_then(Value::as_str)
@@ -324,12 +325,7 @@ pub fn contract(
         BillingFrequency::SemiAnnually => ("month", 6),
         BillingFrequency::Annually | BillingFrequency::OneTime => ("year", 1),
     };
-    let plan = s
-        .get("line_items")
-        .and_then(Value::as_array)
-        .and_then(|items| items.first())
-        .and_then(|i| i.get("plan_name").or_else(|| i.get("brick_name")))
-        .and_then(Value::as_str)
+    let plan = plan_of(s)
         .or_else(|| s.get("name").and_then(Value::as_str))
         .unwrap_or("Salesbricks contract")
         .to_string();

@@ -337,7 +337,8 @@ impl Store {
         Ok(())
     }
 
-    /// The first 100 records a run skipped; only for a run of this workspace.
+    /// The first 100 records a run skipped — malformed ones before those that only matched no
+    /// account, which can be thousands; only for a run of this workspace.
     pub async fn sync_run_errors(&self, ws: i64, run_id: i64) -> Result<Vec<(String, String)>> {
         sqlx::query("SELECT id FROM sync_runs WHERE id = $1 AND workspace_id = $2")
             .bind(run_id)
@@ -347,7 +348,8 @@ impl Store {
             .ok_or(StoreError::NotFound("That sync run"))?;
         let rows = sqlx::query(
             "SELECT e.record, e.message FROM sync_run_errors e JOIN sync_runs r ON r.id = e.run_id \
-             WHERE e.run_id = $1 AND r.workspace_id = $2 ORDER BY e.id LIMIT 100",
+             WHERE e.run_id = $1 AND r.workspace_id = $2 \
+             ORDER BY CASE WHEN e.message LIKE '%link it in Settings%' THEN 1 ELSE 0 END, e.id LIMIT 100",
         )
         .bind(run_id)
         .bind(ws)
@@ -623,7 +625,7 @@ impl Store {
                             unlinked.push(&u.company.1);
                             skipped.push((
                                 u.company.1.clone(),
-                                "its group is linked to no account; its usage is not kept (link it in Settings → Data)"
+                                "its group is linked to no account; its usage is not kept (link it in Settings → Signals & matching)"
                                     .into(),
                             ));
                         }
@@ -640,7 +642,7 @@ impl Store {
                         skipped.push((
                             d.external_id.clone(),
                             format!(
-                                "its company {} is linked to no account (link it in Settings → Data)",
+                                "its company {} is linked to no account (link it in Settings → Signals & matching)",
                                 d.company.1
                             ),
                         ));
@@ -790,13 +792,13 @@ impl Store {
 fn no_account(domain: Option<&str>) -> String {
     match domain {
         Some(d) => format!(
-            "no account has the domain {d} (only billing and contracts bring in accounts; link it in Settings → Data)"
+            "no account has the domain {d} (only billing and contracts bring in accounts; link it in Settings → Signals & matching)"
         ),
-        None => "has no domain and is linked to no account (link it in Settings → Data)".into(),
+        None => "has no domain and is linked to no account (link it in Settings → Signals & matching)".into(),
     }
 }
 
-/// Keeps a vendor company that matched no account, for Settings → Data.
+/// Keeps a vendor company that matched no account, for Settings → Signals & matching.
 async fn remember_unmatched(
     conn: &mut AnyConnection,
     ws: i64,
