@@ -44,6 +44,17 @@ pub fn normalise_name(name: &str) -> String {
     }
 }
 
+/// A company domain as every vendor and caller may write it — `https://www.Hooli.com/` — reduced
+/// to the form accounts keep: `hooli.com`.
+pub fn normalise_domain(text: &str) -> String {
+    text.trim()
+        .trim_start_matches("https://")
+        .trim_start_matches("http://")
+        .trim_start_matches("www.")
+        .trim_end_matches('/')
+        .to_ascii_lowercase()
+}
+
 /// An account as the matching lists show it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AccountBrief {
@@ -101,5 +112,6 @@ mod tests {
         assert_eq!(normalise_name("Endframe GmbH"), normalise_name("ENDFRAME"));
         assert_ne!(normalise_name("Pied Piper"), normalise_name("Pied Pipers"));
         assert_eq!(normalise_name("The Company"), "the company");
+        assert_eq!(normalise_domain(" https://www.Hooli.com/ "), "hooli.com");
     }
 }

@@ -73,14 +73,7 @@ impl SignalInput {
                 problems.push("account_id must be a positive number.".into());
                 None
             }
-            (None, Some(domain), _) => Some(AccountRef::Domain(
-                domain
-                    .trim_start_matches("https://")
-                    .trim_start_matches("http://")
-                    .trim_start_matches("www.")
-                    .trim_end_matches('/')
-                    .to_ascii_lowercase(),
-            )),
+            (None, Some(domain), _) => Some(AccountRef::Domain(crate::matching::normalise_domain(&domain))),
             (None, None, Some(name)) => Some(AccountRef::Name(name)),
             (None, None, None) => {
                 problems.push("Name the account: account_domain (best), account_id or account_name.".into());

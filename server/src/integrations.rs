@@ -2,7 +2,7 @@
 //! disconnect, and syncs — started from a page, by a webhook or by the schedule — which write
 //! page by page, then settle revenue, rescore and tell open pages.
 
-use crate::connectors::http::VendorHttp;
+use crate::connectors::http::{VendorError, VendorHttp};
 use crate::connectors::{attio, feeds, github, hubspot, posthog, salesbricks, stripe, SyncError, SyncRun};
 use crate::secrets::mask;
 use crate::service::Data;
@@ -85,9 +85,10 @@ impl Data {
         }
     }
 
-    async fn vendor_test(&self, c: &Connection) -> Result<String, AppError> {
+    /// What the vendor says to the connection: its answer, or its refusal as it came.
+    async fn vendor_test(&self, c: &Connection) -> Result<Result<String, VendorError>, AppError> {
         let http = self.client_for(c)?;
-        let result = match c.kind {
+        Ok(match c.kind {
             IntegrationKind::Stripe => stripe::test(&http).await,
             IntegrationKind::Hubspot => hubspot::test(&http).await,
             IntegrationKind::Posthog => posthog::test(&http, &c.target).await,
@@ -95,8 +96,7 @@ impl Data {
             IntegrationKind::Feeds => feeds::test(&http, &feed_urls(&c.target)?).await,
             IntegrationKind::Attio => attio::test(&http).await,
             _ => salesbricks::test(&http).await,
-        };
-        result.map_err(|e| AppError::Invalid(e.to_string()))
+        })
     }
 
     /// The stored connection, opened.
@@ -145,16 +145,16 @@ impl Data {
             target: setup.target.trim().to_string(),
         };
         // Nothing is stored until the vendor accepts the credentials.
-        let said = self.vendor_test(&connection).await.map_err(|e| match e {
-            AppError::Invalid(msg) => {
-                let mut errors = app::access::FieldErrors::default();
+        let said = match self.vendor_test(&connection).await? {
+            Ok(said) => said,
+            Err(refusal) => {
                 // What to read was wrong, unless the vendor refused the key itself.
-                let about_target = kind.target_help().is_some() && !msg.contains("refused the credentials");
-                errors.add(if about_target { "target" } else { "credential" }, msg);
-                AppError::Fields(errors)
+                let about_target = kind.target_help().is_some() && !matches!(refusal, VendorError::Auth { .. });
+                let mut errors = app::access::FieldErrors::default();
+                errors.add(if about_target { "target" } else { "credential" }, refusal.to_string());
+                return Err(AppError::Fields(errors));
             }
-            other => other,
-        })?;
+        };
         let sealed = serde_json::to_string(&Sealed {
             credential: connection.credential.clone(),
             webhook_secret: connection.webhook_secret.clone(),
@@ -185,7 +185,10 @@ impl Data {
 
     pub async fn test_integration_in(&self, ws: i64, kind: IntegrationKind) -> Result<String, AppError> {
         let connection = self.connection(ws, kind).await?;
-        let outcome = self.vendor_test(&connection).await;
+        let outcome = self
+            .vendor_test(&connection)
+            .await?
+            .map_err(|e| AppError::Invalid(e.to_string()));
         let line = match &outcome {
             Ok(said) => format!("OK: {said}"),
             Err(e) => format!("Failed: {e}"),

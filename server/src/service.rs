@@ -49,6 +49,9 @@ pub struct Data {
     pub secrets: crate::secrets::SecretBox,
     /// This service itself, for work that outlives a request (a sync started from a page).
     me: std::sync::OnceLock<std::sync::Weak<Data>>,
+    /// Workspaces with a background rescore waiting, and the lock that runs them one at a time.
+    rescore_queued: std::sync::Mutex<std::collections::HashSet<i64>>,
+    rescoring: tokio::sync::Mutex<()>,
 }
 
 /// What the account chat may use to answer one question.
@@ -91,6 +94,8 @@ impl Data {
             cache: Default::default(),
             secrets: crate::secrets::SecretBox::ephemeral(),
             me: Default::default(),
+            rescore_queued: Default::default(),
+            rescoring: Default::default(),
             http: reqwest::Client::builder()
                 .connect_timeout(std::time::Duration::from_secs(10))
                 // GitHub refuses requests without one.
@@ -198,6 +203,23 @@ impl Data {
         let changed = report.changed as u64;
         self.changed(workspace_id, LiveEvent::Rescored { changed });
         Ok(changed)
+    }
+
+    /// Rescores in the background, for writes that arrive often (signals from other tools): a burst
+    /// of them waits for one rescore instead of each holding its request for a whole one.
+    pub fn rescore_soon(&self, ws: i64) {
+        self.cache.invalidate(ws);
+        let Some(me) = self.arc() else { return };
+        if !self.rescore_queued.lock().unwrap_or_else(|e| e.into_inner()).insert(ws) {
+            return; // the one waiting will see this write too
+        }
+        tokio::spawn(async move {
+            let _one_at_a_time = me.rescoring.lock().await;
+            me.rescore_queued.lock().unwrap_or_else(|e| e.into_inner()).remove(&ws);
+            if let Err(e) = me.rescore(ws).await {
+                tracing::error!(workspace = ws, error = %e, "background rescore failed");
+            }
+        });
     }
 
     /// Rows moved between accounts: their roll-ups and scores follow.

@@ -15,7 +15,7 @@ pub const TOKEN_PREFIX: &str = "sst_";
 
 impl Data {
     /// Checks, resolves and stores a batch: every valid item is stored (in one transaction), every
-    /// other one is reported with its problems. Open pages rescore once.
+    /// other one is reported with its problems. The workspace is rescored in the background.
     pub async fn ingest_signals(&self, ws: i64, items: Vec<(usize, SignalInput)>) -> Result<IngestReport, AppError> {
         let mut report = IngestReport::default();
         let mut valid: Vec<(usize, ValidSignal)> = Vec::new();
@@ -50,7 +50,7 @@ impl Data {
             let (created, updated) = self.store.upsert_signals(ws, &rows).await?;
             report.created = created;
             report.updated = updated;
-            self.rescore(ws).await?;
+            self.rescore_soon(ws);
         }
         Ok(report)
     }

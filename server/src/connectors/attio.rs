@@ -5,8 +5,9 @@
 //! shorter than the limit is the last.
 
 use super::http::{array, VendorConfig, VendorError, VendorHttp};
-use super::{SyncError, SyncRun};
+use super::{keep_by, stage_for, Stage, SyncError, SyncRun};
 use crate::store::sync::{CompanyRecord, DealRecord, LinkRecord, Records, SyncPage, DONE};
+use app::matching::normalise_domain;
 use serde_json::{json, Value};
 
 pub const BASE_URL: &str = "https://api.attio.com";
@@ -28,9 +29,6 @@ pub async fn test(http: &VendorHttp) -> Result<String, VendorError> {
     Ok("Attio accepted the token and can read deals.".into())
 }
 
-/// A workspace stage as (key, label, outcome).
-pub type Stage = (String, String, String);
-
 pub async fn sync(http: &VendorHttp, run: &mut SyncRun<'_>, stages: &[Stage]) -> Result<(), SyncError> {
     for resource in ["companies", "deals"] {
         let mut offset: usize = match run.cursor(resource).await? {
@@ -48,9 +46,9 @@ pub async fn sync(http: &VendorHttp, run: &mut SyncRun<'_>, stages: &[Stage]) ->
             let data = array(VENDOR, &reply.body, "data")?;
             let mut skipped = Vec::new();
             let records = if resource == "companies" {
-                Records::Links(keep_records(data, company, &mut skipped))
+                Records::Links(keep_by(data, record_id, company, &mut skipped))
             } else {
-                Records::Deals(keep_records(data, |r| deal(r, stages), &mut skipped))
+                Records::Deals(keep_by(data, record_id, |r| deal(r, stages), &mut skipped))
             };
             offset += data.len();
             let last = data.len() < PAGE;
@@ -75,22 +73,6 @@ fn record_id(r: &Value) -> Option<&str> {
     r.pointer("/id/record_id").and_then(Value::as_str)
 }
 
-fn keep_records<T>(
-    data: &[Value],
-    map: impl Fn(&Value) -> Result<T, String>,
-    skipped: &mut Vec<(String, String)>,
-) -> Vec<T> {
-    data.iter()
-        .filter_map(|r| match map(r) {
-            Ok(t) => Some(t),
-            Err(why) => {
-                skipped.push((record_id(r).unwrap_or("(no id)").to_string(), why));
-                None
-            }
-        })
-        .collect()
-}
-
 /// The current (first) value of an attribute.
 fn first<'a>(r: &'a Value, slug: &str) -> Option<&'a Value> {
     r.pointer(&format!("/values/{slug}"))
@@ -111,7 +93,7 @@ pub fn company(r: &Value) -> Result<LinkRecord, String> {
     let domain = first(r, "domains")
         .and_then(|d| d.get("domain"))
         .and_then(Value::as_str)
-        .map(|d| d.trim_start_matches("www.").to_ascii_lowercase());
+        .map(normalise_domain);
     Ok(LinkRecord {
         company: CompanyRecord {
             source: SOURCE,
@@ -122,31 +104,6 @@ pub fn company(r: &Value) -> Result<LinkRecord, String> {
         },
         licensed_seats: None,
     })
-}
-
-/// The workspace stage for an Attio status title.
-pub fn stage_for(title: &str, stages: &[Stage]) -> Option<String> {
-    let norm = |s: &str| {
-        s.chars()
-            .filter(|c| c.is_alphanumeric())
-            .collect::<String>()
-            .to_lowercase()
-    };
-    let wanted = norm(title);
-    if let Some((key, _, _)) = stages
-        .iter()
-        .find(|(key, label, _)| norm(label) == wanted || norm(key) == wanted)
-    {
-        return Some(key.clone());
-    }
-    let outcome = if wanted.contains("won") {
-        "won"
-    } else if wanted.contains("lost") {
-        "lost"
-    } else {
-        "open"
-    };
-    stages.iter().find(|(_, _, o)| o == outcome).map(|(k, _, _)| k.clone())
 }
 
 pub fn deal(r: &Value, stages: &[Stage]) -> Result<DealRecord, String> {

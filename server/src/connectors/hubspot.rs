@@ -4,9 +4,9 @@
 //! skipped and counted, never turned into an account. Pages with `after`, 100 a page.
 
 use super::http::{VendorConfig, VendorError, VendorHttp};
-use super::stripe::keep;
-use super::{SyncError, SyncRun};
+use super::{keep, SyncError, SyncRun};
 use crate::store::sync::{EnrichmentRecord, Records, SyncPage, DONE};
+use app::matching::normalise_domain;
 use serde_json::Value;
 
 pub const BASE_URL: &str = "https://api.hubapi.com";
@@ -106,13 +106,7 @@ fn prop<'a>(r: &'a Value, name: &str) -> Option<&'a str> {
 
 pub fn company(r: &Value, custom: &[(String, String)]) -> Result<EnrichmentRecord, String> {
     let id = r.get("id").and_then(Value::as_str).ok_or("has no id")?.to_string();
-    let domain = prop(r, "domain").map(|d| {
-        d.trim_start_matches("https://")
-            .trim_start_matches("http://")
-            .trim_start_matches("www.")
-            .trim_end_matches('/')
-            .to_ascii_lowercase()
-    });
+    let domain = prop(r, "domain").map(normalise_domain);
     let employees = match prop(r, "numberofemployees") {
         None => None,
         Some(n) => Some(

@@ -17,6 +17,7 @@ use crate::store::sync::SyncPage;
 use crate::store::{Store, StoreError};
 use app::live::SyncProgress;
 use chrono::{DateTime, Utc};
+use serde_json::Value;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SyncError {
@@ -138,4 +139,60 @@ pub fn email_domain(email: &str) -> Option<String> {
     ];
     let domain = email.rsplit_once('@')?.1.trim().to_ascii_lowercase();
     (domain.contains('.') && !FREE_MAIL.contains(&domain.as_str())).then_some(domain)
+}
+
+/// Maps each record, setting aside the malformed ones with the reason (named by their `id`).
+pub fn keep<T>(
+    data: &[Value],
+    map: impl Fn(&Value) -> Result<T, String>,
+    skipped: &mut Vec<(String, String)>,
+) -> Vec<T> {
+    keep_by(data, |r| r.get("id").and_then(Value::as_str), map, skipped)
+}
+
+/// [`keep`] for vendors whose records carry their id elsewhere.
+pub fn keep_by<T>(
+    data: &[Value],
+    id_of: impl Fn(&Value) -> Option<&str>,
+    map: impl Fn(&Value) -> Result<T, String>,
+    skipped: &mut Vec<(String, String)>,
+) -> Vec<T> {
+    data.iter()
+        .filter_map(|record| match map(record) {
+            Ok(t) => Some(t),
+            Err(why) => {
+                skipped.push((id_of(record).unwrap_or("(no id)").to_string(), why));
+                None
+            }
+        })
+        .collect()
+}
+
+/// A workspace pipeline stage as (key, label, outcome).
+pub type Stage = (String, String, String);
+
+/// The workspace stage a CRM's stage name maps to: the stage of that name, else the first won,
+/// lost or open stage by what the name says.
+pub fn stage_for(title: &str, stages: &[Stage]) -> Option<String> {
+    let norm = |s: &str| {
+        s.chars()
+            .filter(|c| c.is_alphanumeric())
+            .collect::<String>()
+            .to_lowercase()
+    };
+    let wanted = norm(title);
+    if let Some((key, _, _)) = stages
+        .iter()
+        .find(|(key, label, _)| norm(label) == wanted || norm(key) == wanted)
+    {
+        return Some(key.clone());
+    }
+    let outcome = if wanted.contains("won") {
+        "won"
+    } else if wanted.contains("lost") {
+        "lost"
+    } else {
+        "open"
+    };
+    stages.iter().find(|(_, _, o)| o == outcome).map(|(k, _, _)| k.clone())
 }

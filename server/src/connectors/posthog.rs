@@ -4,8 +4,9 @@
 //! feature (custom events) for the last 12 weeks come from HogQL, paged with LIMIT/OFFSET.
 
 use super::http::{array, VendorConfig, VendorError, VendorHttp};
-use super::{email_domain, SyncError, SyncRun};
+use super::{email_domain, keep_by, SyncError, SyncRun};
 use crate::store::sync::{CompanyRecord, LinkRecord, Records, SyncPage, UsageMeasure, UsageRecord, DONE};
+use app::matching::normalise_domain;
 use chrono::{DateTime, Datelike, Duration, Utc};
 use serde_json::{json, Value};
 
@@ -92,17 +93,12 @@ async fn groups(http: &VendorHttp, run: &mut SyncRun<'_>, project: &str, index: 
         let results = array(VENDOR, &reply.body, "results")?;
         let following = reply.body.get("next").and_then(Value::as_str).map(str::to_string);
         let mut skipped = Vec::new();
-        let links = results
-            .iter()
-            .filter_map(|g| match group(g) {
-                Ok(l) => Some(l),
-                Err(why) => {
-                    let key = g.get("group_key").and_then(Value::as_str).unwrap_or("(no key)");
-                    skipped.push((key.to_string(), why));
-                    None
-                }
-            })
-            .collect();
+        let links = keep_by(
+            results,
+            |g| g.get("group_key").and_then(Value::as_str),
+            group,
+            &mut skipped,
+        );
         run.write(SyncPage {
             resource,
             companies: Vec::new(),
@@ -135,13 +131,7 @@ pub fn group(g: &Value) -> Result<LinkRecord, String> {
             .filter(|v| !v.is_empty())
     };
     let domain = text("domain")
-        .map(|d| {
-            d.trim_start_matches("https://")
-                .trim_start_matches("http://")
-                .trim_start_matches("www.")
-                .trim_end_matches('/')
-                .to_ascii_lowercase()
-        })
+        .map(normalise_domain)
         .or_else(|| text("email").and_then(email_domain));
     let seats = match props.get("seats").or_else(|| props.get("licensed_seats")) {
         None | Some(Value::Null) => None,

@@ -3,9 +3,9 @@
 //! `limit`/`offset`; each subscription's terms come from `GET /subscriptions/{id}`.
 
 use super::http::{VendorConfig, VendorError, VendorHttp};
-use super::stripe::keep;
-use super::{SyncError, SyncRun};
+use super::{keep, SyncError, SyncRun};
 use crate::store::sync::{CompanyRecord, DealRecord, Records, RevenueRecord, SyncPage, DONE};
+use app::matching::normalise_domain;
 use app::revenue::{minor_digits, salesbricks_mrr, BillingFrequency, Rates, SalesbricksContract};
 use serde_json::Value;
 
@@ -33,7 +33,7 @@ pub async fn sync(
     http: &VendorHttp,
     run: &mut SyncRun<'_>,
     rates: &Rates,
-    stages: &[super::attio::Stage],
+    stages: &[super::Stage],
 ) -> Result<(), SyncError> {
     let today = (run.now)().date_naive();
     for resource in ["customers", "subscriptions"] {
@@ -143,14 +143,7 @@ pub fn customer(c: &Value) -> Result<CompanyRecord, String> {
         .get("domain")
         .or_else(|| c.get("website"))
         .and_then(Value::as_str)
-        .map(|d| {
-            d.trim()
-                .trim_start_matches("https://")
-                .trim_start_matches("http://")
-                .trim_start_matches("www.")
-                .trim_end_matches('/')
-                .to_ascii_lowercase()
-        })
+        .map(normalise_domain)
         .filter(|d| d.contains('.'));
     Ok(CompanyRecord {
         source: SOURCE,
@@ -226,7 +219,7 @@ fn stage_of(s: &Value) -> Option<String> {
 pub fn deal(
     s: &Value,
     customer_id: &str,
-    stages: &[super::attio::Stage],
+    stages: &[super::Stage],
     today: chrono::NaiveDate,
 ) -> Option<Result<DealRecord, String>> {
     let stage = stage_of(s)?;
@@ -253,7 +246,7 @@ pub fn deal(
         let plan = plan_of(s).unwrap_or("Salesbricks");
         // An open order has its proposal out.
         let title = if stage == "open" { "proposal" } else { stage.as_str() };
-        let key = super::attio::stage_for(title, stages).ok_or("the workspace has no pipeline stages")?;
+        let key = super::stage_for(title, stages).ok_or("the workspace has no pipeline stages")?;
         let reason = (stage == "closed lost").then(|| {
             ["closed_lost_reason", "lost_reason", "reason"]
                 .iter()
@@ -363,7 +356,7 @@ mod tests {
 
     #[test]
     fn orders_become_pipeline_deals_and_unsigned_ones_are_no_revenue() {
-        let stages: Vec<super::super::attio::Stage> = crate::demo::default_stages()
+        let stages: Vec<super::super::Stage> = crate::demo::default_stages()
             .into_iter()
             .map(|s| (s.key, s.label, s.outcome.to_string()))
             .collect();

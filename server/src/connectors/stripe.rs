@@ -2,7 +2,7 @@
 //! invoices the payment history. Lists are paged with `starting_after`, 100 per page.
 
 use super::http::{VendorConfig, VendorError, VendorHttp};
-use super::{day_of_unix, email_domain, SyncError, SyncRun};
+use super::{day_of_unix, email_domain, keep, SyncError, SyncRun};
 use crate::store::sync::{CompanyRecord, InvoiceRecord, Records, RevenueRecord, SyncPage, DONE};
 use app::revenue::{stripe_mrr, Discount, Interval, Rates, StripeItem, StripeSubscription};
 use serde_json::Value;
@@ -103,28 +103,6 @@ pub async fn sync(http: &VendorHttp, run: &mut SyncRun<'_>, rates: &Rates) -> Re
 
 fn list_data(body: &Value) -> Result<&Vec<Value>, VendorError> {
     super::http::array(VENDOR, body, "data")
-}
-
-/// Maps each record, setting aside the malformed ones with the reason.
-pub(super) fn keep<T>(
-    data: &[Value],
-    map: impl Fn(&Value) -> Result<T, String>,
-    skipped: &mut Vec<(String, String)>,
-) -> Vec<T> {
-    data.iter()
-        .filter_map(|record| match map(record) {
-            Ok(t) => Some(t),
-            Err(why) => {
-                let id = record
-                    .get("id")
-                    .and_then(Value::as_str)
-                    .unwrap_or("(no id)")
-                    .to_string();
-                skipped.push((id, why));
-                None
-            }
-        })
-        .collect()
 }
 
 fn text<'a>(r: &'a Value, name: &str) -> Result<&'a str, String> {

@@ -8,6 +8,17 @@ use app::model::{DealRow, StageMove};
 use chrono::{DateTime, Utc};
 
 impl Store {
+    /// The workspace's pipeline stages as (key, label, outcome), in order.
+    pub async fn pipeline_stages(&self, ws: i64) -> Result<Vec<(String, String, String)>> {
+        sqlx::query("SELECT key, label, outcome FROM pipeline_stages WHERE workspace_id = $1 ORDER BY position")
+            .bind(ws)
+            .fetch_all(self.pool())
+            .await?
+            .iter()
+            .map(|r| Ok((r.text("key")?, r.text("label")?, r.text("outcome")?)))
+            .collect()
+    }
+
     /// The stage changes of an account's deals, newest first.
     pub async fn stage_moves(&self, workspace_id: i64, account_id: i64) -> Result<Vec<StageMove>> {
         sqlx::query(

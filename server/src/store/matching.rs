@@ -456,16 +456,15 @@ impl Store {
         if gone == 0 {
             return Err(StoreError::NotFound("That link"));
         }
-        sqlx::query(
-            "INSERT INTO unmatched_companies (workspace_id, source, external_id, name, domain, seen_at) \
-             VALUES ($1, $2, $3, $4, NULL, $5) ON CONFLICT (workspace_id, source, external_id) DO NOTHING",
+        super::sync::remember_unmatched(
+            &mut tx,
+            ws,
+            source,
+            external_id,
+            &format!("{external_id} (unlinked from {name})"),
+            None,
+            now,
         )
-        .bind(ws)
-        .bind(source)
-        .bind(external_id)
-        .bind(format!("{external_id} (unlinked from {name})"))
-        .bind(now.to_rfc3339())
-        .execute(&mut *tx)
         .await?;
         tx.commit().await?;
         Ok(())

@@ -1,9 +1,10 @@
 //! Signals sent in (API and CSV) and the workspace API tokens that send them.
 
-use super::sql::RowExt;
+use super::sql::{RowExt, Sql};
 use super::{Result, Store, StoreError};
 use app::signals::{AccountRef, ValidSignal};
 use chrono::{DateTime, Utc};
+use sqlx::AnyConnection;
 use std::collections::{HashMap, HashSet};
 
 pub use app::signals::ApiTokenRow;
@@ -139,54 +140,48 @@ impl Store {
 
     /// Which of these external ids are already stored.
     pub async fn known_signal_ids(&self, ws: i64, ids: &[&str]) -> Result<HashSet<String>> {
-        let mut known = HashSet::new();
-        for id in ids {
-            let row = sqlx::query("SELECT external_id FROM signals WHERE workspace_id = $1 AND external_id = $2")
-                .bind(ws)
-                .bind(*id)
-                .fetch_optional(self.pool())
-                .await?;
-            if let Some(r) = row {
-                known.insert(r.text("external_id")?);
-            }
-        }
-        Ok(known)
+        known_ids(&mut *self.pool().acquire().await?, ws, ids).await
     }
 
     /// Stores signals all or nothing; one with a known external id is updated in place.
     /// Returns (created, updated).
     pub async fn upsert_signals(&self, ws: i64, signals: &[(i64, &ValidSignal)]) -> Result<(usize, usize)> {
         let mut tx = self.begin_write().await?;
-        let (mut created, mut updated) = (0, 0);
+        let ids: Vec<&str> = signals.iter().map(|(_, s)| s.external_id.as_str()).collect();
+        let updated = known_ids(&mut tx, ws, &ids).await?.len();
         for (account, s) in signals {
-            let existing = sqlx::query("SELECT id FROM signals WHERE workspace_id = $1 AND external_id = $2")
-                .bind(ws)
-                .bind(&s.external_id)
-                .fetch_optional(&mut *tx)
-                .await?;
-            let q = if existing.is_some() {
-                updated += 1;
-                "UPDATE signals SET account_id = $3, source = $4, sentiment = $5, topic = $6, quote = $7, \
-                   link = $8, occurred_at = $9 WHERE workspace_id = $1 AND external_id = $2"
-            } else {
-                created += 1;
+            sqlx::query(
                 "INSERT INTO signals (workspace_id, external_id, account_id, source, sentiment, topic, quote, link, occurred_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
-            };
-            sqlx::query(q)
-                .bind(ws)
-                .bind(&s.external_id)
-                .bind(*account)
-                .bind(s.source.as_str())
-                .bind(s.sentiment)
-                .bind(&s.topic)
-                .bind(&s.quote)
-                .bind(s.link.as_deref())
-                .bind(&s.occurred_at)
-                .execute(&mut *tx)
-                .await?;
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+                 ON CONFLICT (workspace_id, external_id) DO UPDATE SET account_id = excluded.account_id, \
+                   source = excluded.source, sentiment = excluded.sentiment, topic = excluded.topic, \
+                   quote = excluded.quote, link = excluded.link, occurred_at = excluded.occurred_at",
+            )
+            .bind(ws)
+            .bind(&s.external_id)
+            .bind(*account)
+            .bind(s.source.as_str())
+            .bind(s.sentiment)
+            .bind(&s.topic)
+            .bind(&s.quote)
+            .bind(s.link.as_deref())
+            .bind(&s.occurred_at)
+            .execute(&mut *tx)
+            .await?;
         }
         tx.commit().await?;
-        Ok((created, updated))
+        Ok((signals.len() - updated, updated))
     }
+}
+
+async fn known_ids(conn: &mut AnyConnection, ws: i64, ids: &[&str]) -> Result<HashSet<String>> {
+    let mut known = HashSet::new();
+    for chunk in ids.chunks(500) {
+        let mut sql = Sql::new("SELECT external_id FROM signals WHERE workspace_id = ");
+        sql.arg(ws).push(" AND external_id").in_list(chunk);
+        for row in sql.query().fetch_all(&mut *conn).await? {
+            known.insert(row.text("external_id")?);
+        }
+    }
+    Ok(known)
 }

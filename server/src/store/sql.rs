@@ -107,6 +107,18 @@ impl Sql {
         self
     }
 
+    /// Appends ` IN ($n, …)` with one placeholder per value.
+    pub fn in_list<T: Into<Val> + Copy>(&mut self, values: &[T]) -> &mut Self {
+        self.push(" IN (");
+        for (i, v) in values.iter().enumerate() {
+            if i > 0 {
+                self.push(", ");
+            }
+            self.arg(*v);
+        }
+        self.push(")")
+    }
+
     pub fn query(&self) -> Query<'_, Any, AnyArguments<'_>> {
         let mut q = sqlx::query(&self.text);
         for v in &self.args {

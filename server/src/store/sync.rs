@@ -349,10 +349,11 @@ impl Store {
         let rows = sqlx::query(
             "SELECT e.record, e.message FROM sync_run_errors e JOIN sync_runs r ON r.id = e.run_id \
              WHERE e.run_id = $1 AND r.workspace_id = $2 \
-             ORDER BY CASE WHEN e.message LIKE '%link it in Settings%' THEN 1 ELSE 0 END, e.id LIMIT 100",
+             ORDER BY CASE WHEN e.message LIKE $3 THEN 1 ELSE 0 END, e.id LIMIT 100",
         )
         .bind(run_id)
         .bind(ws)
+        .bind(format!("%{LINK_HINT}%"))
         .fetch_all(self.pool())
         .await?;
         rows.iter()
@@ -625,8 +626,7 @@ impl Store {
                             unlinked.push(&u.company.1);
                             skipped.push((
                                 u.company.1.clone(),
-                                "its group is linked to no account; its usage is not kept (link it in Settings → Signals & matching)"
-                                    .into(),
+                                format!("its group is linked to no account; its usage is not kept ({LINK_HINT})"),
                             ));
                         }
                         None => {}
@@ -641,10 +641,7 @@ impl Store {
                     let Some(account) = account_of(&d.company) else {
                         skipped.push((
                             d.external_id.clone(),
-                            format!(
-                                "its company {} is linked to no account (link it in Settings → Signals & matching)",
-                                d.company.1
-                            ),
+                            format!("its company {} is linked to no account ({LINK_HINT})", d.company.1),
                         ));
                         continue;
                     };
@@ -789,17 +786,18 @@ impl Store {
     }
 }
 
+/// Ends every "matched no account" problem; a run's problem list puts these last.
+const LINK_HINT: &str = "link it in Settings → Signals & matching";
+
 fn no_account(domain: Option<&str>) -> String {
     match domain {
-        Some(d) => format!(
-            "no account has the domain {d} (only billing and contracts bring in accounts; link it in Settings → Signals & matching)"
-        ),
-        None => "has no domain and is linked to no account (link it in Settings → Signals & matching)".into(),
+        Some(d) => format!("no account has the domain {d} (only billing and contracts bring in accounts; {LINK_HINT})"),
+        None => format!("has no domain and is linked to no account ({LINK_HINT})"),
     }
 }
 
 /// Keeps a vendor company that matched no account, for Settings → Signals & matching.
-async fn remember_unmatched(
+pub(super) async fn remember_unmatched(
     conn: &mut AnyConnection,
     ws: i64,
     source: &str,
@@ -867,7 +865,7 @@ async fn accounts_by_domain(conn: &mut AnyConnection, ws: i64, domains: &[String
     for chunk in domains.chunks(500) {
         let mut sql = Sql::new("SELECT domain, MIN(id) AS id FROM accounts WHERE workspace_id = ");
         sql.arg(ws).push(" AND domain");
-        in_list(&mut sql, &chunk.iter().map(String::as_str).collect::<Vec<_>>());
+        sql.in_list(&chunk.iter().map(String::as_str).collect::<Vec<_>>());
         sql.push(" GROUP BY domain");
         for row in sql.query().fetch_all(&mut *conn).await? {
             found.insert(row.text("domain")?, row.int("id")?);
@@ -957,25 +955,13 @@ async fn ids_by_key(
                 "SELECT external_id, {id_column} AS found FROM {table} WHERE workspace_id = "
             ));
             sql.arg(ws).push(" AND source = ").arg(source).push(" AND external_id");
-            in_list(&mut sql, chunk);
+            sql.in_list(chunk);
             for row in sql.query().fetch_all(&mut *conn).await? {
                 found.insert((source.to_string(), row.text("external_id")?), row.int("found")?);
             }
         }
     }
     Ok(found)
-}
-
-/// Appends ` IN ($n, …)` with one placeholder per value.
-fn in_list(sql: &mut Sql, values: &[&str]) {
-    sql.push(" IN (");
-    for (i, v) in values.iter().enumerate() {
-        if i > 0 {
-            sql.push(", ");
-        }
-        sql.arg(*v);
-    }
-    sql.push(")");
 }
 
 /// Inserts or updates a vendor's deal. A deal moved in Success keeps its stage until the vendor's
@@ -1023,19 +1009,6 @@ async fn upsert_deal(
     .execute(&mut *conn)
     .await?;
     Ok(())
-}
-
-/// The workspace's pipeline stages as (key, label, outcome), in order.
-impl Store {
-    pub async fn pipeline_stages(&self, ws: i64) -> Result<Vec<(String, String, String)>> {
-        sqlx::query("SELECT key, label, outcome FROM pipeline_stages WHERE workspace_id = $1 ORDER BY position")
-            .bind(ws)
-            .fetch_all(self.pool())
-            .await?
-            .iter()
-            .map(|r| Ok((r.text("key")?, r.text("label")?, r.text("outcome")?)))
-            .collect()
-    }
 }
 
 /// Creates accounts for companies seen for the first time, a few hundred per statement; returns
@@ -1090,14 +1063,7 @@ async fn upsert_usage(backend: Backend, conn: &mut AnyConnection, ws: i64, rows:
     let mut seats: HashMap<i64, i64> = HashMap::new();
     for chunk in accounts.chunks(500) {
         let mut sql = Sql::new("SELECT id, licensed_seats FROM accounts WHERE workspace_id = ");
-        sql.arg(ws).push(" AND id IN (");
-        for (i, id) in chunk.iter().enumerate() {
-            if i > 0 {
-                sql.push(", ");
-            }
-            sql.arg(*id);
-        }
-        sql.push(")");
+        sql.arg(ws).push(" AND id").in_list(chunk);
         for row in sql.query().fetch_all(&mut *conn).await? {
             seats.insert(row.int("id")?, row.opt_int("licensed_seats")?.unwrap_or(0));
         }
