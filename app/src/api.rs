@@ -4,8 +4,8 @@
 
 use crate::access::{AccessOverview, AccessRequestRow, CreatedLink, FieldErrors, InvitationInfo, Need, Role, Viewer};
 use crate::model::{
-    self, AccountRow, CloseTheLoopView, DealRow, IntegrationKind, ListQuery, Page, PipelineView, ReengageView,
-    RevenueSourceRow, RoutePage, RouteRow, SettingsView, TrialRow, TvDashboard, WorkspaceInfo,
+    self, AccountRow, CloseTheLoopView, ContractsView, ConvertView, DealRow, IntegrationKind, InvoiceRow, ListQuery,
+    Page, PipelineView, ReengageView, RoutePage, RouteRow, SettingsView, TvDashboard, WorkspaceInfo,
 };
 use leptos::prelude::*;
 use leptos::server_fn::codec::JsonEncoding;
@@ -246,8 +246,12 @@ pub mod port {
         async fn health_summary(&self, scope: &Scope) -> Result<model::HealthSummary, AppError>;
         async fn health_queue(&self, scope: &Scope, query: ListQuery) -> Result<Page<AccountRow>, AppError>;
         async fn account_detail(&self, scope: &Scope, account_id: i64) -> Result<model::AccountDetail, AppError>;
-        async fn convert_queue(&self, scope: &Scope, query: ListQuery) -> Result<Page<TrialRow>, AppError>;
-        async fn contracts(&self, scope: &Scope, query: ListQuery) -> Result<Page<RevenueSourceRow>, AppError>;
+        async fn convert_queue(&self, scope: &Scope, query: ListQuery) -> Result<ConvertView, AppError>;
+        /// Starts the Salesbricks and Stripe syncs that are connected; returns their run ids.
+        async fn sync_billing(&self, scope: &Scope) -> Result<Vec<i64>, AppError>;
+        async fn contracts(&self, scope: &Scope, query: ListQuery) -> Result<ContractsView, AppError>;
+        /// One revenue source's invoices, newest first.
+        async fn contract_invoices(&self, scope: &Scope, revenue_source_id: i64) -> Result<Vec<InvoiceRow>, AppError>;
         async fn pipeline(&self, scope: &Scope, query: ListQuery) -> Result<PipelineView, AppError>;
         async fn move_deal(
             &self,
@@ -257,6 +261,8 @@ pub mod port {
             version: i64,
         ) -> Result<DealRow, AppError>;
         async fn reengage(&self, scope: &Scope, query: ListQuery) -> Result<ReengageView, AppError>;
+        /// Records what a CSM did about a loss; returns a sentence saying what happened.
+        async fn winback_action(&self, scope: &Scope, winback_id: i64, action: LossAction) -> Result<String, AppError>;
         async fn close_the_loop(&self, scope: &Scope, query: ListQuery) -> Result<CloseTheLoopView, AppError>;
         async fn settings(&self, scope: &Scope) -> Result<SettingsView, AppError>;
         async fn route_account(
@@ -612,13 +618,27 @@ pub async fn account_detail(account_id: i64) -> Result<model::AccountDetail, App
 }
 
 #[server(prefix = "/api/fn", endpoint = "convert_queue")]
-pub async fn convert_queue(query: ListQuery) -> Result<Page<TrialRow>, AppError> {
+pub async fn convert_queue(query: ListQuery) -> Result<ConvertView, AppError> {
     port::call(Need::Read, |d, s| async move { d.convert_queue(&s, query).await }).await
 }
 
+/// Convert's "Sync from Salesbricks + Stripe" (CSMs may: it only reads from the vendors).
+#[server(prefix = "/api/fn", endpoint = "sync_billing")]
+pub async fn sync_billing() -> Result<Vec<i64>, AppError> {
+    port::call(Need::Operate, |d, s| async move { d.sync_billing(&s).await }).await
+}
+
 #[server(prefix = "/api/fn", endpoint = "contracts")]
-pub async fn contracts(query: ListQuery) -> Result<Page<RevenueSourceRow>, AppError> {
+pub async fn contracts(query: ListQuery) -> Result<ContractsView, AppError> {
     port::call(Need::Read, |d, s| async move { d.contracts(&s, query).await }).await
+}
+
+#[server(prefix = "/api/fn", endpoint = "contract_invoices")]
+pub async fn contract_invoices(revenue_source_id: i64) -> Result<Vec<InvoiceRow>, AppError> {
+    port::call(Need::Read, |d, s| async move {
+        d.contract_invoices(&s, revenue_source_id).await
+    })
+    .await
 }
 
 #[server(prefix = "/api/fn", endpoint = "pipeline")]
@@ -629,6 +649,26 @@ pub async fn pipeline(query: ListQuery) -> Result<PipelineView, AppError> {
 #[server(prefix = "/api/fn", endpoint = "reengage")]
 pub async fn reengage(query: ListQuery) -> Result<ReengageView, AppError> {
     port::call(Need::Read, |d, s| async move { d.reengage(&s, query).await }).await
+}
+
+/// What a CSM can do about a loss on Re-engage.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum LossAction {
+    MarkContacted,
+    /// Hide it for this many days (1–365).
+    Snooze(u32),
+    /// They are coming back: a win-back deal opens in Pipeline.
+    WonBack,
+    /// Back to the queue as if untouched.
+    Reopen,
+}
+
+#[server(prefix = "/api/fn", endpoint = "winback_action")]
+pub async fn winback_action(winback_id: i64, action: LossAction) -> Result<String, AppError> {
+    port::call(Need::Operate, |d, s| async move {
+        d.winback_action(&s, winback_id, action).await
+    })
+    .await
 }
 
 #[server(prefix = "/api/fn", endpoint = "close_the_loop")]

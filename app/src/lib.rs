@@ -7,6 +7,7 @@ pub mod access;
 pub mod api;
 pub mod chat;
 pub mod integrations;
+pub mod likelihood;
 pub mod live;
 pub mod matching;
 pub mod model;

@@ -278,6 +278,9 @@ pub struct ListQuery {
     /// `show` lists untracked accounts too (Convert, Contracts, Pipeline, Re-engage hide them).
     #[serde(default)]
     pub untracked: String,
+    /// A loss reason category on Re-engage (price, timing, competitor, missing_feature, other).
+    #[serde(default)]
+    pub reason: String,
 }
 
 impl ListQuery {
@@ -452,8 +455,71 @@ pub struct RevenueSourceRow {
     pub renewal_date: Option<NaiveDate>,
     pub days_to_renewal: Option<i64>,
     pub payment_state: PaymentState,
+    /// Collection attempts on its open invoices (a failed card is retried).
+    pub failed_attempts: i64,
     pub auto_renew: bool,
     pub cancel_at_period_end: bool,
+    pub owner_name: Option<String>,
+}
+
+/// The Contracts page: a page of revenue sources with totals over every row the filters match.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ContractsView {
+    pub rows: Page<RevenueSourceRow>,
+    /// MRR and ARR of the matching rows, in the workspace currency at its rates.
+    pub mrr_total: Money,
+    pub arr_total: Money,
+    pub owners: Vec<String>,
+}
+
+/// The Contracts export: one line per revenue source, amounts in major units.
+pub fn contracts_csv(rows: &[RevenueSourceRow]) -> String {
+    let mut out = String::from(
+        "account,owner,source,plan,status,payment,failed_attempts,mrr,arr,currency,start,renewal_or_end,days_to_renewal,renews\r\n",
+    );
+    for r in rows {
+        let major = |minor: i64| format!("{:.2}", minor as f64 / 100.0);
+        let renews = if r.cancel_at_period_end {
+            "cancels at period end"
+        } else if r.auto_renew {
+            "auto-renews"
+        } else {
+            "manual"
+        };
+        let fields = [
+            r.account_name.clone(),
+            r.owner_name.clone().unwrap_or_default(),
+            r.source.label().to_string(),
+            r.plan.clone(),
+            r.status.clone(),
+            r.payment_state.as_str().to_string(),
+            r.failed_attempts.to_string(),
+            major(r.mrr.minor),
+            major(r.mrr.minor * 12),
+            r.mrr.currency.clone(),
+            r.start_date.to_string(),
+            r.renewal_date.or(r.end_date).map(|d| d.to_string()).unwrap_or_default(),
+            r.days_to_renewal.map(|d| d.to_string()).unwrap_or_default(),
+            renews.to_string(),
+        ];
+        out.push_str(&fields.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(","));
+        out.push_str("\r\n");
+    }
+    out
+}
+
+/// Quotes a CSV field when it needs it, and defuses text a spreadsheet would run as a formula.
+fn csv_field(value: &str) -> String {
+    let value = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) && value.parse::<f64>().is_err() {
+        format!("'{value}")
+    } else {
+        value.to_string()
+    };
+    if value.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", value.replace('"', "\"\""))
+    } else {
+        value
+    }
 }
 
 impl RevenueSourceRow {
@@ -541,25 +607,72 @@ pub struct TrialRow {
     pub active_users_last_week: Option<i64>,
     pub deal_stage: Option<String>,
     pub potential_arr: Money,
+    /// Conversion likelihood with its factors, once scored.
+    pub likelihood: Option<crate::likelihood::Likelihood>,
+    /// likelihood × urgency × potential ARR: the order Convert works in.
+    pub priority: Money,
 }
 
-/// A lost opportunity worth a winback: a closed-lost deal or a churned account.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ConvertView {
+    pub trials: Page<TrialRow>,
+    pub model: crate::likelihood::Model,
+}
+
+/// What a CSM did about a loss.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum WinbackStatus {
+    Open,
+    Contacted,
+    Snoozed,
+    WonBack,
+}
+
+impl WinbackStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WinbackStatus::Open => "open",
+            WinbackStatus::Contacted => "contacted",
+            WinbackStatus::Snoozed => "snoozed",
+            WinbackStatus::WonBack => "won_back",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Open, Self::Contacted, Self::Snoozed, Self::WonBack]
+            .into_iter()
+            .find(|x| x.as_str() == s)
+    }
+}
+
+/// A lost opportunity worth a winback: an account's latest closed-lost deal or churn.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ReengageRow {
+    pub id: i64,
     pub account_id: i64,
     pub account_name: String,
     pub lifecycle: Lifecycle,
     pub deal_name: String,
     pub reason: String,
+    pub reason_category: crate::likelihood::LostReason,
     pub lost_on: Option<NaiveDate>,
     pub lost_value: Money,
+    pub status: WinbackStatus,
+    pub contacted_on: Option<NaiveDate>,
+    pub contacted_by: Option<String>,
+    pub snoozed_until: Option<NaiveDate>,
+    pub likelihood: Option<crate::likelihood::Likelihood>,
+    /// Why now is a good moment to reach out.
+    pub why_now: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ReengageView {
+    /// Lost value still to win back (won-back rows left out).
     pub lost_total: Money,
-    pub by_reason: Vec<(String, Money)>,
+    /// Lost value by reason category, largest first: (category, value).
+    pub by_reason: Vec<(crate::likelihood::LostReason, Money)>,
     pub rows: Page<ReengageRow>,
+    pub model: crate::likelihood::Model,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -911,6 +1024,8 @@ pub struct ScoringView {
     /// How many monitored accounts there are in all.
     pub monitored: u64,
     pub currency: String,
+    /// The Convert and Re-engage likelihood models, with how well they did.
+    pub models: Vec<crate::likelihood::Model>,
 }
 
 pub const PREVIEW_LIMIT: usize = 5_000;

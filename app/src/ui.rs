@@ -224,8 +224,134 @@ pub fn SearchBar(path: &'static str, placeholder: &'static str, query: Memo<List
             <input type="hidden" name="renewal" prop:value=move || query.get().renewal />
             <input type="hidden" name="payment" prop:value=move || query.get().payment />
             <input type="hidden" name="untracked" prop:value=move || query.get().untracked />
+            <input type="hidden" name="reason" prop:value=move || query.get().reason />
             <button type="submit" class="search-button">"Search"</button>
         </Form>
+    }
+}
+
+/// Owner, renewal window and payment state, each a select that rewrites the URL when changed.
+#[component]
+pub fn ListSelects(path: &'static str, query: Memo<ListQuery>, owners: Vec<String>) -> impl IntoView {
+    let navigate = leptos_router::hooks::use_navigate();
+    let set = move |apply: fn(&mut ListQuery, String)| {
+        let navigate = navigate.clone();
+        move |ev: leptos::ev::Event| {
+            let mut q = query.get_untracked();
+            apply(&mut q, event_target_value(&ev));
+            q.page = 1;
+            navigate(&list_href(path, &q), Default::default());
+        }
+    };
+    let mut owner_options = vec![
+        ("".to_string(), "Any owner".to_string()),
+        ("none".to_string(), "Unassigned".to_string()),
+    ];
+    owner_options.extend(owners.into_iter().map(|o| (o.clone(), o)));
+    let renewal_options = [
+        ("", "Any renewal date"),
+        ("30", "Renews in 30 days"),
+        ("60", "Renews in 60 days"),
+        ("90", "Renews in 90 days"),
+    ];
+    let payment_options = [
+        ("", "Any payment state"),
+        ("problem", "Past due or failed"),
+        ("failed", "Payment failed"),
+        ("past_due", "Past due"),
+        ("open", "Invoice open"),
+        ("paid", "Paid"),
+        ("none", "No billing"),
+    ];
+    view! {
+        <div class="queue-selects">
+            <select class="inline-select" aria-label="Owner" data-testid="filter-owner"
+                on:change=set(|q, v| q.owner = v)>
+                {owner_options.into_iter().map(|(value, label)| {
+                    let selected = { let value = value.clone(); move || query.get().owner == value };
+                    view! { <option value=value selected=selected>{label}</option> }
+                }).collect_view()}
+            </select>
+            <select class="inline-select" aria-label="Renewal window" data-testid="filter-renewal"
+                on:change=set(|q, v| q.renewal = v)>
+                {renewal_options.into_iter().map(|(value, label)| view! {
+                    <option value=value selected=move || query.get().renewal == value>{label}</option>
+                }).collect_view()}
+            </select>
+            <select class="inline-select" aria-label="Payment state" data-testid="filter-payment"
+                on:change=set(|q, v| q.payment = v)>
+                {payment_options.into_iter().map(|(value, label)| view! {
+                    <option value=value selected=move || query.get().payment == value>{label}</option>
+                }).collect_view()}
+            </select>
+        </div>
+    }
+}
+
+/// A likelihood as a coloured percentage.
+#[component]
+pub fn LikelihoodChip(percent: i32) -> impl IntoView {
+    let level = match percent {
+        p if p >= 60 => "high",
+        p if p >= 30 => "mid",
+        _ => "low",
+    };
+    view! {
+        <span class="likelihood-chip" data-level=level data-testid="likelihood" title="Likelihood">{format!("{percent}%")}</span>
+    }
+}
+
+/// A likelihood's factors: the two largest shown, the rest (and any missing data) behind "Why".
+#[component]
+pub fn LikelihoodFactors(likelihood: crate::likelihood::Likelihood) -> impl IntoView {
+    let top: Vec<_> = likelihood.factors.iter().take(2).cloned().collect();
+    let rest: Vec<_> = likelihood.factors.iter().skip(2).cloned().collect();
+    let missing = likelihood.missing.clone();
+    let factor = |f: crate::likelihood::LikelihoodFactor| {
+        let sign = if f.points >= 0 { "up" } else { "down" };
+        view! { <li class="lk-factor" data-sign=sign data-testid="likelihood-factor">{f.sentence()}</li> }
+    };
+    view! {
+        <ul class="lk-factors">{top.into_iter().map(factor).collect_view()}</ul>
+        {(!rest.is_empty() || !missing.is_empty()).then(|| view! {
+            <details class="lk-more">
+                <summary>"Why"</summary>
+                <ul class="lk-factors">{rest.into_iter().map(factor).collect_view()}</ul>
+                {(!missing.is_empty()).then(|| view! {
+                    <p class="muted">{format!("No data, counted as average: {}", missing.join(", "))}</p>
+                })}
+            </details>
+        })}
+    }
+}
+
+/// What a likelihood model rests on: learned (with its hold-out AUC) or prior weights, and why.
+#[component]
+pub fn ModelNote(model: crate::likelihood::Model) -> impl IntoView {
+    let (yes, no) = model.kind.outcomes();
+    let text = match &model.fit {
+        Some(fit) => format!(
+            "Likelihoods learned from {} decided cases ({} {yes}, {} {no}){}; trained {}.",
+            fit.examples,
+            fit.positives,
+            fit.examples - fit.positives,
+            fit.auc
+                .map(|a| format!(", hold-out AUC {a:.2} on {}", fit.holdout))
+                .unwrap_or_default(),
+            fmt_instant(&fit.trained_at)
+        ),
+        None => format!(
+            "Likelihoods use transparent prior weights: {} decided cases so far, and learning starts at {} with at least {} {yes} and {} {no}.",
+            model.examples_seen,
+            crate::likelihood::MIN_EXAMPLES,
+            crate::likelihood::MIN_PER_OUTCOME,
+            crate::likelihood::MIN_PER_OUTCOME
+        ),
+    };
+    view! {
+        <p class="model-note" data-testid="model-note" data-learned=model.is_learned().to_string()>
+            {text}" "<A href="/settings/scoring">"How the model weighs things"</A>
+        </p>
     }
 }
 

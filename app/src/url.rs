@@ -32,6 +32,7 @@ pub fn list_href(path: &str, query: &ListQuery) -> String {
         ("renewal", &query.renewal),
         ("payment", &query.payment),
         ("untracked", &query.untracked),
+        ("reason", &query.reason),
     ] {
         if !value.trim().is_empty() {
             parts.push(format!("{key}={}", encode_component(value.trim())));
@@ -57,6 +58,7 @@ pub fn list_query_from(get: impl Fn(&str) -> Option<String>) -> ListQuery {
         renewal: get("renewal").unwrap_or_default(),
         payment: get("payment").unwrap_or_default(),
         untracked: get("untracked").unwrap_or_default(),
+        reason: get("reason").unwrap_or_default(),
     }
 }
 

@@ -616,6 +616,7 @@ pub fn generate(spec: &DemoSpec) -> Dataset {
                         seats: (seats / 2).max(3),
                         activation_events: (8.0 + 30.0 * health + rng.range(0, 8) as f64) as i64,
                         outcome: Some("converted"),
+                        features: None,
                     });
                 }
                 // Renewals within 90 days get a renewal deal; healthy accounts may expand.
@@ -680,6 +681,7 @@ pub fn generate(spec: &DemoSpec) -> Dataset {
                     seats: invited,
                     activation_events: (2.0 + 30.0 * health * rng.unit().max(0.4)) as i64,
                     outcome: None,
+                    features: None,
                 });
                 data.revenue_sources.push(NewRevenueSource {
                     account: a,
@@ -742,6 +744,7 @@ pub fn generate(spec: &DemoSpec) -> Dataset {
                         seats: rng.range(2, 10),
                         activation_events: (1.0 + 14.0 * health * rng.unit()) as i64,
                         outcome: Some("lapsed"),
+                        features: None,
                     });
                 }
                 if rng.chance(0.3) {
@@ -836,6 +839,7 @@ pub fn generate(spec: &DemoSpec) -> Dataset {
             }
         }
     }
+    push_history(&mut data, spec.seed, today);
     data
 }
 
@@ -872,6 +876,78 @@ fn push_invoice(
         due_on: Some(d(due)),
         paid_at: (status == "paid").then(|| instant(issued + Duration::days(rng.range(0, 10)), 12)),
     });
+}
+
+/// Past trials and losses decided before the workspace came to Success, as feature snapshots for
+/// the likelihood models. They come from the same story as the live accounts (a hidden health
+/// drives both what we can see and the outcome), with noise, so a model learns something true
+/// without it being easy. A separate random stream leaves the live accounts as they were.
+fn push_history(data: &mut Dataset, seed: u64, today: NaiveDate) {
+    use app::likelihood::Feature as F;
+    let mut rng = Rng::new(seed ^ 0x4849_5354_4f52_5921); // "HISTORY!"
+    let sigmoid = |z: f64| 1.0 / (1.0 + (-z).exp());
+    let json = |pairs: Vec<(F, f64)>| {
+        let values: app::likelihood::FeatureValues = pairs.into_iter().collect();
+        serde_json::to_string(&values).unwrap_or_default()
+    };
+    for i in 0..240 {
+        let health = rng.unit();
+        let seats = *rng.pick(&[5i64, 10, 25, 50, 150]);
+        let invited = ((seats as f64) * (0.1 + 0.5 * health)).round().max(2.0);
+        let activation = (2.0 + 30.0 * health * rng.unit().max(0.4)).floor();
+        let share = (0.15 + 0.7 * health + (rng.unit() - 0.5) * 0.4).clamp(0.0, 1.2);
+        let trend = ((health - 0.5) * 0.8 + (rng.unit() - 0.5) * 0.6).clamp(-1.0, 2.0);
+        let engagement = ((health - 0.5) * 3.0 + (rng.unit() - 0.5) * 2.0).round();
+        let converted = rng.chance(sigmoid(6.0 * (health - 0.55)));
+        data.examples.push(NewExample {
+            kind: "convert",
+            subject: format!("history:trial:{i}"),
+            features: json(vec![
+                (F::ActivationEvents, activation),
+                (F::TeammatesInvited, invited),
+                (F::ActiveShare, (share * 100.0).round() / 100.0),
+                (F::UsageTrend, (trend * 100.0).round() / 100.0),
+                (F::Engagement, engagement),
+            ]),
+            positive: converted,
+            decided_on: d(today - Duration::days(rng.range(40, 420))),
+        });
+    }
+    for i in 0..200 {
+        let health = rng.unit();
+        let reason = rng.range(0, 4);
+        let months = rng.range(1, 12) as f64;
+        let lost_arr = (rng.range(5, 200) * 1_000) as f64;
+        let usage = (health * 8.0 - 3.0 + (rng.unit() - 0.5) * 4.0).round().max(0.0);
+        let positive_signals = (health * 2.5 * rng.unit()).round();
+        let champion = rng.chance(0.3 + 0.5 * health);
+        let shipped = rng.chance(0.15 + 0.4 * health);
+        let reason_effect = [0.3, 0.6, -0.8, 0.2, 0.0][reason as usize];
+        let z = 5.0 * (health - 0.6) + reason_effect - 0.08 * months + if shipped { 0.8 } else { 0.0 };
+        let won_back = rng.chance(sigmoid(z));
+        let mut features = vec![
+            (F::LostOnPrice, (reason == 0) as i64 as f64),
+            (F::LostOnTiming, (reason == 1) as i64 as f64),
+            (F::LostToCompetitor, (reason == 2) as i64 as f64),
+            (F::LostOnMissingFeature, (reason == 3) as i64 as f64),
+            (F::MonthsSinceLoss, months),
+            (F::LostArr, lost_arr),
+            (F::PositiveSignalsSinceLoss, positive_signals),
+            (F::ChampionStillThere, champion as i64 as f64),
+            (F::AskedForShipped, shipped as i64 as f64),
+        ];
+        // Not every lost account kept sending usage data.
+        if rng.chance(0.7) {
+            features.push((F::UsageSinceLoss, usage));
+        }
+        data.examples.push(NewExample {
+            kind: "reengage",
+            subject: format!("history:loss:{i}"),
+            features: json(features),
+            positive: won_back,
+            decided_on: d(today - Duration::days(rng.range(30, 400))),
+        });
+    }
 }
 
 #[allow(clippy::too_many_arguments)]

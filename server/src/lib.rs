@@ -9,6 +9,7 @@ pub mod demo;
 pub mod events;
 pub mod fakes;
 pub mod integrations;
+pub mod likelihood;
 pub mod llm;
 pub mod rescore;
 pub mod secrets;
@@ -60,5 +61,6 @@ pub async fn store_workspace_named(store: &Store, name: &str) -> Result<i64, Sto
 pub async fn score_new_workspace(store: &Store, ws: i64, today: chrono::NaiveDate) -> Result<(), StoreError> {
     rescore::backfill_history(store, ws, today, 13).await?;
     rescore::rescore_workspace(store, ws, today, chrono::Utc::now()).await?;
+    likelihood::refresh(store, ws, today, chrono::Utc::now()).await?;
     Ok(())
 }

@@ -22,6 +22,9 @@ USAGE:
                                             second, into DATABASE_URL; prints time, requests, memory
     server bench rescore [--accounts N]     load N demo accounts (default 100000) into DATABASE_URL
                                             and time rescoring against a raw bulk insert
+    server bench likelihood [--accounts N]  load N demo accounts (default 70000: about 10,000 trials
+                                            and 10,000 losses), time the Convert and Re-engage
+                                            refresh, and scoring 10,000 cases alone
     server admin create-user --email EMAIL --name NAME [--workspace NAME] [--role ROLE]
                                             create a person with access to Success; the password
                                             is read from SUCCESS_PASSWORD or the first line of
@@ -425,9 +428,75 @@ async fn rescore_on_schedule(service: std::sync::Arc<server::service::Data>) {
     }
 }
 
+/// Times the Convert and Re-engage refresh on a large demo, and the pure scoring on its own.
+async fn bench_likelihood(args: &[String]) -> Result<(), String> {
+    let accounts: usize = match (args.first().map(String::as_str), args.get(1)) {
+        (Some("--accounts"), Some(n)) => n.replace('_', "").parse().map_err(|_| format!("not a number: {n}"))?,
+        (None, _) => 70_000,
+        _ => return Err("usage: server bench likelihood [--accounts N]".into()),
+    };
+    let store = open_store().await?;
+    let err = |e: server::store::StoreError| e.to_string();
+    let today = chrono::Utc::now().date_naive();
+    let stamp = chrono::Utc::now().format("%Y%m%d%H%M%S");
+    let data = demo::generate(&demo::DemoSpec {
+        accounts,
+        seed: demo::DEFAULT_SEED,
+        today,
+        name: format!("Likelihood benchmark ({accounts} accounts)"),
+        slug: format!("bench-lk-{accounts}-{stamp}"),
+    });
+    let ws = store.load_dataset(&data, &|_| {}).await.map_err(err)?;
+    println!("loaded {accounts} accounts into workspace {ws}");
+    for (label, run) in [("first refresh", 1), ("nothing changed", 2)] {
+        let t = Instant::now();
+        let report = server::likelihood::refresh(&store, ws, today, chrono::Utc::now())
+            .await
+            .map_err(err)?;
+        println!(
+            "{label:>16}: {:>6.0} ms for {} trials and {} losses; scoring alone {:.1} ms; {} rows written{}",
+            t.elapsed().as_secs_f64() * 1000.0,
+            report.trials_scored,
+            report.losses_scored,
+            report.score_us as f64 / 1000.0,
+            report.changed,
+            if run == 1 {
+                " (includes training both models)"
+            } else {
+                ""
+            }
+        );
+    }
+    // Predicting and explaining 10,000 cases, nothing else.
+    for kind in app::likelihood::ModelKind::ALL {
+        let model = store.model(ws, kind).await.map_err(err)?;
+        let cases: Vec<_> = store
+            .examples(ws, kind)
+            .await
+            .map_err(err)?
+            .into_iter()
+            .map(|e| e.features)
+            .cycle()
+            .take(10_000)
+            .collect();
+        let t = Instant::now();
+        let total: i64 = cases.iter().map(|c| model.predict(c).percent as i64).sum();
+        println!(
+            "{:>16}: 10,000 cases predicted and explained in {:.1} ms (mean {:.0}%)",
+            kind.label(),
+            t.elapsed().as_secs_f64() * 1000.0,
+            total as f64 / 10_000.0
+        );
+    }
+    Ok(())
+}
+
 async fn bench_command(args: &[String]) -> Result<(), String> {
     if args.first().map(String::as_str) == Some("sync") {
         return bench_sync(&args[1..]).await;
+    }
+    if args.first().map(String::as_str) == Some("likelihood") {
+        return bench_likelihood(&args[1..]).await;
     }
     if args.first().map(String::as_str) != Some("rescore") {
         return Err(format!("usage: server bench rescore [--accounts N]\n\n{USAGE}"));

@@ -7,7 +7,7 @@ use crate::store::load::{Dataset, NewWorkspace};
 use crate::store::{Store, StoreError};
 use app::access::*;
 use app::api::port::{SignedIn, SuccessData};
-use app::api::{AppError, Caller, Scope};
+use app::api::{AppError, Caller, LossAction, Scope};
 use app::live::LiveEvent;
 use app::model::*;
 use axum::http::request::Parts;
@@ -200,7 +200,8 @@ impl Data {
     pub async fn rescore(&self, workspace_id: i64) -> Result<u64, AppError> {
         let now = self.clock.now();
         let report = crate::rescore::rescore_workspace(&self.store, workspace_id, now.date_naive(), now).await?;
-        let changed = report.changed as u64;
+        let likelihoods = crate::likelihood::refresh(&self.store, workspace_id, now.date_naive(), now).await?;
+        let changed = (report.changed + likelihoods.changed) as u64;
         self.changed(workspace_id, LiveEvent::Rescored { changed });
         Ok(changed)
     }
@@ -233,6 +234,16 @@ impl Data {
     pub fn changed(&self, workspace_id: i64, event: LiveEvent) {
         self.cache.invalidate(workspace_id);
         self.events.publish(workspace_id, event);
+    }
+
+    /// The Contracts CSV export for a caller who may read the workspace.
+    pub async fn contracts_csv(&self, parts: &Parts, query: ListQuery) -> Result<String, AppError> {
+        let scope = app::api::authorize(self.caller(parts).await?, Need::Read)?;
+        let rows = self
+            .store
+            .contracts_export(&scope.workspace, &query, self.clock.today())
+            .await?;
+        Ok(app::model::contracts_csv(&rows))
     }
 
     /// The facts of one account the caller may read, for the chat; the question checked.
@@ -713,11 +724,30 @@ impl SuccessData for Data {
     async fn account_detail(&self, s: &Scope, id: i64) -> Result<AccountDetail, AppError> {
         Ok(self.store.account_detail(&s.workspace, id, self.clock.today()).await?)
     }
-    async fn convert_queue(&self, s: &Scope, q: ListQuery) -> Result<Page<TrialRow>, AppError> {
+    async fn convert_queue(&self, s: &Scope, q: ListQuery) -> Result<ConvertView, AppError> {
         Ok(self.store.convert_queue(&s.workspace, &q, self.clock.today()).await?)
     }
-    async fn contracts(&self, s: &Scope, q: ListQuery) -> Result<Page<RevenueSourceRow>, AppError> {
+    async fn sync_billing(&self, s: &Scope) -> Result<Vec<i64>, AppError> {
+        let mut runs = Vec::new();
+        for kind in [IntegrationKind::Salesbricks, IntegrationKind::Stripe] {
+            match self.start_sync(s.workspace.id, kind).await {
+                Ok(run) => runs.push(run),
+                Err(AppError::NotFound(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        if runs.is_empty() {
+            return Err(AppError::Invalid(
+                "Neither Salesbricks nor Stripe is connected. Connect them in Settings → Integrations.".into(),
+            ));
+        }
+        Ok(runs)
+    }
+    async fn contracts(&self, s: &Scope, q: ListQuery) -> Result<ContractsView, AppError> {
         Ok(self.store.contracts(&s.workspace, &q, self.clock.today()).await?)
+    }
+    async fn contract_invoices(&self, s: &Scope, revenue_source_id: i64) -> Result<Vec<InvoiceRow>, AppError> {
+        Ok(self.store.contract_invoices(s.workspace.id, revenue_source_id).await?)
     }
     async fn pipeline(&self, s: &Scope, q: ListQuery) -> Result<PipelineView, AppError> {
         Ok(self.store.pipeline(&s.workspace, &q).await?)
@@ -745,6 +775,38 @@ impl SuccessData for Data {
     }
     async fn reengage(&self, s: &Scope, q: ListQuery) -> Result<ReengageView, AppError> {
         Ok(self.store.reengage(&s.workspace, &q).await?)
+    }
+    async fn winback_action(&self, s: &Scope, id: i64, action: LossAction) -> Result<String, AppError> {
+        use crate::store::likelihood::WinbackChange;
+        let actor = s.actor()?;
+        let change = match action {
+            LossAction::MarkContacted => WinbackChange::Contacted,
+            LossAction::Snooze(days @ 1..=365) => {
+                WinbackChange::SnoozeUntil(self.clock.today() + chrono::Duration::days(days as i64))
+            }
+            LossAction::Snooze(_) => {
+                return Err(AppError::Invalid("Snooze for between 1 and 365 days.".into()));
+            }
+            LossAction::WonBack => WinbackChange::WonBack,
+            LossAction::Reopen => WinbackChange::Reopen,
+        };
+        let name = self
+            .store
+            .change_winback(
+                s.workspace.id,
+                id,
+                change,
+                (Some(actor.user_id), &actor.name),
+                self.clock.now(),
+            )
+            .await?;
+        self.changed(s.workspace.id, LiveEvent::Rescored { changed: 1 });
+        Ok(match action {
+            LossAction::MarkContacted => format!("{name} marked contacted."),
+            LossAction::Snooze(days) => format!("{name} snoozed for {days} days."),
+            LossAction::WonBack => format!("{name} won back: a win-back deal is open in Pipeline."),
+            LossAction::Reopen => format!("{name} is back in the queue."),
+        })
     }
     async fn close_the_loop(&self, s: &Scope, q: ListQuery) -> Result<CloseTheLoopView, AppError> {
         Ok(self.store.close_the_loop(&s.workspace, &q).await?)
@@ -865,12 +927,17 @@ impl SuccessData for Data {
                 })
             })
             .collect();
+        let mut models = Vec::new();
+        for kind in app::likelihood::ModelKind::ALL {
+            models.push(self.store.model(ws, kind).await?);
+        }
         Ok(ScoringView {
             card,
             is_default,
             preview,
             monitored,
             currency: s.workspace.currency.clone(),
+            models,
         })
     }
     async fn save_scorecard(&self, s: &Scope, card: app::scoring::Scorecard) -> Result<u64, AppError> {

@@ -6,6 +6,7 @@ use crate::service::Data;
 use crate::store::Store;
 use app::access::local_next;
 use app::api::port::SharedData;
+use app::model::ListQuery;
 use axum::body::Body;
 use axum::extract::{Query, Request, State};
 use axum::http::{header, StatusCode};
@@ -92,6 +93,29 @@ async fn chat(State(state): State<AppState>, req: Request) -> Response {
     let (parts, _) = req.into_parts();
     match state.service.chat_context(&parts, query.account_id, &query.q).await {
         Ok(ctx) => crate::chat::respond(state.service.clone(), ctx).into_response(),
+        Err(err) => (app::api::port::status_of(&err), err.to_string()).into_response(),
+    }
+}
+
+/// `/api/export/contracts.csv?…`: every contract the Contracts filters select, as CSV (the
+/// page's own query string, so the download is what the page shows, all pages at once).
+async fn contracts_csv(State(state): State<AppState>, req: Request) -> Response {
+    let query = Query::<ListQuery>::try_from_uri(req.uri())
+        .map(|q| q.0)
+        .unwrap_or_default();
+    let (parts, _) = req.into_parts();
+    match state.service.contracts_csv(&parts, query).await {
+        Ok(csv) => (
+            [
+                (axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+                (
+                    axum::http::header::CONTENT_DISPOSITION,
+                    "attachment; filename=\"contracts.csv\"",
+                ),
+            ],
+            csv,
+        )
+            .into_response(),
         Err(err) => (app::api::port::status_of(&err), err.to_string()).into_response(),
     }
 }
@@ -300,6 +324,7 @@ pub fn router_with(leptos_options: LeptosOptions, service: Arc<Data>) -> Router 
         .route("/healthz", get(healthz))
         .route("/api/events", get(events))
         .route("/api/chat", get(chat))
+        .route("/api/export/contracts.csv", get(contracts_csv))
         .route("/webhooks/{vendor}/{workspace}", axum::routing::post(webhook))
         .route("/api/v1/signals", axum::routing::post(signals_in))
         .leptos_routes_with_context(&state, routes, context.clone(), {

@@ -379,6 +379,20 @@ async fn every_server_fn_checks_session_flag_role_and_workspace() {
         let run = app.db.store.start_sync_run(ws, "salesbricks", now).await.unwrap();
         app.db.store.finish_sync_run(run, None, now).await.unwrap();
         let other_run = app.db.store.start_sync_run(other_ws, "salesbricks", now).await.unwrap();
+        // Re-engage rows and contracts on both sides (the other workspace was loaded without scoring).
+        server::likelihood::refresh(&app.db.store, other_ws, common::today(), now)
+            .await
+            .unwrap();
+        let winback_sql = "SELECT id FROM winbacks WHERE workspace_id = $1 ORDER BY id LIMIT 1";
+        let (winback, other_winback) = (
+            app.scalar(winback_sql, ws).await,
+            app.scalar(winback_sql, other_ws).await,
+        );
+        let contract_sql = "SELECT id FROM revenue_sources WHERE workspace_id = $1 ORDER BY id LIMIT 1";
+        let (contract, other_contract) = (
+            app.scalar(contract_sql, ws).await,
+            app.scalar(contract_sql, other_ws).await,
+        );
         // Matching: an unmatched company, a linked PostHog group, accounts to merge and a merge to undo.
         let second = |ws: i64| {
             let app = &app;
@@ -616,6 +630,19 @@ async fn every_server_fn_checks_session_flag_role_and_workspace() {
             ("connect_integration", Needs::Manage, connect_body, None),
             ("test_integration", Needs::Manage, form(&[("kind", "stripe")]), None),
             ("sync_integration", Needs::Operate, form(&[("kind", "stripe")]), None),
+            ("sync_billing", Needs::Operate, String::new(), None),
+            (
+                "contract_invoices",
+                Needs::Read,
+                form(&[("revenue_source_id", &s(contract))]),
+                Some(form(&[("revenue_source_id", &s(other_contract))])),
+            ),
+            (
+                "winback_action",
+                Needs::Operate,
+                form(&[("winback_id", &s(winback)), ("action", "MarkContacted")]),
+                Some(form(&[("winback_id", &s(other_winback)), ("action", "MarkContacted")])),
+            ),
             (
                 "sync_run_errors",
                 Needs::Read,
@@ -727,7 +754,9 @@ async fn every_server_fn_checks_session_flag_role_and_workspace() {
                     ),
                 }
                 // A CSM's sync may still be running when the admin asks for another (409).
-                if who == Who::Admin && !["request_access", "move_deal", "sync_integration"].contains(name) {
+                if who == Who::Admin
+                    && !["request_access", "move_deal", "sync_integration", "sync_billing"].contains(name)
+                {
                     assert_eq!(r.status, StatusCode::OK, "{backend}: {name} as admin: {}", r.body);
                 }
             }

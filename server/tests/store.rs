@@ -331,7 +331,11 @@ async fn queues_for_convert_contracts_pipeline_reengage_and_close_the_loop() {
         let ws = load_preview(&db.store).await;
         let q = ListQuery::default();
 
-        let trials = db.store.convert_queue(&ws, &q, today()).await.unwrap();
+        let by_end = ListQuery {
+            sort: "ends".into(),
+            ..q.clone()
+        };
+        let trials = db.store.convert_queue(&ws, &by_end, today()).await.unwrap().trials;
         assert!(trials.total >= 3, "{}", db.name);
         assert!(trials.rows.windows(2).all(|w| w[0].ends_on <= w[1].ends_on));
         assert!(trials.rows.iter().all(|t| t.lifecycle == Lifecycle::Trial));
@@ -346,11 +350,13 @@ async fn queues_for_convert_contracts_pipeline_reengage_and_close_the_loop() {
                 today(),
             )
             .await
-            .unwrap();
+            .unwrap()
+            .trials;
         assert!(all_trials.total > trials.total, "decided trials are kept for learning");
 
         let contracts = db.store.contracts(&ws, &q, today()).await.unwrap();
         assert!(contracts
+            .rows
             .rows
             .iter()
             .any(|r| r.source == RevenueSourceKind::Salesbricks));
@@ -366,13 +372,13 @@ async fn queues_for_convert_contracts_pipeline_reengage_and_close_the_loop() {
             )
             .await
             .unwrap();
-        assert!(stripe.total > 0 && stripe.rows.iter().all(|r| r.source == RevenueSourceKind::Stripe));
+        assert!(stripe.rows.total > 0 && stripe.rows.rows.iter().all(|r| r.source == RevenueSourceKind::Stripe));
         let soon = db
             .store
             .contracts(
                 &ws,
                 &ListQuery {
-                    filter: "renewing_30".into(),
+                    renewal: "30".into(),
                     ..q.clone()
                 },
                 today(),
@@ -381,6 +387,7 @@ async fn queues_for_convert_contracts_pipeline_reengage_and_close_the_loop() {
             .unwrap();
         assert!(
             soon.rows
+                .rows
                 .iter()
                 .all(|r| r.days_to_renewal.is_some_and(|d| (0..=30).contains(&d))),
             "{}",
@@ -428,7 +435,14 @@ async fn queues_for_convert_contracts_pipeline_reengage_and_close_the_loop() {
             .unwrap();
         assert_eq!(junk.deals.total, pipeline.deals.total);
 
-        let re = db.store.reengage(&ws, &q).await.unwrap();
+        server::likelihood::refresh(&db.store, ws.id, today(), chrono::Utc::now())
+            .await
+            .unwrap();
+        let by_value = ListQuery {
+            sort: "value".into(),
+            ..q.clone()
+        };
+        let re = db.store.reengage(&ws, &by_value).await.unwrap();
         assert!(re.rows.total > 0);
         assert_eq!(
             re.lost_total.minor,

@@ -1,6 +1,8 @@
-//! Convert: trial and prospect accounts, soonest-ending trials first.
+//! Convert: running trials ranked by priority — conversion likelihood × urgency × potential ARR —
+//! each likelihood explained by its factors.
 
-use crate::api::convert_queue;
+use super::settings::SyncBar;
+use crate::api::{convert_queue, SyncBilling};
 use crate::model::*;
 use crate::ui::*;
 use leptos::prelude::*;
@@ -12,12 +14,17 @@ const PATH: &str = "/convert";
 #[component]
 pub fn ConvertPage() -> impl IntoView {
     let query = use_list_query();
-    let live = crate::live::use_live().any();
-    let queue = Resource::new(move || (query.get(), live.get()), |(q, _)| convert_queue(q));
+    let live = crate::live::use_live();
+    let changes = live.any();
+    let queue = Resource::new(move || (query.get(), changes.get()), |(q, _)| convert_queue(q));
     let who = use_viewer();
     view! {
-        <PageHeader title="Convert" subtitle="Running trials, soonest to end first, with their activation so far." />
+        <PageHeader
+            title="Convert"
+            subtitle="Running trials, most worth your time first: likelihood to convert × urgency × potential ARR."
+        />
         <RoutedPanel page=RoutePage::Convert />
+        <BillingSync who />
         <div class="list-controls">
             <SearchBar path=PATH placeholder="Search trial accounts" query />
             <UntrackedToggle path=PATH query />
@@ -26,6 +33,7 @@ pub fn ConvertPage() -> impl IntoView {
                 query
                 options=vec![
                     ("", "Running trials".to_string()),
+                    ("likely", "Likely to convert (60%+)".to_string()),
                     ("ending_7", "Ending within 7 days".to_string()),
                     ("all", "All trials, including decided".to_string()),
                 ]
@@ -34,46 +42,98 @@ pub fn ConvertPage() -> impl IntoView {
         <Transition fallback=|| view! { <Loading /> }>
             {move || Suspend::new(async move {
                 let can = who.can_operate().await;
-                loaded(queue.await, move |page| view_page(query, page, can))
+                loaded(queue.await, move |v| view_page(query, v, can))
             })}
         </Transition>
     }
 }
 
-fn view_page(query: Memo<ListQuery>, page: Page<TrialRow>, can: bool) -> impl IntoView {
+/// "Sync from Salesbricks + Stripe", with the live progress of whichever of the two is running.
+#[component]
+fn BillingSync(who: ViewerContext) -> impl IntoView {
+    let sync = ServerAction::<SyncBilling>::new();
+    let live = crate::live::use_live();
+    let progress = Memo::new(move |_| {
+        live.sync
+            .get()
+            .filter(|p| (p.source == "stripe" || p.source == "salesbricks") && !p.finished)
+    });
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                let can = who.can_operate().await;
+                view! {
+                    <div class="billing-sync">
+                        <Button
+                            appearance=ButtonAppearance::Secondary
+                            disabled=Signal::derive(move || !can || sync.pending().get())
+                            on_click=move |_| { sync.dispatch(SyncBilling {}); }
+                            attr:data-testid="sync-billing"
+                            attr:title=if can { "Fetch the latest trials, contracts and payments" } else { "Viewers and the demo preview cannot start a sync" }
+                        >
+                            "Sync from Salesbricks + Stripe"
+                        </Button>
+                        {move || sync.value().get().map(|r| match r {
+                            Ok(runs) => view! {
+                                <span class="muted" data-testid="sync-billing-result">{format!("{} sync{} started.", runs.len(), if runs.len() == 1 { "" } else { "s" })}</span>
+                            }.into_any(),
+                            Err(e) => view! { <span class="field-error" data-testid="sync-billing-result">{e.to_string()}</span> }.into_any(),
+                        })}
+                        {move || progress.get().map(|p| view! { <SyncBar progress=p /> })}
+                    </div>
+                }
+            })}
+        </Transition>
+    }
+}
+
+fn view_page(query: Memo<ListQuery>, v: ConvertView, can: bool) -> impl IntoView {
+    let page = v.trials;
     let rows = page.rows.clone();
     view! {
+        <ModelNote model=v.model />
         <Table class="data-table" attr:data-testid="convert-queue">
             <TableHeader>
                 <TableRow>
                     <SortHeader path=PATH query key="name" label="Account" />
-                    <SortHeader path=PATH query key="" label="Trial ends" />
-                    <TableHeaderCell>"Seats"</TableHeaderCell>
-                    <SortHeader path=PATH query key="activation" label="Activation events" />
-                    <TableHeaderCell>"Active last week"</TableHeaderCell>
+                    <SortHeader path=PATH query key="likelihood" label="Likelihood" />
+                    <TableHeaderCell>"What drives it"</TableHeaderCell>
+                    <SortHeader path=PATH query key="ends" label="Trial ends" />
                     <TableHeaderCell>"Deal stage"</TableHeaderCell>
                     <TableHeaderCell>"Potential ARR"</TableHeaderCell>
+                    <SortHeader path=PATH query key="" label="Priority" />
                     <TableHeaderCell>""</TableHeaderCell>
                 </TableRow>
             </TableHeader>
             <TableBody>
-                {rows.into_iter().map(|t| view! {
+                {rows.into_iter().map(|t| {
+                    let percent = t.likelihood.as_ref().map(|l| l.percent);
+                    let factors = t.likelihood.clone();
+                    view! {
                     <TableRow attr:data-account-id=t.account_id.to_string()>
                         <TableCell>
                             <A href=format!("/accounts/{}", t.account_id) attr:class="account-link">{t.account_name.clone()}</A>
-                            <div class="muted">{format!("started {}", fmt_date(Some(t.started_on)))}</div>
+                            <div class="muted">{format!("started {} · {} invited · {} activation events", fmt_date(Some(t.started_on)), t.seats, t.activation_events)}</div>
+                        </TableCell>
+                        <TableCell>
+                            {match percent {
+                                Some(p) => view! { <LikelihoodChip percent=p /> }.into_any(),
+                                None => view! { <span class="muted">"not scored yet"</span> }.into_any(),
+                            }}
+                        </TableCell>
+                        <TableCell class="factors-cell">
+                            {factors.map(|l| view! { <LikelihoodFactors likelihood=l /> })}
                         </TableCell>
                         <TableCell>
                             {fmt_date(Some(t.ends_on))}
-                            <div class={if t.days_left <= 7 && t.days_left >= 0 { "urgent" } else { "muted" }}>{fmt_days(Some(t.days_left))}</div>
+                            <div class={if t.days_left <= 7 { "urgent" } else { "muted" }} data-testid="days-left">{fmt_days(Some(t.days_left))}</div>
                         </TableCell>
-                        <TableCell class="num">{t.seats}</TableCell>
-                        <TableCell class="num">{t.activation_events}</TableCell>
-                        <TableCell class="num">{t.active_users_last_week.map(|n| n.to_string()).unwrap_or_else(|| "—".into())}</TableCell>
                         <TableCell>{t.deal_stage.clone().unwrap_or_else(|| "No deal".into())}</TableCell>
                         <TableCell class="num">{t.potential_arr.display()}</TableCell>
+                        <TableCell class="num" attr:title="likelihood × urgency × potential ARR" attr:data-testid="priority">{t.priority.display()}</TableCell>
                         <TableCell><RouteMenu account_id=t.account_id from=RoutePage::Convert can /></TableCell>
                     </TableRow>
+                    }
                 }).collect_view()}
             </TableBody>
         </Table>

@@ -55,7 +55,7 @@ pub fn HealthPage() -> impl IntoView {
                     let untracked = s.as_ref().map(|s| s.untracked).unwrap_or(0);
                     let owners = s.map(|s| s.owners).unwrap_or_default();
                     view! {
-                        <QueueSelects query owners />
+                        <ListSelects path=PATH query owners />
                         <FilterChips
                             path=PATH
                             query
@@ -76,64 +76,6 @@ pub fn HealthPage() -> impl IntoView {
                 loaded(queue.await, move |page| queue_view(query, page, can))
             })}
         </Transition>
-    }
-}
-
-/// Owner, renewal window and payment state, each a select that rewrites the URL when changed.
-#[component]
-fn QueueSelects(query: Memo<ListQuery>, owners: Vec<String>) -> impl IntoView {
-    let navigate = leptos_router::hooks::use_navigate();
-    let set = move |apply: fn(&mut ListQuery, String)| {
-        let navigate = navigate.clone();
-        move |ev: leptos::ev::Event| {
-            let mut q = query.get_untracked();
-            apply(&mut q, event_target_value(&ev));
-            q.page = 1;
-            navigate(&crate::url::list_href(PATH, &q), Default::default());
-        }
-    };
-    let mut owner_options = vec![
-        ("".to_string(), "Any owner".to_string()),
-        ("none".to_string(), "Unassigned".to_string()),
-    ];
-    owner_options.extend(owners.into_iter().map(|o| (o.clone(), o)));
-    let renewal_options = [
-        ("", "Any renewal date"),
-        ("30", "Renews in 30 days"),
-        ("60", "Renews in 60 days"),
-        ("90", "Renews in 90 days"),
-    ];
-    let payment_options = [
-        ("", "Any payment state"),
-        ("problem", "Past due or failed"),
-        ("failed", "Payment failed"),
-        ("past_due", "Past due"),
-        ("open", "Invoice open"),
-        ("paid", "Paid"),
-        ("none", "No billing"),
-    ];
-    view! {
-        <div class="queue-selects">
-            <select class="inline-select" aria-label="Owner" data-testid="filter-owner"
-                on:change=set(|q, v| q.owner = v)>
-                {owner_options.into_iter().map(|(value, label)| {
-                    let selected = { let value = value.clone(); move || query.get().owner == value };
-                    view! { <option value=value selected=selected>{label}</option> }
-                }).collect_view()}
-            </select>
-            <select class="inline-select" aria-label="Renewal window" data-testid="filter-renewal"
-                on:change=set(|q, v| q.renewal = v)>
-                {renewal_options.into_iter().map(|(value, label)| view! {
-                    <option value=value selected=move || query.get().renewal == value>{label}</option>
-                }).collect_view()}
-            </select>
-            <select class="inline-select" aria-label="Payment state" data-testid="filter-payment"
-                on:change=set(|q, v| q.payment = v)>
-                {payment_options.into_iter().map(|(value, label)| view! {
-                    <option value=value selected=move || query.get().payment == value>{label}</option>
-                }).collect_view()}
-            </select>
-        </div>
     }
 }
 

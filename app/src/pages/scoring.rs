@@ -22,7 +22,13 @@ pub fn ScoringPage() -> impl IntoView {
         <Transition fallback=|| view! { <Loading /> }>
             {move || Suspend::new(async move {
                 let manager = matches!(who.0.await, Ok(v) if v.can_manage());
-                loaded(data.await, move |v| view! { <Editor view=v manager save /> })
+                loaded(data.await, move |v| {
+                    let models = v.models.clone();
+                    view! {
+                        <Editor view=v manager save />
+                        <LikelihoodModels models />
+                    }
+                })
             })}
         </Transition>
     }
@@ -161,5 +167,61 @@ fn Editor(view: ScoringView, manager: bool, save: ServerAction<SaveScorecard>) -
                 </ul>
             </section>
         </div>
+    }
+}
+
+/// The Convert and Re-engage models: how well each ranks cases it never saw, on how many, when it
+/// was trained, and what each feature weighs.
+#[component]
+fn LikelihoodModels(models: Vec<crate::likelihood::Model>) -> impl IntoView {
+    view! {
+        <section class="panel" data-testid="likelihood-models">
+            <h2>"Likelihood models"</h2>
+            <p class="muted">
+                "Convert and Re-engage rank by a logistic model trained on this workspace's decided cases after every sync. "
+                "One case in five is held out of training to measure it: AUC is the chance it ranks a random positive case above a random negative one (0.5 is a coin toss)."
+            </p>
+            <div class="model-cards">
+                {models.into_iter().map(|m| {
+                    let kind = m.kind;
+                    let (yes, no) = kind.outcomes();
+                    let quality = match &m.fit {
+                        Some(f) => view! {
+                            <dl class="model-facts">
+                                <dt>"Hold-out AUC"</dt><dd data-testid="model-auc">{f.auc.map(|a| format!("{a:.2}")).unwrap_or_else(|| "—".into())}</dd>
+                                <dt>"Decided cases"</dt><dd data-testid="model-examples">{format!("{} ({} {yes}, {} {no}; {} held out)", f.examples, f.positives, f.examples - f.positives, f.holdout)}</dd>
+                                <dt>"Trained"</dt><dd>{fmt_instant(&f.trained_at)}</dd>
+                            </dl>
+                        }.into_any(),
+                        None => view! {
+                            <p data-testid="model-examples">{format!(
+                                "Prior weights: {} decided cases so far; it learns from {} with at least {} of each outcome.",
+                                m.examples_seen, crate::likelihood::MIN_EXAMPLES, crate::likelihood::MIN_PER_OUTCOME
+                            )}</p>
+                        }.into_any(),
+                    };
+                    let mut terms = m.terms.clone();
+                    terms.sort_by(|a, b| b.weight.abs().total_cmp(&a.weight.abs()));
+                    view! {
+                        <article class="model-card" data-testid=format!("model-{}", kind.as_str())>
+                            <h3>{kind.label()}</h3>
+                            {quality}
+                            <table class="weights">
+                                <thead><tr><th>"Feature"</th><th class="num">"Weight"</th></tr></thead>
+                                <tbody>
+                                    {terms.into_iter().map(|t| view! {
+                                        <tr>
+                                            <td>{t.feature.name()}</td>
+                                            <td class="num" data-sign={if t.weight >= 0.0 { "up" } else { "down" }}>{format!("{:+.2}", t.weight)}</td>
+                                        </tr>
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                            <p class="muted">"Weights are log-odds per typical difference in the feature: +0.7 means a typical step up makes a positive outcome about twice as likely."</p>
+                        </article>
+                    }
+                }).collect_view()}
+            </div>
+        </section>
     }
 }

@@ -241,7 +241,7 @@ fn RunProblems(run: SyncRunRow) -> impl IntoView {
 }
 
 #[component]
-fn SyncBar(progress: SyncProgress) -> impl IntoView {
+pub fn SyncBar(progress: SyncProgress) -> impl IntoView {
     let pct = (progress.fraction() * 100.0).round();
     view! {
         <div class="sync-progress" data-testid="sync-progress" role="progressbar" aria-valuemin="0" aria-valuemax="100" aria-valuenow=pct.to_string()>

@@ -19,6 +19,8 @@ pub struct Dataset {
     pub trials: Vec<NewTrial>,
     pub releases: Vec<NewRelease>,
     pub requests: Vec<NewRequest>,
+    /// Decided cases from before the workspace came to Success, for the likelihood models.
+    pub examples: Vec<NewExample>,
 }
 
 impl Dataset {
@@ -35,6 +37,7 @@ impl Dataset {
             + self.trials.len()
             + self.releases.len()
             + self.requests.len()
+            + self.examples.len()
     }
 }
 
@@ -161,6 +164,18 @@ pub struct NewTrial {
     pub seats: i64,
     pub activation_events: i64,
     pub outcome: Option<&'static str>,
+    /// A decided trial's feature snapshot (JSON of `app::likelihood::FeatureValues`), when known.
+    pub features: Option<String>,
+}
+
+/// A decided case a likelihood model learns from, with its features as they were then.
+#[derive(Clone, Debug)]
+pub struct NewExample {
+    pub kind: &'static str,
+    pub subject: String,
+    pub features: String,
+    pub positive: bool,
+    pub decided_on: String,
 }
 
 #[derive(Clone, Debug)]
@@ -639,6 +654,7 @@ impl Store {
                 "seats",
                 "activation_events",
                 "outcome",
+                "features",
             ],
             &data.trials,
             |i, t, v| {
@@ -651,6 +667,7 @@ impl Store {
                     t.seats.into(),
                     t.activation_events.into(),
                     t.outcome.into(),
+                    t.features.clone().into(),
                 ]);
             },
         )
@@ -686,6 +703,26 @@ impl Store {
         )
         .await?;
         written += data.releases.len();
+
+        insert_rows(
+            self.backend,
+            conn,
+            "model_examples",
+            &["workspace_id", "kind", "subject", "features", "positive", "decided_on"],
+            &data.examples,
+            |_, e, v| {
+                v.extend([
+                    ws_id.into(),
+                    e.kind.into(),
+                    e.subject.clone().into(),
+                    e.features.clone().into(),
+                    (e.positive as i64).into(),
+                    e.decided_on.clone().into(),
+                ]);
+            },
+        )
+        .await?;
+        written += data.examples.len();
 
         insert_rows(
             self.backend,

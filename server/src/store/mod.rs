@@ -4,6 +4,7 @@
 
 pub mod access;
 mod deals;
+pub mod likelihood;
 pub mod load;
 pub mod matching;
 mod overrides;

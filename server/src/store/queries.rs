@@ -3,6 +3,7 @@
 
 use super::sql::{day, like_pattern, RowExt, Sql};
 use super::{Result, Store, StoreError};
+use app::likelihood::{LostReason, ModelKind};
 use app::model::*;
 use app::scoring::{Band, Factor};
 use chrono::{Datelike, Duration, NaiveDate};
@@ -140,14 +141,17 @@ fn revenue_source_row(r: &AnyRow, today: NaiveDate) -> Result<RevenueSourceRow> 
         renewal_date,
         days_to_renewal: renewal_date.or(end_date).map(|d| (d - today).num_days()),
         payment_state: r.parsed("payment_state", PaymentState::parse)?,
+        failed_attempts: r.opt_int("failed_attempts")?.unwrap_or(0),
         auto_renew: r.flag("auto_renew")?,
         cancel_at_period_end: r.flag("cancel_at_period_end")?,
+        owner_name: r.opt_text("owner_name")?,
     })
 }
 
-const REVENUE_SOURCE_COLUMNS: &str = "r.id, r.account_id, a.name AS account_name, r.source, r.external_id, r.plan, \
-     r.status, r.mrr_minor, r.currency, r.billing_interval, r.start_date, r.end_date, r.renewal_date, \
-     r.payment_state, r.auto_renew, r.cancel_at_period_end";
+const REVENUE_SOURCE_COLUMNS: &str = "r.id, r.account_id, a.name AS account_name, a.owner_name, r.source, r.external_id, \
+     r.plan, r.status, r.mrr_minor, r.currency, r.billing_interval, r.start_date, r.end_date, r.renewal_date, \
+     r.payment_state, r.auto_renew, r.cancel_at_period_end, \
+     (SELECT MAX(i.attempt_count) FROM invoices i WHERE i.revenue_source_id = r.id AND i.status = 'open') AS failed_attempts";
 
 pub(super) fn deal_row(r: &AnyRow) -> Result<DealRow> {
     Ok(DealRow {
@@ -188,15 +192,37 @@ fn trial_row(r: &AnyRow, today: NaiveDate) -> Result<TrialRow> {
         active_users_last_week: r.opt_int("active_last_week")?,
         deal_stage: r.opt_text("deal_stage")?,
         potential_arr: Money::new(r.opt_int("potential_minor")?.unwrap_or(0), r.text("currency")?),
+        likelihood: r
+            .opt_text("explained")?
+            .filter(|t| !t.is_empty())
+            .map(|t| serde_json::from_str(&t).map_err(|e| StoreError::Corrupt(format!("trial likelihood: {e}"))))
+            .transpose()?,
+        priority: Money::new(r.int("priority_minor")?, r.text("currency")?),
     })
 }
 
 const TRIAL_COLUMNS: &str = "t.id, t.account_id, a.name AS account_name, a.lifecycle, a.currency, t.started_on, \
-     t.ends_on, t.seats, t.activation_events, \
+     t.ends_on, t.seats, t.activation_events, t.explained, t.priority_minor, \
      (SELECT u.active_users FROM usage_weeks u WHERE u.account_id = t.account_id ORDER BY u.week_start DESC LIMIT 1) AS active_last_week, \
      (SELECT ps.label FROM deals d JOIN pipeline_stages ps ON ps.workspace_id = d.workspace_id AND ps.key = d.stage \
         WHERE d.account_id = t.account_id ORDER BY d.updated_at DESC, d.id DESC LIMIT 1) AS deal_stage, \
      (SELECT d.amount_minor FROM deals d WHERE d.account_id = t.account_id ORDER BY d.updated_at DESC, d.id DESC LIMIT 1) AS potential_minor";
+
+fn invoice_row(r: &AnyRow) -> Result<InvoiceRow> {
+    Ok(InvoiceRow {
+        id: r.int("id")?,
+        external_id: r.text("external_id")?,
+        status: r.parsed("status", InvoiceStatus::parse)?,
+        amount_due: money(r, "amount_due_minor", "currency")?,
+        amount_remaining: money(r, "amount_remaining_minor", "currency")?,
+        attempt_count: r.int("attempt_count")?,
+        issued_on: r.date("issued_on")?,
+        due_on: r.opt_date("due_on")?,
+        paid_on: r
+            .opt_text("paid_at")?
+            .and_then(|t| NaiveDate::parse_from_str(t.get(..10).unwrap_or(""), "%Y-%m-%d").ok()),
+    })
+}
 
 fn request_row(r: &AnyRow) -> Result<FeatureRequestRow> {
     Ok(FeatureRequestRow {
@@ -519,19 +545,7 @@ impl Store {
         .fetch_all(pool)
         .await?
         .iter()
-        .map(|r| {
-            Ok(InvoiceRow {
-                id: r.int("id")?,
-                external_id: r.text("external_id")?,
-                status: r.parsed("status", InvoiceStatus::parse)?,
-                amount_due: money(r, "amount_due_minor", "currency")?,
-                amount_remaining: money(r, "amount_remaining_minor", "currency")?,
-                attempt_count: r.int("attempt_count")?,
-                issued_on: r.date("issued_on")?,
-                due_on: r.opt_date("due_on")?,
-                paid_on: r.opt_text("paid_at")?.and_then(|t| NaiveDate::parse_from_str(t.get(..10).unwrap_or(""), "%Y-%m-%d").ok()),
-            })
-        })
+        .map(invoice_row)
         .collect::<Result<Vec<_>>>()?;
 
         let mut usage = sqlx::query(
@@ -638,12 +652,7 @@ impl Store {
         })
     }
 
-    pub async fn convert_queue(
-        &self,
-        ws: &WorkspaceInfo,
-        query: &ListQuery,
-        today: NaiveDate,
-    ) -> Result<Page<TrialRow>> {
+    pub async fn convert_queue(&self, ws: &WorkspaceInfo, query: &ListQuery, today: NaiveDate) -> Result<ConvertView> {
         let mut from = Sql::new("FROM trials t JOIN accounts a ON a.id = t.account_id WHERE t.workspace_id = ");
         from.arg(ws.id);
         if !query.shows_untracked() {
@@ -654,6 +663,9 @@ impl Store {
             "ending_7" => {
                 from.push(" AND t.outcome IS NULL AND t.ends_on <= ")
                     .arg(today + Duration::days(7));
+            }
+            "likely" => {
+                from.push(" AND t.outcome IS NULL AND t.likelihood >= 60");
             }
             _ => {
                 from.push(" AND t.outcome IS NULL");
@@ -666,7 +678,9 @@ impl Store {
         let order = match query.sort.as_str() {
             "name" => "a.name ASC, t.id ASC",
             "activation" => "t.activation_events DESC, t.id ASC",
-            _ => "t.ends_on ASC, t.id ASC",
+            "likelihood" => "t.likelihood DESC NULLS LAST, t.id ASC",
+            "ends" => "t.ends_on ASC, t.id ASC",
+            _ => "t.priority_minor DESC, t.ends_on ASC, t.id ASC",
         };
         let mut sql = Sql {
             text: format!("SELECT {TRIAL_COLUMNS} {} ORDER BY {order}", from.text),
@@ -674,40 +688,57 @@ impl Store {
         };
         paginate(&mut sql, query);
         let rows = sql.query().fetch_all(self.pool()).await?;
-        Ok(page(
-            rows.iter().map(|r| trial_row(r, today)).collect::<Result<_>>()?,
-            total,
-            query,
-        ))
+        Ok(ConvertView {
+            trials: page(
+                rows.iter().map(|r| trial_row(r, today)).collect::<Result<_>>()?,
+                total,
+                query,
+            ),
+            model: self.model(ws.id, ModelKind::Convert).await?,
+        })
     }
 
-    pub async fn contracts(
-        &self,
-        ws: &WorkspaceInfo,
-        query: &ListQuery,
-        today: NaiveDate,
-    ) -> Result<Page<RevenueSourceRow>> {
+    /// Revenue sources the Contracts filters select (shared by the page and its CSV export).
+    fn contracts_from(ws: &WorkspaceInfo, query: &ListQuery, today: NaiveDate) -> Result<Sql> {
         let mut from =
             Sql::new("FROM revenue_sources r JOIN accounts a ON a.id = r.account_id WHERE r.workspace_id = ");
         from.arg(ws.id);
         if !query.shows_untracked() {
             from.push(" AND a.tracked = TRUE");
         }
-        match query.filter.as_str() {
-            "renewing_30" | "renewing_90" => {
-                let days = if query.filter == "renewing_30" { 30 } else { 90 };
-                from.push(&format!(" AND r.status IN {ARR_STATUSES} AND r.renewal_date >= "))
-                    .arg(today)
-                    .push(" AND r.renewal_date <= ")
-                    .arg(today + Duration::days(days));
-            }
-            "payment_problem" => {
+        if let "salesbricks" | "stripe" = query.filter.as_str() {
+            from.push(" AND r.source = ").arg(query.filter.as_str());
+        }
+        if let Some(days) = match query.renewal.as_str() {
+            "30" => Some(30),
+            "60" => Some(60),
+            "90" => Some(90),
+            _ => None,
+        } {
+            from.push(&format!(" AND r.status IN {ARR_STATUSES} AND r.renewal_date >= "))
+                .arg(today)
+                .push(" AND r.renewal_date <= ")
+                .arg(today + Duration::days(days));
+        }
+        match query.payment.as_str() {
+            "" => {}
+            "problem" => {
                 from.push(" AND r.payment_state IN ('past_due', 'failed')");
             }
-            "salesbricks" | "stripe" => {
-                from.push(" AND r.source = ").arg(query.filter.as_str());
+            state => {
+                let state = PaymentState::parse(state)
+                    .ok_or_else(|| StoreError::Invalid(format!("There is no payment state called {state:?}.")))?;
+                from.push(" AND r.payment_state = ").arg(state.as_str());
             }
-            _ => {}
+        }
+        match query.owner.as_str() {
+            "" => {}
+            "none" => {
+                from.push(" AND a.owner_name IS NULL");
+            }
+            owner => {
+                from.push(" AND a.owner_name = ").arg(owner);
+            }
         }
         if let Some(pattern) = search(query)? {
             from.push(" AND (LOWER(a.name) LIKE ")
@@ -716,25 +747,112 @@ impl Store {
                 .arg(pattern)
                 .push(" ESCAPE '\\')");
         }
-        let total = total(self, &from).await?;
-        let order = match query.sort.as_str() {
+        Ok(from)
+    }
+
+    fn contracts_order(query: &ListQuery) -> &'static str {
+        match query.sort.as_str() {
             "name" => "a.name ASC, r.id ASC",
             "mrr" => "r.mrr_minor DESC, r.id ASC",
             _ => "r.renewal_date ASC NULLS LAST, r.id ASC",
-        };
+        }
+    }
+
+    pub async fn contracts(&self, ws: &WorkspaceInfo, query: &ListQuery, today: NaiveDate) -> Result<ContractsView> {
+        let from = Self::contracts_from(ws, query, today)?;
+        let totals = Sql {
+            text: format!(
+                "SELECT CAST(COUNT(*) AS BIGINT) AS n, CAST(COALESCE(SUM(CASE WHEN r.counted AND r.status IN {ARR_STATUSES} \
+                 THEN r.mrr_minor ELSE 0 END), 0) AS BIGINT) AS mrr {}",
+                from.text
+            ),
+            args: from.args.clone(),
+        }
+        .query()
+        .fetch_one(self.pool())
+        .await?;
+        let mrr = totals.int("mrr")?;
         let mut sql = Sql {
-            text: format!("SELECT {REVENUE_SOURCE_COLUMNS} {} ORDER BY {order}", from.text),
+            text: format!(
+                "SELECT {REVENUE_SOURCE_COLUMNS} {} ORDER BY {}",
+                from.text,
+                Self::contracts_order(query)
+            ),
             args: from.args,
         };
         paginate(&mut sql, query);
         let rows = sql.query().fetch_all(self.pool()).await?;
-        Ok(page(
-            rows.iter()
-                .map(|r| revenue_source_row(r, today))
-                .collect::<Result<_>>()?,
-            total,
-            query,
-        ))
+        Ok(ContractsView {
+            rows: page(
+                rows.iter()
+                    .map(|r| revenue_source_row(r, today))
+                    .collect::<Result<_>>()?,
+                totals.int("n")?,
+                query,
+            ),
+            mrr_total: Money::new(mrr, ws.currency.clone()),
+            arr_total: Money::new(mrr * 12, ws.currency.clone()),
+            owners: self.owners(ws.id).await?,
+        })
+    }
+
+    /// Every revenue source the Contracts filters select, in the page's order (the CSV export).
+    pub async fn contracts_export(
+        &self,
+        ws: &WorkspaceInfo,
+        query: &ListQuery,
+        today: NaiveDate,
+    ) -> Result<Vec<RevenueSourceRow>> {
+        let from = Self::contracts_from(ws, query, today)?;
+        let sql = Sql {
+            text: format!(
+                "SELECT {REVENUE_SOURCE_COLUMNS} {} ORDER BY {} LIMIT 100000",
+                from.text,
+                Self::contracts_order(query)
+            ),
+            args: from.args,
+        };
+        sql.query()
+            .fetch_all(self.pool())
+            .await?
+            .iter()
+            .map(|r| revenue_source_row(r, today))
+            .collect()
+    }
+
+    pub async fn owners(&self, ws: i64) -> Result<Vec<String>> {
+        sqlx::query(
+            "SELECT DISTINCT owner_name FROM accounts WHERE workspace_id = $1 AND owner_name IS NOT NULL ORDER BY owner_name",
+        )
+        .bind(ws)
+        .fetch_all(self.pool())
+        .await?
+        .iter()
+        .map(|r| r.text("owner_name"))
+        .collect()
+    }
+
+    /// One revenue source's invoices, newest first: the Contracts drawer.
+    pub async fn contract_invoices(&self, ws: i64, revenue_source_id: i64) -> Result<Vec<InvoiceRow>> {
+        let exists = sqlx::query("SELECT id FROM revenue_sources WHERE id = $1 AND workspace_id = $2")
+            .bind(revenue_source_id)
+            .bind(ws)
+            .fetch_optional(self.pool())
+            .await?;
+        if exists.is_none() {
+            return Err(StoreError::NotFound("Contract"));
+        }
+        sqlx::query(
+            "SELECT id, external_id, status, currency, amount_due_minor, amount_remaining_minor, attempt_count, issued_on, \
+             due_on, paid_at FROM invoices WHERE revenue_source_id = $1 AND workspace_id = $2 ORDER BY issued_on DESC, id DESC",
+        )
+        .bind(revenue_source_id)
+        .bind(ws)
+        .fetch_all(self.pool())
+        .await?
+        .iter()
+        .map(invoice_row)
+        .collect()
     }
 
     pub async fn pipeline(&self, ws: &WorkspaceInfo, query: &ListQuery) -> Result<PipelineView> {
@@ -793,62 +911,64 @@ impl Store {
     }
 
     pub async fn reengage(&self, ws: &WorkspaceInfo, query: &ListQuery) -> Result<ReengageView> {
-        // Closed-lost deals, plus churned accounts that have no closed-lost deal to speak for them.
-        let mut inner = Sql::new(
-            "SELECT a.id AS account_id, a.name AS account_name, a.lifecycle, d.name AS deal_name, \
-               COALESCE(d.closed_lost_reason, 'unknown') AS reason, d.lost_on, d.amount_minor AS lost_minor, d.currency \
-             FROM deals d JOIN accounts a ON a.id = d.account_id \
-             JOIN pipeline_stages ps ON ps.workspace_id = d.workspace_id AND ps.key = d.stage \
-             WHERE d.workspace_id = ",
-        );
-        // Untracked accounts stay out unless asked for (the flag is a constant, never caller text).
-        let tracked = if query.shows_untracked() {
-            ""
-        } else {
-            " AND a.tracked = TRUE"
-        };
-        inner.arg(ws.id).push(&format!(
-            " AND ps.outcome = 'lost'{tracked} \
-             UNION ALL \
-             SELECT a.id, a.name, a.lifecycle, 'Churned account', 'unknown', \
-               (SELECT MAX(r.end_date) FROM revenue_sources r WHERE r.account_id = a.id), \
-               COALESCE((SELECT CAST(MAX(r.mrr_minor) * 12 AS BIGINT) FROM revenue_sources r WHERE r.account_id = a.id), 0), a.currency \
-             FROM accounts a WHERE a.workspace_id = $1 AND a.lifecycle = 'churned'{tracked} AND NOT EXISTS ( \
-               SELECT 1 FROM deals d JOIN pipeline_stages ps ON ps.workspace_id = d.workspace_id AND ps.key = d.stage \
-               WHERE d.account_id = a.id AND ps.outcome = 'lost')"
-        ));
+        let mut base = Sql::new("FROM winbacks w JOIN accounts a ON a.id = w.account_id WHERE w.workspace_id = ");
+        base.arg(ws.id);
+        if !query.shows_untracked() {
+            base.push(" AND a.tracked = TRUE");
+        }
         let by_reason = Sql {
             text: format!(
-                "SELECT reason, CAST(SUM(lost_minor) AS BIGINT) AS lost FROM ({}) x GROUP BY reason ORDER BY lost DESC",
-                inner.text
+                "SELECT w.reason_category, CAST(SUM(w.lost_minor) AS BIGINT) AS lost {} AND w.status <> 'won_back' \
+                 GROUP BY w.reason_category ORDER BY lost DESC, w.reason_category",
+                base.text
             ),
-            args: inner.args.clone(),
+            args: base.args.clone(),
         }
         .query()
         .fetch_all(self.pool())
         .await?
         .iter()
-        .map(|r| Ok((r.text("reason")?, Money::new(r.int("lost")?, ws.currency.clone()))))
+        .map(|r| {
+            Ok((
+                r.parsed("reason_category", LostReason::parse)?,
+                Money::new(r.int("lost")?, ws.currency.clone()),
+            ))
+        })
         .collect::<Result<Vec<_>>>()?;
         let lost_total = Money::new(by_reason.iter().map(|(_, m)| m.minor).sum(), ws.currency.clone());
 
-        let mut from = Sql {
-            text: format!("FROM ({}) x WHERE 1 = 1", inner.text),
-            args: inner.args,
-        };
+        let mut from = base;
+        match query.filter.as_str() {
+            "all" => {}
+            "contacted" | "snoozed" | "won_back" => {
+                from.push(" AND w.status = ").arg(query.filter.as_str());
+            }
+            _ => {
+                from.push(" AND w.status IN ('open', 'contacted')");
+            }
+        }
+        if !query.reason.is_empty() {
+            let reason = LostReason::parse(&query.reason)
+                .ok_or_else(|| StoreError::Invalid(format!("There is no loss reason called {:?}.", query.reason)))?;
+            from.push(" AND w.reason_category = ").arg(reason.as_str());
+        }
         if let Some(pattern) = search(query)? {
-            from.push(" AND LOWER(x.account_name) LIKE ")
-                .arg(pattern)
-                .push(" ESCAPE '\\'");
+            from.push(" AND LOWER(a.name) LIKE ").arg(pattern).push(" ESCAPE '\\'");
         }
         let total = total(self, &from).await?;
         let order = match query.sort.as_str() {
-            "name" => "x.account_name ASC, x.account_id ASC",
-            "lost" => "x.lost_on DESC NULLS LAST, x.account_id ASC",
-            _ => "x.lost_minor DESC, x.account_id ASC",
+            "name" => "a.name ASC, w.id ASC",
+            "lost" => "w.lost_on DESC NULLS LAST, w.id ASC",
+            "value" => "w.lost_minor DESC, w.id ASC",
+            _ => "w.likelihood DESC, w.lost_minor DESC, w.id ASC",
         };
         let mut sql = Sql {
-            text: format!("SELECT x.* {} ORDER BY {order}", from.text),
+            text: format!(
+                "SELECT w.id, w.account_id, a.name AS account_name, a.lifecycle, a.currency, w.what, w.reason, \
+                 w.reason_category, w.lost_on, w.lost_minor, w.status, w.contacted_at, w.contacted_by, w.snoozed_until, \
+                 w.explained, w.why_now {} ORDER BY {order}",
+                from.text
+            ),
             args: from.args,
         };
         paginate(&mut sql, query);
@@ -859,13 +979,30 @@ impl Store {
             .iter()
             .map(|r| {
                 Ok(ReengageRow {
+                    id: r.int("id")?,
                     account_id: r.int("account_id")?,
                     account_name: r.text("account_name")?,
                     lifecycle: r.parsed("lifecycle", Lifecycle::parse)?,
-                    deal_name: r.text("deal_name")?,
+                    deal_name: r.text("what")?,
                     reason: r.text("reason")?,
+                    reason_category: r.parsed("reason_category", LostReason::parse)?,
                     lost_on: r.opt_date("lost_on")?,
-                    lost_value: money(r, "lost_minor", "currency")?,
+                    lost_value: Money::new(r.int("lost_minor")?, ws.currency.clone()),
+                    status: r.parsed("status", WinbackStatus::parse)?,
+                    contacted_on: r
+                        .opt_text("contacted_at")?
+                        .and_then(|t| NaiveDate::parse_from_str(t.get(..10).unwrap_or(""), "%Y-%m-%d").ok()),
+                    contacted_by: r.opt_text("contacted_by")?,
+                    snoozed_until: r.opt_date("snoozed_until")?,
+                    likelihood: r
+                        .opt_text("explained")?
+                        .filter(|t| !t.is_empty())
+                        .map(|t| {
+                            serde_json::from_str(&t)
+                                .map_err(|e| StoreError::Corrupt(format!("winback likelihood: {e}")))
+                        })
+                        .transpose()?,
+                    why_now: r.opt_text("why_now")?,
                 })
             })
             .collect::<Result<Vec<_>>>()?;
@@ -873,6 +1010,7 @@ impl Store {
             lost_total,
             by_reason,
             rows: page(rows, total, query),
+            model: self.model(ws.id, ModelKind::Reengage).await?,
         })
     }
 

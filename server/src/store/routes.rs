@@ -39,78 +39,18 @@ impl Store {
     ) -> Result<RouteRow> {
         let stamp = super::access::instant(now);
         let mut tx = self.begin_write().await?;
-        let account = sqlx::query("SELECT name, arr_minor, currency FROM accounts WHERE id = $1 AND workspace_id = $2")
-            .bind(account_id)
-            .bind(workspace_id)
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or(StoreError::NotFound("Account"))?;
-        // One active route per account: routing on dismisses the previous one.
-        sqlx::query(
-            "UPDATE routes SET dismissed_at = $1 WHERE account_id = $2 AND workspace_id = $3 AND dismissed_at IS NULL",
+        let id = route_in(
+            &mut tx,
+            workspace_id,
+            account_id,
+            from,
+            to,
+            routed_by,
+            note,
+            None,
+            &stamp,
         )
-        .bind(&stamp)
-        .bind(account_id)
-        .bind(workspace_id)
-        .execute(&mut *tx)
         .await?;
-        let mut deal_id: Option<i64> = None;
-        if to == RoutePage::Pipeline {
-            let stage = sqlx::query(
-                "SELECT key FROM pipeline_stages WHERE workspace_id = $1 AND outcome = 'open' ORDER BY position LIMIT 1",
-            )
-            .bind(workspace_id)
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or_else(|| StoreError::Invalid("This pipeline has no open stage to put the deal in.".into()))?
-            .text("key")?;
-            let name = account.text("name")?;
-            // A first guess at the expansion: a fifth of today's ARR; the CSM edits it in the CRM.
-            let amount = account.int("arr_minor")? / 5;
-            deal_id = Some(
-                sqlx::query(
-                    "INSERT INTO deals (workspace_id, account_id, name, stage, position, amount_minor, currency, source, version, updated_at) \
-                     VALUES ($1, $2, $3, $4, 0, $5, $6, 'routed', 1, $7) RETURNING id",
-                )
-                .bind(workspace_id)
-                .bind(account_id)
-                .bind(format!("{name} expansion"))
-                .bind(&stage)
-                .bind(amount)
-                .bind(account.text("currency")?)
-                .bind(&stamp)
-                .fetch_one(&mut *tx)
-                .await?
-                .int("id")?,
-            );
-            sqlx::query(
-                "INSERT INTO deal_moves (workspace_id, deal_id, account_id, from_stage, to_stage, moved_by, moved_at) \
-                 VALUES ($1, $2, $3, NULL, $4, $5, $6)",
-            )
-            .bind(workspace_id)
-            .bind(deal_id)
-            .bind(account_id)
-            .bind(&stage)
-            .bind(routed_by)
-            .bind(&stamp)
-            .execute(&mut *tx)
-            .await?;
-        }
-        let id = sqlx::query(
-            "INSERT INTO routes (workspace_id, account_id, from_page, to_page, routed_by, note, routed_at, deal_id) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
-        )
-        .bind(workspace_id)
-        .bind(account_id)
-        .bind(from.as_str())
-        .bind(to.as_str())
-        .bind(routed_by)
-        .bind(note)
-        .bind(&stamp)
-        .bind(deal_id)
-        .fetch_one(&mut *tx)
-        .await?
-        .int("id")?;
         tx.commit().await?;
         self.route(workspace_id, id).await
     }
@@ -179,4 +119,94 @@ impl Store {
         }
         Ok(())
     }
+}
+
+/// Routes an account inside the caller's transaction; into Pipeline it opens a deal (`deal`:
+/// its name and amount, else an expansion worth a fifth of the ARR). Returns the route's id.
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn route_in(
+    conn: &mut sqlx::AnyConnection,
+    workspace_id: i64,
+    account_id: i64,
+    from: RoutePage,
+    to: RoutePage,
+    routed_by: &str,
+    note: Option<&str>,
+    deal: Option<(String, i64)>,
+    stamp: &str,
+) -> Result<i64> {
+    let account = sqlx::query("SELECT name, arr_minor, currency FROM accounts WHERE id = $1 AND workspace_id = $2")
+        .bind(account_id)
+        .bind(workspace_id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or(StoreError::NotFound("Account"))?;
+    // One active route per account: routing on dismisses the previous one.
+    sqlx::query(
+        "UPDATE routes SET dismissed_at = $1 WHERE account_id = $2 AND workspace_id = $3 AND dismissed_at IS NULL",
+    )
+    .bind(stamp)
+    .bind(account_id)
+    .bind(workspace_id)
+    .execute(&mut *conn)
+    .await?;
+    let mut deal_id: Option<i64> = None;
+    if to == RoutePage::Pipeline {
+        let stage = sqlx::query(
+            "SELECT key FROM pipeline_stages WHERE workspace_id = $1 AND outcome = 'open' ORDER BY position LIMIT 1",
+        )
+        .bind(workspace_id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or_else(|| StoreError::Invalid("This pipeline has no open stage to put the deal in.".into()))?
+        .text("key")?;
+        let name = account.text("name")?;
+        // A first guess at the expansion: a fifth of today's ARR; the CSM edits it in the CRM.
+        let (deal_name, amount) =
+            deal.unwrap_or_else(|| (format!("{name} expansion"), account.int("arr_minor").unwrap_or(0) / 5));
+        deal_id = Some(
+                sqlx::query(
+                    "INSERT INTO deals (workspace_id, account_id, name, stage, position, amount_minor, currency, source, version, updated_at) \
+                     VALUES ($1, $2, $3, $4, 0, $5, $6, 'routed', 1, $7) RETURNING id",
+                )
+                .bind(workspace_id)
+                .bind(account_id)
+                .bind(deal_name)
+                .bind(&stage)
+                .bind(amount)
+                .bind(account.text("currency")?)
+                .bind(stamp)
+                .fetch_one(&mut *conn)
+                .await?
+                .int("id")?,
+            );
+        sqlx::query(
+            "INSERT INTO deal_moves (workspace_id, deal_id, account_id, from_stage, to_stage, moved_by, moved_at) \
+                 VALUES ($1, $2, $3, NULL, $4, $5, $6)",
+        )
+        .bind(workspace_id)
+        .bind(deal_id)
+        .bind(account_id)
+        .bind(&stage)
+        .bind(routed_by)
+        .bind(stamp)
+        .execute(&mut *conn)
+        .await?;
+    }
+    let id = sqlx::query(
+        "INSERT INTO routes (workspace_id, account_id, from_page, to_page, routed_by, note, routed_at, deal_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+    )
+    .bind(workspace_id)
+    .bind(account_id)
+    .bind(from.as_str())
+    .bind(to.as_str())
+    .bind(routed_by)
+    .bind(note)
+    .bind(stamp)
+    .bind(deal_id)
+    .fetch_one(&mut *conn)
+    .await?
+    .int("id")?;
+    Ok(id)
 }

@@ -118,7 +118,7 @@ impl Store {
     /// Runs `inner` and hands back its rows as one JSON array of arrays that the database builds.
     /// A rescore reads a few hundred thousand small rows; one document instead of a row at a time
     /// through the driver makes the read several times faster (see README, Health scores).
-    async fn json_rows<T: serde::de::DeserializeOwned>(
+    pub(super) async fn json_rows<T: serde::de::DeserializeOwned>(
         &self,
         inner: &str,
         columns: &[&str],
