@@ -664,7 +664,8 @@ const TELLING: f64 = 0.3;
 /// What we know of a trial, to derive its features.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TrialFacts {
-    pub activation_events: i64,
+    /// `None` when nothing reports activation (a trial read from billing).
+    pub activation_events: Option<i64>,
     pub invited: i64,
     /// Weekly active users in the trial so far, oldest week first.
     pub weekly_active: Vec<i64>,
@@ -674,7 +675,9 @@ pub struct TrialFacts {
 
 pub fn trial_features(f: &TrialFacts) -> FeatureValues {
     let mut v = FeatureValues::new();
-    v.insert(Feature::ActivationEvents, f.activation_events.max(0) as f64);
+    if let Some(n) = f.activation_events {
+        v.insert(Feature::ActivationEvents, n.max(0) as f64);
+    }
     v.insert(Feature::TeammatesInvited, f.invited.max(0) as f64);
     if let Some(&peak) = f.weekly_active.iter().max() {
         v.insert(Feature::ActiveShare, peak as f64 / f.invited.max(1) as f64);
@@ -937,7 +940,7 @@ mod tests {
     #[test]
     fn trial_facts_become_features() {
         let v = trial_features(&TrialFacts {
-            activation_events: 14,
+            activation_events: Some(14),
             invited: 8,
             weekly_active: vec![2, 6, 4],
             sentiments: vec![0.8, 0.1, -0.5, 0.4],

@@ -917,7 +917,10 @@ fn push_history(data: &mut Dataset, seed: u64, today: NaiveDate) {
         let health = rng.unit();
         let reason = rng.range(0, 4);
         let months = rng.range(1, 12) as f64;
-        let lost_arr = (rng.range(5, 200) * 1_000) as f64;
+        // Spread like the live losses: a pilot's few thousand to a large renewal's six figures.
+        let lost_arr = (1_500f64.ln() + rng.unit() * (120_000f64.ln() - 1_500f64.ln()))
+            .exp()
+            .round();
         let usage = (health * 8.0 - 3.0 + (rng.unit() - 0.5) * 4.0).round().max(0.0);
         let positive_signals = (health * 2.5 * rng.unit()).round();
         let champion = rng.chance(0.3 + 0.5 * health);

@@ -179,7 +179,7 @@ fn trial_features(t: &TrialCase, activity: Option<&Activity>, as_of: NaiveDate) 
     // Weeks that started before the trial and ended after it began count: usage is weekly.
     let window_start = t.started_on - Duration::days(6);
     lk::trial_features(&lk::TrialFacts {
-        activation_events: t.activation_events,
+        activation_events: t.source.is_none().then_some(t.activation_events),
         invited: t.seats,
         weekly_active: a
             .weeks
@@ -496,6 +496,41 @@ mod tests {
         let mut all_won = examples(100);
         all_won.iter_mut().for_each(|e| e.positive = true);
         assert!(train(ModelKind::Convert, &all_won, Utc::now()).fit.is_none());
+    }
+
+    #[test]
+    fn a_trial_read_from_billing_has_no_activation_to_count() {
+        let day = |d: u32| NaiveDate::from_ymd_opt(2026, 11, d).unwrap();
+        let mut trial = TrialCase {
+            id: 1,
+            account_id: 1,
+            started_on: day(1),
+            ends_on: day(15),
+            seats: 8,
+            activation_events: 0,
+            converted: None,
+            features: None,
+            likelihood: None,
+            priority_minor: 0,
+            explained: None,
+            source: Some("stripe".into()),
+        };
+        let activity = Activity {
+            weeks: vec![(day(2), 3), (day(9), 5), (day(23), 9)],
+            signals: vec![(day(3), 0.8, "praise".into()), (day(20), -0.6, "bug".into())],
+        };
+        let billing = trial_features(&trial, Some(&activity), day(12));
+        assert!(!billing.contains_key(&Feature::ActivationEvents), "unknown, not zero");
+        assert_eq!(billing[&Feature::TeammatesInvited], 8.0);
+        // Only the trial's own weeks and conversations, up to the day asked about.
+        assert_eq!(billing[&Feature::ActiveShare], 5.0 / 8.0);
+        assert_eq!(billing[&Feature::UsageTrend], (5.0 - 3.0) / 3.0);
+        assert_eq!(billing[&Feature::Engagement], 1.0);
+        trial.source = None;
+        assert_eq!(
+            trial_features(&trial, Some(&activity), day(12))[&Feature::ActivationEvents],
+            0.0
+        );
     }
 
     #[test]

@@ -725,7 +725,13 @@ impl SuccessData for Data {
         Ok(self.store.account_detail(&s.workspace, id, self.clock.today()).await?)
     }
     async fn convert_queue(&self, s: &Scope, q: ListQuery) -> Result<ConvertView, AppError> {
-        Ok(self.store.convert_queue(&s.workspace, &q, self.clock.today()).await?)
+        let (ws, today) = (&s.workspace, self.clock.today());
+        Ok(self
+            .cache
+            .get_or_load(ws.id, format!("convert:{today}:{q:?}"), || {
+                self.store.convert_queue(ws, &q, today)
+            })
+            .await?)
     }
     async fn sync_billing(&self, s: &Scope) -> Result<Vec<i64>, AppError> {
         let mut runs = Vec::new();
@@ -744,7 +750,13 @@ impl SuccessData for Data {
         Ok(runs)
     }
     async fn contracts(&self, s: &Scope, q: ListQuery) -> Result<ContractsView, AppError> {
-        Ok(self.store.contracts(&s.workspace, &q, self.clock.today()).await?)
+        let (ws, today) = (&s.workspace, self.clock.today());
+        Ok(self
+            .cache
+            .get_or_load(ws.id, format!("contracts:{today}:{q:?}"), || {
+                self.store.contracts(ws, &q, today)
+            })
+            .await?)
     }
     async fn contract_invoices(&self, s: &Scope, revenue_source_id: i64) -> Result<Vec<InvoiceRow>, AppError> {
         Ok(self.store.contract_invoices(s.workspace.id, revenue_source_id).await?)
@@ -774,7 +786,11 @@ impl SuccessData for Data {
         Ok(deal)
     }
     async fn reengage(&self, s: &Scope, q: ListQuery) -> Result<ReengageView, AppError> {
-        Ok(self.store.reengage(&s.workspace, &q).await?)
+        let ws = &s.workspace;
+        Ok(self
+            .cache
+            .get_or_load(ws.id, format!("reengage:{q:?}"), || self.store.reengage(ws, &q))
+            .await?)
     }
     async fn winback_action(&self, s: &Scope, id: i64, action: LossAction) -> Result<String, AppError> {
         use crate::store::likelihood::WinbackChange;

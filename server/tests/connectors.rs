@@ -144,6 +144,37 @@ impl Rig {
             .subscriptions
             .iter()
             .filter(|s| s["items"]["data"].as_array().is_some_and(|items| !items.is_empty()));
+        // Each subscription that began with a trial is a trial, running or decided by its status.
+        let with_trial: Vec<_> = well_formed.clone().filter(|s| !s["trial_end"].is_null()).collect();
+        assert!(!with_trial.is_empty(), "{name}: the fake has trials");
+        let decided = |outcome: &str| {
+            let sql = match outcome {
+                "running" => "SELECT CAST(COUNT(*) AS BIGINT) FROM trials WHERE workspace_id = $1 AND source = 'stripe' AND outcome IS NULL".to_string(),
+                o => format!("SELECT CAST(COUNT(*) AS BIGINT) FROM trials WHERE workspace_id = $1 AND source = 'stripe' AND outcome = '{o}'"),
+            };
+            async move { self.count(&sql).await as usize }
+        };
+        let count_status = |statuses: &[&str]| {
+            with_trial
+                .iter()
+                .filter(|s| statuses.contains(&s["status"].as_str().unwrap()))
+                .count()
+        };
+        assert_eq!(
+            decided("running").await,
+            count_status(&["trialing"]),
+            "{name}: running trials"
+        );
+        assert_eq!(
+            decided("converted").await,
+            count_status(&["active", "past_due", "unpaid"]),
+            "{name}: converted trials"
+        );
+        assert_eq!(
+            decided("lapsed").await,
+            count_status(&["canceled"]),
+            "{name}: lapsed trials"
+        );
         for sub in well_formed.step_by(23) {
             let status: String =
                 sqlx::query("SELECT status FROM revenue_sources WHERE workspace_id = $1 AND external_id = $2")

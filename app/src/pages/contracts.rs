@@ -65,7 +65,7 @@ fn view_page(
             <Metric label="Contracts" value=page.total.to_string() />
         </section>
         <ListSelects path=PATH query owners=v.owners />
-        <Table class="data-table" attr:data-testid="contracts-table">
+        <Table class="data-table sized" attr:data-testid="contracts-table">
             <TableHeader>
                 <TableRow>
                     <SortHeader path=PATH query key="name" label="Account" />
@@ -93,7 +93,7 @@ fn view_page(
                     let contract = (r.id, r.account_name.clone(), r.plan.clone());
                     view! {
                         <TableRow attr:data-account-id=r.account_id.to_string() attr:data-contract-id=r.id.to_string()>
-                            <TableCell>
+                            <TableCell class="account-col">
                                 <A href=format!("/accounts/{}", r.account_id) attr:class="account-link">{r.account_name.clone()}</A>
                                 <div class="muted">{r.owner_name.clone().unwrap_or_else(|| "Unassigned".into())}</div>
                             </TableCell>
@@ -107,10 +107,10 @@ fn view_page(
                             </TableCell>
                             <TableCell class="num">{r.mrr.display()}</TableCell>
                             <TableCell class="num">{arr}</TableCell>
-                            <TableCell>{fmt_date(Some(r.start_date))}</TableCell>
-                            <TableCell>{fmt_date(r.renewal_date.or(r.end_date))}<div class="muted">{fmt_days(r.days_to_renewal)}</div></TableCell>
+                            <TableCell class="date-col">{fmt_date(Some(r.start_date))}</TableCell>
+                            <TableCell class="date-col">{fmt_date(r.renewal_date.or(r.end_date))}<div class="muted">{fmt_days(r.days_to_renewal)}</div></TableCell>
                             <TableCell>{renews}</TableCell>
-                            <TableCell>
+                            <TableCell class="actions-cell">
                                 <div class="row-actions">
                                     <Button size=ButtonSize::Small appearance=ButtonAppearance::Subtle
                                         on_click=move |_| {

@@ -92,7 +92,7 @@ fn view_page(query: Memo<ListQuery>, v: ConvertView, can: bool) -> impl IntoView
     let rows = page.rows.clone();
     view! {
         <ModelNote model=v.model />
-        <Table class="data-table" attr:data-testid="convert-queue">
+        <Table class="data-table sized" attr:data-testid="convert-queue">
             <TableHeader>
                 <TableRow>
                     <SortHeader path=PATH query key="name" label="Account" />
@@ -111,7 +111,7 @@ fn view_page(query: Memo<ListQuery>, v: ConvertView, can: bool) -> impl IntoView
                     let factors = t.likelihood.clone();
                     view! {
                     <TableRow attr:data-account-id=t.account_id.to_string()>
-                        <TableCell>
+                        <TableCell class="account-col">
                             <A href=format!("/accounts/{}", t.account_id) attr:class="account-link">{t.account_name.clone()}</A>
                             <div class="muted">{format!("started {} · {} invited · {} activation events", fmt_date(Some(t.started_on)), t.seats, t.activation_events)}</div>
                         </TableCell>
@@ -124,7 +124,7 @@ fn view_page(query: Memo<ListQuery>, v: ConvertView, can: bool) -> impl IntoView
                         <TableCell class="factors-cell">
                             {factors.map(|l| view! { <LikelihoodFactors likelihood=l /> })}
                         </TableCell>
-                        <TableCell>
+                        <TableCell class="date-col">
                             {fmt_date(Some(t.ends_on))}
                             <div class={if t.days_left <= 7 { "urgent" } else { "muted" }} data-testid="days-left">{fmt_days(Some(t.days_left))}</div>
                         </TableCell>

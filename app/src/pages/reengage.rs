@@ -91,17 +91,15 @@ fn view_page(query: Memo<ListQuery>, v: ReengageView, can: bool, act: ServerActi
         <BarChart id="lost-by-reason" title="Lost value by reason (click a bar to filter)" bars height=220 />
         <ModelNote model=v.model />
         {reason_filter}
-        <Table class="data-table" attr:data-testid="reengage-queue">
+        <Table class="data-table sized" attr:data-testid="reengage-queue">
             <TableHeader>
                 <TableRow>
                     <SortHeader path=PATH query key="name" label="Account" />
-                    <TableHeaderCell>"What was lost"</TableHeaderCell>
+                    <SortHeader path=PATH query key="lost" label="What was lost, when" />
                     <SortHeader path=PATH query key="" label="Likelihood" />
                     <TableHeaderCell>"Why reach out now"</TableHeaderCell>
-                    <SortHeader path=PATH query key="lost" label="Lost on" />
                     <SortHeader path=PATH query key="value" label="Lost value" />
                     <TableHeaderCell>"Status"</TableHeaderCell>
-                    <TableHeaderCell>""</TableHeaderCell>
                 </TableRow>
             </TableHeader>
             <TableBody>
@@ -121,13 +119,14 @@ fn view_page(query: Memo<ListQuery>, v: ReengageView, can: bool, act: ServerActi
                     };
                     view! {
                         <TableRow attr:data-account-id=r.account_id.to_string() attr:data-winback-id=r.id.to_string() attr:data-status=r.status.as_str()>
-                            <TableCell>
+                            <TableCell class="account-col">
                                 <A href=format!("/accounts/{}", r.account_id) attr:class="account-link">{r.account_name.clone()}</A>
                                 <div><LifecycleChip lifecycle=r.lifecycle /></div>
                             </TableCell>
                             <TableCell>
                                 {r.deal_name.clone()}
                                 <div class="muted" data-testid="lost-reason">{format!("{} · {}", r.reason_category.label(), r.reason)}</div>
+                                <div class="muted">{format!("lost {}", fmt_date(r.lost_on))}</div>
                             </TableCell>
                             <TableCell class="factors-cell">
                                 {r.likelihood.clone().map(|l| view! {
@@ -136,10 +135,9 @@ fn view_page(query: Memo<ListQuery>, v: ReengageView, can: bool, act: ServerActi
                                 })}
                             </TableCell>
                             <TableCell><span class="why-now" data-testid="why-now">{r.why_now.clone().unwrap_or_default()}</span></TableCell>
-                            <TableCell>{fmt_date(r.lost_on)}</TableCell>
                             <TableCell class="num">{r.lost_value.display()}</TableCell>
-                            <TableCell><span class="muted" data-testid="winback-status">{status}</span></TableCell>
-                            <TableCell>
+                            <TableCell class="actions-cell">
+                                <div class="muted" data-testid="winback-status">{status}</div>
                                 <div class="row-actions">
                                     {if won {
                                         view! {

@@ -346,6 +346,7 @@ pub fn contract(
         cancel_at_period_end: false,
         stripe_customer_id: stripe_customer.map(str::to_string),
         status,
+        trial: None,
     })
 }
 

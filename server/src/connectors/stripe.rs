@@ -3,7 +3,7 @@
 
 use super::http::{VendorConfig, VendorError, VendorHttp};
 use super::{day_of_unix, email_domain, keep, SyncError, SyncRun};
-use crate::store::sync::{CompanyRecord, InvoiceRecord, Records, RevenueRecord, SyncPage, DONE};
+use crate::store::sync::{CompanyRecord, InvoiceRecord, Records, RevenueRecord, SyncPage, TrialRecord, DONE};
 use app::revenue::{stripe_mrr, Discount, Interval, Rates, StripeItem, StripeSubscription};
 use serde_json::Value;
 
@@ -219,6 +219,19 @@ pub fn subscription(r: &Value, rates: &Rates) -> Result<RevenueRecord, String> {
         .or_else(|| period_start.map(day_of_unix))
         .ok_or("has no start_date")?;
     let period_end_day = period_end.map(day_of_unix);
+    let trial = match (opt_day(r, "trial_start"), opt_day(r, "trial_end")) {
+        (Some(started_on), Some(ends_on)) => Some(TrialRecord {
+            started_on,
+            ends_on,
+            seats: items[0].get("quantity").and_then(Value::as_i64).unwrap_or(1),
+            outcome: match status.as_str() {
+                "active" | "past_due" | "unpaid" | "paused" => Some("converted"),
+                "canceled" | "incomplete_expired" => Some("lapsed"),
+                _ => None, // trialing, or incomplete: not decided yet
+            },
+        }),
+        _ => None,
+    };
     Ok(RevenueRecord {
         source: SOURCE,
         external_id: id,
@@ -257,6 +270,7 @@ pub fn subscription(r: &Value, rates: &Rates) -> Result<RevenueRecord, String> {
         auto_renew: !cancel_at_period_end && !ended,
         cancel_at_period_end,
         stripe_customer_id: Some(customer),
+        trial,
     })
 }
 

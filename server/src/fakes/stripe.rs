@@ -76,6 +76,18 @@ impl StripeData {
                         "recurring": {"interval": interval, "interval_count": count, "usage_type": "licensed"}}
                 }]},
             });
+            // Trials, decided by index so the random draws stay as they were: every trialing
+            // subscription, a third of the active ones (converted) and half the canceled (lapsed).
+            let trial = match status {
+                "trialing" => Some((period_start, period_start + 14 * 86_400)),
+                "active" if i % 3 == 0 => Some((period_start - 14 * 86_400, period_start)),
+                "canceled" if i % 2 == 0 => Some((period_start - 14 * 86_400, period_start)),
+                _ => None,
+            };
+            if let Some((start, end)) = trial {
+                subscription["trial_start"] = json!(start);
+                subscription["trial_end"] = json!(end);
+            }
             if status == "canceled" {
                 subscription["canceled_at"] = json!(period_start + 10 * 86_400);
                 subscription["ended_at"] = json!(period_start + 10 * 86_400);

@@ -22,6 +22,8 @@ pub struct TrialCase {
     pub likelihood: Option<i64>,
     pub priority_minor: i64,
     pub explained: Option<String>,
+    /// The vendor it was read from; `None` for trials Success knows activation of.
+    pub source: Option<String>,
 }
 
 /// Dated activity of an account: weekly active users and conversations.
@@ -139,11 +141,12 @@ impl Store {
             Option<i64>,
             i64,
             Option<String>,
+            Option<String>,
         );
         let rows = self
             .json_rows::<Row>(
                 "SELECT id, account_id, started_on, ends_on, seats, activation_events, outcome, features, \
-                 likelihood, priority_minor, explained FROM trials WHERE workspace_id = $1",
+                 likelihood, priority_minor, explained, source FROM trials WHERE workspace_id = $1",
                 &[
                     "id",
                     "account_id",
@@ -156,6 +159,7 @@ impl Store {
                     "likelihood",
                     "priority_minor",
                     "explained",
+                    "source",
                 ],
                 vec![Val::Int(ws)],
             )
@@ -174,6 +178,7 @@ impl Store {
                     likelihood,
                     priority,
                     explained,
+                    source,
                 )| {
                     Ok(TrialCase {
                         id,
@@ -187,6 +192,7 @@ impl Store {
                         likelihood,
                         priority_minor: priority,
                         explained,
+                        source,
                     })
                 },
             )

@@ -42,6 +42,19 @@ pub struct RevenueRecord {
     pub auto_renew: bool,
     pub cancel_at_period_end: bool,
     pub stripe_customer_id: Option<String>,
+    /// The trial this subscription began with, if any.
+    pub trial: Option<TrialRecord>,
+}
+
+/// A trial as the billing vendor reports it; it lands in `trials`, keyed by its subscription.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TrialRecord {
+    pub started_on: String,
+    pub ends_on: String,
+    /// Seats on the subscription: the people the trial was for.
+    pub seats: i64,
+    /// `None` while it runs; "converted" or "lapsed" once decided.
+    pub outcome: Option<&'static str>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -691,6 +704,7 @@ impl Store {
                     }
                 }
                 upsert_revenue(self.backend(), conn, ws, &rows).await?;
+                upsert_trials(self.backend(), conn, ws, &rows).await?;
                 rows.len()
             }
             Records::Invoices(is) => {
@@ -917,6 +931,54 @@ async fn upsert_revenue(
                 Val::Flag(r.cancel_at_period_end),
                 r.stripe_customer_id.clone().into(),
                 Val::Flag(r.counted),
+            ]);
+        },
+    )
+    .await
+}
+
+/// The trials the subscriptions began with. A vendor does not know activation, so it stays 0 and the
+/// conversion model counts it as unknown for these trials.
+async fn upsert_trials(
+    backend: Backend,
+    conn: &mut AnyConnection,
+    ws: i64,
+    rows: &[(i64, &RevenueRecord)],
+) -> Result<()> {
+    let trials: Vec<(i64, &RevenueRecord, &TrialRecord)> = rows
+        .iter()
+        .filter_map(|(account, r)| r.trial.as_ref().map(|t| (*account, *r, t)))
+        .collect();
+    upsert_rows(
+        backend,
+        conn,
+        "trials",
+        &[
+            "workspace_id",
+            "account_id",
+            "source",
+            "external_id",
+            "started_on",
+            "ends_on",
+            "seats",
+            "activation_events",
+            "outcome",
+        ],
+        " ON CONFLICT (workspace_id, source, external_id) DO UPDATE SET account_id = excluded.account_id, \
+           started_on = excluded.started_on, ends_on = excluded.ends_on, seats = excluded.seats, \
+           outcome = excluded.outcome",
+        &trials,
+        |_, (account, r, t), v| {
+            v.extend([
+                Val::Int(ws),
+                Val::Int(*account),
+                r.source.into(),
+                r.external_id.clone().into(),
+                t.started_on.clone().into(),
+                t.ends_on.clone().into(),
+                Val::Int(t.seats),
+                Val::Int(0),
+                t.outcome.into(),
             ]);
         },
     )
