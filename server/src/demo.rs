@@ -606,7 +606,8 @@ pub fn generate(spec: &DemoSpec) -> Dataset {
                     });
                 }
                 push_usage(&mut data, &mut rng, a, week0, 0, seats, health, None);
-                // Most customers started with a trial that converted; engaged ones activated more.
+                // Most customers started with a trial that converted; engaged ones activated more
+                // (overlapping with the lapsed ones, as real trials do).
                 if rng.chance(0.7) {
                     let started = start - Duration::days(30);
                     data.trials.push(NewTrial {
@@ -614,7 +615,7 @@ pub fn generate(spec: &DemoSpec) -> Dataset {
                         started_on: d(started),
                         ends_on: d(started + Duration::days(30)),
                         seats: (seats / 2).max(3),
-                        activation_events: (8.0 + 30.0 * health + rng.range(0, 8) as f64) as i64,
+                        activation_events: (3.0 + 22.0 * health + rng.range(0, 10) as f64) as i64,
                         outcome: Some("converted"),
                         features: None,
                     });
@@ -742,7 +743,7 @@ pub fn generate(spec: &DemoSpec) -> Dataset {
                         started_on: d(started),
                         ends_on: d(started + Duration::days(30)),
                         seats: rng.range(2, 10),
-                        activation_events: (1.0 + 14.0 * health * rng.unit()) as i64,
+                        activation_events: (1.0 + 24.0 * health * rng.unit()) as i64,
                         outcome: Some("lapsed"),
                         features: None,
                     });

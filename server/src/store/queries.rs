@@ -678,9 +678,10 @@ impl Store {
         let order = match query.sort.as_str() {
             "name" => "a.name ASC, t.id ASC",
             "activation" => "t.activation_events DESC, t.id ASC",
+            // Each order is an index's order, so a page stops after its rows.
             "likelihood" => "t.likelihood DESC NULLS LAST, t.id ASC",
             "ends" => "t.ends_on ASC, t.id ASC",
-            _ => "t.priority_minor DESC, t.ends_on ASC, t.id ASC",
+            _ => "t.priority_minor DESC, t.id ASC",
         };
         let mut sql = Sql {
             text: format!("SELECT {TRIAL_COLUMNS} {} ORDER BY {order}", from.text),
@@ -960,7 +961,7 @@ impl Store {
             "name" => "a.name ASC, w.id ASC",
             "lost" => "w.lost_on DESC NULLS LAST, w.id ASC",
             "value" => "w.lost_minor DESC, w.id ASC",
-            _ => "w.likelihood DESC, w.lost_minor DESC, w.id ASC",
+            _ => "w.likelihood DESC, w.id ASC",
         };
         let mut sql = Sql {
             text: format!(
