@@ -3,7 +3,8 @@
 //! code in `app::likelihood` and writes what changed. Runs after every rescore.
 
 use crate::store::likelihood::{
-    Activity, Example, Loss, LossContext, TrialCase, WinbackState, WinbackWrite, LOSS_ACCOUNTS, TRIAL_ACCOUNTS,
+    Activity, Example, Loss, LossContext, TrialCase, WinbackRow, WinbackState, WinbackWrite, LOSS_ACCOUNTS,
+    TRIAL_ACCOUNTS,
 };
 use crate::store::{Store, StoreError};
 use app::likelihood::{self as lk, FeatureValues, Fit, Model, ModelKind};
@@ -114,17 +115,17 @@ pub async fn refresh(
         let state = states.get(&loss.account_id).filter(|s| s.lost_on == loss.lost_on);
         let subject = format!("winback:{}:{lost_on}", loss.account_id);
         match state {
-            Some(s) if s.status == "won_back" && known.get(&subject) != Some(&true) => {
-                if let Some(features) = &s.features {
+            Some(s) if s.row.status == "won_back" && known.get(&subject) != Some(&true) => {
+                if let Some(features) = &s.row.features {
                     new_examples.push(Example {
                         subject,
                         features: features.clone(),
                         positive: true,
-                        decided_on: s.won_back_at.as_deref().and_then(day_of).unwrap_or(today),
+                        decided_on: s.row.won_back_at.as_deref().and_then(day_of).unwrap_or(today),
                     });
                 }
             }
-            Some(s) if s.status == "won_back" => {}
+            Some(s) if s.row.status == "won_back" => {}
             _ if (today - lost_on).num_days() >= STAYED_LOST_DAYS && !known.contains_key(&subject) => {
                 let as_of = lost_on + Duration::days(STAYED_LOST_SNAPSHOT_DAYS);
                 let facts = loss_facts(loss, activity.get(&loss.account_id), &context, as_of);
@@ -149,14 +150,14 @@ pub async fn refresh(
             continue;
         };
         report.losses_scored += 1;
-        if state.is_none_or(|s| differs(s, &write)) {
+        if state.is_none_or(|s| s.lost_on != write.loss.lost_on || s.row != write.row) {
             writes.push(write);
         }
     }
     let present: std::collections::HashSet<i64> = losses.iter().map(|l| l.account_id).collect();
     let gone: Vec<i64> = states
         .values()
-        .filter(|s| !present.contains(&s.account_id) && s.status != "won_back")
+        .filter(|s| !present.contains(&s.account_id) && s.row.status != "won_back")
         .map(|s| s.id)
         .collect();
     score_time += scoring.elapsed();
@@ -292,30 +293,25 @@ fn winback_write(
 ) -> Option<WinbackWrite> {
     loss.lost_on?;
     // A new loss after a win-back (or a different loss) starts the row afresh.
-    let same_loss = state.filter(|s| s.lost_on == loss.lost_on);
-    if let Some(s) = same_loss.filter(|s| s.status == "won_back") {
+    let same_loss = state.filter(|s| s.lost_on == loss.lost_on).map(|s| &s.row);
+    if let Some(won) = same_loss.filter(|r| r.status == "won_back") {
         return Some(WinbackWrite {
             loss: loss.clone(),
-            status: s.status.clone(),
-            contacted_at: s.contacted_at.clone(),
-            contacted_by: s.contacted_by.clone(),
-            snoozed_until: None,
-            won_back_at: s.won_back_at.clone(),
-            features: s.features.clone(),
-            likelihood: s.likelihood,
-            explained: s.explained.clone(),
-            why_now: s.why_now.clone(),
+            row: WinbackRow {
+                snoozed_until: None,
+                ..won.clone()
+            },
         });
     }
     let (why, facts) = why_and_facts(loss, activity, context, today);
     let features = lk::loss_features(&facts);
     let likelihood = model.predict(&features);
     let (mut status, contacted_at, contacted_by, mut snoozed_until) = match same_loss {
-        Some(s) => (
-            s.status.clone(),
-            s.contacted_at.clone(),
-            s.contacted_by.clone(),
-            s.snoozed_until,
+        Some(r) => (
+            r.status.clone(),
+            r.contacted_at.clone(),
+            r.contacted_by.clone(),
+            r.snoozed_until,
         ),
         None => ("open".to_string(), None, None, None),
     };
@@ -326,26 +322,18 @@ fn winback_write(
     }
     Some(WinbackWrite {
         loss: loss.clone(),
-        status,
-        contacted_at,
-        contacted_by,
-        snoozed_until,
-        won_back_at: None,
-        features: Some(features),
-        likelihood: likelihood.percent as i64,
-        explained: serde_json::to_string(&likelihood).ok(),
-        why_now: Some(lk::why_now(&why)),
+        row: WinbackRow {
+            status,
+            contacted_at,
+            contacted_by,
+            snoozed_until,
+            won_back_at: None,
+            features: Some(features),
+            likelihood: likelihood.percent as i64,
+            explained: serde_json::to_string(&likelihood).ok(),
+            why_now: Some(lk::why_now(&why)),
+        },
     })
-}
-
-fn differs(s: &WinbackState, w: &WinbackWrite) -> bool {
-    s.lost_on != w.loss.lost_on
-        || s.status != w.status
-        || s.snoozed_until != w.snoozed_until
-        || s.likelihood != w.likelihood
-        || s.explained != w.explained
-        || s.why_now != w.why_now
-        || s.features != w.features
 }
 
 /// Trains a model of this kind on the workspace's examples and stores it.

@@ -50,7 +50,10 @@ async fn the_demo_models_learn_a_real_signal_and_explain_every_queue_row() {
                 .unwrap_or_else(|| panic!("{backend}: {kind:?} not learned"));
             assert!(fit.examples >= 200, "{backend}: {kind:?} {}", fit.examples);
             let auc = fit.auc.expect("a hold-out with both outcomes");
-            eprintln!("{backend}: {kind:?} learned from {} cases, hold-out AUC {auc:.3} on {}", fit.examples, fit.holdout);
+            eprintln!(
+                "{backend}: {kind:?} learned from {} cases, hold-out AUC {auc:.3} on {}",
+                fit.examples, fit.holdout
+            );
             assert!(auc > floor, "{backend}: {kind:?} hold-out AUC {auc:.3}");
         }
         // Nothing changed, nothing is written again.

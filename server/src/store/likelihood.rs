@@ -54,12 +54,9 @@ pub struct Loss {
     pub lost_minor: i64,
 }
 
-/// A Re-engage row as stored.
-#[derive(Clone, Debug)]
-pub struct WinbackState {
-    pub id: i64,
-    pub account_id: i64,
-    pub lost_on: Option<NaiveDate>,
+/// What a Re-engage row holds besides its loss: what the CSM did about it, and its score.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WinbackRow {
     pub status: String,
     pub contacted_at: Option<String>,
     pub contacted_by: Option<String>,
@@ -69,6 +66,15 @@ pub struct WinbackState {
     pub likelihood: i64,
     pub explained: Option<String>,
     pub why_now: Option<String>,
+}
+
+/// A Re-engage row as stored.
+#[derive(Clone, Debug)]
+pub struct WinbackState {
+    pub id: i64,
+    pub account_id: i64,
+    pub lost_on: Option<NaiveDate>,
+    pub row: WinbackRow,
 }
 
 /// Accounts with a loss (over `$1`, the workspace), for the reads that follow them.
@@ -83,15 +89,7 @@ pub const TRIAL_ACCOUNTS: &str = "SELECT account_id FROM trials WHERE workspace_
 #[derive(Clone, Debug)]
 pub struct WinbackWrite {
     pub loss: Loss,
-    pub status: String,
-    pub contacted_at: Option<String>,
-    pub contacted_by: Option<String>,
-    pub snoozed_until: Option<NaiveDate>,
-    pub won_back_at: Option<String>,
-    pub features: Option<FeatureValues>,
-    pub likelihood: i64,
-    pub explained: Option<String>,
-    pub why_now: Option<String>,
+    pub row: WinbackRow,
 }
 
 /// What a loss's features look at besides activity: champions, requests and releases.
@@ -496,15 +494,17 @@ impl Store {
                         id,
                         account_id,
                         lost_on: lost_on.as_deref().map(parse_day).transpose()?,
-                        status,
-                        contacted_at,
-                        contacted_by,
-                        snoozed_until: snoozed.as_deref().map(parse_day).transpose()?,
-                        won_back_at,
-                        features: parse_features(features)?,
-                        likelihood,
-                        explained,
-                        why_now,
+                        row: WinbackRow {
+                            status,
+                            contacted_at,
+                            contacted_by,
+                            snoozed_until: snoozed.as_deref().map(parse_day).transpose()?,
+                            won_back_at,
+                            features: parse_features(features)?,
+                            likelihood,
+                            explained,
+                            why_now,
+                        },
                     },
                 ))
             },
@@ -586,16 +586,16 @@ impl Store {
              won_back_at = excluded.won_back_at, features = excluded.features, likelihood = excluded.likelihood, \
              explained = excluded.explained, why_now = excluded.why_now",
             rows,
-            |_, w, v| {
+            |_, WinbackWrite { loss, row: w }, v| {
                 v.extend([
                     Val::Int(ws),
-                    Val::Int(w.loss.account_id),
-                    w.loss.deal_id.map(Val::Int).unwrap_or(Val::NullInt),
-                    Val::Text(w.loss.what.clone()),
-                    Val::Text(w.loss.reason.clone()),
-                    Val::Text(app::likelihood::LostReason::categorise(&w.loss.reason).as_str().into()),
-                    w.loss.lost_on.into(),
-                    Val::Int(w.loss.lost_minor),
+                    Val::Int(loss.account_id),
+                    loss.deal_id.map(Val::Int).unwrap_or(Val::NullInt),
+                    Val::Text(loss.what.clone()),
+                    Val::Text(loss.reason.clone()),
+                    Val::Text(app::likelihood::LostReason::categorise(&loss.reason).as_str().into()),
+                    loss.lost_on.into(),
+                    Val::Int(loss.lost_minor),
                     Val::Text(w.status.clone()),
                     w.contacted_at.clone().into(),
                     w.contacted_by.clone().into(),
