@@ -87,9 +87,11 @@ pub async fn refresh(
         }
         let features = trial_features(t, activity.get(&t.account_id), today);
         let likelihood = convert.predict(&features);
-        let deal = deals.get(&t.account_id).cloned().unwrap_or_default();
-        let urgency = lk::trial_urgency((t.ends_on - today).num_days(), deal.progress);
-        let priority = lk::trial_priority(likelihood.percent, urgency, deal.amount_minor);
+        let deal = deals.get(&t.account_id);
+        let urgency = lk::trial_urgency((t.ends_on - today).num_days(), deal.map_or(0.0, |d| d.progress));
+        // The open deal's amount, else what the trial will bill at its price.
+        let potential = deal.map(|d| d.amount_minor).or(t.potential_minor).unwrap_or(0);
+        let priority = lk::trial_priority(likelihood.percent, urgency, potential);
         let explained = serde_json::to_string(&likelihood).unwrap_or_default();
         report.trials_scored += 1;
         if t.likelihood != Some(likelihood.percent as i64)
@@ -502,6 +504,7 @@ mod tests {
             priority_minor: 0,
             explained: None,
             source: Some("stripe".into()),
+            potential_minor: None,
         };
         let activity = Activity {
             weeks: vec![(day(2), 3), (day(9), 5), (day(23), 9)],

@@ -175,6 +175,14 @@ impl Rig {
             count_status(&["canceled"]),
             "{name}: lapsed trials"
         );
+        // A running trial is priced at what it will bill once it converts.
+        let unpriced = self
+            .count(
+                "SELECT CAST(COUNT(*) AS BIGINT) FROM trials WHERE workspace_id = $1 AND source = 'stripe' \
+                 AND outcome IS NULL AND COALESCE(potential_minor, 0) <= 0",
+            )
+            .await;
+        assert_eq!(unpriced, 0, "{name}: a running trial without its price");
         for sub in well_formed.step_by(23) {
             let status: String =
                 sqlx::query("SELECT status FROM revenue_sources WHERE workspace_id = $1 AND external_id = $2")

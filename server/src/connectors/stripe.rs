@@ -214,6 +214,12 @@ pub fn subscription(r: &Value, rates: &Rates) -> Result<RevenueRecord, String> {
         discounts,
     };
     let line = stripe_mrr(&sub, rates).map_err(|e| e.to_string())?;
+    // What the subscription will bill once its trial ends (a trial itself counts 0 MRR).
+    let after_trial = StripeSubscription {
+        status: "active".into(),
+        ..sub.clone()
+    };
+    let potential_mrr = stripe_mrr(&after_trial, rates).map(|l| l.mrr).unwrap_or(0);
     let ended = matches!(status.as_str(), "canceled" | "incomplete_expired");
     let start = opt_day(r, "start_date")
         .or_else(|| period_start.map(day_of_unix))
@@ -224,6 +230,7 @@ pub fn subscription(r: &Value, rates: &Rates) -> Result<RevenueRecord, String> {
             started_on,
             ends_on,
             seats: items[0].get("quantity").and_then(Value::as_i64).unwrap_or(1),
+            potential_arr_minor: potential_mrr * 12,
             outcome: match status.as_str() {
                 "active" | "past_due" | "unpaid" | "paused" => Some("converted"),
                 "canceled" | "incomplete_expired" => Some("lapsed"),

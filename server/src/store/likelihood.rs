@@ -24,6 +24,8 @@ pub struct TrialCase {
     pub explained: Option<String>,
     /// The vendor it was read from; `None` for trials Success knows activation of.
     pub source: Option<String>,
+    /// ARR it would bring at the vendor's price, when the vendor said.
+    pub potential_minor: Option<i64>,
 }
 
 /// Dated activity of an account: weekly active users and conversations.
@@ -140,11 +142,12 @@ impl Store {
             i64,
             Option<String>,
             Option<String>,
+            Option<i64>,
         );
         let rows = self
             .json_rows::<Row>(
                 "SELECT id, account_id, started_on, ends_on, seats, activation_events, outcome, features, \
-                 likelihood, priority_minor, explained, source FROM trials WHERE workspace_id = $1",
+                 likelihood, priority_minor, explained, source, potential_minor FROM trials WHERE workspace_id = $1",
                 &[
                     "id",
                     "account_id",
@@ -158,6 +161,7 @@ impl Store {
                     "priority_minor",
                     "explained",
                     "source",
+                    "potential_minor",
                 ],
                 vec![Val::Int(ws)],
             )
@@ -177,6 +181,7 @@ impl Store {
                     priority,
                     explained,
                     source,
+                    potential_minor,
                 )| {
                     Ok(TrialCase {
                         id,
@@ -191,6 +196,7 @@ impl Store {
                         priority_minor: priority,
                         explained,
                         source,
+                        potential_minor,
                     })
                 },
             )

@@ -206,7 +206,8 @@ const TRIAL_COLUMNS: &str = "t.id, t.account_id, a.name AS account_name, a.lifec
      (SELECT u.active_users FROM usage_weeks u WHERE u.account_id = t.account_id ORDER BY u.week_start DESC LIMIT 1) AS active_last_week, \
      (SELECT ps.label FROM deals d JOIN pipeline_stages ps ON ps.workspace_id = d.workspace_id AND ps.key = d.stage \
         WHERE d.account_id = t.account_id ORDER BY d.updated_at DESC, d.id DESC LIMIT 1) AS deal_stage, \
-     (SELECT d.amount_minor FROM deals d WHERE d.account_id = t.account_id ORDER BY d.updated_at DESC, d.id DESC LIMIT 1) AS potential_minor";
+     COALESCE((SELECT d.amount_minor FROM deals d WHERE d.account_id = t.account_id ORDER BY d.updated_at DESC, d.id DESC LIMIT 1), \
+       t.potential_minor) AS potential_minor";
 
 fn invoice_row(r: &AnyRow) -> Result<InvoiceRow> {
     Ok(InvoiceRow {

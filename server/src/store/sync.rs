@@ -53,6 +53,8 @@ pub struct TrialRecord {
     pub ends_on: String,
     /// Seats on the subscription: the people the trial was for.
     pub seats: i64,
+    /// ARR it will bring once it converts, at its price (workspace currency, minor units).
+    pub potential_arr_minor: i64,
     /// `None` while it runs; "converted" or "lapsed" once decided.
     pub outcome: Option<&'static str>,
 }
@@ -963,10 +965,11 @@ async fn upsert_trials(
             "seats",
             "activation_events",
             "outcome",
+            "potential_minor",
         ],
         " ON CONFLICT (workspace_id, source, external_id) DO UPDATE SET account_id = excluded.account_id, \
            started_on = excluded.started_on, ends_on = excluded.ends_on, seats = excluded.seats, \
-           outcome = excluded.outcome",
+           outcome = excluded.outcome, potential_minor = excluded.potential_minor",
         &trials,
         |_, (account, r, t), v| {
             v.extend([
@@ -979,6 +982,7 @@ async fn upsert_trials(
                 Val::Int(t.seats),
                 Val::Int(0),
                 t.outcome.into(),
+                Val::Int(t.potential_arr_minor),
             ]);
         },
     )
