@@ -4,8 +4,8 @@
 
 use crate::access::{AccessOverview, AccessRequestRow, CreatedLink, FieldErrors, InvitationInfo, Need, Role, Viewer};
 use crate::model::{
-    self, AccountRow, CloseTheLoopView, ContractsView, ConvertView, DealRow, IntegrationKind, InvoiceRow, ListQuery,
-    Page, PipelineView, ReengageView, RoutePage, RouteRow, SettingsView, TvDashboard, WorkspaceInfo,
+    self, AccountRow, CloseTheLoopView, ContractsView, ConvertView, DealRow, IntegrationKind, InvoiceRow, KanbanBoard,
+    ListQuery, Page, PipelineView, ReengageView, RoutePage, RouteRow, SettingsView, TvDashboard, WorkspaceInfo,
 };
 use leptos::prelude::*;
 use leptos::server_fn::codec::JsonEncoding;
@@ -253,12 +253,16 @@ pub mod port {
         /// One revenue source's invoices, newest first.
         async fn contract_invoices(&self, scope: &Scope, revenue_source_id: i64) -> Result<Vec<InvoiceRow>, AppError>;
         async fn pipeline(&self, scope: &Scope, query: ListQuery) -> Result<PipelineView, AppError>;
+        async fn pipeline_board(&self, scope: &Scope, query: ListQuery) -> Result<KanbanBoard, AppError>;
+        /// Moves a deal into `stage`, before the deal `before` (else last), if nobody moved it
+        /// since the mover saw `version`.
         async fn move_deal(
             &self,
             scope: &Scope,
             deal_id: i64,
             stage: String,
             version: i64,
+            before: Option<i64>,
         ) -> Result<DealRow, AppError>;
         async fn reengage(&self, scope: &Scope, query: ListQuery) -> Result<ReengageView, AppError>;
         /// Records what a CSM did about a loss; returns a sentence saying what happened.
@@ -682,10 +686,15 @@ pub async fn settings() -> Result<SettingsView, AppError> {
 }
 
 /// Moves a deal to another stage; `version` is the version the mover saw, so a stale move is refused.
+#[server(prefix = "/api/fn", endpoint = "pipeline_board")]
+pub async fn pipeline_board(query: ListQuery) -> Result<KanbanBoard, AppError> {
+    port::call(Need::Read, |d, s| async move { d.pipeline_board(&s, query).await }).await
+}
+
 #[server(prefix = "/api/fn", endpoint = "move_deal")]
-pub async fn move_deal(deal_id: i64, stage: String, version: i64) -> Result<DealRow, AppError> {
+pub async fn move_deal(deal_id: i64, stage: String, version: i64, before: Option<i64>) -> Result<DealRow, AppError> {
     port::call(Need::Operate, |d, s| async move {
-        d.move_deal(&s, deal_id, stage, version).await
+        d.move_deal(&s, deal_id, stage, version, before).await
     })
     .await
 }

@@ -15,6 +15,10 @@ pub enum LiveEvent {
     DealChanged { deal_id: i64, account_id: i64 },
     /// A sync made progress or finished; pages refresh on the `Rescored` that follows it.
     Sync(SyncProgress),
+    /// Someone asked for access (Settings → Access shows it).
+    AccessRequested,
+    /// The page missed more than the server kept: refetch everything.
+    Resync,
 }
 
 /// Where a running sync is, for the progress bar in Settings.
@@ -52,29 +56,83 @@ impl LiveEvent {
             LiveEvent::AccountChanged { account_id: a } | LiveEvent::DealChanged { account_id: a, .. } => {
                 *a == account_id
             }
-            LiveEvent::Sync(_) => false,
+            LiveEvent::Resync => true,
+            LiveEvent::Sync(_) | LiveEvent::AccessRequested => false,
+        }
+    }
+
+    /// Whether a page listing the workspace's accounts or deals should refetch.
+    pub fn touches_lists(&self) -> bool {
+        !matches!(
+            self,
+            LiveEvent::Sync(_) | LiveEvent::AccessRequested | LiveEvent::Rescored { changed: 0 }
+        )
+    }
+
+    /// Whether a browser that missed it should be sent it on reconnecting: everything but a
+    /// running sync's progress, which the next progress report supersedes.
+    pub fn worth_replaying(&self) -> bool {
+        match self {
+            LiveEvent::Sync(p) => p.finished,
+            _ => true,
         }
     }
 }
 
+/// How the page's event stream is doing, for the indicator in the corner.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Connection {
+    Connecting,
+    Live,
+    /// Lost at this time (milliseconds since the epoch); reconnecting.
+    Lost {
+        since_ms: f64,
+    },
+}
+
+/// After this long without the stream, what the page shows may be out of date: say so.
+pub const STALE_AFTER_MS: f64 = 60_000.0;
+
 #[cfg(feature = "hydrate")]
 mod browser {
-    use super::LiveEvent;
+    use super::{Connection, LiveEvent};
     use leptos::prelude::*;
+    use std::cell::RefCell;
+    use std::rc::Rc;
     use wasm_bindgen::prelude::*;
 
-    /// Opens the event stream once for the app's lifetime; the browser's EventSource reconnects by
-    /// itself after a dropped connection.
+    /// Opens the event stream for the app's lifetime. The browser's EventSource reconnects by
+    /// itself (sending Last-Event-ID, so the server replays what was missed); when it gives up —
+    /// the server answered with an error while restarting — a new one is opened after 2 s,
+    /// carrying the last id it saw.
     pub fn connect(live: super::Live, url: &str) {
-        let Ok(source) = web_sys::EventSource::new(url) else {
+        open(live, url.to_string(), Rc::new(RefCell::new(String::new())));
+    }
+
+    fn open(live: super::Live, url: String, last_id: Rc<RefCell<String>>) {
+        let full = match last_id.borrow().as_str() {
+            "" => url.clone(),
+            id => {
+                let sep = if url.contains('?') { '&' } else { '?' };
+                format!("{url}{sep}last_event_id={}", crate::url::encode_component(id))
+            }
+        };
+        let Ok(source) = web_sys::EventSource::new(&full) else {
             return;
         };
+        let seen = last_id.clone();
         let on_message = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |ev: web_sys::MessageEvent| {
+            let id = ev.last_event_id();
+            if !id.is_empty() {
+                *seen.borrow_mut() = id;
+            }
             let Some(text) = ev.data().as_string() else { return };
             if let Ok(event) = serde_json::from_str::<LiveEvent>(&text) {
-                if let LiveEvent::Sync(progress) = event {
-                    live.sync.set(Some(progress));
-                    return;
+                if let LiveEvent::Sync(progress) = &event {
+                    live.sync.set(Some(progress.clone()));
+                    if !progress.finished {
+                        return;
+                    }
                 }
                 live.last.set(Some(event));
                 live.version.update(|v| *v += 1);
@@ -82,14 +140,30 @@ mod browser {
         });
         source.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
         on_message.forget();
-        let on_open = Closure::<dyn FnMut()>::new(move || live.connected.set(true));
+        let on_open = Closure::<dyn FnMut()>::new(move || {
+            // Back after a gap: whatever was missed beyond the replay is refetched.
+            if matches!(live.connection.get_untracked(), Connection::Lost { .. }) {
+                live.last.set(Some(LiveEvent::Resync));
+                live.version.update(|v| *v += 1);
+            }
+            live.connection.set(Connection::Live);
+        });
         source.set_onopen(Some(on_open.as_ref().unchecked_ref()));
         on_open.forget();
-        let on_error = Closure::<dyn FnMut()>::new(move || live.connected.set(false));
+        let this = source.clone();
+        let on_error = Closure::<dyn FnMut()>::new(move || {
+            if !matches!(live.connection.get_untracked(), Connection::Lost { .. }) {
+                live.connection.set(Connection::Lost {
+                    since_ms: js_sys::Date::now(),
+                });
+            }
+            if this.ready_state() == web_sys::EventSource::CLOSED {
+                let (url, last_id) = (url.clone(), last_id.clone());
+                set_timeout(move || open(live, url, last_id), std::time::Duration::from_secs(2));
+            }
+        });
         source.set_onerror(Some(on_error.as_ref().unchecked_ref()));
         on_error.forget();
-        // Kept for the page's lifetime; dropping the handle would not close it anyway.
-        std::mem::forget(source);
     }
 }
 
@@ -99,7 +173,7 @@ pub struct Live {
     /// Bumped on every event.
     pub version: leptos::prelude::RwSignal<u64>,
     pub last: leptos::prelude::RwSignal<Option<LiveEvent>>,
-    pub connected: leptos::prelude::RwSignal<bool>,
+    pub connection: leptos::prelude::RwSignal<Connection>,
     /// The latest sync progress (these events do not bump `version`).
     pub sync: leptos::prelude::RwSignal<Option<SyncProgress>>,
 }
@@ -120,7 +194,7 @@ impl Live {
         let live = Live {
             version: RwSignal::new(0),
             last: RwSignal::new(None),
-            connected: RwSignal::new(false),
+            connection: RwSignal::new(Connection::Connecting),
             sync: RwSignal::new(None),
         };
         provide_context(live);
@@ -135,9 +209,22 @@ impl Live {
         live
     }
 
-    /// Counts the events a page showing the whole workspace cares about (all of them).
-    pub fn any(self) -> leptos::prelude::Signal<u64> {
-        self.version.into()
+    /// Counts the events a page listing accounts or deals cares about.
+    pub fn any(self) -> leptos::prelude::Memo<u64> {
+        self.counting(LiveEvent::touches_lists)
+    }
+
+    /// Counts the events `wanted` picks (a missed-too-much `Resync` always counts).
+    pub fn counting(self, wanted: fn(&LiveEvent) -> bool) -> leptos::prelude::Memo<u64> {
+        use leptos::prelude::*;
+        Memo::new(move |prev: Option<&u64>| {
+            let seen = self.version.get();
+            let prev = prev.copied().unwrap_or(0);
+            match self.last.get_untracked() {
+                Some(ev) if seen > 0 && (wanted(&ev) || ev == LiveEvent::Resync) => prev + 1,
+                _ => prev,
+            }
+        })
     }
 
     /// Counts only the events that touch one account, so its detail page ignores the rest.
@@ -160,7 +247,7 @@ pub fn use_live() -> Live {
     use_context::<Live>().unwrap_or_else(|| Live {
         version: RwSignal::new(0),
         last: RwSignal::new(None),
-        connected: RwSignal::new(false),
+        connection: RwSignal::new(Connection::Connecting),
         sync: RwSignal::new(None),
     })
 }

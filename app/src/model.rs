@@ -281,6 +281,12 @@ pub struct ListQuery {
     /// A loss reason category on Re-engage (price, timing, competitor, missing_feature, other).
     #[serde(default)]
     pub reason: String,
+    /// Where a deal comes from on Pipeline (salesbricks, attio, manual, routed).
+    #[serde(default)]
+    pub source: String,
+    /// `table` shows Pipeline as a table instead of the board.
+    #[serde(default)]
+    pub view: String,
 }
 
 impl ListQuery {
@@ -576,6 +582,118 @@ pub struct DealRow {
     pub lost_on: Option<NaiveDate>,
     /// Bumped on every move, so two people moving the same deal cannot overwrite each other.
     pub version: i64,
+    /// Its place within its stage's column (lower first).
+    pub position: i64,
+    pub owner: Option<String>,
+    /// The account's health score and band, for the card's chip.
+    pub score: Option<i32>,
+    pub band: Option<crate::scoring::Band>,
+    /// The account's running trial's conversion likelihood, 0–100.
+    pub convert_likelihood: Option<i32>,
+    /// Why the CRM has not taken this deal's last move yet (Attio write-back).
+    pub writeback_error: Option<String>,
+}
+
+impl DealRow {
+    /// Why this deal cannot be moved in Success, if it cannot (the card shows it locked).
+    pub fn locked_reason(&self) -> Option<&'static str> {
+        (self.source == DealSource::Salesbricks)
+            .then_some("Salesbricks deals follow their contract: change the stage in Salesbricks.")
+    }
+}
+
+/// One Kanban column: the stage with the count and amount of the deals the filters select, and
+/// its first cards in order.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BoardColumn {
+    pub stage: StageSummary,
+    pub cards: Vec<DealRow>,
+}
+
+impl BoardColumn {
+    /// Cards in the stage that the column does not show (see the table view).
+    pub fn hidden(&self) -> u64 {
+        self.stage.deals.saturating_sub(self.cards.len() as u64)
+    }
+}
+
+/// The Pipeline as a Kanban board.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct KanbanBoard {
+    pub columns: Vec<BoardColumn>,
+    pub owners: Vec<String>,
+}
+
+/// How many cards a Kanban column shows; the rest are in the table view.
+pub const BOARD_COLUMN_CARDS: usize = 60;
+
+/// Moves a card on the board as the server will: out of its column, into `to_stage` just before
+/// the card `before` (else last), with both columns' counts and amounts following. Returns the
+/// card as it was, or `None` when nothing moves (unknown card or stage, or the same place).
+pub fn move_card(columns: &mut [BoardColumn], deal_id: i64, to_stage: &str, before: Option<i64>) -> Option<DealRow> {
+    let from = columns.iter().position(|c| c.cards.iter().any(|d| d.id == deal_id))?;
+    let to = columns.iter().position(|c| c.stage.key == to_stage)?;
+    let at = columns[from].cards.iter().position(|d| d.id == deal_id)?;
+    let before = before.filter(|b| *b != deal_id);
+    if from == to {
+        let next = columns[from].cards.get(at + 1).map(|d| d.id);
+        if next == before {
+            return None;
+        }
+    }
+    let card = columns[from].cards.remove(at);
+    let original = card.clone();
+    let mut moved = card;
+    if from != to {
+        let amount = moved.amount.minor;
+        let source = &mut columns[from].stage;
+        source.deals = source.deals.saturating_sub(1);
+        source.amount.minor -= amount;
+        let target = &mut columns[to].stage;
+        target.deals += 1;
+        target.amount.minor += amount;
+        moved.stage = target.key.clone();
+        moved.stage_label = target.label.clone();
+        moved.outcome = target.outcome;
+    }
+    let cards = &mut columns[to].cards;
+    let index = before
+        .and_then(|b| cards.iter().position(|d| d.id == b))
+        .unwrap_or(cards.len());
+    cards.insert(index, moved);
+    Some(original)
+}
+
+/// Takes the server's answer for a moved card: its new version and write-back state. Where it
+/// stands stays as the board shows it (a later move of the same card may already be on screen).
+pub fn settle_card(columns: &mut [BoardColumn], row: &DealRow) {
+    for column in columns.iter_mut() {
+        if let Some(card) = column.cards.iter_mut().find(|d| d.id == row.id) {
+            card.version = row.version;
+            card.writeback_error = row.writeback_error.clone();
+            return;
+        }
+    }
+}
+
+/// Where the arrow keys move a focused card: ←/→ to the end of the stage beside it, ↑/↓ one place
+/// within its stage. `None` when it cannot go that way.
+pub fn keyboard_move(columns: &[BoardColumn], deal_id: i64, key: &str) -> Option<(String, Option<i64>)> {
+    let col = columns.iter().position(|c| c.cards.iter().any(|d| d.id == deal_id))?;
+    let at = columns[col].cards.iter().position(|d| d.id == deal_id)?;
+    let cards = &columns[col].cards;
+    let here = columns[col].stage.key.clone();
+    match key {
+        "ArrowLeft" => col.checked_sub(1).map(|c| (columns[c].stage.key.clone(), None)),
+        "ArrowRight" => columns.get(col + 1).map(|c| (c.stage.key.clone(), None)),
+        "ArrowUp" => at.checked_sub(1).map(|prev| (here, Some(cards[prev].id))),
+        "ArrowDown" => match at + 2 {
+            after if after < cards.len() => Some((here, Some(cards[after].id))),
+            after if after == cards.len() => Some((here, None)),
+            _ => None,
+        },
+        _ => None,
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -591,6 +709,7 @@ pub struct StageSummary {
 pub struct PipelineView {
     pub stages: Vec<StageSummary>,
     pub deals: Page<DealRow>,
+    pub owners: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -942,6 +1061,15 @@ pub struct TvDashboard {
     pub summary: HealthSummary,
     /// Accounts with payment problems or renewing soonest, for the wall.
     pub attention: Vec<AccountRow>,
+    /// Accounts renewing in this calendar month, soonest first.
+    pub renewals_this_month: Vec<AccountRow>,
+    /// At-risk and critical accounts, largest ARR first.
+    pub at_risk: Vec<AccountRow>,
+    /// Open stages with their deal counts and amounts.
+    pub pipeline: Vec<StageSummary>,
+    pub recent_wins: Vec<DealRow>,
+    /// When the server put this together (RFC 3339).
+    pub as_of: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -959,6 +1087,96 @@ pub struct SettingsView {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn board() -> Vec<BoardColumn> {
+        let deal = |id: i64, stage: &str, amount: i64| DealRow {
+            id,
+            account_id: id,
+            account_name: format!("Account {id}"),
+            name: format!("Deal {id}"),
+            stage: stage.into(),
+            stage_label: stage.to_uppercase(),
+            outcome: StageOutcome::Open,
+            amount: Money::new(amount, "USD"),
+            expected_close: None,
+            source: DealSource::Manual,
+            closed_lost_reason: None,
+            lost_on: None,
+            version: 1,
+            position: id,
+            owner: None,
+            score: None,
+            band: None,
+            convert_likelihood: None,
+            writeback_error: None,
+        };
+        let column = |key: &str, cards: Vec<DealRow>| BoardColumn {
+            stage: StageSummary {
+                key: key.into(),
+                label: key.to_uppercase(),
+                outcome: StageOutcome::Open,
+                deals: cards.len() as u64,
+                amount: Money::new(cards.iter().map(|c| c.amount.minor).sum(), "USD"),
+            },
+            cards,
+        };
+        vec![
+            column("a", vec![deal(1, "a", 100), deal(2, "a", 200), deal(3, "a", 300)]),
+            column("b", vec![deal(4, "b", 400)]),
+        ]
+    }
+
+    fn ids(columns: &[BoardColumn], i: usize) -> Vec<i64> {
+        columns[i].cards.iter().map(|d| d.id).collect()
+    }
+
+    #[test]
+    fn a_card_moved_across_columns_carries_its_amount_and_takes_the_new_stage() {
+        let mut b = board();
+        let was = move_card(&mut b, 2, "b", Some(4)).unwrap();
+        assert_eq!(was.stage, "a");
+        assert_eq!(ids(&b, 0), vec![1, 3]);
+        assert_eq!(ids(&b, 1), vec![2, 4]);
+        assert_eq!((b[0].stage.deals, b[0].stage.amount.minor), (2, 400));
+        assert_eq!((b[1].stage.deals, b[1].stage.amount.minor), (2, 600));
+        assert_eq!(
+            (b[1].cards[0].stage.as_str(), b[1].cards[0].stage_label.as_str()),
+            ("b", "B")
+        );
+        // Dropped with no card below it: last.
+        move_card(&mut b, 1, "b", None).unwrap();
+        assert_eq!(ids(&b, 1), vec![2, 4, 1]);
+    }
+
+    #[test]
+    fn reordering_within_a_column_keeps_its_totals_and_a_drop_in_place_is_no_move() {
+        let mut b = board();
+        assert!(move_card(&mut b, 1, "a", Some(2)).is_none(), "already just before 2");
+        assert!(move_card(&mut b, 3, "a", None).is_none(), "already last");
+        assert!(move_card(&mut b, 9, "a", None).is_none(), "unknown card");
+        assert!(move_card(&mut b, 1, "zzz", None).is_none(), "unknown stage");
+        move_card(&mut b, 3, "a", Some(1)).unwrap();
+        assert_eq!(ids(&b, 0), vec![3, 1, 2]);
+        assert_eq!((b[0].stage.deals, b[0].stage.amount.minor), (3, 600));
+    }
+
+    #[test]
+    fn arrow_keys_move_a_card_beside_or_within_its_stage() {
+        let b = board();
+        assert_eq!(keyboard_move(&b, 2, "ArrowRight"), Some(("b".into(), None)));
+        assert_eq!(keyboard_move(&b, 2, "ArrowLeft"), None);
+        assert_eq!(keyboard_move(&b, 4, "ArrowLeft"), Some(("a".into(), None)));
+        assert_eq!(keyboard_move(&b, 2, "ArrowUp"), Some(("a".into(), Some(1))));
+        assert_eq!(keyboard_move(&b, 1, "ArrowUp"), None);
+        assert_eq!(keyboard_move(&b, 1, "ArrowDown"), Some(("a".into(), Some(3))));
+        assert_eq!(keyboard_move(&b, 2, "ArrowDown"), Some(("a".into(), None)));
+        assert_eq!(keyboard_move(&b, 3, "ArrowDown"), None);
+        // What the keys pick is a real move.
+        let mut moved = b.clone();
+        let (stage, before) = keyboard_move(&b, 1, "ArrowDown").unwrap();
+        move_card(&mut moved, 1, &stage, before).unwrap();
+        assert_eq!(ids(&moved, 0), vec![2, 1, 3]);
+    }
 
     #[test]
     fn money_displays_whole_units_with_separators() {

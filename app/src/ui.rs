@@ -108,6 +108,7 @@ pub fn SideNav() -> impl IntoView {
                     })
                     .collect_view()}
             </NavDrawer>
+            <LiveIndicator />
             <Transition fallback=|| ()>
                 {move || Suspend::new(async move {
                     who.0.await.ok().and_then(|v| v.session).map(|s| view! {
@@ -125,14 +126,64 @@ pub fn SideNav() -> impl IntoView {
     }
 }
 
+/// Whether the page is hearing the server's live updates: live, reconnecting, or stale (with
+/// since when, once the stream has been gone a minute).
+#[component]
+pub fn LiveIndicator() -> impl IntoView {
+    use crate::live::{Connection, STALE_AFTER_MS};
+    let live = crate::live::use_live();
+    let now = RwSignal::new(0f64);
+    #[cfg(feature = "hydrate")]
+    {
+        now.set(js_sys::Date::now());
+        let handle = set_interval_with_handle(move || now.set(js_sys::Date::now()), std::time::Duration::from_secs(5));
+        on_cleanup(move || {
+            if let Ok(h) = handle {
+                h.clear();
+            }
+        });
+    }
+    let state = move || match live.connection.get() {
+        Connection::Connecting => ("connecting", "Connecting…".to_string()),
+        Connection::Live => ("live", "Live".to_string()),
+        Connection::Lost { since_ms } if now.get() - since_ms >= STALE_AFTER_MS => {
+            ("stale", format!("Stale since {}", clock_time(since_ms)))
+        }
+        Connection::Lost { .. } => ("reconnecting", "Reconnecting…".to_string()),
+    };
+    view! {
+        <div class=move || format!("live-indicator live-{}", state().0) data-testid="live-indicator"
+             data-state=move || state().0 role="status" title="Live updates from the server">
+            <span class="live-dot"></span>
+            <span>{move || state().1}</span>
+        </div>
+    }
+}
+
+/// A moment (milliseconds since the epoch) as the viewer's local time of day.
+fn clock_time(ms: f64) -> String {
+    #[cfg(feature = "hydrate")]
+    {
+        let d = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms));
+        format!("{:02}:{:02}", d.get_hours(), d.get_minutes())
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        chrono::DateTime::from_timestamp_millis(ms as i64)
+            .map(|t| t.format("%H:%M").to_string())
+            .unwrap_or_default()
+    }
+}
+
 /// Pending access requests, on the Settings entry, for admins.
 #[component]
 fn AccessBadge() -> impl IntoView {
-    let who = use_viewer();
+    let requests = crate::live::use_live().counting(|e| matches!(e, crate::live::LiveEvent::AccessRequested));
+    let who = Resource::new(move || requests.get(), |_| current_viewer());
     view! {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
-                let pending = who.0.await.ok().filter(|v| v.can_manage()).and_then(|v| v.session).map(|s| s.pending_requests).unwrap_or(0);
+                let pending = who.await.ok().filter(|v| v.can_manage()).and_then(|v| v.session).map(|s| s.pending_requests).unwrap_or(0);
                 (pending > 0).then(|| view! {
                     <span class="nav-badge" data-testid="access-badge" title="Pending access requests">{pending}</span>
                 })

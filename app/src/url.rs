@@ -33,6 +33,8 @@ pub fn list_href(path: &str, query: &ListQuery) -> String {
         ("payment", &query.payment),
         ("untracked", &query.untracked),
         ("reason", &query.reason),
+        ("source", &query.source),
+        ("view", &query.view),
     ] {
         if !value.trim().is_empty() {
             parts.push(format!("{key}={}", encode_component(value.trim())));
@@ -59,6 +61,8 @@ pub fn list_query_from(get: impl Fn(&str) -> Option<String>) -> ListQuery {
         payment: get("payment").unwrap_or_default(),
         untracked: get("untracked").unwrap_or_default(),
         reason: get("reason").unwrap_or_default(),
+        source: get("source").unwrap_or_default(),
+        view: get("view").unwrap_or_default(),
     }
 }
 

@@ -100,7 +100,24 @@ test('an invited viewer reads but cannot move deals or manage access', async ({ 
   await viewer.getByRole('button', { name: 'Create account' }).click();
   await expect(viewer).toHaveURL(/\/health$/);
 
+  // On the board a viewer's cards do not move: no drag, no Move to… menu.
   await viewer.goto('/pipeline');
+  await hydrated(viewer);
+  const card = viewer.locator('[data-stage="discovery"] [data-deal-id]').first();
+  const cardId = await card.getAttribute('data-deal-id');
+  await expect(card).toHaveAttribute('data-movable', 'false');
+  await expect(viewer.getByTestId('move-to')).toHaveCount(0);
+  const from = (await card.boundingBox())!;
+  const to = (await viewer.locator('[data-stage="proposal"]').boundingBox())!;
+  await viewer.mouse.move(from.x + from.width - 12, from.y + from.height / 2);
+  await viewer.mouse.down();
+  await viewer.mouse.move(to.x + to.width / 2, to.y + 40, { steps: 12 });
+  await viewer.mouse.up();
+  await viewer.waitForTimeout(500);
+  await expect(viewer.locator(`[data-stage="discovery"] [data-deal-id="${cardId}"]`)).toBeVisible();
+  await expect(viewer.locator(`[data-stage="proposal"] [data-deal-id="${cardId}"]`)).toHaveCount(0);
+
+  await viewer.goto('/pipeline?view=table');
   await hydrated(viewer);
   const moves = viewer.getByTestId('move-deal');
   await expect(moves.first()).toBeVisible();
@@ -137,8 +154,21 @@ test('a display link opens the office screen until it is revoked', async ({ brow
   await tv.goto(link);
   await expect(tv.getByTestId('tv')).toContainText('Acme');
   await expect(tv.getByTestId('tv')).toContainText('Total ARR');
+  await expect(tv.getByTestId('live-indicator')).toHaveAttribute('data-state', 'live');
 
-  await admin.reload();
+  // A rescoring announced over the event stream refreshes the wall within seconds (its own
+  // refresh is only every minute).
+  const asOf = await tv.getByTestId('tv-board').getAttribute('data-as-of');
+  await admin.goto('/health');
+  await hydrated(admin);
+  await admin.getByTestId('rescore').click();
+  await expect(tv.getByTestId('tv-board')).not.toHaveAttribute('data-as-of', asOf!, { timeout: 10_000 });
+
+  // A panel can be pinned: the pipeline by stage.
+  await tv.goto(`${link}?panel=3`);
+  await expect(tv.getByTestId('tv-pipeline').locator('[data-stage]').first()).toBeVisible();
+
+  await admin.goto('/settings/access');
   await hydrated(admin);
   const row = admin.getByTestId('display-links').locator('tr', { hasText: 'Lobby TV' });
   await expect(row).not.toContainText('last seen never');
@@ -161,7 +191,7 @@ test('a CSM routes an account to Pipeline, sees it on top there, and untracks an
   const routed = owner.getByTestId('routed-panel').getByTestId('routed-row').filter({ hasText: name });
   await expect(routed).toContainText('Routed from Health');
   await expect(routed).toContainText('expansion deal opened');
-  await expect(owner.getByTestId('pipeline-table')).toContainText(`${name} expansion`);
+  await expect(owner.getByTestId('board').locator('[data-stage="discovery"]')).toContainText(`${name} expansion`);
   await routed.getByTestId('dismiss-route').click();
   await expect(owner.getByTestId('routed-panel')).toHaveCount(0);
 

@@ -28,7 +28,7 @@ test('every navigation link opens its page', async ({ page }) => {
   const pages: [string, string, string][] = [
     ['Convert', '/convert', 'convert-queue'],
     ['Contracts', '/contracts', 'contracts-table'],
-    ['Pipeline', '/pipeline', 'pipeline-table'],
+    ['Pipeline', '/pipeline', 'board'],
     ['Re-engage', '/re-engage', 'reengage-queue'],
     ['Close the Loop', '/close-the-loop', 'requests-table'],
     ['Settings', '/settings', 'integrations'],

@@ -2,8 +2,9 @@
 //! screens and many CSMs on the same views do not each recount 10,000s of accounts.
 //!
 //! Correctness: every change made through this server bumps its workspace's version
-//! ([`crate::service::Data::changed`]), which empties that workspace's entries at once. Changes
-//! made elsewhere (another replica, the CLI) show after the time-to-live: the first reader after it
+//! ([`crate::service::Data::changed`]), which empties that workspace's entries at once; another
+//! replica's changes do the same when their live event arrives. Changes made elsewhere (the CLI)
+//! show after the time-to-live: the first reader after it
 //! reloads while the others keep getting the previous value, so a busy view never stalls on a
 //! crowd of reloads.
 

@@ -224,6 +224,73 @@ impl Data {
         Ok(run_id)
     }
 
+    /// Starts a scheduled sync in the background unless another replica already started this turn
+    /// of the schedule (or a run is going); true when this call started it.
+    pub async fn start_scheduled_sync(
+        &self,
+        ws: i64,
+        kind: IntegrationKind,
+        turn_began: chrono::DateTime<chrono::Utc>,
+    ) -> Result<bool, AppError> {
+        let me = self
+            .arc()
+            .ok_or_else(|| AppError::Internal("the service was not shared".into()))?;
+        let connection = self.connection(ws, kind).await?;
+        let Some(run_id) = self
+            .store
+            .start_scheduled_sync_run(ws, kind.as_str(), turn_began, self.clock.now())
+            .await?
+        else {
+            return Ok(false);
+        };
+        tokio::spawn(async move {
+            me.run_sync(ws, connection, run_id).await;
+        });
+        Ok(true)
+    }
+
+    /// Sends a deal's move to Attio and records how it went; open pages hear of it either way.
+    pub async fn write_back(&self, ws: i64, deal: app::model::DealRow) {
+        let outcome: Result<String, String> = async {
+            let connection = self
+                .connection(ws, IntegrationKind::Attio)
+                .await
+                .map_err(|_| "Attio is not connected, so this move stays in Success only.".to_string())?;
+            let http = self.client_for(&connection).map_err(|e| e.to_string())?;
+            let (record, titles) = self
+                .store
+                .crm_deal_target(ws, deal.id)
+                .await
+                .map_err(|e| e.to_string())?;
+            let stages = self.store.pipeline_stages(ws).await.map_err(|e| e.to_string())?;
+            let stage = stages
+                .iter()
+                .find(|s| s.0 == deal.stage)
+                .ok_or_else(|| "The stage was removed.".to_string())?;
+            attio::write_stage(&http, &record, stage, &stages, &titles)
+                .await
+                .map_err(|e| format!("Attio did not take the move: {e}"))
+        }
+        .await;
+        let recorded = match &outcome {
+            Ok(title) => self.store.record_writeback(ws, deal.id, deal.version, Ok(title)).await,
+            Err(why) => self.store.record_writeback(ws, deal.id, deal.version, Err(why)).await,
+        };
+        if let Err(e) = recorded {
+            tracing::warn!(workspace = ws, deal = deal.id, error = %e, "cannot record the Attio write-back");
+        }
+        if let Err(why) = &outcome {
+            tracing::warn!(workspace = ws, deal = deal.id, error = %why, "Attio write-back failed");
+        }
+        self.changed(
+            ws,
+            LiveEvent::DealChanged {
+                deal_id: deal.id,
+                account_id: deal.account_id,
+            },
+        );
+    }
+
     /// Runs a sync to the end (the schedule, the CLI and tests).
     pub async fn sync_now(&self, ws: i64, kind: IntegrationKind) -> Result<SyncOutcome, AppError> {
         let connection = self.connection(ws, kind).await?;
@@ -312,15 +379,24 @@ impl Data {
 
 /// Syncs every connected integration whose schedule is due; a minute's tick.
 pub async fn sync_on_schedule(data: Arc<Data>) {
-    if let Ok(n) = data.store.fail_interrupted_runs(data.clock.now()).await {
-        if n > 0 {
-            tracing::info!(
-                runs = n,
-                "marked syncs interrupted by the last stop; they resume from their cursors"
-            );
-        }
-    }
+    // One process on SQLite: whatever is `running` at start was cut short by the last stop. With
+    // replicas on Postgres a run may be alive elsewhere: only runs silent for 10 minutes are dead.
+    let single = data.store.backend() == crate::store::Backend::Sqlite;
+    let mut first = true;
     loop {
+        let now = data.clock.now();
+        if first || !single {
+            let silent_since = (!single).then(|| now - chrono::Duration::minutes(10));
+            if let Ok(n) = data.store.fail_interrupted_runs(silent_since, now).await {
+                if n > 0 {
+                    tracing::info!(
+                        runs = n,
+                        "marked syncs interrupted by a stopped server; they resume from their cursors"
+                    );
+                }
+            }
+        }
+        first = false;
         if let Err(e) = sync_due(&data).await {
             tracing::warn!(error = %e, "checking scheduled syncs failed");
         }
@@ -328,24 +404,29 @@ pub async fn sync_on_schedule(data: Arc<Data>) {
     }
 }
 
-async fn sync_due(data: &Arc<Data>) -> Result<(), AppError> {
+/// Starts each integration whose schedule is due — once across replicas: the start re-checks,
+/// under the workspace's lock, that no run began in this turn of the schedule.
+pub async fn sync_due(data: &Arc<Data>) -> Result<u32, AppError> {
     let now = data.clock.now();
+    let mut started = 0;
     for (ws, source, minutes, last_started) in data.store.scheduled_integrations().await? {
         let Some(kind) = IntegrationKind::parse(&source).filter(|k| k.available()) else {
             continue;
         };
+        let turn_began = now - chrono::Duration::minutes(minutes);
         let due = match last_started.and_then(|t| chrono::DateTime::parse_from_rfc3339(&t).ok()) {
-            Some(t) => now.signed_duration_since(t) >= chrono::Duration::minutes(minutes),
+            Some(t) => t <= turn_began,
             None => true,
         };
         if due {
-            match data.start_sync(ws, kind).await {
-                Ok(_) | Err(AppError::Conflict(_)) => {}
+            match data.start_scheduled_sync(ws, kind, turn_began).await {
+                Ok(true) => started += 1,
+                Ok(false) => {}
                 Err(e) => tracing::warn!(workspace = ws, source, error = %e, "scheduled sync did not start"),
             }
         }
     }
-    Ok(())
+    Ok(started)
 }
 
 /// A webhook's answer: status and a short text for the vendor's delivery log.

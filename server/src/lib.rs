@@ -10,6 +10,7 @@ pub mod events;
 pub mod fakes;
 pub mod integrations;
 pub mod likelihood;
+pub mod live_bench;
 pub mod llm;
 pub mod rescore;
 pub mod secrets;

@@ -25,6 +25,11 @@ USAGE:
     server bench likelihood [--accounts N]  load N demo accounts (default 70000: about 10,000 trials
                                             and 10,000 losses), time the Convert and Re-engage
                                             refresh, and scoring 10,000 cases alone
+    server bench live [--clients N] [--moves M]
+                                            start a server on a scratch database, open N event
+                                            streams (default 2000), move a deal M times (default
+                                            20); prints memory per stream, move answer times and
+                                            how long each move takes to reach every stream
     server admin create-user --email EMAIL --name NAME [--workspace NAME] [--role ROLE]
                                             create a person with access to Success; the password
                                             is read from SUCCESS_PASSWORD or the first line of
@@ -266,6 +271,7 @@ async fn serve() -> Result<(), String> {
         None => tracing::info!("account chat answers built-in (set SUCCESS_LLM_URL and SUCCESS_LLM_MODEL for a model)"),
     }
     let service = service.shared();
+    service.go_live();
     tokio::spawn(rescore_on_schedule(service.clone()));
     tokio::spawn(server::integrations::sync_on_schedule(service.clone()));
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| {
@@ -411,6 +417,9 @@ async fn rescore_on_schedule(service: std::sync::Arc<server::service::Data>) {
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(minutes * 60));
     loop {
         tick.tick().await;
+        // With replicas, each turn of the schedule is claimed by one of them.
+        let now = service.clock.now();
+        let slot = format!("{minutes}m:{}", now.timestamp() / (minutes as i64 * 60));
         let workspaces = match service.store.workspace_ids().await {
             Ok(ids) => ids,
             Err(e) => {
@@ -420,6 +429,18 @@ async fn rescore_on_schedule(service: std::sync::Arc<server::service::Data>) {
         };
         // One workspace failing does not keep the others from being rescored.
         for ws in workspaces {
+            match service
+                .store
+                .claim_job(&format!("rescore:{ws}"), &slot, &service.replica, now)
+                .await
+            {
+                Ok(true) => {}
+                Ok(false) => continue,
+                Err(e) => {
+                    tracing::error!(workspace = ws, error = %e, "rescoring: cannot claim this turn");
+                    continue;
+                }
+            }
             match service.rescore(ws).await {
                 Ok(changed) => tracing::info!(workspace = ws, changed, "rescored"),
                 Err(e) => tracing::error!(workspace = ws, error = %e, "rescoring failed"),
@@ -497,6 +518,16 @@ async fn bench_command(args: &[String]) -> Result<(), String> {
     }
     if args.first().map(String::as_str) == Some("likelihood") {
         return bench_likelihood(&args[1..]).await;
+    }
+    if args.first().map(String::as_str) == Some("live") {
+        let number = |name: &str, default: usize| -> Result<usize, String> {
+            flag(args, name).map_or(Ok(default), |n| {
+                n.replace('_', "")
+                    .parse()
+                    .map_err(|_| format!("{name}: not a number: {n}"))
+            })
+        };
+        return server::live_bench::run(number("--clients", 2000)?, number("--moves", 20)?).await;
     }
     if args.first().map(String::as_str) != Some("rescore") {
         return Err(format!("usage: server bench rescore [--accounts N]\n\n{USAGE}"));

@@ -47,6 +47,8 @@ pub struct Data {
     pub cache: crate::cache::ReadCache,
     /// Seals integration credentials at rest.
     pub secrets: crate::secrets::SecretBox,
+    /// Names this process among replicas (host and process id), in job claims and logs.
+    pub replica: String,
     /// This service itself, for work that outlives a request (a sync started from a page).
     me: std::sync::OnceLock<std::sync::Weak<Data>>,
     /// Workspaces with a background rescore waiting, and the lock that runs them one at a time.
@@ -93,6 +95,15 @@ impl Data {
             llm: None,
             cache: Default::default(),
             secrets: crate::secrets::SecretBox::ephemeral(),
+            replica: format!(
+                "{}:{}",
+                std::env::var("HOSTNAME")
+                    .ok()
+                    .or_else(|| std::fs::read_to_string("/etc/hostname").ok())
+                    .map(|h| h.trim().to_string())
+                    .unwrap_or_else(|| "host".into()),
+                std::process::id()
+            ),
             me: Default::default(),
             rescore_queued: Default::default(),
             rescoring: Default::default(),
@@ -110,6 +121,26 @@ impl Data {
         let data = Arc::new(self);
         let _ = data.me.set(Arc::downgrade(&data));
         data
+    }
+
+    /// Starts logging live events (replayed to reconnecting browsers) and, on Postgres, hearing
+    /// other replicas' events; their writes also drop this replica's cached reads.
+    pub fn go_live(&self) {
+        self.events.start(self.store.clone());
+        let (mut rx, me) = (self.events.subscribe(), self.me.get().cloned().unwrap_or_default());
+        tokio::spawn(async move {
+            loop {
+                match rx.recv().await {
+                    Ok(s) if s.event.touches_lists() => match me.upgrade() {
+                        Some(data) => data.cache.invalidate(s.workspace_id),
+                        None => return,
+                    },
+                    // Missed ones expire with the cache's time-to-live.
+                    Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+                }
+            }
+        });
     }
 
     /// The shared service, when it was made with [`Data::shared`].
@@ -521,10 +552,12 @@ impl SuccessData for Data {
         }
         let form = validate_access_request(&team, &role_wanted, &reason)?;
         // Admins see the request as a badge on Settings → Access; email follows once SMTP is configured.
-        Ok(self
+        let row = self
             .store
             .upsert_access_request(s.workspace.id, member, &form, self.clock.now())
-            .await?)
+            .await?;
+        self.events.publish(s.workspace.id, LiveEvent::AccessRequested);
+        Ok(row)
     }
 
     async fn access_overview(&self, s: &Scope) -> Result<AccessOverview, AppError> {
@@ -708,10 +741,45 @@ impl SuccessData for Data {
             .into_iter()
             .take(10)
             .collect();
+        let today = self.clock.today();
+        let month = |d: chrono::NaiveDate| d.format("%Y-%m").to_string();
+        let renewing = ListQuery {
+            renewal: "30".into(),
+            sort: "renewal".into(),
+            ..Default::default()
+        };
+        let renewals_this_month = self
+            .queue_of(&ws, renewing)
+            .await?
+            .rows
+            .into_iter()
+            .filter(|a| a.renewal_date.is_some_and(|d| month(d) == month(today)))
+            .take(10)
+            .collect();
+        let risky = ListQuery {
+            band: "at_risk".into(),
+            sort: "arr".into(),
+            ..Default::default()
+        };
+        let at_risk = self.queue_of(&ws, risky).await?.rows.into_iter().take(10).collect();
+        let pipeline = self
+            .store
+            .pipeline(&ws, &ListQuery::default())
+            .await?
+            .stages
+            .into_iter()
+            .filter(|s| s.outcome == app::model::StageOutcome::Open)
+            .collect();
+        let recent_wins = self.store.recent_wins(ws.id, 8).await?;
         Ok(TvDashboard {
             workspace_name: ws.name,
             summary,
             attention,
+            renewals_this_month,
+            at_risk,
+            pipeline,
+            recent_wins,
+            as_of: self.clock.now().to_rfc3339(),
         })
     }
 
@@ -764,7 +832,21 @@ impl SuccessData for Data {
     async fn pipeline(&self, s: &Scope, q: ListQuery) -> Result<PipelineView, AppError> {
         Ok(self.store.pipeline(&s.workspace, &q).await?)
     }
-    async fn move_deal(&self, s: &Scope, deal_id: i64, stage: String, version: i64) -> Result<DealRow, AppError> {
+    async fn pipeline_board(&self, s: &Scope, q: ListQuery) -> Result<app::model::KanbanBoard, AppError> {
+        let ws = &s.workspace;
+        Ok(self
+            .cache
+            .get_or_load(ws.id, format!("board:{q:?}"), || self.store.pipeline_board(ws, &q))
+            .await?)
+    }
+    async fn move_deal(
+        &self,
+        s: &Scope,
+        deal_id: i64,
+        stage: String,
+        version: i64,
+        before: Option<i64>,
+    ) -> Result<DealRow, AppError> {
         let deal = self
             .store
             .move_deal(
@@ -772,6 +854,7 @@ impl SuccessData for Data {
                 deal_id,
                 &stage,
                 version,
+                before,
                 &s.actor()?.name,
                 self.clock.now(),
             )
@@ -783,6 +866,12 @@ impl SuccessData for Data {
                 account_id: deal.account_id,
             },
         );
+        if deal.writeback_error.is_some() && deal.source == app::model::DealSource::Attio {
+            if let Some(me) = self.arc() {
+                let (ws, moved) = (s.workspace.id, deal.clone());
+                tokio::spawn(async move { me.write_back(ws, moved).await });
+            }
+        }
         Ok(deal)
     }
     async fn reengage(&self, s: &Scope, q: ListQuery) -> Result<ReengageView, AppError> {

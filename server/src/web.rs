@@ -61,16 +61,25 @@ async fn exit_demo(State(state): State<AppState>, req: Request) -> Response {
 #[derive(serde::Deserialize)]
 struct EventsQuery {
     display: Option<String>,
+    /// For a browser that opened a new stream after the old one gave up (no header then).
+    last_event_id: Option<String>,
 }
 
-/// `/api/events`: the server-sent event stream of the caller's workspace (or a display link's).
+/// `/api/events`: the server-sent event stream of the caller's workspace (or a display link's),
+/// starting with what the caller missed since `Last-Event-ID`.
 async fn events(State(state): State<AppState>, req: Request) -> Response {
-    let display = Query::<EventsQuery>::try_from_uri(req.uri())
-        .ok()
-        .and_then(|q| q.0.display);
+    let query = Query::<EventsQuery>::try_from_uri(req.uri()).ok().map(|q| q.0);
+    let (display, from_query) = query.map(|q| (q.display, q.last_event_id)).unwrap_or_default();
+    let last_event_id = req
+        .headers()
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+        .or(from_query)
+        .and_then(|id| id.trim().parse::<i64>().ok());
     let (parts, _) = req.into_parts();
     match state.service.events_workspace(&parts, display.as_deref()).await {
-        Ok(ws) => state.service.events.stream(ws).into_response(),
+        Ok(ws) => state.service.events.stream(ws, last_event_id).await.into_response(),
         Err(err) => (app::api::port::status_of(&err), err.to_string()).into_response(),
     }
 }

@@ -498,6 +498,7 @@ async fn every_server_fn_checks_session_flag_role_and_workspace() {
             ("convert_queue", Needs::Read, form(&[("query[page]", "1")]), None),
             ("contracts", Needs::Read, form(&[("query[page]", "1")]), None),
             ("pipeline", Needs::Read, form(&[("query[page]", "1")]), None),
+            ("pipeline_board", Needs::Read, form(&[("query[page]", "1")]), None),
             ("reengage", Needs::Read, form(&[("query[page]", "1")]), None),
             ("close_the_loop", Needs::Read, form(&[("query[page]", "1")]), None),
             ("settings", Needs::Read, String::new(), None),

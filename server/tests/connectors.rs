@@ -308,7 +308,14 @@ async fn a_sync_killed_mid_way_resumes_without_losing_or_duplicating_rows() {
             .await;
         assert!(half < 800, "stopped before the end ({half} invoices)");
         // The restarted server marks the run interrupted and the next run resumes from the cursor.
-        assert_eq!(rig.db.store.fail_interrupted_runs(chrono::Utc::now()).await.unwrap(), 1);
+        assert_eq!(
+            rig.db
+                .store
+                .fail_interrupted_runs(None, chrono::Utc::now())
+                .await
+                .unwrap(),
+            1
+        );
         let requests_before = rig.fake.requests.load(std::sync::atomic::Ordering::Relaxed);
         let outcome = rig.data.sync_now(rig.ws, IntegrationKind::Stripe).await.unwrap();
         assert_eq!(outcome.error, None);
@@ -927,7 +934,15 @@ async fn attio_deals_land_on_their_companys_account_and_local_moves_hold() {
         let (id, version): (i64, i64) = (d.try_get("id").unwrap(), d.try_get("version").unwrap());
         rig.db
             .store
-            .move_deal(rig.ws, id, "awaiting_countersign", version, "Gavin", chrono::Utc::now())
+            .move_deal(
+                rig.ws,
+                id,
+                "awaiting_countersign",
+                version,
+                None,
+                "Gavin",
+                chrono::Utc::now(),
+            )
             .await
             .unwrap();
         rig.data.sync_now(rig.ws, IntegrationKind::Attio).await.unwrap();
@@ -945,6 +960,80 @@ async fn attio_deals_land_on_their_companys_account_and_local_moves_hold() {
             .count("SELECT CAST(COUNT(*) AS BIGINT) FROM deals WHERE workspace_id = $1 AND source = 'attio'")
             .await;
         assert_eq!(again, deals, "syncs update deals in place");
+
+        // Moving an Attio deal in Success writes the stage back under Attio's name for it.
+        let d = deal_id("deal-0002").await;
+        let (id, version): (i64, i64) = (d.try_get("id").unwrap(), d.try_get("version").unwrap());
+        let moved = rig
+            .db
+            .store
+            .move_deal(rig.ws, id, "discovery", version, None, "Gavin", chrono::Utc::now())
+            .await
+            .unwrap();
+        assert_eq!(
+            moved.writeback_error.as_deref(),
+            Some("Sending to Attio…"),
+            "shown until Attio answers"
+        );
+        rig.data.write_back(rig.ws, moved).await;
+        let attio_stage = |i: usize| {
+            rig.fake.attio.lock().unwrap().deals[i]
+                .pointer("/values/stage/0/status/title")
+                .and_then(serde_json::Value::as_str)
+                .unwrap()
+                .to_string()
+        };
+        assert_eq!(
+            attio_stage(2),
+            "In Progress",
+            "{}: Attio's title for the first open stage",
+            rig.db.name
+        );
+        let row = deal_id("deal-0002").await;
+        assert_eq!(row.try_get::<String, _>("stage").unwrap(), "discovery");
+        rig.data.sync_now(rig.ws, IntegrationKind::Attio).await.unwrap();
+        assert_eq!(
+            deal_id("deal-0002").await.try_get::<String, _>("stage").unwrap(),
+            "discovery",
+            "the next sync reads back what was written and keeps it"
+        );
+        let error: Option<String> = sqlx::query("SELECT writeback_error FROM deals WHERE id = $1")
+            .bind(id)
+            .fetch_one(rig.db.store.pool())
+            .await
+            .unwrap()
+            .try_get(0)
+            .unwrap();
+        assert_eq!(error, None);
+
+        // A stage Attio has no status for: the move stays in Success and says why.
+        let d = deal_id("deal-0003").await;
+        let (id, version): (i64, i64) = (d.try_get("id").unwrap(), d.try_get("version").unwrap());
+        let moved = rig
+            .db
+            .store
+            .move_deal(rig.ws, id, "evaluation", version, None, "Gavin", chrono::Utc::now())
+            .await
+            .unwrap();
+        rig.data.write_back(rig.ws, moved).await;
+        let error: Option<String> = sqlx::query("SELECT writeback_error FROM deals WHERE id = $1")
+            .bind(id)
+            .fetch_one(rig.db.store.pool())
+            .await
+            .unwrap()
+            .try_get(0)
+            .unwrap();
+        let error = error.expect("the refusal is kept on the deal");
+        assert!(
+            error.contains("Attio did not take the move")
+                && error.contains("Cannot find Status with title \"Evaluation\""),
+            "{error}"
+        );
+        assert_eq!(rig.fake.attio.lock().unwrap().writes, 1, "only the accepted write");
+        assert_eq!(
+            deal_id("deal-0003").await.try_get::<String, _>("stage").unwrap(),
+            "evaluation"
+        );
     }
 }
 

@@ -71,7 +71,8 @@ impl Actions {
 #[component]
 pub fn AccessPage() -> impl IntoView {
     let actions = Actions::new();
-    let data = Resource::new(move || actions.version(), |_| access_settings());
+    let requests = crate::live::use_live().counting(|e| matches!(e, crate::live::LiveEvent::AccessRequested));
+    let data = Resource::new(move || (actions.version(), requests.get()), |_| access_settings());
     let me = use_viewer();
     view! {
         <PageHeader title="Access" subtitle="Who can see Success, with what role — and the links that open it." />

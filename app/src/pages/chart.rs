@@ -23,7 +23,12 @@ pub fn BarChart(
     title: &'static str,
     bars: Vec<Bar>,
     #[prop(default = 260)] height: u32,
+    /// Light axis labels, for the office screen's dark background.
+    #[prop(default = false)]
+    dark: bool,
 ) -> impl IntoView {
+    #[cfg(not(feature = "hydrate"))]
+    let _ = dark;
     #[cfg(feature = "hydrate")]
     {
         let bars = bars.clone();
@@ -31,7 +36,7 @@ pub fn BarChart(
         // on the next frame, and retry briefly until the container is there.
         Effect::new(move |_| {
             let bars = bars.clone();
-            request_animation_frame(move || draw_when_mounted(id, height, bars, 20));
+            request_animation_frame(move || draw_when_mounted(id, height, dark, bars, 20));
         });
     }
     let hrefs: Vec<Option<String>> = bars.iter().map(|b| b.href.clone()).collect();
@@ -83,23 +88,23 @@ pub fn BarChart(
 }
 
 #[cfg(feature = "hydrate")]
-fn draw_when_mounted(id: &'static str, height: u32, bars: Vec<Bar>, tries: u32) {
+fn draw_when_mounted(id: &'static str, height: u32, dark: bool, bars: Vec<Bar>, tries: u32) {
     if document().get_element_by_id(id).is_some() {
-        draw(id, height, &bars);
+        draw(id, height, dark, &bars);
     } else if tries > 0 {
         set_timeout(
-            move || draw_when_mounted(id, height, bars, tries - 1),
+            move || draw_when_mounted(id, height, dark, bars, tries - 1),
             std::time::Duration::from_millis(50),
         );
     }
 }
 
 #[cfg(feature = "hydrate")]
-fn draw(id: &str, height: u32, bars: &[Bar]) {
+fn draw(id: &str, height: u32, dark: bool, bars: &[Bar]) {
     use charming::{
         component::{Axis, Grid},
         datatype::{DataPoint, DataPointItem},
-        element::{AxisType, ItemStyle, Tooltip, Trigger},
+        element::{AxisLabel, AxisType, ItemStyle, Tooltip, Trigger},
         series::Bar as BarSeries,
         Chart, WasmRenderer,
     };
@@ -115,15 +120,19 @@ fn draw(id: &str, height: u32, bars: &[Bar]) {
                 .into()
         })
         .collect();
+    let label = AxisLabel::new()
+        .color(if dark { "#cbd5e1" } else { "#6e7079" })
+        .font_size(if dark { 16 } else { 12 });
     let chart = Chart::new()
         .grid(Grid::new().left(GRID_LEFT).right(GRID_RIGHT).top(16).bottom(32))
         .tooltip(Tooltip::new().trigger(Trigger::Axis))
         .x_axis(
             Axis::new()
                 .type_(AxisType::Category)
+                .axis_label(label.clone())
                 .data(bars.iter().map(|b| b.label.clone()).collect()),
         )
-        .y_axis(Axis::new().type_(AxisType::Value))
+        .y_axis(Axis::new().type_(AxisType::Value).axis_label(label))
         .series(BarSeries::new().data(data));
     if let Err(err) = WasmRenderer::new(width, height).render(id, &chart) {
         leptos::logging::warn!("chart {id} could not render: {err:?}");

@@ -119,7 +119,7 @@ fn BandChips(query: Memo<ListQuery>) -> impl IntoView {
     }
 }
 
-fn band_color(band: crate::scoring::Band) -> &'static str {
+pub(crate) fn band_color(band: crate::scoring::Band) -> &'static str {
     match band {
         crate::scoring::Band::Red => "#c50f1f",
         crate::scoring::Band::Amber => "#e8a33d",

@@ -29,6 +29,58 @@ pub async fn test(http: &VendorHttp) -> Result<String, VendorError> {
     Ok("Attio accepted the token and can read deals.".into())
 }
 
+/// Writes a deal's stage back to Attio (`PATCH /v2/objects/deals/records/{id}`; a status attribute
+/// takes its title). `titles`: the stage titles seen in Attio, to name `stage` as Attio does;
+/// `all`: the workspace's stages. Returns the title sent.
+pub async fn write_stage(
+    http: &VendorHttp,
+    record_id: &str,
+    stage: &Stage,
+    all: &[Stage],
+    titles: &[String],
+) -> Result<String, VendorError> {
+    // Its own name first, then a title Attio used that maps to it ("Won 🎉" for Closed won).
+    let title = titles
+        .iter()
+        .find(|t| exact(t, stage))
+        .or_else(|| {
+            titles
+                .iter()
+                .find(|t| stage_for(t, all).as_deref() == Some(stage.0.as_str()))
+        })
+        .cloned()
+        .unwrap_or_else(|| stage.1.clone());
+    if record_id.is_empty()
+        || !record_id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        return Err(VendorError::Unusable {
+            vendor: VENDOR.into(),
+            message: format!("{record_id:?} is not an Attio record id"),
+        });
+    }
+    let path = format!("/v2/objects/deals/records/{record_id}");
+    http.send(
+        reqwest::Method::PATCH,
+        &path,
+        Some(&json!({"data": {"values": {"stage": title}}})),
+    )
+    .await?;
+    Ok(title)
+}
+
+/// Whether an Attio title names this stage itself (not only its outcome).
+fn exact(title: &str, (key, label, _): &Stage) -> bool {
+    let norm = |s: &str| {
+        s.chars()
+            .filter(|c| c.is_alphanumeric())
+            .collect::<String>()
+            .to_lowercase()
+    };
+    norm(title) == norm(label) || norm(title) == norm(key)
+}
+
 pub async fn sync(http: &VendorHttp, run: &mut SyncRun<'_>, stages: &[Stage]) -> Result<(), SyncError> {
     for resource in ["companies", "deals"] {
         let mut offset: usize = match run.cursor(resource).await? {

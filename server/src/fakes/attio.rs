@@ -1,6 +1,8 @@
 //! A fake of Attio's records API: `POST /v2/objects/{companies|deals}/records/query` with
 //! `limit`/`offset` (a short page is the last), records with `values` as lists of attribute
-//! values, `Authorization: Bearer`, Attio's error body, and 429 with `Retry-After` as an HTTP date.
+//! values, `Authorization: Bearer`, Attio's error body, and 429 with `Retry-After` as an HTTP date;
+//! `PATCH /v2/objects/deals/records/{id}` with `{"data": {"values": {"stage": "<status title>"}}}`
+//! sets a deal's stage (an unknown status title is a 400, as in Attio).
 
 use super::{header, Shared, ATTIO_TOKEN};
 use axum::extract::{Path, State};
@@ -14,6 +16,8 @@ use serde_json::{json, Value};
 pub struct AttioData {
     pub companies: Vec<Value>,
     pub deals: Vec<Value>,
+    /// Stage updates accepted (write-backs from Success).
+    pub writes: usize,
 }
 
 const STATUSES: [&str; 5] = ["Lead", "In Progress", "Proposal", "Won 🎉", "Lost"];
@@ -82,6 +86,7 @@ impl AttioData {
 pub fn routes(state: Shared) -> Router {
     Router::new()
         .route("/v2/objects/{object}/records/query", post(query))
+        .route("/v2/objects/{object}/records/{record_id}", axum::routing::patch(update))
         .with_state(state)
 }
 
@@ -104,6 +109,76 @@ fn throttled(seconds: u64) -> Response {
     r.headers_mut()
         .insert("retry-after", httpdate::fmt_http_date(at).parse().unwrap());
     r
+}
+
+fn unauthorised(headers: &HeaderMap) -> Option<Response> {
+    (header(headers, "authorization") != Some(&format!("Bearer {ATTIO_TOKEN}"))).then(|| {
+        error(
+            StatusCode::UNAUTHORIZED,
+            "auth_error",
+            "unauthorized",
+            "Authentication failed: the access token is invalid or was revoked.",
+        )
+    })
+}
+
+/// The stage titles this fake's pipeline has (the real one's are per workspace).
+pub fn statuses() -> &'static [&'static str] {
+    &STATUSES
+}
+
+async fn update(
+    State(state): State<Shared>,
+    Path((object, record_id)): Path<(String, String)>,
+    headers: HeaderMap,
+    Json(body): Json<Value>,
+) -> Response {
+    if let Some(refused) = unauthorised(&headers) {
+        return refused;
+    }
+    if let Some(reply) = state.misbehave(throttled).await {
+        return reply;
+    }
+    if object != "deals" {
+        return error(
+            StatusCode::NOT_FOUND,
+            "invalid_request_error",
+            "not_found",
+            &format!("Object with slug/ID \"{object}\" not found."),
+        );
+    }
+    let Some(title) = body.pointer("/data/values/stage").and_then(Value::as_str) else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request_error",
+            "validation_type",
+            "Body must be {\"data\": {\"values\": {...}}}",
+        );
+    };
+    if !STATUSES.contains(&title) {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request_error",
+            "value_not_found",
+            &format!("Cannot find Status with title \"{title}\"."),
+        );
+    }
+    let mut data = state.attio.lock().unwrap();
+    let Some(i) = data
+        .deals
+        .iter()
+        .position(|d| d.pointer("/id/record_id").and_then(Value::as_str) == Some(record_id.as_str()))
+    else {
+        return error(
+            StatusCode::NOT_FOUND,
+            "invalid_request_error",
+            "not_found",
+            &format!("Record with ID \"{record_id}\" not found."),
+        );
+    };
+    data.set_stage(i, title);
+    data.writes += 1;
+    Json(json!({"data": data.deals[i].clone()})).into_response()
 }
 
 async fn query(

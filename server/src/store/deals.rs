@@ -57,13 +57,16 @@ impl Store {
         deal_row(&row)
     }
 
-    /// Moves a deal to `stage` if nobody moved it since the mover saw `version`.
+    /// Moves a deal to `stage`, just before the deal `before` (else at the end of the column), if
+    /// nobody moved it since the mover saw `version`.
+    #[allow(clippy::too_many_arguments)]
     pub async fn move_deal(
         &self,
         workspace_id: i64,
         deal_id: i64,
         stage: &str,
         version: i64,
+        before: Option<i64>,
         moved_by: &str,
         now: DateTime<Utc>,
     ) -> Result<DealRow> {
@@ -85,16 +88,45 @@ impl Store {
             ));
         }
         let mut tx = self.begin_write().await?;
-        let position = sqlx::query(
-            "SELECT CAST(COALESCE(MAX(position), 0) + 1 AS BIGINT) AS p FROM deals WHERE workspace_id = $1 AND stage = $2",
-        )
-        .bind(workspace_id)
-        .bind(stage)
-        .fetch_one(&mut *tx)
-        .await?
-        .int("p")?;
+        let anchor = match before.filter(|b| *b != deal_id) {
+            Some(b) => sqlx::query("SELECT position FROM deals WHERE id = $1 AND workspace_id = $2 AND stage = $3")
+                .bind(b)
+                .bind(workspace_id)
+                .bind(stage)
+                .fetch_optional(&mut *tx)
+                .await?
+                .map(|r| r.int("position"))
+                .transpose()?,
+            None => None,
+        };
+        let position = match anchor {
+            // Make room: the anchor and everything after it shift down one.
+            Some(p) => {
+                sqlx::query(
+                    "UPDATE deals SET position = position + 1 WHERE workspace_id = $1 AND stage = $2 AND position >= $3 AND id <> $4",
+                )
+                .bind(workspace_id)
+                .bind(stage)
+                .bind(p)
+                .bind(deal_id)
+                .execute(&mut *tx)
+                .await?;
+                p
+            }
+            None => sqlx::query(
+                "SELECT CAST(COALESCE(MAX(position), 0) + 1 AS BIGINT) AS p FROM deals WHERE workspace_id = $1 AND stage = $2 AND id <> $3",
+            )
+            .bind(workspace_id)
+            .bind(stage)
+            .bind(deal_id)
+            .fetch_one(&mut *tx)
+            .await?
+            .int("p")?,
+        };
+        // An Attio deal's move is Attio's to accept: until it does, the card says so.
         let moved = sqlx::query(
-            "UPDATE deals SET stage = $1, position = $2, version = version + 1, updated_at = $3 \
+            "UPDATE deals SET stage = $1, position = $2, version = version + 1, updated_at = $3, \
+               writeback_error = CASE WHEN source = 'attio' AND stage <> $1 THEN 'Sending to Attio…' ELSE writeback_error END \
              WHERE id = $4 AND workspace_id = $5 AND version = $6",
         )
         .bind(stage)
@@ -140,5 +172,77 @@ impl Store {
         }
         tx.commit().await?;
         self.deal(workspace_id, deal_id).await
+    }
+}
+
+impl Store {
+    /// Records how the CRM took a deal's move: accepted (`Ok`, with the stage as the CRM names it,
+    /// so the next sync does not count it as a change made there) or refused (the reason).
+    pub async fn record_writeback(
+        &self,
+        workspace_id: i64,
+        deal_id: i64,
+        version: i64,
+        outcome: std::result::Result<&str, &str>,
+    ) -> Result<()> {
+        // Only for the move that was sent: a later move sends again and records its own outcome.
+        let q = match outcome {
+            Ok(vendor_stage) => sqlx::query(
+                "UPDATE deals SET writeback_error = NULL, vendor_stage = $1 WHERE id = $2 AND workspace_id = $3 AND version = $4",
+            )
+            .bind(vendor_stage.to_string()),
+            Err(reason) => sqlx::query(
+                "UPDATE deals SET writeback_error = $1 WHERE id = $2 AND workspace_id = $3 AND version = $4",
+            )
+            .bind(reason.to_string()),
+        };
+        q.bind(deal_id)
+            .bind(workspace_id)
+            .bind(version)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// A CRM deal's record id and the stage titles the CRM has used for each workspace stage, so a
+    /// move can be written back under the CRM's own name for it.
+    pub async fn crm_deal_target(&self, workspace_id: i64, deal_id: i64) -> Result<(String, Vec<String>)> {
+        let row = sqlx::query("SELECT external_id, stage, source FROM deals WHERE id = $1 AND workspace_id = $2")
+            .bind(deal_id)
+            .bind(workspace_id)
+            .fetch_optional(self.pool())
+            .await?
+            .ok_or(StoreError::NotFound("Deal"))?;
+        let external = row
+            .opt_text("external_id")?
+            .ok_or_else(|| StoreError::Invalid("This deal has no CRM record.".into()))?;
+        let titles = sqlx::query(
+            "SELECT DISTINCT vendor_stage FROM deals WHERE workspace_id = $1 AND source = $2 AND vendor_stage IS NOT NULL ORDER BY vendor_stage",
+        )
+        .bind(workspace_id)
+        .bind(row.text("source")?)
+        .fetch_all(self.pool())
+        .await?
+        .iter()
+        .map(|r| r.text("vendor_stage"))
+        .collect::<Result<Vec<_>>>()?;
+        Ok((external, titles))
+    }
+}
+
+impl Store {
+    /// Deals that reached a won stage, most recently moved first (the office screen's wins).
+    pub async fn recent_wins(&self, workspace_id: i64, limit: i64) -> Result<Vec<DealRow>> {
+        sqlx::query(&format!(
+            "SELECT {DEAL_COLUMNS} {DEAL_FROM} WHERE d.workspace_id = $1 AND ps.outcome = 'won' \
+             ORDER BY d.updated_at DESC, d.id DESC LIMIT $2"
+        ))
+        .bind(workspace_id)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?
+        .iter()
+        .map(deal_row)
+        .collect()
     }
 }

@@ -5,6 +5,7 @@
 pub mod access;
 mod deals;
 pub mod likelihood;
+pub mod live;
 pub mod load;
 pub mod matching;
 mod overrides;
@@ -68,6 +69,10 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// The connection URL, for the Postgres listener that fans live events out across replicas.
+    url: std::sync::Arc<str>,
+    /// The Postgres NOTIFY channel of this database and schema (see `live::Store::channel`).
+    channel: std::sync::Arc<tokio::sync::OnceCell<String>>,
 }
 
 impl Store {
@@ -85,6 +90,7 @@ impl Store {
             url: redact(url),
             source,
         };
+        let given_url: std::sync::Arc<str> = url.into();
         let mut url = url.to_string();
         if backend == Backend::Sqlite {
             if let Some(dir) = sqlite_path(&url).and_then(|p| std::path::Path::new(p).parent().map(|d| d.to_path_buf()))
@@ -125,7 +131,12 @@ impl Store {
             .connect_with(options)
             .await
             .map_err(connect_err)?;
-        Ok(Self { pool, backend })
+        Ok(Self {
+            pool,
+            backend,
+            url: given_url,
+            channel: Default::default(),
+        })
     }
 
     /// Applies this build's migrations; refuses a database from a newer build.
@@ -142,6 +153,14 @@ impl Store {
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    pub(crate) fn url(&self) -> &str {
+        &self.url
+    }
+
+    pub(crate) fn channel_cell(&self) -> &tokio::sync::OnceCell<String> {
+        &self.channel
     }
 
     pub fn pool(&self) -> &AnyPool {

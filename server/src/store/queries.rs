@@ -168,14 +168,62 @@ pub(super) fn deal_row(r: &AnyRow) -> Result<DealRow> {
         closed_lost_reason: r.opt_text("closed_lost_reason")?,
         lost_on: r.opt_date("lost_on")?,
         version: r.int("version")?,
+        position: r.int("position")?,
+        owner: r.opt_text("owner_name")?,
+        score: r.opt_int("score")?.map(|s| s as i32),
+        band: r.opt_text("band")?.as_deref().and_then(Band::parse),
+        convert_likelihood: r.opt_int("convert_likelihood")?.map(|l| l as i32),
+        writeback_error: r.opt_text("writeback_error")?,
     })
 }
 
 pub(super) const DEAL_COLUMNS: &str =
     "d.id, d.account_id, a.name AS account_name, d.name, d.stage, ps.label AS stage_label, \
-     ps.outcome, d.amount_minor, d.currency, d.expected_close, d.source, d.closed_lost_reason, d.lost_on, d.version";
+     ps.outcome, d.amount_minor, d.currency, d.expected_close, d.source, d.closed_lost_reason, d.lost_on, d.version, \
+     d.position, a.owner_name, hs.score, hs.band, d.writeback_error, \
+     (SELECT t.likelihood FROM trials t WHERE t.account_id = d.account_id AND t.outcome IS NULL \
+      ORDER BY t.ends_on DESC LIMIT 1) AS convert_likelihood";
 pub(super) const DEAL_FROM: &str = "FROM deals d JOIN accounts a ON a.id = d.account_id \
-     JOIN pipeline_stages ps ON ps.workspace_id = d.workspace_id AND ps.key = d.stage";
+     JOIN pipeline_stages ps ON ps.workspace_id = d.workspace_id AND ps.key = d.stage \
+     LEFT JOIN health_scores hs ON hs.account_id = d.account_id";
+
+/// The filters Pipeline's board and table share: tracked, owner, source, band, search.
+fn deal_filters(ws: &WorkspaceInfo, query: &ListQuery) -> Result<Sql> {
+    let mut from = Sql::new(&format!("{DEAL_FROM} WHERE d.workspace_id = "));
+    from.arg(ws.id);
+    if !query.shows_untracked() {
+        from.push(" AND a.tracked = TRUE");
+    }
+    match query.owner.trim() {
+        "" => {}
+        "none" => {
+            from.push(" AND a.owner_name IS NULL");
+        }
+        owner => {
+            from.push(" AND a.owner_name = ").arg(owner.to_string());
+        }
+    }
+    if let Some(source) = DealSource::parse(query.source.trim()) {
+        from.push(" AND d.source = ").arg(source.as_str());
+    }
+    match query.band.as_str() {
+        "red" | "amber" | "green" => {
+            from.push(" AND hs.band = ").arg(query.band.as_str());
+        }
+        "at_risk" => {
+            from.push(" AND hs.band IN ('red', 'amber')");
+        }
+        _ => {}
+    }
+    if let Some(pattern) = search(query)? {
+        from.push(" AND (LOWER(a.name) LIKE ")
+            .arg(pattern.clone())
+            .push(" ESCAPE '\\' OR LOWER(d.name) LIKE ")
+            .arg(pattern)
+            .push(" ESCAPE '\\')");
+    }
+    Ok(from)
+}
 
 fn trial_row(r: &AnyRow, today: NaiveDate) -> Result<TrialRow> {
     let ends_on = r.date("ends_on")?;
@@ -857,47 +905,52 @@ impl Store {
         .collect()
     }
 
-    pub async fn pipeline(&self, ws: &WorkspaceInfo, query: &ListQuery) -> Result<PipelineView> {
-        let stages = sqlx::query(
-            "SELECT ps.key, ps.label, ps.outcome, ps.position, CAST(COUNT(d.id) AS BIGINT) AS n, \
-             CAST(COALESCE(SUM(d.amount_minor), 0) AS BIGINT) AS amount \
-             FROM pipeline_stages ps LEFT JOIN deals d ON d.workspace_id = ps.workspace_id AND d.stage = ps.key \
-             WHERE ps.workspace_id = $1 GROUP BY ps.key, ps.label, ps.outcome, ps.position ORDER BY ps.position",
-        )
-        .bind(ws.id)
-        .fetch_all(self.pool())
-        .await?
-        .iter()
-        .map(|r| {
-            Ok(StageSummary {
-                key: r.text("key")?,
-                label: r.text("label")?,
-                outcome: r.parsed("outcome", StageOutcome::parse)?,
-                deals: count(r.int("n")?),
-                amount: Money::new(r.int("amount")?, ws.currency.clone()),
-            })
-        })
-        .collect::<Result<Vec<_>>>()?;
-
-        let mut from = Sql::new(&format!("{DEAL_FROM} WHERE d.workspace_id = "));
-        from.arg(ws.id);
-        if !query.shows_untracked() {
-            from.push(" AND a.tracked = TRUE");
+    /// The stages with the count and amount of the deals the filters select.
+    async fn stage_totals(&self, ws: &WorkspaceInfo, filters: &Sql) -> Result<Vec<StageSummary>> {
+        let totals = Sql {
+            text: format!(
+                "SELECT d.stage, CAST(COUNT(*) AS BIGINT) AS n, CAST(COALESCE(SUM(d.amount_minor), 0) AS BIGINT) AS amount \
+                 {} GROUP BY d.stage",
+                filters.text
+            ),
+            args: filters.args.clone(),
+        };
+        let mut by_stage = std::collections::HashMap::new();
+        for r in totals.query().fetch_all(self.pool()).await? {
+            by_stage.insert(r.text("stage")?, (r.int("n")?, r.int("amount")?));
         }
+        sqlx::query("SELECT key, label, outcome FROM pipeline_stages WHERE workspace_id = $1 ORDER BY position")
+            .bind(ws.id)
+            .fetch_all(self.pool())
+            .await?
+            .iter()
+            .map(|r| {
+                let key = r.text("key")?;
+                let (n, amount) = by_stage.get(&key).copied().unwrap_or((0, 0));
+                Ok(StageSummary {
+                    key,
+                    label: r.text("label")?,
+                    outcome: r.parsed("outcome", StageOutcome::parse)?,
+                    deals: count(n),
+                    amount: Money::new(amount, ws.currency.clone()),
+                })
+            })
+            .collect()
+    }
+
+    pub async fn pipeline(&self, ws: &WorkspaceInfo, query: &ListQuery) -> Result<PipelineView> {
+        let filters = deal_filters(ws, query)?;
+        let stages = self.stage_totals(ws, &filters).await?;
+        let mut from = filters;
         if stages.iter().any(|s| s.key == query.filter) {
             from.push(" AND d.stage = ").arg(query.filter.as_str());
-        }
-        if let Some(pattern) = search(query)? {
-            from.push(" AND (LOWER(a.name) LIKE ")
-                .arg(pattern.clone())
-                .push(" ESCAPE '\\' OR LOWER(d.name) LIKE ")
-                .arg(pattern)
-                .push(" ESCAPE '\\')");
         }
         let total = total(self, &from).await?;
         let order = match query.sort.as_str() {
             "name" => "d.name ASC, d.id ASC",
+            "account" => "a.name ASC, d.id ASC",
             "close" => "d.expected_close ASC NULLS LAST, d.id ASC",
+            "health" => "hs.score ASC NULLS LAST, d.id ASC",
             _ => "ps.position ASC, d.amount_minor DESC, d.id ASC",
         };
         let mut sql = Sql {
@@ -909,6 +962,38 @@ impl Store {
         Ok(PipelineView {
             stages,
             deals: page(rows.iter().map(deal_row).collect::<Result<_>>()?, total, query),
+            owners: self.owners(ws.id).await?,
+        })
+    }
+
+    /// The Kanban: every stage with its totals and its first cards in their order.
+    pub async fn pipeline_board(&self, ws: &WorkspaceInfo, query: &ListQuery) -> Result<KanbanBoard> {
+        let filters = deal_filters(ws, query)?;
+        let stages = self.stage_totals(ws, &filters).await?;
+        let mut sql = Sql {
+            text: format!(
+                "SELECT * FROM (SELECT {DEAL_COLUMNS}, \
+                   ROW_NUMBER() OVER (PARTITION BY d.stage ORDER BY d.position, d.id) AS place {}) x \
+                 WHERE x.place <= ",
+                filters.text
+            ),
+            args: filters.args,
+        };
+        sql.arg(BOARD_COLUMN_CARDS as i64).push(" ORDER BY x.position, x.id");
+        let mut cards: std::collections::HashMap<String, Vec<DealRow>> = std::collections::HashMap::new();
+        for r in sql.query().fetch_all(self.pool()).await? {
+            let deal = deal_row(&r)?;
+            cards.entry(deal.stage.clone()).or_default().push(deal);
+        }
+        Ok(KanbanBoard {
+            columns: stages
+                .into_iter()
+                .map(|stage| BoardColumn {
+                    cards: cards.remove(&stage.key).unwrap_or_default(),
+                    stage,
+                })
+                .collect(),
+            owners: self.owners(ws.id).await?,
         })
     }
 

@@ -272,6 +272,32 @@ impl Store {
 
     /// Starts a run; refuses while another run of the same integration is going.
     pub async fn start_sync_run(&self, ws: i64, source: &str, now: DateTime<Utc>) -> Result<i64> {
+        self.start_run(ws, source, None, now).await
+    }
+
+    /// Starts a scheduled run unless one started at or after `due_since` (another replica took
+    /// this turn of the schedule) or one is going; `None` when there is nothing to do.
+    pub async fn start_scheduled_sync_run(
+        &self,
+        ws: i64,
+        source: &str,
+        due_since: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<Option<i64>> {
+        match self.start_run(ws, source, Some(due_since), now).await {
+            Ok(id) => Ok(Some(id)),
+            Err(StoreError::Conflict(_)) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn start_run(
+        &self,
+        ws: i64,
+        source: &str,
+        due_since: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> Result<i64> {
         let mut tx = self.begin_write().await?;
         if self.backend() == Backend::Postgres {
             // Serialises starts for one workspace, so two clicks cannot both begin a run.
@@ -290,6 +316,18 @@ impl Store {
             return Err(StoreError::Conflict(
                 "A sync of this integration is already running.".into(),
             ));
+        }
+        if let Some(since) = due_since {
+            let taken =
+                sqlx::query("SELECT id FROM sync_runs WHERE workspace_id = $1 AND source = $2 AND started_at >= $3")
+                    .bind(ws)
+                    .bind(source)
+                    .bind(since.to_rfc3339())
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            if taken.is_some() {
+                return Err(StoreError::Conflict("This turn of the schedule already ran.".into()));
+            }
         }
         let id = sqlx::query(
             "INSERT INTO sync_runs (workspace_id, source, status, started_at) VALUES ($1, $2, $3, $4) RETURNING id",
@@ -317,15 +355,22 @@ impl Store {
     }
 
     /// Runs left `running` by a process that stopped; their cursors stay, so the next run resumes.
-    pub async fn fail_interrupted_runs(&self, now: DateTime<Utc>) -> Result<u64> {
+    /// `silent_since`: only runs that have not written a page since then (with replicas on
+    /// Postgres, a run without that bound may be alive on another server).
+    pub async fn fail_interrupted_runs(&self, silent_since: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Result<u64> {
+        // RFC 3339 in UTC sorts as text; with no bound every running run is compared to the future.
+        let bound = silent_since
+            .unwrap_or(now + chrono::Duration::days(36_500))
+            .to_rfc3339();
         Ok(sqlx::query(
             "UPDATE sync_runs SET status = $1, finished_at = $2, \
                error = 'Interrupted: the server stopped during this sync. The next sync resumes where it stopped.' \
-             WHERE status = $3",
+             WHERE status = $3 AND COALESCE(heartbeat_at, started_at) < $4",
         )
         .bind(FAILED)
         .bind(now.to_rfc3339())
         .bind(RUNNING)
+        .bind(bound)
         .execute(self.pool())
         .await?
         .rows_affected())
@@ -413,7 +458,7 @@ impl Store {
         }
         sqlx::query(
             "UPDATE sync_runs SET fetched = fetched + $2, written = written + $3, skipped = skipped + $4, \
-               step = $5, cursor = $6 WHERE id = $1",
+               step = $5, cursor = $6, heartbeat_at = $7 WHERE id = $1",
         )
         .bind(run_id)
         .bind(page.fetched as i64)
@@ -421,6 +466,7 @@ impl Store {
         .bind(skipped.len() as i64)
         .bind(page.resource)
         .bind(page.next_cursor.as_deref())
+        .bind(now.to_rfc3339())
         .execute(&mut *conn)
         .await?;
         tx.commit().await?;

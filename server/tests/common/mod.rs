@@ -87,3 +87,52 @@ impl Drop for TestDb {
         }
     }
 }
+
+/// Reads a server-sent event stream into (id, data) pairs as they arrive; comments and
+/// keep-alives are dropped.
+pub fn sse_events<S, B, E>(stream: S) -> tokio::sync::mpsc::UnboundedReceiver<(Option<i64>, String)>
+where
+    S: futures::Stream<Item = Result<B, E>> + Send + Unpin + 'static,
+    B: AsRef<[u8]>,
+{
+    use futures::StreamExt;
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        let mut stream = stream;
+        let mut buf = String::new();
+        while let Some(Ok(chunk)) = stream.next().await {
+            buf.push_str(&String::from_utf8_lossy(chunk.as_ref()));
+            while let Some(end) = buf.find("\n\n") {
+                let block: String = buf.drain(..end + 2).collect();
+                let field = |name: &str| {
+                    block
+                        .lines()
+                        .filter_map(|l| l.strip_prefix(name))
+                        .map(|v| v.strip_prefix(' ').unwrap_or(v).to_string())
+                        .collect::<Vec<_>>()
+                };
+                let data = field("data:");
+                if data.is_empty() {
+                    continue;
+                }
+                let id = field("id:").first().and_then(|i| i.parse().ok());
+                if tx.send((id, data.join("\n"))).is_err() {
+                    return;
+                }
+            }
+        }
+    });
+    rx
+}
+
+/// The next event within `secs`, or a failure naming what was awaited.
+pub async fn next_event(
+    rx: &mut tokio::sync::mpsc::UnboundedReceiver<(Option<i64>, String)>,
+    secs: u64,
+    what: &str,
+) -> (Option<i64>, String) {
+    tokio::time::timeout(std::time::Duration::from_secs(secs), rx.recv())
+        .await
+        .unwrap_or_else(|_| panic!("no event within {secs} s: {what}"))
+        .unwrap_or_else(|| panic!("the stream ended: {what}"))
+}
