@@ -254,6 +254,10 @@ pub mod port {
         async fn contract_invoices(&self, scope: &Scope, revenue_source_id: i64) -> Result<Vec<InvoiceRow>, AppError>;
         async fn pipeline(&self, scope: &Scope, query: ListQuery) -> Result<PipelineView, AppError>;
         async fn pipeline_board(&self, scope: &Scope, query: ListQuery) -> Result<KanbanBoard, AppError>;
+        async fn pipeline_settings(&self, scope: &Scope) -> Result<model::PipelineSettings, AppError>;
+        /// `order`: every stage key once, comma-separated, in the new board order.
+        async fn set_stage_order(&self, scope: &Scope, order: String) -> Result<(), AppError>;
+        async fn set_pipeline_source(&self, scope: &Scope, source: String) -> Result<(), AppError>;
         /// Moves a deal into `stage`, before the deal `before` (else last), if nobody moved it
         /// since the mover saw `version`.
         async fn move_deal(
@@ -691,6 +695,25 @@ pub async fn pipeline_board(query: ListQuery) -> Result<KanbanBoard, AppError> {
     port::call(Need::Read, |d, s| async move { d.pipeline_board(&s, query).await }).await
 }
 
+#[server(prefix = "/api/fn", endpoint = "pipeline_settings")]
+pub async fn pipeline_settings() -> Result<model::PipelineSettings, AppError> {
+    port::call(Need::Read, |d, s| async move { d.pipeline_settings(&s).await }).await
+}
+
+#[server(prefix = "/api/fn", endpoint = "set_stage_order")]
+pub async fn set_stage_order(order: String) -> Result<(), AppError> {
+    port::call(Need::Manage, |d, s| async move { d.set_stage_order(&s, order).await }).await
+}
+
+#[server(prefix = "/api/fn", endpoint = "set_pipeline_source")]
+pub async fn set_pipeline_source(source: String) -> Result<(), AppError> {
+    port::call(
+        Need::Manage,
+        |d, s| async move { d.set_pipeline_source(&s, source).await },
+    )
+    .await
+}
+
 #[server(prefix = "/api/fn", endpoint = "move_deal")]
 pub async fn move_deal(deal_id: i64, stage: String, version: i64, before: Option<i64>) -> Result<DealRow, AppError> {
     port::call(Need::Operate, |d, s| async move {
@@ -710,6 +733,7 @@ mod tests {
             is_demo: demo,
             currency: "USD".into(),
             connected_integrations: 0,
+            pipeline_source: "all".into(),
         }
     }
 

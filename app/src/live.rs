@@ -15,6 +15,8 @@ pub enum LiveEvent {
     DealChanged { deal_id: i64, account_id: i64 },
     /// A sync made progress or finished; pages refresh on the `Rescored` that follows it.
     Sync(SyncProgress),
+    /// Pipeline's stages or source changed (Settings).
+    PipelineChanged,
     /// Someone asked for access (Settings → Access shows it).
     AccessRequested,
     /// The page missed more than the server kept: refetch everything.
@@ -57,7 +59,7 @@ impl LiveEvent {
                 *a == account_id
             }
             LiveEvent::Resync => true,
-            LiveEvent::Sync(_) | LiveEvent::AccessRequested => false,
+            LiveEvent::Sync(_) | LiveEvent::AccessRequested | LiveEvent::PipelineChanged => false,
         }
     }
 

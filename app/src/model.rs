@@ -232,6 +232,36 @@ pub struct WorkspaceInfo {
     pub is_demo: bool,
     pub currency: String,
     pub connected_integrations: u32,
+    /// Where Pipeline's CRM deals come from: `all`, `salesbricks` or `attio`.
+    #[serde(default)]
+    pub pipeline_source: String,
+}
+
+/// Pipeline's settings: the stages in board order and which CRM's deals it shows.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PipelineSettings {
+    /// (key, label, outcome) in board order.
+    pub stages: Vec<(String, String, StageOutcome)>,
+    pub source: String,
+}
+
+/// The choices for Pipeline's CRM of record.
+pub const PIPELINE_SOURCES: [(&str, &str); 3] = [
+    ("all", "Salesbricks and Attio"),
+    ("salesbricks", "Salesbricks only"),
+    ("attio", "Attio only"),
+];
+
+/// Checks a new board order: every stage exactly once, nothing else.
+pub fn check_stage_order(current: &[String], wanted: &[String]) -> Result<(), String> {
+    let mut a = current.to_vec();
+    let mut b = wanted.to_vec();
+    a.sort();
+    b.sort();
+    if a != b {
+        return Err("The new order must list every stage exactly once.".into());
+    }
+    Ok(())
 }
 
 /// One page of a list, with enough to draw a pager.
@@ -1061,8 +1091,8 @@ pub struct TvDashboard {
     pub summary: HealthSummary,
     /// Accounts with payment problems or renewing soonest, for the wall.
     pub attention: Vec<AccountRow>,
-    /// Accounts renewing in this calendar month, soonest first.
-    pub renewals_this_month: Vec<AccountRow>,
+    /// Accounts renewing in the next 30 days, soonest first (a calendar month runs dry at its end).
+    pub renewals: Vec<AccountRow>,
     /// At-risk and critical accounts, largest ARR first.
     pub at_risk: Vec<AccountRow>,
     /// Open stages with their deal counts and amounts.

@@ -127,3 +127,23 @@ test('the table view keeps its view and filters in the URL and changes stages in
   await expect(page.getByTestId('board')).toBeVisible();
   expect(problems).toEqual([]);
 });
+
+test('an admin reorders the stages in Settings and the board follows', async ({ browser }) => {
+  const page = await signedIn(browser);
+  const problems = watchConsole(page);
+  await page.goto('/settings');
+  await hydrated(page);
+  const order = page.getByTestId('stage-order').locator('li');
+  await expect(order.first()).toHaveAttribute('data-stage', 'discovery');
+  await order.first().getByRole('button', { name: 'Move down' }).click();
+  await expect(order.first()).toHaveAttribute('data-stage', 'evaluation');
+  await page.goto('/pipeline');
+  await hydrated(page);
+  await expect(page.locator('.board-column').first()).toHaveAttribute('data-stage', 'evaluation');
+  // Back as it was, for the suites after this one.
+  await page.goto('/settings');
+  await hydrated(page);
+  await order.nth(1).getByRole('button', { name: 'Move up' }).click();
+  await expect(order.first()).toHaveAttribute('data-stage', 'discovery');
+  expect(problems).toEqual([]);
+});

@@ -61,9 +61,13 @@ test('the owner connects Stripe, syncs with a live progress bar, and reads what 
   await rates.getByTestId('save-rate').click();
   await expect(rates).toContainText('1 EUR = 1.08 USD');
 
+  const newestRun = runs.locator('tbody tr').first();
+  const previousRun = await newestRun.innerText();
   await card.getByTestId('sync-now').click();
   await expect(card.getByTestId('sync-progress')).toBeVisible();
   await expect(card.getByTestId('sync-progress')).toBeHidden({ timeout: 60_000 });
+  // The runs table reloads when the sync's end is announced.
+  await expect(newestRun).not.toHaveText(previousRun);
   await runs.getByRole('button', { name: /skipped — why\?/ }).first().click();
   const newest = page.getByTestId('skipped-records').first();
   await expect(newest).toContainText('has no items');

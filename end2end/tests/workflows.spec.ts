@@ -25,10 +25,10 @@ test('Convert ranks running trials by priority, explains each likelihood and syn
 
   await page.getByRole('link', { name: 'Likely to convert (60%+)' }).click();
   await expect(page).toHaveURL(/filter=likely/);
-  await hydrated(page);
-  for (const text of await rows(page, 'convert-queue').getByTestId('likelihood').allInnerTexts()) {
-    expect(parseInt(text, 10)).toBeGreaterThanOrEqual(60);
-  }
+  // The list swaps once the filtered page arrives (a client-side navigation: no load event to wait for).
+  const likely = () => rows(page, 'convert-queue').getByTestId('likelihood').allInnerTexts();
+  await expect.poll(async () => (await likely()).length).toBeGreaterThan(0);
+  await expect.poll(async () => (await likely()).every((t) => parseInt(t, 10) >= 60)).toBe(true);
   await page.getByRole('link', { name: 'Likelihood', exact: true }).click();
   await expect(page).toHaveURL(/sort=likelihood/);
   await expect(page).toHaveURL(/filter=likely/);

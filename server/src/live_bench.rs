@@ -110,10 +110,11 @@ async fn measure(port: u16, pid: u32, clients: usize, moves: usize, deal: (i64, 
     tokio::time::sleep(Duration::from_secs(3)).await;
     let rss_before = rss_kib(pid);
 
+    // (stream, when) for every deal event a stream reads.
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(usize, Instant)>();
     let connected = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let opened = Instant::now();
-    for _ in 0..clients {
+    for client in 0..clients {
         let (tx, connected, cookie) = (tx.clone(), connected.clone(), cookie.clone());
         tokio::spawn(async move {
             let Ok(mut stream) = tokio::net::TcpStream::connect(("127.0.0.1", port)).await else {
@@ -126,7 +127,6 @@ async fn measure(port: u16, pid: u32, clients: usize, moves: usize, deal: (i64, 
                 return;
             }
             let mut buf = vec![0u8; 4096];
-            let mut seen = 0usize;
             let mut carry = String::new();
             let mut headers_done = false;
             loop {
@@ -141,8 +141,7 @@ async fn measure(port: u16, pid: u32, clients: usize, moves: usize, deal: (i64, 
                     connected.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 }
                 for _ in 0..text.matches("deal_changed").count() {
-                    let _ = tx.send((seen, at));
-                    seen += 1;
+                    let _ = tx.send((client, at));
                 }
                 // Enough of the tail to catch a name split across reads, too little to hold one whole.
                 let keep = text.len().saturating_sub(11);
@@ -189,20 +188,22 @@ async fn measure(port: u16, pid: u32, clients: usize, moves: usize, deal: (i64, 
         version = body["version"]
             .as_i64()
             .ok_or_else(|| format!("the move failed: {body}"))?;
-        let mut got = 0;
+        // Each stream's first deal event after the move was sent is this move's.
+        let mut reached = std::collections::HashSet::new();
         let wait_until = Instant::now() + Duration::from_secs(5);
-        while got < clients {
+        while reached.len() < clients {
             match tokio::time::timeout_at(wait_until.into(), rx.recv()).await {
-                Ok(Some((i, at))) if i == k => {
-                    got += 1;
+                Ok(Some((client, at))) if at >= sent && reached.insert(client) => {
                     deliveries.push(at.duration_since(sent).as_secs_f64() * 1000.0);
                 }
                 Ok(Some(_)) => {}
                 Ok(None) | Err(_) => break,
             }
         }
-        missing += clients - got;
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        missing += clients - reached.len();
+        // Later events of the same move (an Attio deal's write-back outcome) are not the next move's.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        while rx.try_recv().is_ok() {}
     }
     let per_conn = rss_after.saturating_sub(rss_before) as f64 / clients as f64;
     println!("{clients} event streams opened in {:.2} s", open_time.as_secs_f64());

@@ -741,21 +741,12 @@ impl SuccessData for Data {
             .into_iter()
             .take(10)
             .collect();
-        let today = self.clock.today();
-        let month = |d: chrono::NaiveDate| d.format("%Y-%m").to_string();
         let renewing = ListQuery {
             renewal: "30".into(),
             sort: "renewal".into(),
             ..Default::default()
         };
-        let renewals_this_month = self
-            .queue_of(&ws, renewing)
-            .await?
-            .rows
-            .into_iter()
-            .filter(|a| a.renewal_date.is_some_and(|d| month(d) == month(today)))
-            .take(10)
-            .collect();
+        let renewals = self.queue_of(&ws, renewing).await?.rows.into_iter().take(10).collect();
         let risky = ListQuery {
             band: "at_risk".into(),
             sort: "arr".into(),
@@ -775,7 +766,7 @@ impl SuccessData for Data {
             workspace_name: ws.name,
             summary,
             attention,
-            renewals_this_month,
+            renewals,
             at_risk,
             pipeline,
             recent_wins,
@@ -838,6 +829,38 @@ impl SuccessData for Data {
             .cache
             .get_or_load(ws.id, format!("board:{q:?}"), || self.store.pipeline_board(ws, &q))
             .await?)
+    }
+    async fn pipeline_settings(&self, s: &Scope) -> Result<app::model::PipelineSettings, AppError> {
+        let stages = self
+            .store
+            .pipeline_stages(s.workspace.id)
+            .await?
+            .into_iter()
+            .map(|(key, label, outcome)| {
+                let outcome = app::model::StageOutcome::parse(&outcome)
+                    .ok_or_else(|| AppError::Internal(format!("stage {key} has outcome {outcome:?}")))?;
+                Ok((key, label, outcome))
+            })
+            .collect::<Result<_, AppError>>()?;
+        Ok(app::model::PipelineSettings {
+            stages,
+            source: s.workspace.pipeline_source.clone(),
+        })
+    }
+    async fn set_stage_order(&self, s: &Scope, order: String) -> Result<(), AppError> {
+        let keys: Vec<String> = order
+            .split(',')
+            .map(|k| k.trim().to_string())
+            .filter(|k| !k.is_empty())
+            .collect();
+        self.store.set_stage_order(s.workspace.id, &keys).await?;
+        self.changed(s.workspace.id, LiveEvent::PipelineChanged);
+        Ok(())
+    }
+    async fn set_pipeline_source(&self, s: &Scope, source: String) -> Result<(), AppError> {
+        self.store.set_pipeline_source(s.workspace.id, source.trim()).await?;
+        self.changed(s.workspace.id, LiveEvent::PipelineChanged);
+        Ok(())
     }
     async fn move_deal(
         &self,

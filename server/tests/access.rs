@@ -499,6 +499,17 @@ async fn every_server_fn_checks_session_flag_role_and_workspace() {
             ("contracts", Needs::Read, form(&[("query[page]", "1")]), None),
             ("pipeline", Needs::Read, form(&[("query[page]", "1")]), None),
             ("pipeline_board", Needs::Read, form(&[("query[page]", "1")]), None),
+            ("pipeline_settings", Needs::Read, String::new(), None),
+            (
+                "set_stage_order",
+                Needs::Manage,
+                form(&[(
+                    "order",
+                    "evaluation,discovery,proposal,awaiting_countersign,closed_won,closed_lost",
+                )]),
+                None,
+            ),
+            ("set_pipeline_source", Needs::Manage, form(&[("source", "all")]), None),
             ("reengage", Needs::Read, form(&[("query[page]", "1")]), None),
             ("close_the_loop", Needs::Read, form(&[("query[page]", "1")]), None),
             ("settings", Needs::Read, String::new(), None),

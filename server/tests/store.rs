@@ -495,3 +495,84 @@ async fn a_failed_load_leaves_nothing_behind() {
         db.store.load_dataset(&data, &|_| {}).await.unwrap();
     }
 }
+
+#[tokio::test]
+async fn the_board_follows_the_stage_order_its_source_and_drop_positions() {
+    for db in TestDb::both().await {
+        let backend = db.name;
+        let ws = load_preview(&db.store).await;
+        let q = ListQuery::default();
+        let board = db.store.pipeline_board(&ws, &q).await.unwrap();
+        let keys: Vec<String> = board.columns.iter().map(|c| c.stage.key.clone()).collect();
+        assert_eq!(keys[0], "discovery", "{backend}");
+        // Every column counts what it holds (no column here is over the card limit).
+        for c in &board.columns {
+            assert_eq!(c.hidden(), 0, "{backend}: {}", c.stage.key);
+            assert!(
+                c.cards.windows(2).all(|w| w[0].position <= w[1].position),
+                "{backend}: in order"
+            );
+        }
+
+        // Reordered: the board follows; a list that is not every stage once is refused.
+        let mut order = keys.clone();
+        order.swap(0, 1);
+        db.store.set_stage_order(ws.id, &order).await.unwrap();
+        let board = db.store.pipeline_board(&ws, &q).await.unwrap();
+        assert_eq!(board.columns[0].stage.key, order[0], "{backend}");
+        let refused = db.store.set_stage_order(ws.id, &order[1..]).await.unwrap_err();
+        assert!(matches!(refused, StoreError::Invalid(_)), "{backend}");
+
+        // Attio as the CRM of record: Salesbricks deals leave the board.
+        let all: u64 = board.columns.iter().map(|c| c.stage.deals).sum();
+        db.store.set_pipeline_source(ws.id, "attio").await.unwrap();
+        let ws_attio = db.store.workspace_info(ws.id).await.unwrap();
+        let attio = db.store.pipeline_board(&ws_attio, &q).await.unwrap();
+        let shown: u64 = attio.columns.iter().map(|c| c.stage.deals).sum();
+        assert!(shown < all, "{backend}: {shown} of {all}");
+        assert!(attio
+            .columns
+            .iter()
+            .flat_map(|c| &c.cards)
+            .all(|d| d.source != DealSource::Salesbricks));
+        assert!(
+            db.store.set_pipeline_source(ws.id, "hubspot").await.is_err(),
+            "{backend}"
+        );
+
+        // A drop before a card puts it right there, and both columns' totals follow.
+        let open = &board.columns.iter().find(|c| c.stage.key == "proposal").unwrap().cards;
+        let card = board
+            .columns
+            .iter()
+            .flat_map(|c| &c.cards)
+            .find(|d| d.source != DealSource::Salesbricks && d.stage != "proposal")
+            .unwrap()
+            .clone();
+        let anchor = open[1].id;
+        db.store
+            .move_deal(
+                ws.id,
+                card.id,
+                "proposal",
+                card.version,
+                Some(anchor),
+                "Gavin",
+                chrono::Utc::now(),
+            )
+            .await
+            .unwrap();
+        let after = db.store.pipeline_board(&ws, &q).await.unwrap();
+        let proposal = &after.columns.iter().find(|c| c.stage.key == "proposal").unwrap().cards;
+        let ids: Vec<i64> = proposal.iter().map(|d| d.id).collect();
+        assert_eq!(ids[..3], [open[0].id, card.id, anchor], "{backend}");
+        let proposal_total = after
+            .columns
+            .iter()
+            .find(|c| c.stage.key == "proposal")
+            .unwrap()
+            .stage
+            .deals;
+        assert_eq!(proposal_total, open.len() as u64 + 1, "{backend}");
+    }
+}

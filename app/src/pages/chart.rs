@@ -124,7 +124,13 @@ fn draw(id: &str, height: u32, dark: bool, bars: &[Bar]) {
         .color(if dark { "#cbd5e1" } else { "#6e7079" })
         .font_size(if dark { 16 } else { 12 });
     let chart = Chart::new()
-        .grid(Grid::new().left(GRID_LEFT).right(GRID_RIGHT).top(16).bottom(32))
+        .grid(
+            Grid::new()
+                .left(if dark { GRID_LEFT + 32 } else { GRID_LEFT })
+                .right(GRID_RIGHT)
+                .top(16)
+                .bottom(32),
+        )
         .tooltip(Tooltip::new().trigger(Trigger::Axis))
         .x_axis(
             Axis::new()

@@ -142,6 +142,7 @@ fn view_settings(s: SettingsView, actions: Actions, can_manage: bool, can_operat
                 {integrations.into_iter().map(|i| view! { <IntegrationCard i actions can_manage can_operate /> }).collect_view()}
             </div>
         </section>
+        <PipelineSettingsPanel can_manage />
         <section class="panel">
             <h2>"Data in this workspace"</h2>
             <div class="metrics">
@@ -509,6 +510,74 @@ fn ConnectForm(kind: IntegrationKind, actions: Actions, schedule: u32) -> impl I
                 {move || if pending.get() { "Testing…" } else { "Test and connect" }}
             </Button>
         </div>
+    }
+}
+
+/// Pipeline's board order and CRM of record. Reordering is one click per step (↑/↓), saved at once.
+#[component]
+fn PipelineSettingsPanel(can_manage: bool) -> impl IntoView {
+    use crate::api::{pipeline_settings, SetPipelineSource, SetStageOrder};
+    let order = ServerAction::<SetStageOrder>::new();
+    let source = ServerAction::<SetPipelineSource>::new();
+    let data = Resource::new(
+        move || (order.version().get(), source.version().get()),
+        |_| pipeline_settings(),
+    );
+    let error = move || {
+        order
+            .value()
+            .get()
+            .and_then(|r| r.err())
+            .or_else(|| source.value().get().and_then(|r| r.err()))
+    };
+    view! {
+        <section class="panel" data-testid="pipeline-settings">
+            <h2>"Pipeline"</h2>
+            <p class="muted">"The board's columns in order, and which CRM's deals it shows. Deals opened by routing always show."</p>
+            {move || error().map(|e| view! { <div class="form-error" role="alert">{e.to_string()}</div> })}
+            <Transition fallback=|| view! { <Loading /> }>
+                {move || Suspend::new(async move {
+                    loaded(data.await, move |p| {
+                        let keys: Vec<String> = p.stages.iter().map(|s| s.0.clone()).collect();
+                        let n = keys.len();
+                        let swap = move |i: usize, j: usize| {
+                            let mut k = keys.clone();
+                            k.swap(i, j);
+                            order.dispatch(SetStageOrder { order: k.join(",") });
+                        };
+                        let current = p.source.clone();
+                        view! {
+                            <ol class="stage-order" data-testid="stage-order">
+                                {p.stages.into_iter().enumerate().map(|(i, (key, label, outcome))| {
+                                    let (up, down) = (swap.clone(), swap.clone());
+                                    view! {
+                                        <li data-stage=key>
+                                            <span class="stage-order-label">{label}</span>
+                                            <span class="muted">{outcome.label()}</span>
+                                            {can_manage.then(|| view! {
+                                                <button class="link-button" aria-label="Move up" disabled=i == 0
+                                                    on:click=move |_| up(i, i - 1)>"↑"</button>
+                                                <button class="link-button" aria-label="Move down" disabled=i + 1 == n
+                                                    on:click=move |_| down(i, i + 1)>"↓"</button>
+                                            })}
+                                        </li>
+                                    }
+                                }).collect_view()}
+                            </ol>
+                            <label class="inline-form">
+                                "Deals come from "
+                                <select class="inline-select" data-testid="pipeline-source" disabled=!can_manage
+                                    on:change=move |ev| { source.dispatch(SetPipelineSource { source: event_target_value(&ev) }); }>
+                                    {PIPELINE_SOURCES.iter().map(|(k, l)| view! {
+                                        <option value=*k selected=*k == current>{*l}</option>
+                                    }).collect_view()}
+                                </select>
+                            </label>
+                        }
+                    })
+                })}
+            </Transition>
+        </section>
     }
 }
 

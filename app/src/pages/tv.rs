@@ -17,7 +17,7 @@ const ROTATE_SECONDS: u64 = 15;
 
 const PANELS: [&str; 5] = [
     "Health",
-    "Renewals this month",
+    "Renewals, next 30 days",
     "Top accounts at risk",
     "Pipeline by stage",
     "Recent wins",
@@ -93,7 +93,7 @@ fn TvBoard(data: TvDashboard, panel: RwSignal<usize>) -> impl IntoView {
         <section class="tv-panel" data-testid="tv-panel" data-panel=move || panel.get().to_string()>
             {move || match panel.get() {
                 0 => health_panel(&data).into_any(),
-                1 => accounts_panel("Renewals this month", "Nothing renews this month.", data.renewals_this_month.clone()).into_any(),
+                1 => accounts_panel("Renewing in the next 30 days", "Nothing renews in the next 30 days.", data.renewals.clone()).into_any(),
                 2 => accounts_panel("Top accounts at risk", "No account is at risk.", data.at_risk.clone()).into_any(),
                 3 => pipeline_panel(&data).into_any(),
                 _ => wins_panel(&data).into_any(),

@@ -78,7 +78,7 @@ impl Store {
 
     pub async fn workspace_info(&self, id: i64) -> Result<WorkspaceInfo> {
         let row = sqlx::query(
-            "SELECT w.id, w.name, w.is_demo, w.currency, \
+            "SELECT w.id, w.name, w.is_demo, w.currency, w.pipeline_source, \
              (SELECT CAST(COUNT(*) AS BIGINT) FROM integrations i WHERE i.workspace_id = w.id) AS connected \
              FROM workspaces w WHERE w.id = $1",
         )
@@ -93,6 +93,7 @@ impl Store {
             is_demo,
             currency: row.text("currency")?,
             connected_integrations: row.int("connected")? as u32,
+            pipeline_source: row.text("pipeline_source")?,
         })
     }
 

@@ -89,29 +89,32 @@ impl Store {
         }
         let mut tx = self.begin_write().await?;
         let anchor = match before.filter(|b| *b != deal_id) {
-            Some(b) => sqlx::query("SELECT position FROM deals WHERE id = $1 AND workspace_id = $2 AND stage = $3")
+            Some(b) => sqlx::query("SELECT id, position FROM deals WHERE id = $1 AND workspace_id = $2 AND stage = $3")
                 .bind(b)
                 .bind(workspace_id)
                 .bind(stage)
                 .fetch_optional(&mut *tx)
                 .await?
-                .map(|r| r.int("position"))
+                .map(|r| Ok::<_, StoreError>((r.int("id")?, r.int("position")?)))
                 .transpose()?,
             None => None,
         };
         let position = match anchor {
-            // Make room: the anchor and everything after it shift down one.
-            Some(p) => {
+            // Cards sort by (position, id). Everything from the anchor on moves two places down and
+            // the card takes the place between: right after the cards before the anchor, ties too.
+            Some((anchor_id, p)) => {
                 sqlx::query(
-                    "UPDATE deals SET position = position + 1 WHERE workspace_id = $1 AND stage = $2 AND position >= $3 AND id <> $4",
+                    "UPDATE deals SET position = position + 2 WHERE workspace_id = $1 AND stage = $2 \
+                     AND (position > $3 OR (position = $3 AND id >= $4)) AND id <> $5",
                 )
                 .bind(workspace_id)
                 .bind(stage)
                 .bind(p)
+                .bind(anchor_id)
                 .bind(deal_id)
                 .execute(&mut *tx)
                 .await?;
-                p
+                p + 1
             }
             None => sqlx::query(
                 "SELECT CAST(COALESCE(MAX(position), 0) + 1 AS BIGINT) AS p FROM deals WHERE workspace_id = $1 AND stage = $2 AND id <> $3",
@@ -244,5 +247,44 @@ impl Store {
         .iter()
         .map(deal_row)
         .collect()
+    }
+}
+
+impl Store {
+    /// Puts the stages in this board order (every key exactly once), in one transaction.
+    pub async fn set_stage_order(&self, workspace_id: i64, order: &[String]) -> Result<()> {
+        let current: Vec<String> = self
+            .pipeline_stages(workspace_id)
+            .await?
+            .into_iter()
+            .map(|s| s.0)
+            .collect();
+        app::model::check_stage_order(&current, order).map_err(StoreError::Invalid)?;
+        let mut tx = self.begin_write().await?;
+        for (position, key) in order.iter().enumerate() {
+            sqlx::query("UPDATE pipeline_stages SET position = $1 WHERE workspace_id = $2 AND key = $3")
+                .bind(position as i64)
+                .bind(workspace_id)
+                .bind(key)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Which CRM's deals Pipeline shows: `all`, `salesbricks` or `attio`.
+    pub async fn set_pipeline_source(&self, workspace_id: i64, source: &str) -> Result<()> {
+        if !app::model::PIPELINE_SOURCES.iter().any(|(k, _)| *k == source) {
+            return Err(StoreError::Invalid(format!(
+                "Pipeline's deals come from all, salesbricks or attio, not {source:?}."
+            )));
+        }
+        sqlx::query("UPDATE workspaces SET pipeline_source = $1 WHERE id = $2")
+            .bind(source)
+            .bind(workspace_id)
+            .execute(self.pool())
+            .await?;
+        Ok(())
     }
 }

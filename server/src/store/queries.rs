@@ -194,6 +194,16 @@ fn deal_filters(ws: &WorkspaceInfo, query: &ListQuery) -> Result<Sql> {
     if !query.shows_untracked() {
         from.push(" AND a.tracked = TRUE");
     }
+    // One CRM of record: the other's deals stay out (manual and routed ones always show).
+    match ws.pipeline_source.as_str() {
+        "salesbricks" => {
+            from.push(" AND d.source <> 'attio'");
+        }
+        "attio" => {
+            from.push(" AND d.source <> 'salesbricks'");
+        }
+        _ => {}
+    }
     match query.owner.trim() {
         "" => {}
         "none" => {
