@@ -281,31 +281,60 @@ pub fn SearchBar(path: &'static str, placeholder: &'static str, query: Memo<List
     }
 }
 
-/// Owner, renewal window and payment state, each a select that rewrites the URL when changed.
+/// One list filter as a select that rewrites the URL when changed; `field` is the query field it
+/// sets, `options` its (value, label) pairs.
 #[component]
-pub fn ListSelects(path: &'static str, query: Memo<ListQuery>, owners: Vec<String>) -> impl IntoView {
+pub fn QuerySelect(
+    path: &'static str,
+    query: Memo<ListQuery>,
+    label: &'static str,
+    testid: &'static str,
+    field: fn(&mut ListQuery) -> &mut String,
+    options: Vec<(String, String)>,
+) -> impl IntoView {
     let navigate = leptos_router::hooks::use_navigate();
-    let set = move |apply: fn(&mut ListQuery, String)| {
-        let navigate = navigate.clone();
-        move |ev: leptos::ev::Event| {
-            let mut q = query.get_untracked();
-            apply(&mut q, event_target_value(&ev));
-            q.page = 1;
-            navigate(&list_href(path, &q), Default::default());
-        }
+    let on_change = move |ev: leptos::ev::Event| {
+        let mut q = query.get_untracked();
+        *field(&mut q) = event_target_value(&ev);
+        q.page = 1;
+        navigate(&list_href(path, &q), Default::default());
     };
-    let mut owner_options = vec![
+    view! {
+        <select class="inline-select" aria-label=label data-testid=testid on:change=on_change>
+            {options.into_iter().map(|(value, text)| {
+                let shown = value.clone();
+                let selected = move || *field(&mut query.get()) == shown;
+                view! { <option value=value selected=selected>{text}</option> }
+            }).collect_view()}
+        </select>
+    }
+}
+
+/// Any owner, unassigned, then each owner: the owner filter's choices.
+pub fn owner_options(owners: Vec<String>) -> Vec<(String, String)> {
+    let mut options = vec![
         ("".to_string(), "Any owner".to_string()),
         ("none".to_string(), "Unassigned".to_string()),
     ];
-    owner_options.extend(owners.into_iter().map(|o| (o.clone(), o)));
-    let renewal_options = [
+    options.extend(owners.into_iter().map(|o| (o.clone(), o)));
+    options
+}
+
+/// Pairs of string literals as owned choices.
+pub fn choices(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs.iter().map(|(v, l)| (v.to_string(), l.to_string())).collect()
+}
+
+/// Owner, renewal window and payment state, each a select that rewrites the URL when changed.
+#[component]
+pub fn ListSelects(path: &'static str, query: Memo<ListQuery>, owners: Vec<String>) -> impl IntoView {
+    let renewal = choices(&[
         ("", "Any renewal date"),
         ("30", "Renews in 30 days"),
         ("60", "Renews in 60 days"),
         ("90", "Renews in 90 days"),
-    ];
-    let payment_options = [
+    ]);
+    let payment = choices(&[
         ("", "Any payment state"),
         ("problem", "Past due or failed"),
         ("failed", "Payment failed"),
@@ -313,28 +342,12 @@ pub fn ListSelects(path: &'static str, query: Memo<ListQuery>, owners: Vec<Strin
         ("open", "Invoice open"),
         ("paid", "Paid"),
         ("none", "No billing"),
-    ];
+    ]);
     view! {
         <div class="queue-selects">
-            <select class="inline-select" aria-label="Owner" data-testid="filter-owner"
-                on:change=set(|q, v| q.owner = v)>
-                {owner_options.into_iter().map(|(value, label)| {
-                    let selected = { let value = value.clone(); move || query.get().owner == value };
-                    view! { <option value=value selected=selected>{label}</option> }
-                }).collect_view()}
-            </select>
-            <select class="inline-select" aria-label="Renewal window" data-testid="filter-renewal"
-                on:change=set(|q, v| q.renewal = v)>
-                {renewal_options.into_iter().map(|(value, label)| view! {
-                    <option value=value selected=move || query.get().renewal == value>{label}</option>
-                }).collect_view()}
-            </select>
-            <select class="inline-select" aria-label="Payment state" data-testid="filter-payment"
-                on:change=set(|q, v| q.payment = v)>
-                {payment_options.into_iter().map(|(value, label)| view! {
-                    <option value=value selected=move || query.get().payment == value>{label}</option>
-                }).collect_view()}
-            </select>
+            <QuerySelect path query label="Owner" testid="filter-owner" field=|q| &mut q.owner options=owner_options(owners) />
+            <QuerySelect path query label="Renewal window" testid="filter-renewal" field=|q| &mut q.renewal options=renewal />
+            <QuerySelect path query label="Payment state" testid="filter-payment" field=|q| &mut q.payment options=payment />
         </div>
     }
 }

@@ -962,14 +962,34 @@ async fn attio_deals_land_on_their_companys_account_and_local_moves_hold() {
         assert_eq!(again, deals, "syncs update deals in place");
 
         // Moving an Attio deal in Success writes the stage back under Attio's name for it.
-        let d = deal_id("deal-0002").await;
-        let (id, version): (i64, i64) = (d.try_get("id").unwrap(), d.try_get("version").unwrap());
-        let moved = rig
-            .db
-            .store
-            .move_deal(rig.ws, id, "discovery", version, None, "Gavin", chrono::Utc::now())
-            .await
-            .unwrap();
+        // Moves a deal in Success as a CSM would; its id and the row answered.
+        let move_in_success = |ext: &'static str, stage: &'static str| {
+            let rig = &rig;
+            async move {
+                let d = deal_id(ext).await;
+                let (id, version): (i64, i64) = (d.try_get("id").unwrap(), d.try_get("version").unwrap());
+                let row = rig
+                    .db
+                    .store
+                    .move_deal(rig.ws, id, stage, version, None, "Gavin", chrono::Utc::now())
+                    .await
+                    .unwrap();
+                (id, row)
+            }
+        };
+        let writeback_error = |id: i64| {
+            let pool = rig.db.store.pool().clone();
+            async move {
+                sqlx::query("SELECT writeback_error FROM deals WHERE id = $1")
+                    .bind(id)
+                    .fetch_one(&pool)
+                    .await
+                    .unwrap()
+                    .try_get::<Option<String>, _>(0)
+                    .unwrap()
+            }
+        };
+        let (id, moved) = move_in_success("deal-0002", "discovery").await;
         assert_eq!(
             moved.writeback_error.as_deref(),
             Some("Sending to Attio…"),
@@ -997,33 +1017,12 @@ async fn attio_deals_land_on_their_companys_account_and_local_moves_hold() {
             "discovery",
             "the next sync reads back what was written and keeps it"
         );
-        let error: Option<String> = sqlx::query("SELECT writeback_error FROM deals WHERE id = $1")
-            .bind(id)
-            .fetch_one(rig.db.store.pool())
-            .await
-            .unwrap()
-            .try_get(0)
-            .unwrap();
-        assert_eq!(error, None);
+        assert_eq!(writeback_error(id).await, None);
 
         // A stage Attio has no status for: the move stays in Success and says why.
-        let d = deal_id("deal-0003").await;
-        let (id, version): (i64, i64) = (d.try_get("id").unwrap(), d.try_get("version").unwrap());
-        let moved = rig
-            .db
-            .store
-            .move_deal(rig.ws, id, "evaluation", version, None, "Gavin", chrono::Utc::now())
-            .await
-            .unwrap();
+        let (id, moved) = move_in_success("deal-0003", "evaluation").await;
         rig.data.write_back(rig.ws, moved).await;
-        let error: Option<String> = sqlx::query("SELECT writeback_error FROM deals WHERE id = $1")
-            .bind(id)
-            .fetch_one(rig.db.store.pool())
-            .await
-            .unwrap()
-            .try_get(0)
-            .unwrap();
-        let error = error.expect("the refusal is kept on the deal");
+        let error = writeback_error(id).await.expect("the refusal is kept on the deal");
         assert!(
             error.contains("Attio did not take the move")
                 && error.contains("Cannot find Status with title \"Evaluation\""),

@@ -22,8 +22,10 @@ pub fn BarChart(
     id: &'static str,
     title: &'static str,
     bars: Vec<Bar>,
-    #[prop(default = 260)] height: u32,
-    /// Light axis labels, for the office screen's dark background.
+    /// Pixels; 0 leaves it to the stylesheet.
+    #[prop(default = 260)]
+    height: u32,
+    /// Light axis labels that grow with the screen, for the office screen's dark background.
     #[prop(default = false)]
     dark: bool,
 ) -> impl IntoView {
@@ -74,7 +76,7 @@ pub fn BarChart(
         <figure class="chart">
             <figcaption>{title}</figcaption>
             <div id=id class=if clickable { "chart-canvas chart-clickable" } else { "chart-canvas" }
-                style=format!("height:{height}px") data-testid=id on:click=on_click></div>
+                style=(height > 0).then(|| format!("height:{height}px")) data-testid=id on:click=on_click></div>
             <table class="visually-hidden">
                 <tbody>
                     {bars
@@ -108,10 +110,21 @@ fn draw(id: &str, height: u32, dark: bool, bars: &[Bar]) {
         series::Bar as BarSeries,
         Chart, WasmRenderer,
     };
-    let width = leptos::prelude::document()
-        .get_element_by_id(id)
+    let element = leptos::prelude::document().get_element_by_id(id);
+    let width = element
+        .as_ref()
         .map(|el| el.client_width().max(320) as u32)
         .unwrap_or(640);
+    // Height 0: as tall as the stylesheet makes the container (the office screen scales with it).
+    let height = match height {
+        0 => element
+            .as_ref()
+            .map(|el| el.client_height().max(200) as u32)
+            .unwrap_or(400),
+        h => h,
+    };
+    // On the wall, labels grow with the screen: 16 px at 1080p, 36 px at 4K.
+    let font = if dark { (width / 60).clamp(14, 36) } else { 12 };
     let data: Vec<DataPoint> = bars
         .iter()
         .map(|b| {
@@ -122,14 +135,14 @@ fn draw(id: &str, height: u32, dark: bool, bars: &[Bar]) {
         .collect();
     let label = AxisLabel::new()
         .color(if dark { "#cbd5e1" } else { "#6e7079" })
-        .font_size(if dark { 16 } else { 12 });
+        .font_size(font as f64);
     let chart = Chart::new()
         .grid(
             Grid::new()
-                .left(if dark { GRID_LEFT + 32 } else { GRID_LEFT })
+                .left(if dark { font as i32 * 6 } else { GRID_LEFT })
                 .right(GRID_RIGHT)
                 .top(16)
-                .bottom(32),
+                .bottom(if dark { font as i32 * 2 + 8 } else { 32 }),
         )
         .tooltip(Tooltip::new().trigger(Trigger::Axis))
         .x_axis(

@@ -119,7 +119,22 @@ fn BandChips(query: Memo<ListQuery>) -> impl IntoView {
     }
 }
 
-pub(crate) fn band_color(band: crate::scoring::Band) -> &'static str {
+/// One bar of the ARR-by-score chart (Health, the office screen); `href`: where a click leads.
+pub(crate) fn score_bar(b: &ScoreBucket, href: Option<String>) -> Bar {
+    Bar {
+        label: if b.from == 90 {
+            "90–100".into()
+        } else {
+            format!("{}–{}", b.from, b.from + 9)
+        },
+        value: b.arr.minor as f64 / 100.0,
+        display: format!("{} in {} accounts", b.arr.display(), b.accounts),
+        color: band_color(b.band),
+        href,
+    }
+}
+
+fn band_color(band: crate::scoring::Band) -> &'static str {
     match band {
         crate::scoring::Band::Red => "#c50f1f",
         crate::scoring::Band::Amber => "#e8a33d",
@@ -140,17 +155,7 @@ fn summary_view(query: Memo<ListQuery>, s: HealthSummary) -> impl IntoView {
                 ..base.clone()
             };
             q.bucket = b.from.to_string();
-            Bar {
-                label: if b.from == 90 {
-                    "90–100".into()
-                } else {
-                    format!("{}–{}", b.from, b.from + 9)
-                },
-                value: b.arr.minor as f64 / 100.0,
-                display: format!("{} in {} accounts", b.arr.display(), b.accounts),
-                color: band_color(b.band),
-                href: Some(crate::url::list_href(PATH, &q)),
-            }
+            score_bar(b, Some(crate::url::list_href(PATH, &q)))
         })
         .collect::<Vec<_>>();
     let count = |band| s.bands.iter().find(|b| b.band == band).map(|b| b.accounts).unwrap_or(0);

@@ -57,48 +57,24 @@ pub fn PipelinePage() -> impl IntoView {
 /// Owner, source and health band, each a select that rewrites the URL.
 #[component]
 fn DealSelects(query: Memo<ListQuery>, owners: Vec<String>) -> impl IntoView {
-    let navigate = leptos_router::hooks::use_navigate();
-    let set = move |apply: fn(&mut ListQuery, String)| {
-        let navigate = navigate.clone();
-        move |ev: leptos::ev::Event| {
-            let mut q = query.get_untracked();
-            apply(&mut q, event_target_value(&ev));
-            q.page = 1;
-            navigate(&crate::url::list_href(PATH, &q), Default::default());
-        }
-    };
-    let mut owner_options = vec![
-        ("".to_string(), "Any owner".to_string()),
-        ("none".to_string(), "Unassigned".to_string()),
-    ];
-    owner_options.extend(owners.into_iter().map(|o| (o.clone(), o)));
-    let mut source_options = vec![("", "Any source")];
-    source_options.extend(DealSource::ALL.iter().map(|s| (s.as_str(), s.label())));
-    let band_options = [
+    let mut sources = choices(&[("", "Any source")]);
+    sources.extend(
+        DealSource::ALL
+            .iter()
+            .map(|s| (s.as_str().to_string(), s.label().to_string())),
+    );
+    let bands = choices(&[
         ("", "Any health"),
         ("at_risk", "At risk or critical"),
         ("red", "Critical"),
         ("amber", "At risk"),
         ("green", "Healthy"),
-    ];
+    ]);
     view! {
         <div class="queue-selects">
-            <select class="inline-select" aria-label="Owner" data-testid="filter-owner" on:change=set(|q, v| q.owner = v)>
-                {owner_options.into_iter().map(|(value, label)| {
-                    let selected = { let value = value.clone(); move || query.get().owner == value };
-                    view! { <option value=value selected=selected>{label}</option> }
-                }).collect_view()}
-            </select>
-            <select class="inline-select" aria-label="Source" data-testid="filter-source" on:change=set(|q, v| q.source = v)>
-                {source_options.into_iter().map(|(value, label)| view! {
-                    <option value=value selected=move || query.get().source == value>{label}</option>
-                }).collect_view()}
-            </select>
-            <select class="inline-select" aria-label="Health" data-testid="filter-band" on:change=set(|q, v| q.band = v)>
-                {band_options.into_iter().map(|(value, label)| view! {
-                    <option value=value selected=move || query.get().band == value>{label}</option>
-                }).collect_view()}
-            </select>
+            <QuerySelect path=PATH query label="Owner" testid="filter-owner" field=|q| &mut q.owner options=owner_options(owners) />
+            <QuerySelect path=PATH query label="Source" testid="filter-source" field=|q| &mut q.source options=sources />
+            <QuerySelect path=PATH query label="Health" testid="filter-band" field=|q| &mut q.band options=bands />
         </div>
     }
 }

@@ -4,7 +4,7 @@
 //! case the event stream is down, and says "stale since …" once the stream has been gone a minute.
 
 use super::chart::{Bar, BarChart};
-use super::health::band_color;
+use super::health::score_bar;
 use crate::api::office_dashboard;
 use crate::model::TvDashboard;
 use crate::ui::{fmt_date, LiveIndicator, PaymentChip, ScoreChip};
@@ -110,27 +110,12 @@ fn Metric(label: &'static str, value: String, testid: &'static str) -> impl Into
 }
 
 fn health_panel(data: &TvDashboard) -> impl IntoView {
-    let bars: Vec<Bar> = data
-        .summary
-        .score_buckets
-        .iter()
-        .map(|b| Bar {
-            label: if b.from == 90 {
-                "90–100".into()
-            } else {
-                format!("{}–{}", b.from, b.from + 9)
-            },
-            value: b.arr.minor as f64 / 100.0,
-            display: format!("{} in {} accounts", b.arr.display(), b.accounts),
-            color: band_color(b.band),
-            href: None,
-        })
-        .collect();
+    let bars: Vec<Bar> = data.summary.score_buckets.iter().map(|b| score_bar(b, None)).collect();
     let attention = data.attention.clone();
     view! {
         <div class="tv-split">
             <div class="tv-chart">
-                <BarChart id="tv-score-chart" title="ARR by health score" bars height=420 dark=true />
+                <BarChart id="tv-score-chart" title="ARR by health score" bars height=0 dark=true />
             </div>
             <div class="tv-list">
                 <h2>"Needs attention"</h2>
