@@ -131,7 +131,8 @@ fn accounts_panel(title: &'static str, empty: &'static str, rows: Vec<crate::mod
         <div class="tv-list tv-wide">
             <h2>{title}</h2>
             {none.then(|| view! { <div class="tv-empty">{empty}</div> })}
-            {rows.into_iter().map(account_row).collect_view()}
+            // Eight rows fit a 1080p wall without scrolling.
+            {rows.into_iter().take(8).map(account_row).collect_view()}
         </div>
     }
 }
