@@ -83,10 +83,8 @@ fn DealSelects(query: Memo<ListQuery>, owners: Vec<String>) -> impl IntoView {
 fn PipelineKanban(query: Memo<ListQuery>) -> impl IntoView {
     let live = crate::live::use_live().any();
     let refresh = RwSignal::new(0u32);
-    let data = Resource::new(
-        move || (query.get(), live.get(), refresh.get()),
-        |(q, _, _)| pipeline_board(q),
-    );
+    // The first load (and a new query) renders the board; live changes then update it in place.
+    let data = Resource::new(move || query.get(), pipeline_board);
     let who = use_viewer();
     let error = RwSignal::new(None::<String>);
     let announce = RwSignal::new(String::new());
@@ -102,6 +100,27 @@ fn PipelineKanban(query: Memo<ListQuery>) -> impl IntoView {
         std::collections::VecDeque<(String, Option<i64>)>,
     >::new());
 
+    // Live changes and snap-backs refetch in the background; the newest answer wins and only the
+    // cards that differ re-render (keyed), so the other browser sees a move within a frame or two.
+    let fetches = StoredValue::new(0u64);
+    Effect::new(move |seen: Option<(u64, u32)>| {
+        let now = (live.get(), refresh.get());
+        if seen.is_some() {
+            let this = fetches.with_value(|n| n + 1);
+            fetches.set_value(this);
+            leptos::task::spawn_local(async move {
+                let fresh = pipeline_board(query.get_untracked()).await;
+                if fetches.with_value(|n| *n == this) {
+                    match fresh {
+                        Ok(b) if queued.with_value(|q| q.is_empty()) => cols.set(b.columns),
+                        Ok(_) => {}
+                        Err(e) => error.set(Some(e.to_string())),
+                    }
+                }
+            });
+        }
+        now
+    });
     // The optimistic move: the board changes now; the server's answer settles or reverts it. A
     // second move of the same card waits for the first's answer (and its new version).
     let do_move = Callback::new(move |(deal_id, stage, before): (i64, String, Option<i64>)| {
@@ -193,40 +212,87 @@ fn Board(
     dragging: RwSignal<Option<i64>>,
     drag: StoredValue<Option<dnd::Drag>, LocalStorage>,
 ) -> impl IntoView {
-    let stage_choices: Vec<(String, String)> =
+    let stages: Vec<(String, String)> =
         cols.with_untracked(|c| c.iter().map(|c| (c.stage.key.clone(), c.stage.label.clone())).collect());
-
+    let keys = Memo::new(move |_| cols.with(|c| c.iter().map(|c| c.stage.key.clone()).collect::<Vec<_>>()));
     view! {
         <div class="board" data-testid="board" class:board-dragging=move || dragging.get().is_some()>
-            {move || cols.with(|columns| columns.iter().map(|column| {
-                let key = column.stage.key.clone();
-                let is_over = { let key = key.clone(); move || over.get().as_deref() == Some(key.as_str()) };
-                let hidden = column.hidden();
-                let more_href = {
-                    let key = key.clone();
-                    move || crate::url::list_href(PATH, &ListQuery { view: "table".into(), filter: key.clone(), page: 1, ..query.get() })
-                };
-                view! {
-                    <section class="board-column" data-stage=key.clone() data-outcome=column.stage.outcome.as_str()
-                        class:board-over=is_over aria-label=column.stage.label.clone()>
-                        <header class="board-column-head">
-                            <h2>{column.stage.label.clone()}</h2>
-                            <span class="board-count" data-testid="column-count">{column.stage.deals}</span>
-                            <span class="board-amount">{column.stage.amount.display()}</span>
-                        </header>
-                        <div class="board-cards">
-                            {column.cards.iter().map(|d| view! {
-                                <DealCard deal=d.clone() can_move stages=stage_choices.clone() cols drag over dragging do_move />
-                            }).collect_view()}
-                            {column.cards.is_empty().then(|| view! { <div class="board-empty">"No deals"</div> })}
-                        </div>
-                        {(hidden > 0).then(|| view! {
-                            <A href=more_href attr:class="board-more">{format!("+{hidden} more in the table")}</A>
-                        })}
-                    </section>
-                }
-            }).collect_view())}
+            <For each=move || keys.get() key=|k| k.clone() children=move |key: String| {
+                let stages = stages.clone();
+                view! { <ColumnView key cols can_move stages query over dragging drag do_move /> }
+            } />
         </div>
+    }
+}
+
+/// One stage's column. It re-renders only what changed in it: its totals, and the cards that
+/// differ (keyed by what a card shows).
+#[component]
+fn ColumnView(
+    key: String,
+    cols: RwSignal<Vec<BoardColumn>>,
+    can_move: bool,
+    stages: Vec<(String, String)>,
+    query: Memo<ListQuery>,
+    over: RwSignal<Option<String>>,
+    dragging: RwSignal<Option<i64>>,
+    drag: StoredValue<Option<dnd::Drag>, LocalStorage>,
+    do_move: Callback<(i64, String, Option<i64>)>,
+) -> impl IntoView {
+    let column = {
+        let key = key.clone();
+        Memo::new(move |_| cols.with(|c| c.iter().find(|c| c.stage.key == key).cloned()))
+    };
+    let (label, outcome) = column
+        .with_untracked(|c| c.as_ref().map(|c| (c.stage.label.clone(), c.stage.outcome.as_str())))
+        .unwrap_or_default();
+    let is_over = {
+        let key = key.clone();
+        move || over.get().as_deref() == Some(key.as_str())
+    };
+    let more_href = {
+        let key = key.clone();
+        move || {
+            crate::url::list_href(
+                PATH,
+                &ListQuery {
+                    view: "table".into(),
+                    filter: key.clone(),
+                    page: 1,
+                    ..query.get()
+                },
+            )
+        }
+    };
+    let hidden = move || column.with(|c| c.as_ref().map(BoardColumn::hidden).unwrap_or(0));
+    let cards = move || column.with(|c| c.as_ref().map(|c| c.cards.clone()).unwrap_or_default());
+    let heading = label.clone();
+    view! {
+        <section class="board-column" data-stage=key.clone() data-outcome=outcome
+            class:board-over=is_over aria-label=label>
+            <header class="board-column-head">
+                <h2>{heading}</h2>
+                <span class="board-count" data-testid="column-count">
+                    {move || column.with(|c| c.as_ref().map(|c| c.stage.deals).unwrap_or(0))}
+                </span>
+                <span class="board-amount">
+                    {move || column.with(|c| c.as_ref().map(|c| c.stage.amount.display()).unwrap_or_default())}
+                </span>
+            </header>
+            <div class="board-cards">
+                <For each=cards
+                    key=|d: &DealRow| (d.id, d.version, d.stage.clone(), d.amount.minor, d.score, d.convert_likelihood, d.writeback_error.clone())
+                    children=move |d: DealRow| {
+                        let stages = stages.clone();
+                        view! { <DealCard deal=d can_move stages cols drag over dragging do_move /> }
+                    } />
+                {move || column.with(|c| c.as_ref().is_some_and(|c| c.cards.is_empty()))
+                    .then(|| view! { <div class="board-empty">"No deals"</div> })}
+            </div>
+            {move || (hidden() > 0).then(|| view! {
+                <A href=more_href.clone() attr:class="board-more">{format!("+{} more in the table", hidden())}</A>
+            })}
+        </section>
     }
 }
 
