@@ -550,7 +550,8 @@ async fn the_board_follows_the_stage_order_its_source_and_drop_positions() {
             .unwrap()
             .clone();
         let anchor = open[1].id;
-        db.store
+        let moved = db
+            .store
             .move_deal(
                 ws.id,
                 card.id,
@@ -562,6 +563,8 @@ async fn the_board_follows_the_stage_order_its_source_and_drop_positions() {
             )
             .await
             .unwrap();
+        // No Attio connection here: an Attio deal's move is Success's alone, nothing to send.
+        assert_eq!(moved.writeback_error, None, "{backend}: {:?}", moved.source);
         let after = db.store.pipeline_board(&ws, &q).await.unwrap();
         let proposal = &after.columns.iter().find(|c| c.stage.key == "proposal").unwrap().cards;
         let ids: Vec<i64> = proposal.iter().map(|d| d.id).collect();

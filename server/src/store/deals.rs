@@ -126,10 +126,15 @@ impl Store {
             .await?
             .int("p")?,
         };
-        // An Attio deal's move is Attio's to accept: until it does, the card says so.
+        // With Attio connected, an Attio deal's move is Attio's to accept: until it does, the card
+        // says so. Without a connection (demo data, a disconnected CRM) the move is Success's alone.
         let moved = sqlx::query(
             "UPDATE deals SET stage = $1, position = $2, version = version + 1, updated_at = $3, \
-               writeback_error = CASE WHEN source = 'attio' AND stage <> $1 THEN 'Sending to Attio…' ELSE writeback_error END \
+               writeback_error = CASE \
+                 WHEN source <> 'attio' OR stage = $1 THEN writeback_error \
+                 WHEN EXISTS (SELECT 1 FROM integrations i WHERE i.workspace_id = $5 AND i.source = 'attio') \
+                   THEN 'Sending to Attio…' \
+                 ELSE NULL END \
              WHERE id = $4 AND workspace_id = $5 AND version = $6",
         )
         .bind(stage)
