@@ -755,9 +755,8 @@ impl SuccessData for Data {
         let at_risk = self.queue_of(&ws, risky).await?.rows.into_iter().take(10).collect();
         let pipeline = self
             .store
-            .pipeline(&ws, &ListQuery::default())
+            .pipeline_totals(&ws)
             .await?
-            .stages
             .into_iter()
             .filter(|s| s.outcome == app::model::StageOutcome::Open)
             .collect();

@@ -948,6 +948,11 @@ impl Store {
             .collect()
     }
 
+    /// Every stage with the count and amount of its deals (the office screen's pipeline panel).
+    pub async fn pipeline_totals(&self, ws: &WorkspaceInfo) -> Result<Vec<StageSummary>> {
+        self.stage_totals(ws, &deal_filters(ws, &ListQuery::default())?).await
+    }
+
     pub async fn pipeline(&self, ws: &WorkspaceInfo, query: &ListQuery) -> Result<PipelineView> {
         let filters = deal_filters(ws, query)?;
         let stages = self.stage_totals(ws, &filters).await?;
