@@ -484,6 +484,7 @@ mod tests {
                 title: Some("CEO".into()),
                 is_champion: true,
                 left_on: None,
+                opted_out: false,
             }],
             revenue_sources: vec![],
             invoices: vec![],

@@ -6,6 +6,7 @@
 pub mod access;
 pub mod api;
 pub mod chat;
+pub mod close_loop;
 pub mod integrations;
 pub mod likelihood;
 pub mod live;

@@ -19,6 +19,9 @@ pub enum LiveEvent {
     PipelineChanged,
     /// Someone asked for access (Settings → Access shows it).
     AccessRequested,
+    /// Close the Loop changed: matches decided or refreshed, an email queued, sent or failed
+    /// (`None`: across the workspace).
+    LoopChanged { account_id: Option<i64> },
     /// The page missed more than the server kept: refetch everything.
     Resync,
 }
@@ -59,6 +62,7 @@ impl LiveEvent {
                 *a == account_id
             }
             LiveEvent::Resync => true,
+            LiveEvent::LoopChanged { account_id: a } => a.is_none_or(|a| a == account_id),
             LiveEvent::Sync(_) | LiveEvent::AccessRequested | LiveEvent::PipelineChanged => false,
         }
     }

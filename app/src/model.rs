@@ -314,9 +314,13 @@ pub struct ListQuery {
     /// Where a deal comes from on Pipeline (salesbricks, attio, manual, routed).
     #[serde(default)]
     pub source: String,
-    /// `table` shows Pipeline as a table instead of the board.
+    /// `table` shows Pipeline as a table instead of the board; Close the Loop: `account` (default),
+    /// `project`, `themes`, `releases` or `sent`.
     #[serde(default)]
     pub view: String,
+    /// A product area on Close the Loop.
+    #[serde(default)]
+    pub project: String,
 }
 
 impl ListQuery {
@@ -473,6 +477,8 @@ pub struct ContactRow {
     pub title: Option<String>,
     pub is_champion: bool,
     pub left_on: Option<NaiveDate>,
+    /// Asked not to receive email from Success.
+    pub opted_out: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -843,12 +849,8 @@ pub struct ReleaseRow {
     pub body: String,
     pub url: Option<String>,
     pub published_on: NaiveDate,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct CloseTheLoopView {
-    pub requests: Page<FeatureRequestRow>,
-    pub releases: Vec<ReleaseRow>,
+    /// Its bullet points or headings, as Close the Loop matches them.
+    pub items: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -276,6 +276,9 @@ pub fn SearchBar(path: &'static str, placeholder: &'static str, query: Memo<List
             <input type="hidden" name="payment" prop:value=move || query.get().payment />
             <input type="hidden" name="untracked" prop:value=move || query.get().untracked />
             <input type="hidden" name="reason" prop:value=move || query.get().reason />
+            <input type="hidden" name="source" prop:value=move || query.get().source />
+            <input type="hidden" name="view" prop:value=move || query.get().view />
+            <input type="hidden" name="project" prop:value=move || query.get().project />
             <button type="submit" class="search-button">"Search"</button>
         </Form>
     }

@@ -35,6 +35,7 @@ pub fn list_href(path: &str, query: &ListQuery) -> String {
         ("reason", &query.reason),
         ("source", &query.source),
         ("view", &query.view),
+        ("project", &query.project),
     ] {
         if !value.trim().is_empty() {
             parts.push(format!("{key}={}", encode_component(value.trim())));
@@ -63,6 +64,7 @@ pub fn list_query_from(get: impl Fn(&str) -> Option<String>) -> ListQuery {
         reason: get("reason").unwrap_or_default(),
         source: get("source").unwrap_or_default(),
         view: get("view").unwrap_or_default(),
+        project: get("project").unwrap_or_default(),
     }
 }
 

@@ -242,6 +242,53 @@ const THEMES: &[Theme] = &[
     ),
 ];
 
+/// Other ways customers say each theme's request (same order as THEMES), so themes group real
+/// near-duplicates rather than copies.
+const REWORDINGS: &[&[&str]] = &[
+    &[
+        "Single sign-on through Okta is a must for our security review.",
+        "Can we log in with SAML? IT won't approve more passwords.",
+    ],
+    &[
+        "Please add Slack notifications when a compression job finishes.",
+        "We'd love compression reports posted in a Slack channel.",
+    ],
+    &[
+        "Is there an audit trail of who changed admin settings?",
+        "Security wants an audit log of admin changes they can export.",
+    ],
+    &[
+        "GDPR: our data has to stay in Europe.",
+        "Do you offer EU data residency?",
+    ],
+    &[
+        "We need to export reports to CSV for finance.",
+        "A CSV export of the usage report would save us hours.",
+    ],
+    &[
+        "Syncing accounts with Salesforce would help our sales team.",
+        "Any plans for a Salesforce integration?",
+    ],
+    &[
+        "We need roles and permissions so contractors can't see billing.",
+        "Can we restrict billing access to admins with custom roles?",
+    ],
+    &[
+        "Our nightly batch gets throttled by the API rate limits.",
+        "Could you raise the API rate limit for our plan?",
+    ],
+    &[
+        "An iOS app for checking jobs would be great.",
+        "Is a mobile app on the roadmap?",
+    ],
+    &[
+        "Does middle-out work for 4K video yet?",
+        "We want middle-out compression for our 4K video archive.",
+    ],
+];
+
+const _: () = assert!(REWORDINGS.len() == THEMES.len());
+
 const NEGATIVE: &[(&str, &str)] = &[
     (
         "pricing concerns",
@@ -825,7 +872,12 @@ pub fn generate(spec: &DemoSpec) -> Dataset {
         if lifecycle != "trial" && rng.chance(0.55) {
             for _ in 0..rng.range(1, 2) {
                 let theme = rng.range(0, THEMES.len() as i64 - 1) as usize;
-                let (project, quote, _) = THEMES[theme];
+                let (project, original, _) = THEMES[theme];
+                let wordings = REWORDINGS[theme];
+                let quote = match data.requests.len() % (wordings.len() + 1) {
+                    0 => original,
+                    k => wordings[k - 1],
+                };
                 data.requests.push(NewRequest {
                     account: a,
                     contact: Some(first_contact + rng.range(0, 1) as usize),

@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod cache;
 pub mod chat;
+pub mod close_loop;
 pub mod connectors;
 pub mod demo;
 pub mod events;
@@ -63,5 +64,6 @@ pub async fn score_new_workspace(store: &Store, ws: i64, today: chrono::NaiveDat
     rescore::backfill_history(store, ws, today, 13).await?;
     rescore::rescore_workspace(store, ws, today, chrono::Utc::now()).await?;
     likelihood::refresh(store, ws, today, chrono::Utc::now()).await?;
+    close_loop::refresh(store, ws).await?;
     Ok(())
 }

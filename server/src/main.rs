@@ -30,6 +30,12 @@ USAGE:
                                             streams (default 2000), move a deal M times (default
                                             20); prints memory per stream, move answer times and
                                             how long each move takes to reach every stream
+    server bench loop [--requests N] [--items M]
+                                            match N feature requests (default 5000) against M
+                                            release items (default 2000) in a new workspace in
+                                            DATABASE_URL; prints matching and whole-refresh times
+    server outbox send                      send every due email in the outbox now and exit (the
+                                            web server sends them continuously)
     server admin create-user --email EMAIL --name NAME [--workspace NAME] [--role ROLE]
                                             create a person with access to Success; the password
                                             is read from SUCCESS_PASSWORD or the first line of
@@ -46,7 +52,10 @@ ENVIRONMENT:
     SUCCESS_PUBLIC_DEMO  false to show the Pied Piper preview to signed-in people only
     SUCCESS_SECRET_KEY   32-byte key (64 hex digits) sealing integration credentials; without it
                        a key file secret.key is generated (mode 0600) in SUCCESS_DATA_DIR
-    SUCCESS_DATA_DIR     folder for the key file (default: the SQLite database's folder, or ./data)";
+    SUCCESS_DATA_DIR     folder for the key file (default: the SQLite database's folder, or ./data)
+    SUCCESS_SMTP_CA_FILE PEM certificate to trust for the SMTP server (a private CA)
+    SUCCESS_OUTBOX_LEASE_SECONDS  how long a claimed email may take before its sender counts as
+                       gone (default 120)";
 
 // One runtime thread: thaw's SSR style collector (`SSRMountStyleContext::push_style`) panics when
 // two `Suspense` boundaries of the same page resolve at the same instant on two threads, which cut
@@ -78,6 +87,10 @@ async fn run(args: Vec<String>) -> Result<(), String> {
             _ => Err(format!("usage: server admin create-user …\n\n{USAGE}")),
         },
         "bench" => bench_command(&args[1..]).await,
+        "outbox" => match args.get(1).map(String::as_str) {
+            Some("send") => outbox_send().await,
+            _ => Err(format!("usage: server outbox send\n\n{USAGE}")),
+        },
         "fake-vendors" => fake_vendors_command(&args[1..]).await,
         "migrate" => {
             open_store().await?;
@@ -274,6 +287,7 @@ async fn serve() -> Result<(), String> {
     service.go_live();
     tokio::spawn(rescore_on_schedule(service.clone()));
     tokio::spawn(server::integrations::sync_on_schedule(service.clone()));
+    tokio::spawn(server::close_loop::outbox::run(service.clone()));
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| {
         format!("cannot listen on {addr}: {e} (is another server using the port? set LEPTOS_SITE_ADDR)")
     })?;
@@ -288,6 +302,20 @@ async fn serve() -> Result<(), String> {
     })
     .await
     .map_err(|e| format!("server stopped: {e}"))?;
+    store.close().await;
+    Ok(())
+}
+
+/// Sends what is due in the outbox with this process's own sender, then exits.
+async fn outbox_send() -> Result<(), String> {
+    let auth = server::auth::AuthConfig::from_env()?;
+    let store = open_store().await?;
+    let mut data = server::service::Data::new(store.clone(), auth);
+    data.secrets = server::secrets::SecretBox::load(std::env::var("SUCCESS_SECRET_KEY").ok().as_deref(), &data_dir())
+        .map_err(|e| e.to_string())?;
+    let data = data.shared();
+    let sent = server::close_loop::outbox::drain(&data).await?;
+    println!("{sent} emails handled");
     store.close().await;
     Ok(())
 }
@@ -515,6 +543,17 @@ async fn bench_likelihood(args: &[String]) -> Result<(), String> {
 async fn bench_command(args: &[String]) -> Result<(), String> {
     if args.first().map(String::as_str) == Some("sync") {
         return bench_sync(&args[1..]).await;
+    }
+    if args.first().map(String::as_str) == Some("loop") {
+        let number = |name: &str, default: usize| -> Result<usize, String> {
+            flag(args, name).map_or(Ok(default), |n| {
+                n.replace('_', "")
+                    .parse()
+                    .map_err(|_| format!("{name}: not a number: {n}"))
+            })
+        };
+        let store = open_store().await?;
+        return server::close_loop::bench::run(&store, number("--requests", 5000)?, number("--items", 2000)?).await;
     }
     if args.first().map(String::as_str) == Some("likelihood") {
         return bench_likelihood(&args[1..]).await;

@@ -454,7 +454,7 @@ async fn queues_for_convert_contracts_pipeline_reengage_and_close_the_loop() {
             .windows(2)
             .all(|w| w[0].lost_value.minor >= w[1].lost_value.minor));
 
-        let ctl = db.store.close_the_loop(&ws, &q).await.unwrap();
+        let ctl = server::close_loop::view(&db.store, &ws, &q).await.unwrap();
         assert!(ctl.requests.total > 0 && !ctl.releases.is_empty(), "{}", db.name);
 
         let settings = db.store.settings(&ws).await.unwrap();

@@ -1,5 +1,6 @@
 //! Customer Detail: everything Success knows about one account.
 
+use super::close_the_loop::{AccountShipped, OptOutToggle};
 use crate::api::{account_detail, ClearBandOverride, OverrideBand, SetTracked};
 use crate::model::*;
 use crate::ui::*;
@@ -384,24 +385,12 @@ fn detail_view(d: AccountDetail, can: bool, actions: Actions) -> impl IntoView {
                             {c.is_champion.then(|| view! { " " <Badge color=BadgeColor::Success appearance=BadgeAppearance::Tint>"Champion"</Badge> })}
                             {c.left_on.map(|d| view! { <span class="muted">{format!(" · left {}", fmt_date(Some(d)))}</span> })}
                             <div class="muted">{c.email.clone()}</div>
+                            <OptOutToggle contact_id=c.id opted_out=c.opted_out can />
                         </li>
                     }).collect_view()}
                 </ul>
             </section>
-            <section class="panel">
-                <h2>"Feature requests"</h2>
-                {d.requests.is_empty().then(|| view! { <Empty message="No feature requests." /> })}
-                <ul class="plain-list">
-                    {d.requests.clone().into_iter().map(|r| view! {
-                        <li>
-                            <Badge appearance=BadgeAppearance::Tint color=BadgeColor::Brand>{r.project.clone()}</Badge>
-                            " "
-                            {format!("“{}”", r.quote)}
-                            <div class="muted">{format!("{} · {}", r.requester.clone().unwrap_or_else(|| "unknown requester".into()), fmt_date(Some(r.requested_on)))}</div>
-                        </li>
-                    }).collect_view()}
-                </ul>
-            </section>
+            <AccountShipped account_id=d.account.id can />
         </div>
     }
 }

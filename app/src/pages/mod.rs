@@ -9,6 +9,7 @@ pub mod close_the_loop;
 pub mod contracts;
 pub mod convert;
 pub mod data;
+pub mod email_settings;
 pub mod health;
 pub mod matching;
 pub mod pipeline;

@@ -1,5 +1,6 @@
 //! Settings & Data: integrations, what the workspace holds, recent sync runs.
 
+use super::email_settings::EmailSettingsPanel;
 use crate::api::AppError;
 use crate::api::{
     settings, sync_run_errors, ConnectIntegration, DisconnectIntegration, SetExchangeRate, SyncIntegration,
@@ -143,6 +144,7 @@ fn view_settings(s: SettingsView, actions: Actions, can_manage: bool, can_operat
             </div>
         </section>
         <PipelineSettingsPanel can_manage />
+        <EmailSettingsPanel can_manage />
         <section class="panel">
             <h2>"Data in this workspace"</h2>
             <div class="metrics">

@@ -565,7 +565,7 @@ impl Store {
         .ok_or(StoreError::NotFound("Account"))?;
         let account = account_row(&row)?;
 
-        let contacts = sqlx::query("SELECT id, name, email, title, is_champion, left_on FROM contacts WHERE account_id = $1 AND workspace_id = $2 ORDER BY is_champion DESC, name")
+        let contacts = sqlx::query("SELECT id, name, email, title, is_champion, left_on, opted_out FROM contacts WHERE account_id = $1 AND workspace_id = $2 ORDER BY is_champion DESC, name")
             .bind(account_id)
             .bind(ws.id)
             .fetch_all(pool)
@@ -579,6 +579,7 @@ impl Store {
                     title: r.opt_text("title")?,
                     is_champion: r.flag("is_champion")?,
                     left_on: r.opt_date("left_on")?,
+                    opted_out: r.flag("opted_out")?,
                 })
             })
             .collect::<Result<Vec<_>>>()?;
@@ -1113,58 +1114,6 @@ impl Store {
             by_reason,
             rows: page(rows, total, query),
             model: self.model(ws.id, ModelKind::Reengage).await?,
-        })
-    }
-
-    pub async fn close_the_loop(&self, ws: &WorkspaceInfo, query: &ListQuery) -> Result<CloseTheLoopView> {
-        let mut from = Sql::new(&format!("{REQUEST_FROM} WHERE f.workspace_id = "));
-        from.arg(ws.id);
-        if let Some(pattern) = search(query)? {
-            from.push(" AND (LOWER(a.name) LIKE ")
-                .arg(pattern.clone())
-                .push(" ESCAPE '\\' OR LOWER(f.quote) LIKE ")
-                .arg(pattern)
-                .push(" ESCAPE '\\')");
-        }
-        let total = total(self, &from).await?;
-        let order = if query.sort == "name" {
-            "a.name ASC, f.id ASC"
-        } else {
-            "f.requested_on DESC, f.id DESC"
-        };
-        let mut sql = Sql {
-            text: format!("SELECT {REQUEST_COLUMNS} {} ORDER BY {order}", from.text),
-            args: from.args,
-        };
-        paginate(&mut sql, query);
-        let rows = sql
-            .query()
-            .fetch_all(self.pool())
-            .await?
-            .iter()
-            .map(request_row)
-            .collect::<Result<_>>()?;
-        let releases = sqlx::query(
-            "SELECT id, source, title, body, url, published_on FROM releases WHERE workspace_id = $1 ORDER BY published_on DESC, id DESC LIMIT 20",
-        )
-        .bind(ws.id)
-        .fetch_all(self.pool())
-        .await?
-        .iter()
-        .map(|r| {
-            Ok(ReleaseRow {
-                id: r.int("id")?,
-                source: r.parsed("source", ReleaseSource::parse)?,
-                title: r.text("title")?,
-                body: r.text("body")?,
-                url: r.opt_text("url")?,
-                published_on: r.date("published_on")?,
-            })
-        })
-        .collect::<Result<Vec<_>>>()?;
-        Ok(CloseTheLoopView {
-            requests: page(rows, total, query),
-            releases,
         })
     }
 
