@@ -370,8 +370,10 @@ pub struct MatchRow {
     pub shipped_on: NaiveDate,
     pub item: Vec<Segment>,
     pub quote: Vec<Segment>,
-    /// BM25 relevance (blended with embedding similarity when configured); higher is closer.
+    /// BM25 relevance (plus 5 × the embeddings' cosine when configured); higher is closer.
     pub score: f64,
+    /// Cosine similarity of the two texts' embeddings, when an embeddings endpoint is configured.
+    pub similarity: Option<f64>,
     /// The shared words, as they appear in the request.
     pub words: Vec<String>,
     pub status: MatchStatus,

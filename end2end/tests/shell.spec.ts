@@ -30,7 +30,7 @@ test('every navigation link opens its page', async ({ page }) => {
     ['Contracts', '/contracts', 'contracts-table'],
     ['Pipeline', '/pipeline', 'board'],
     ['Re-engage', '/re-engage', 'reengage-queue'],
-    ['Close the Loop', '/close-the-loop', 'requests-table'],
+    ['Close the Loop', '/close-the-loop', 'request-cards'],
     ['Settings', '/settings', 'integrations'],
     ['Health', '/health', 'health-queue'],
   ];

@@ -65,5 +65,6 @@ pub async fn score_new_workspace(store: &Store, ws: i64, today: chrono::NaiveDat
     rescore::rescore_workspace(store, ws, today, chrono::Utc::now()).await?;
     likelihood::refresh(store, ws, today, chrono::Utc::now()).await?;
     close_loop::refresh(store, ws).await?;
+    close_loop::confirm_demo_matches(store, ws, chrono::Utc::now()).await?;
     Ok(())
 }

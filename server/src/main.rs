@@ -53,6 +53,8 @@ ENVIRONMENT:
     SUCCESS_SECRET_KEY   32-byte key (64 hex digits) sealing integration credentials; without it
                        a key file secret.key is generated (mode 0600) in SUCCESS_DATA_DIR
     SUCCESS_DATA_DIR     folder for the key file (default: the SQLite database's folder, or ./data)
+    SUCCESS_EMBEDDINGS_URL, SUCCESS_EMBEDDINGS_MODEL, SUCCESS_EMBEDDINGS_KEY
+                       an OpenAI-compatible embeddings endpoint Close the Loop blends in
     SUCCESS_SMTP_CA_FILE PEM certificate to trust for the SMTP server (a private CA)
     SUCCESS_OUTBOX_LEASE_SECONDS  how long a claimed email may take before its sender counts as
                        gone (default 120)";
@@ -274,6 +276,7 @@ async fn serve() -> Result<(), String> {
         server::secrets::SecretBox::load(std::env::var("SUCCESS_SECRET_KEY").ok().as_deref(), &data_dir())
             .map_err(|e| e.to_string())?;
     service.llm = server::llm::LlmConfig::from_env();
+    service.embeddings = server::close_loop::embeddings::EmbeddingsConfig::from_env();
     let cache_seconds: u64 = std::env::var("SUCCESS_READ_CACHE_SECONDS")
         .ok()
         .and_then(|s| s.parse().ok())

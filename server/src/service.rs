@@ -57,6 +57,8 @@ pub struct Data {
     rescoring: tokio::sync::Mutex<()>,
     /// Wakes the outbox sender when an email is queued.
     pub outbox_wake: tokio::sync::Notify,
+    /// The embeddings endpoint Close the Loop blends in, when configured.
+    pub embeddings: Option<crate::close_loop::embeddings::EmbeddingsConfig>,
 }
 
 /// What the account chat may use to answer one question.
@@ -111,6 +113,7 @@ impl Data {
             rescore_queued: Default::default(),
             rescoring: Default::default(),
             outbox_wake: Default::default(),
+            embeddings: None,
             http: reqwest::Client::builder()
                 .connect_timeout(std::time::Duration::from_secs(10))
                 // GitHub refuses requests without one.
@@ -237,9 +240,14 @@ impl Data {
         let report = crate::rescore::rescore_workspace(&self.store, workspace_id, now.date_naive(), now).await?;
         let likelihoods = crate::likelihood::refresh(&self.store, workspace_id, now.date_naive(), now).await?;
         let changed = (report.changed + likelihoods.changed) as u64;
-        crate::close_loop::refresh(&self.store, workspace_id).await?;
+        crate::close_loop::refresh_with(&self.store, workspace_id, self.semantic()).await?;
         self.changed(workspace_id, LiveEvent::Rescored { changed });
         Ok(changed)
+    }
+
+    /// The embeddings endpoint for Close the Loop's matching, when one is configured.
+    pub fn semantic(&self) -> Option<crate::close_loop::Semantic<'_>> {
+        self.embeddings.as_ref().map(|e| (&self.http, e))
     }
 
     /// Rescores in the background, for writes that arrive often (signals from other tools): a burst
@@ -988,7 +996,7 @@ impl SuccessData for Data {
                 },
             )
             .await?;
-        crate::close_loop::refresh(&self.store, s.workspace.id).await?;
+        crate::close_loop::refresh_with(&self.store, s.workspace.id, self.semantic()).await?;
         self.changed(
             s.workspace.id,
             LiveEvent::LoopChanged {
@@ -1140,7 +1148,7 @@ impl SuccessData for Data {
         Ok(())
     }
     async fn rematch(&self, s: &Scope) -> Result<String, AppError> {
-        let stats = crate::close_loop::refresh(&self.store, s.workspace.id).await?;
+        let stats = crate::close_loop::refresh_with(&self.store, s.workspace.id, self.semantic()).await?;
         self.changed(s.workspace.id, LiveEvent::LoopChanged { account_id: None });
         Ok(format!(
             "Matched {} requests against the releases: {} proposals waiting, {} themes.",

@@ -64,6 +64,7 @@ impl SmtpServer {
             .arg(&maildir)
             .args(extra)
             .stdout(Stdio::piped())
+            .stderr(Stdio::null())
             .spawn()
             .expect("start end2end/smtp-server.py (needs Debian's python3-aiosmtpd)");
         let mut line = String::new();
@@ -592,4 +593,151 @@ async fn email_settings_refuse_bad_input_and_keep_the_password_sealed() {
             .unwrap(),
         sealed
     );
+}
+
+/// A local OpenAI-compatible `/v1/embeddings`: each text's vector counts its words per concept, so
+/// "sign in through Okta" and "SAML single sign-on with Okta" mean the same thing. Counts the
+/// texts it was asked to embed.
+async fn fake_embeddings() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use axum::{http::HeaderMap, routing::post, Json, Router};
+    const CONCEPTS: &[&[&str]] = &[
+        &["sso", "saml", "sign", "single", "okta", "login"],
+        &["slack", "channel", "notification", "notifications", "alert"],
+        &["csv", "export", "spreadsheet"],
+        &["audit", "log", "trail"],
+        &["eu", "europe", "gdpr", "residency"],
+        &["mobile", "ios", "android", "app"],
+    ];
+    let asked = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = asked.clone();
+    let app = Router::new().route(
+        "/v1/embeddings",
+        post(move |headers: HeaderMap, Json(body): Json<serde_json::Value>| {
+            let counter = counter.clone();
+            async move {
+                if headers.get("authorization").and_then(|v| v.to_str().ok()) != Some("Bearer emb-key") {
+                    return (
+                        axum::http::StatusCode::UNAUTHORIZED,
+                        Json(serde_json::json!({"error": {"message": "Incorrect API key provided", "type": "invalid_request_error"}})),
+                    );
+                }
+                let inputs: Vec<String> = body["input"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|v| v.as_str().unwrap().to_lowercase())
+                    .collect();
+                counter.fetch_add(inputs.len(), std::sync::atomic::Ordering::SeqCst);
+                let data: Vec<serde_json::Value> = inputs
+                    .iter()
+                    .enumerate()
+                    .map(|(i, text)| {
+                        let words: Vec<&str> = text.split(|c: char| !c.is_alphanumeric()).collect();
+                        let mut v: Vec<f32> = CONCEPTS
+                            .iter()
+                            .map(|c| words.iter().filter(|w| c.contains(w)).count() as f32)
+                            .collect();
+                        v.push(0.01); // never the zero vector
+                        serde_json::json!({"object": "embedding", "index": i, "embedding": v})
+                    })
+                    .collect();
+                (
+                    axum::http::StatusCode::OK,
+                    Json(serde_json::json!({"object": "list", "data": data, "model": body["model"],
+                        "usage": {"prompt_tokens": 1, "total_tokens": 1}})),
+                )
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/v1", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, asked)
+}
+
+#[tokio::test]
+async fn embeddings_blend_in_meaning_where_words_fall_short_and_are_fetched_once() {
+    for db in TestDb::both().await {
+        let store = &db.store;
+        let ws = demo(store).await;
+        let (url, asked) = fake_embeddings().await;
+        let account: i64 = sqlx::query("SELECT id FROM accounts WHERE workspace_id = $1 ORDER BY id LIMIT 1")
+            .bind(ws)
+            .fetch_one(store.pool())
+            .await
+            .map(|r| sqlx::Row::get(&r, 0))
+            .unwrap();
+        let request = store
+            .add_feature_request(
+                ws,
+                &server::store::close_loop::NewFeatureRequest {
+                    account_id: account,
+                    contact_id: None,
+                    project: "Security".into(),
+                    quote: "Could we sign in through Okta?".into(),
+                    requested_on: today() - chrono::Duration::days(400),
+                    source_link: None,
+                    created_by: "test".into(),
+                },
+            )
+            .await
+            .unwrap();
+        let proposals_for = |store: &Store| {
+            let store = store.clone();
+            async move {
+                let (cards, _) = store
+                    .request_cards(
+                        ws,
+                        &CardFilter {
+                            page: 1,
+                            per_page: 1,
+                            ..Default::default()
+                        }
+                        .for_request(request),
+                    )
+                    .await
+                    .unwrap();
+                cards.into_iter().next().unwrap().matches
+            }
+        };
+        // Words alone: "okta" is one word of three — not enough.
+        close_loop::refresh(store, ws).await.unwrap();
+        assert!(proposals_for(store).await.is_empty(), "{}", db.name);
+        // A wrong key: the endpoint refuses, matching carries on with words alone.
+        let http = reqwest::Client::new();
+        let wrong = close_loop::embeddings::EmbeddingsConfig {
+            url: url.clone(),
+            model: "text-embedding-3-small".into(),
+            key: Some("nope".into()),
+        };
+        close_loop::refresh_with(store, ws, Some((&http, &wrong)))
+            .await
+            .unwrap();
+        assert!(proposals_for(store).await.is_empty(), "{}", db.name);
+        // With meaning blended in, the SSO line is proposed, its similarity shown.
+        let config = close_loop::embeddings::EmbeddingsConfig {
+            key: Some("emb-key".into()),
+            ..wrong
+        };
+        close_loop::refresh_with(store, ws, Some((&http, &config)))
+            .await
+            .unwrap();
+        let matches = proposals_for(store).await;
+        assert!(!matches.is_empty(), "{}", db.name);
+        assert!(
+            matches[0].item.contains("single sign-on"),
+            "{}: {}",
+            db.name,
+            matches[0].item
+        );
+        assert!(matches[0].similarity.unwrap() > 0.9, "{}", db.name);
+        assert!(matches[0].score > close_loop::SEMANTIC_WEIGHT * 0.9);
+        // Every text was embedded once: a second refresh asks for nothing new.
+        let first = asked.load(std::sync::atomic::Ordering::SeqCst);
+        assert!(first > 20, "{}", db.name);
+        close_loop::refresh_with(store, ws, Some((&http, &config)))
+            .await
+            .unwrap();
+        assert_eq!(asked.load(std::sync::atomic::Ordering::SeqCst), first, "{}", db.name);
+    }
 }

@@ -1,6 +1,6 @@
 //! Customer Detail: everything Success knows about one account.
 
-use super::close_the_loop::{AccountShipped, OptOutToggle};
+use super::close_the_loop::{AccountShipped, EmailDrawer, LoopActions, OptOutToggle};
 use crate::api::{account_detail, ClearBandOverride, OverrideBand, SetTracked};
 use crate::model::*;
 use crate::ui::*;
@@ -37,6 +37,16 @@ pub fn AccountPage() -> impl IntoView {
             }
         },
     );
+    let loop_actions = LoopActions::new();
+    let requests = Resource::new(
+        move || (account_id.get(), live.get(), loop_actions.version()),
+        |(id, _, _)| async move {
+            match id {
+                Some(id) => crate::api::account_loop(id).await.map(Some),
+                None => Ok(None),
+            }
+        },
+    );
     view! {
         // Outside the refreshing part, so a live update never wipes a conversation.
         {move || account_id.get().map(|id| view! { <super::account_chat::AccountChat account_id=id /> })}
@@ -47,6 +57,8 @@ pub fn AccountPage() -> impl IntoView {
                 loaded(detail.await, move |d| detail_view(d, can, actions))
             })}
         </Transition>
+        <AccountShipped data=requests actions=loop_actions />
+        <EmailDrawer actions=loop_actions />
     }
 }
 
@@ -390,7 +402,6 @@ fn detail_view(d: AccountDetail, can: bool, actions: Actions) -> impl IntoView {
                     }).collect_view()}
                 </ul>
             </section>
-            <AccountShipped account_id=d.account.id can />
         </div>
     }
 }

@@ -2,8 +2,8 @@
 //! relevance, confirmed or rejected by a person), and the "we shipped your request" emails.
 
 use crate::api::{
-    account_loop, close_the_loop, email_draft, AddFeatureRequest, DecideMatch, QueueAllConfirmed, QueueEmail, Rematch,
-    ResolveEmail, SetContactOptOut,
+    close_the_loop, email_draft, AddFeatureRequest, DecideMatch, QueueAllConfirmed, QueueEmail, Rematch, ResolveEmail,
+    SetContactOptOut,
 };
 use crate::close_loop::*;
 use crate::model::*;
@@ -285,7 +285,7 @@ pub fn RequestCardView(
             <blockquote class="request-quote">
                 {match first_quote {
                     Some(q) => highlighted(q).into_any(),
-                    None => format!("“{}”", card.quote).into_any(),
+                    None => card.quote.clone().into_any(),
                 }}
             </blockquote>
             {card.matches.is_empty().then(|| view! { <p class="muted">"Nothing shipped matches this yet."</p> })}
@@ -311,7 +311,8 @@ fn MatchView(m: MatchRow, can: bool, actions: LoopActions) -> impl IntoView {
                         None => m.release_title.clone().into_any(),
                     }}
                     {format!(" · shipped {}", fmt_date(Some(m.shipped_on)))}
-                    <span class="match-score" title="BM25 relevance of the release line to the request">{format!(" · relevance {:.1}", m.score)}</span>
+                    <span class="match-score" title="BM25 relevance of the release line to the request, plus 5 × their embeddings' similarity when configured">{format!(" · relevance {:.1}", m.score)}</span>
+                    {m.similarity.map(|s| format!(" · meaning {:.0} %", s * 100.0))}
                     {(!m.words.is_empty()).then(|| format!(" · shared: {}", m.words.join(", ")))}
                 </div>
             </div>
@@ -701,23 +702,28 @@ fn AddRequestForm(add: ServerAction<AddFeatureRequest>, done: RwSignal<bool>) ->
 }
 
 /// Customer Detail's "N of your requests shipped": the account's requests with their matches and
-/// the emails sent about them.
+/// the emails sent about them. The page owns the resource and the actions, so a refresh of the
+/// rest of the page never disposes them mid-load.
 #[component]
-pub fn AccountShipped(account_id: i64, can: bool) -> impl IntoView {
-    let live = crate::live::use_live().for_account(Memo::new(move |_| Some(account_id)));
-    let actions = LoopActions::new();
-    let data = Resource::new(
-        move || (live.get(), actions.version()),
-        move |_| account_loop(account_id),
-    );
+pub fn AccountShipped(
+    data: Resource<Result<Option<AccountLoop>, crate::api::AppError>>,
+    actions: LoopActions,
+) -> impl IntoView {
+    let who = use_viewer();
     view! {
-        <section class="panel wide-panel" id="requests" data-testid="account-requests">
-            <Transition fallback=|| view! { <Loading /> }>
-                {move || Suspend::new(async move {
-                    loaded(data.await, move |l| {
-                        let shipped = l.requests.iter().filter(|r| r.shipped()).count();
-                        let total = l.requests.len();
-                        view! {
+        <Transition fallback=|| view! { <Loading /> }>
+            {move || Suspend::new(async move {
+                let can = who.can_operate().await;
+                // An unknown account is reported once, by the page above.
+                let data = data.await.or_else(|e| match e {
+                    crate::api::AppError::NotFound(_) => Ok(None),
+                    e => Err(e),
+                });
+                loaded(data, move |l| l.map(|l| {
+                    let shipped = l.requests.iter().filter(|r| r.shipped()).count();
+                    let total = l.requests.len();
+                    view! {
+                        <section class="panel" id="requests" data-testid="account-requests">
                             <h2>{if total == 0 {
                                 "Feature requests".to_string()
                             } else {
@@ -740,12 +746,11 @@ pub fn AccountShipped(account_id: i64, can: bool) -> impl IntoView {
                                     }).collect_view()}
                                 </ul>
                             })}
-                        }
-                    })
-                })}
-            </Transition>
-            <EmailDrawer actions />
-        </section>
+                        </section>
+                    }
+                }))
+            })}
+        </Transition>
     }
 }
 

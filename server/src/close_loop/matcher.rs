@@ -178,6 +178,13 @@ pub struct Candidate {
     pub terms: Vec<String>,
 }
 
+/// An item sharing words with a request, and whether the words alone make it worth proposing.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Scored {
+    pub candidate: Candidate,
+    pub relevant: bool,
+}
+
 /// What a proposal must reach. Sharing one rare word is often chance ("export" in a request about
 /// exporting invoices); sharing two, or one that carries most of what the request says, is not.
 const MIN_SHARED_TERMS: usize = 2;
@@ -232,6 +239,19 @@ impl Corpus {
     /// The items worth proposing for `request_terms`, best first; `allowed` filters items (e.g.
     /// shipped after the request, not rejected).
     pub fn candidates(&self, request_terms: &[String], allowed: impl Fn(usize) -> bool) -> Vec<Candidate> {
+        let mut out: Vec<Candidate> = self
+            .scored(request_terms, allowed)
+            .into_iter()
+            .filter(|s| s.relevant)
+            .map(|s| s.candidate)
+            .collect();
+        out.truncate(PROPOSALS_PER_REQUEST);
+        out
+    }
+
+    /// Every allowed item sharing a term with the request, best first, each saying whether it
+    /// passes the relevance rule on its words alone.
+    pub fn scored(&self, request_terms: &[String], allowed: impl Fn(usize) -> bool) -> Vec<Scored> {
         let query: HashSet<&str> = request_terms.iter().map(String::as_str).collect();
         let total_idf: f64 = query.iter().map(|t| self.idf(t)).sum();
         if total_idf <= 0.0 {
@@ -253,28 +273,33 @@ impl Corpus {
                 entry.2.push(term);
             }
         }
-        let mut out: Vec<Candidate> = scores
+        let mut out: Vec<Scored> = scores
             .into_iter()
-            .filter(|(doc, (_, covered, terms))| {
+            .filter(|(doc, _)| allowed(*doc as usize))
+            .map(|(doc, (score, covered, mut terms))| {
                 let coverage = covered / total_idf;
-                let enough = if terms.len() >= MIN_SHARED_TERMS {
+                let relevant = if terms.len() >= MIN_SHARED_TERMS {
                     coverage >= MIN_COVERAGE
                 } else {
                     coverage >= SINGLE_TERM_COVERAGE && query.len() <= 2
                 };
-                enough && allowed(*doc as usize)
-            })
-            .map(|(doc, (score, _, mut terms))| {
                 terms.sort_unstable();
-                Candidate {
-                    item: doc as usize,
-                    score,
-                    terms: terms.into_iter().map(str::to_string).collect(),
+                Scored {
+                    candidate: Candidate {
+                        item: doc as usize,
+                        score,
+                        terms: terms.into_iter().map(str::to_string).collect(),
+                    },
+                    relevant,
                 }
             })
             .collect();
-        out.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.item.cmp(&b.item)));
-        out.truncate(PROPOSALS_PER_REQUEST);
+        out.sort_by(|a, b| {
+            b.candidate
+                .score
+                .total_cmp(&a.candidate.score)
+                .then(a.candidate.item.cmp(&b.candidate.item))
+        });
         out
     }
 }

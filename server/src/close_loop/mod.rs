@@ -4,6 +4,7 @@
 
 pub mod bench;
 pub mod email;
+pub mod embeddings;
 pub mod matcher;
 pub mod outbox;
 
@@ -35,17 +36,36 @@ pub struct RefreshStats {
     pub written: Duration,
 }
 
-/// Brings the workspace's Close the Loop up to date: requests from signals, items from releases,
-/// then themes and proposals (decided pairs untouched).
+/// An embeddings endpoint and the client to reach it.
+pub type Semantic<'a> = (&'a reqwest::Client, &'a embeddings::EmbeddingsConfig);
+
+/// Brings the workspace's Close the Loop up to date with text relevance alone.
 pub async fn refresh(store: &Store, ws: i64) -> Result<RefreshStats> {
+    refresh_with(store, ws, None).await
+}
+
+/// Brings the workspace's Close the Loop up to date: requests from signals, items from releases,
+/// then themes and proposals (decided pairs untouched), blending in embedding similarity when an
+/// endpoint is given.
+pub async fn refresh_with(store: &Store, ws: i64, semantic: Option<Semantic<'_>>) -> Result<RefreshStats> {
     let started = Instant::now();
     store.import_signal_requests(ws).await?;
     store.refresh_release_items(ws, cl::split_release).await?;
     let corpus = store.loop_corpus(ws).await?;
     let items = corpus.items.len();
+    let vectors = match semantic {
+        Some(semantic) => match vectors(store, ws, &corpus, semantic).await {
+            Ok(v) => Some(v),
+            Err(e) => {
+                tracing::warn!(workspace = ws, error = %e, "Close the Loop matches on words alone this time");
+                None
+            }
+        },
+        None => None,
+    };
     let read = started.elapsed();
     let started = Instant::now();
-    let (proposals, themes) = tokio::task::spawn_blocking(move || match_corpus(&corpus))
+    let (proposals, themes) = tokio::task::spawn_blocking(move || match_corpus(&corpus, vectors.as_ref()))
         .await
         .map_err(|e| StoreError::Invalid(format!("matching stopped: {e}")))?;
     let matched = started.elapsed();
@@ -63,25 +83,96 @@ pub async fn refresh(store: &Store, ws: i64) -> Result<RefreshStats> {
     })
 }
 
+/// The vectors of every request and item text, fetching the ones not stored yet.
+async fn vectors(
+    store: &Store,
+    ws: i64,
+    corpus: &crate::store::close_loop::LoopCorpus,
+    (http, config): Semantic<'_>,
+) -> std::result::Result<embeddings::Vectors, String> {
+    let texts: HashMap<String, &str> = corpus
+        .requests
+        .iter()
+        .map(|r| r.quote.as_str())
+        .chain(corpus.items.iter().map(|i| i.text.as_str()))
+        .map(|t| (embeddings::digest(t), t))
+        .collect();
+    let digests: Vec<String> = texts.keys().cloned().collect();
+    let mut known = store
+        .embeddings(ws, &config.model, &digests)
+        .await
+        .map_err(|e| e.to_string())?;
+    let missing: Vec<(&String, &str)> = texts
+        .iter()
+        .filter(|(d, _)| !known.contains_key(*d))
+        .map(|(d, t)| (d, *t))
+        .collect();
+    if !missing.is_empty() {
+        let fresh = embeddings::embed(http, config, &missing.iter().map(|(_, t)| *t).collect::<Vec<_>>()).await?;
+        let rows: Vec<(String, Vec<f32>)> = missing.iter().map(|(d, _)| (*d).clone()).zip(fresh).collect();
+        store
+            .save_embeddings(ws, &config.model, &rows)
+            .await
+            .map_err(|e| e.to_string())?;
+        known.extend(rows);
+    }
+    Ok(known)
+}
+
+/// How much meaning counts beside words: blended score = BM25 + `SEMANTIC_WEIGHT` × cosine.
+pub const SEMANTIC_WEIGHT: f64 = 5.0;
+/// An item sharing words with the request but not enough of them is still proposed when the
+/// embeddings say the two mean the same thing this closely.
+pub const SEMANTIC_MIN: f64 = 0.8;
+
 /// The pure part of [`refresh`]: proposals for every request (items shipped on or after the day
 /// it was asked, pairs not yet decided) and each request's theme, as (request, theme request).
-pub fn match_corpus(corpus: &crate::store::close_loop::LoopCorpus) -> (Vec<Proposal>, Vec<(i64, i64)>) {
+/// With `vectors`, embedding similarity re-ranks the items that share a word with the request and
+/// admits those whose meaning is close although their words alone fall short.
+pub fn match_corpus(
+    corpus: &crate::store::close_loop::LoopCorpus,
+    vectors: Option<&embeddings::Vectors>,
+) -> (Vec<Proposal>, Vec<(i64, i64)>) {
     let analyzer = Analyzer::default();
     let texts: Vec<&str> = corpus.items.iter().map(|i| i.text.as_str()).collect();
     let index = Corpus::new(&analyzer, &texts);
+    let item_vectors: Vec<Option<&Vec<f32>>> = corpus
+        .items
+        .iter()
+        .map(|i| vectors.and_then(|v| v.get(&embeddings::digest(&i.text))))
+        .collect();
     let mut proposals = Vec::new();
     let mut request_terms = Vec::with_capacity(corpus.requests.len());
     for r in &corpus.requests {
         let terms = analyzer.terms(&r.quote);
-        for c in index.candidates(&terms, |i| {
+        let allowed = |i: usize| {
             let item = &corpus.items[i];
             item.published_on >= r.requested_on && !corpus.decided.contains(&(r.id, item.id))
-        }) {
+        };
+        let request_vector = vectors.and_then(|v| v.get(&embeddings::digest(&r.quote)));
+        let mut chosen: Vec<(f64, Option<f64>, matcher::Candidate)> = index
+            .scored(&terms, allowed)
+            .into_iter()
+            .filter_map(|s| {
+                let similarity = request_vector
+                    .zip(item_vectors[s.candidate.item])
+                    .map(|(a, b)| embeddings::cosine(a, b));
+                let keep = s.relevant || similarity.is_some_and(|c| c >= SEMANTIC_MIN);
+                keep.then(|| {
+                    let score = s.candidate.score + similarity.map_or(0.0, |c| SEMANTIC_WEIGHT * c.max(0.0));
+                    (score, similarity, s.candidate)
+                })
+            })
+            .collect();
+        chosen.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.2.item.cmp(&b.2.item)));
+        chosen.truncate(matcher::PROPOSALS_PER_REQUEST);
+        for (score, similarity, c) in chosen {
             proposals.push(Proposal {
                 request_id: r.id,
                 item_id: corpus.items[c.item].id,
-                score: (c.score * 100.0).round() / 100.0,
+                score: (score * 100.0).round() / 100.0,
                 terms: c.terms,
+                similarity: similarity.map(|s| (s * 1000.0).round() / 1000.0),
             });
         }
         request_terms.push(terms);
@@ -128,6 +219,7 @@ pub fn cards(raw: Vec<RawCard>) -> Vec<RequestCard> {
                         item: segments(analyzer.highlight(&m.item, &terms)),
                         quote: segments(analyzer.highlight(&c.quote, &terms)),
                         score: m.score,
+                        similarity: m.similarity,
                         words,
                         status: m.status,
                         decided_by: m.decided_by,
@@ -189,6 +281,35 @@ pub async fn view(store: &Store, ws: &WorkspaceInfo, query: &ListQuery) -> Resul
         },
         email_ready: store.email_settings(ws.id).await?.is_some(),
     })
+}
+
+/// The demo's history: a CSM has already confirmed the best proposal of every third request, so
+/// the sample shows shipped requests beside the ones still to review.
+pub async fn confirm_demo_matches(store: &Store, ws: i64, now: DateTime<Utc>) -> Result<usize> {
+    let filter = crate::store::close_loop::CardFilter {
+        state: Some("proposed".into()),
+        page: 1,
+        per_page: 10_000,
+        ..Default::default()
+    };
+    let (cards, _) = store.request_cards(ws, &filter).await?;
+    let mut confirmed = 0;
+    for card in cards.iter().step_by(3) {
+        if let Some(best) = card.matches.first() {
+            store
+                .decide_match(
+                    ws,
+                    card.id,
+                    best.item_id,
+                    app::close_loop::MatchStatus::Confirmed,
+                    "Monica Hall",
+                    now,
+                )
+                .await?;
+            confirmed += 1;
+        }
+    }
+    Ok(confirmed)
 }
 
 /// Themes by ARR asking, largest first.

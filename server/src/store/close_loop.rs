@@ -34,6 +34,8 @@ pub struct Proposal {
     pub item_id: i64,
     pub score: f64,
     pub terms: Vec<String>,
+    /// Cosine similarity of the two texts' embeddings, when embeddings were used.
+    pub similarity: Option<f64>,
 }
 
 /// A request as stored, with its matches, before highlighting.
@@ -58,6 +60,7 @@ pub struct RawMatch {
     pub shipped_on: NaiveDate,
     pub score: f64,
     pub terms: Vec<String>,
+    pub similarity: Option<f64>,
     pub status: MatchStatus,
     pub decided_by: Option<String>,
     pub email: Option<OutboxRow>,
@@ -352,8 +355,9 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         for chunk in proposals.chunks(200) {
-            let mut sql =
-                Sql::new("INSERT INTO request_matches (workspace_id, request_id, item_id, score, terms) VALUES ");
+            let mut sql = Sql::new(
+                "INSERT INTO request_matches (workspace_id, request_id, item_id, score, terms, similarity) VALUES ",
+            );
             for (i, p) in chunk.iter().enumerate() {
                 if i > 0 {
                     sql.push(", ");
@@ -368,6 +372,8 @@ impl Store {
                     .arg(p.score)
                     .push(", ")
                     .arg(serde_json::to_string(&p.terms).unwrap_or_else(|_| "[]".into()))
+                    .push(", ")
+                    .arg(p.similarity.map_or(super::sql::Val::NullReal, super::sql::Val::Real))
                     .push(")");
             }
             sql.push(" ON CONFLICT (request_id, item_id) DO NOTHING");
@@ -393,6 +399,40 @@ impl Store {
                 sql.arg(theme).push(" WHERE id").in_list(chunk);
                 sql.query().execute(&mut *tx).await?;
             }
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The stored vectors of these texts (by digest) for one model.
+    pub async fn embeddings(&self, ws: i64, model: &str, digests: &[String]) -> Result<HashMap<String, Vec<f32>>> {
+        let mut out = HashMap::new();
+        for chunk in digests.chunks(500) {
+            let mut sql = Sql::new("SELECT digest, vector FROM text_embeddings WHERE workspace_id = ");
+            sql.arg(ws).push(" AND model = ").arg(model).push(" AND digest");
+            let refs: Vec<&str> = chunk.iter().map(String::as_str).collect();
+            sql.in_list(&refs);
+            for r in sql.query().fetch_all(self.pool()).await? {
+                let bytes: Vec<u8> = sqlx::Row::try_get(&r, "vector")?;
+                out.insert(r.text("digest")?, crate::close_loop::embeddings::from_bytes(&bytes));
+            }
+        }
+        Ok(out)
+    }
+
+    pub async fn save_embeddings(&self, ws: i64, model: &str, vectors: &[(String, Vec<f32>)]) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        for (digest, vector) in vectors {
+            sqlx::query(
+                "INSERT INTO text_embeddings (workspace_id, model, digest, vector) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (workspace_id, model, digest) DO NOTHING",
+            )
+            .bind(ws)
+            .bind(model)
+            .bind(digest)
+            .bind(crate::close_loop::embeddings::to_bytes(vector))
+            .execute(&mut *tx)
+            .await?;
         }
         tx.commit().await?;
         Ok(())
@@ -614,7 +654,7 @@ impl Store {
         }
         let ids: Vec<i64> = cards.iter().map(|c| c.id).collect();
         let mut sql = Sql::new(
-            "SELECT m.request_id, m.item_id, m.score, m.terms, m.status, m.decided_by, i.text, r.title, r.url, r.published_on \
+            "SELECT m.request_id, m.item_id, m.score, m.terms, m.similarity, m.status, m.decided_by, i.text, r.title, r.url, r.published_on \
              FROM request_matches m JOIN release_items i ON i.id = m.item_id JOIN releases r ON r.id = i.release_id \
              WHERE m.workspace_id = ",
         );
@@ -632,6 +672,7 @@ impl Store {
                 shipped_on: r.date("published_on")?,
                 score: r.real("score")?,
                 terms: serde_json::from_str(&r.text("terms")?).unwrap_or_default(),
+                similarity: sqlx::Row::try_get::<Option<f64>, _>(&r, "similarity")?,
                 status: r.parsed("status", MatchStatus::parse)?,
                 decided_by: r.opt_text("decided_by")?,
                 email: None,

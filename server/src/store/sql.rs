@@ -16,6 +16,7 @@ pub enum Val {
     Flag(bool),
     NullText,
     NullInt,
+    NullReal,
 }
 
 impl From<i64> for Val {
@@ -77,6 +78,7 @@ pub fn bind<'q>(query: Query<'q, Any, AnyArguments<'q>>, value: Val) -> Query<'q
         Val::Flag(v) => query.bind(v),
         Val::NullText => query.bind(None::<String>),
         Val::NullInt => query.bind(None::<i64>),
+        Val::NullReal => query.bind(None::<f64>),
     }
 }
 
