@@ -455,6 +455,8 @@ pub struct LoopSummary {
 pub struct CloseTheLoopView {
     pub summary: LoopSummary,
     pub requests: crate::model::Page<RequestCard>,
+    /// For each account on this page: (account, requests shipped, requests), over all its requests.
+    pub account_counts: Vec<(i64, u64, u64)>,
     pub themes: Vec<ThemeRow>,
     /// Product areas with their number of requests.
     pub projects: Vec<(String, u64)>,

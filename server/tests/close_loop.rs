@@ -195,6 +195,16 @@ async fn the_demo_proposes_matches_that_answer_the_request_and_decisions_stick()
             }
         }
         assert!(seen > 0, "{backend}: the first page shows matches");
+        // Each account on the page says how many of all its requests shipped.
+        for card in &view.requests.rows {
+            let (_, shipped, total) = view
+                .account_counts
+                .iter()
+                .find(|(a, _, _)| *a == card.account_id)
+                .copied()
+                .expect("counts for every account on the page");
+            assert!(shipped <= total && total >= 1, "{backend}");
+        }
         // The Okta request is answered by the SSO release line, not by the other line of its release.
         let sso = CardFilter {
             search: Some("%okta%".into()),

@@ -197,6 +197,11 @@ fn LoopBody(query: Memo<ListQuery>, v: CloseTheLoopView, can: bool, actions: Loo
         view => {
             let by_project = view == "project";
             let page = v.requests.clone();
+            let counts: std::collections::HashMap<i64, (u64, u64)> = v
+                .account_counts
+                .iter()
+                .map(|&(a, shipped, total)| (a, (shipped, total)))
+                .collect();
             let mut last_group = String::new();
             let cards = v
                 .requests
@@ -209,9 +214,13 @@ fn LoopBody(query: Memo<ListQuery>, v: CloseTheLoopView, can: bool, actions: Loo
                         if by_project {
                             view! { <h2 class="loop-group">{group}</h2> }.into_any()
                         } else {
+                            let (shipped, total) = counts.get(&card.account_id).copied().unwrap_or_default();
                             view! {
                                 <h2 class="loop-group">
                                     <A href=format!("/accounts/{}", card.account_id) attr:class="account-link">{group}</A>
+                                    <span class="loop-group-count" data-testid="account-shipped">
+                                        {format!("{shipped} of {total} of their requests shipped")}
+                                    </span>
                                 </h2>
                             }
                             .into_any()

@@ -246,6 +246,13 @@ pub fn cards(raw: Vec<RawCard>) -> Vec<RequestCard> {
 pub async fn view(store: &Store, ws: &WorkspaceInfo, query: &ListQuery) -> Result<CloseTheLoopView> {
     let filter = card_filter(query, CARDS_PER_PAGE)?;
     let (raw, total) = store.request_cards(ws.id, &filter).await?;
+    let accounts: Vec<i64> = raw
+        .iter()
+        .map(|c| c.account_id)
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
+    let account_counts = store.request_counts(ws.id, &accounts).await?;
     let [requests, accounts_asking, shipped_requests, accounts_shipped, proposed, unsent, sent] =
         store.loop_counts(ws.id).await?;
     let themes = themes(store, ws).await?;
@@ -270,6 +277,7 @@ pub async fn view(store: &Store, ws: &WorkspaceInfo, query: &ListQuery) -> Resul
             page: query.page(),
             per_page: CARDS_PER_PAGE,
         },
+        account_counts,
         themes,
         projects: store.request_projects(ws.id).await?,
         releases: store.releases_with_items(ws.id, 30).await?,

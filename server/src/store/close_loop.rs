@@ -701,6 +701,34 @@ impl Store {
         Ok((cards, total))
     }
 
+    /// (account, requests shipped, requests) for each of these accounts.
+    pub async fn request_counts(&self, ws: i64, accounts: &[i64]) -> Result<Vec<(i64, u64, u64)>> {
+        if accounts.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut sql = Sql::new(
+            "SELECT f.account_id, CAST(COUNT(*) AS BIGINT) AS total, CAST(SUM(CASE WHEN EXISTS (SELECT 1 FROM request_matches m \
+             WHERE m.request_id = f.id AND m.status = 'confirmed') THEN 1 ELSE 0 END) AS BIGINT) AS shipped \
+             FROM feature_requests f WHERE f.workspace_id = ",
+        );
+        sql.arg(ws)
+            .push(" AND f.account_id")
+            .in_list(accounts)
+            .push(" GROUP BY f.account_id");
+        sql.query()
+            .fetch_all(self.pool())
+            .await?
+            .iter()
+            .map(|r| {
+                Ok((
+                    r.int("account_id")?,
+                    r.int("shipped")?.max(0) as u64,
+                    r.int("total")?.max(0) as u64,
+                ))
+            })
+            .collect()
+    }
+
     /// (requests, accounts asking, requests shipped, accounts shipped, proposed pairs, confirmed
     /// pairs with no email, emails sent).
     pub async fn loop_counts(&self, ws: i64) -> Result<[u64; 7]> {
