@@ -751,3 +751,168 @@ async fn embeddings_blend_in_meaning_where_words_fall_short_and_are_fetched_once
         assert_eq!(asked.load(std::sync::atomic::Ordering::SeqCst), first, "{}", db.name);
     }
 }
+
+/// A private CA and a certificate for `localhost` signed by it (openssl CLI); returns the folder
+/// holding ca.pem, server.pem and server.key.
+fn certificates() -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("success_tls_{}_{}", std::process::id(), free_port()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("ext.cnf"),
+        "subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n",
+    )
+    .unwrap();
+    let run = |args: &[&str]| {
+        let status = Command::new("openssl")
+            .args(args)
+            .current_dir(&dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .expect("openssl");
+        assert!(status.success(), "openssl {args:?}");
+    };
+    run(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=Success Test CA",
+    ]);
+    run(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+        "-subj",
+        "/CN=localhost",
+    ]);
+    run(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "server.pem",
+        "-days",
+        "2",
+        "-extfile",
+        "ext.cnf",
+    ]);
+    dir
+}
+
+fn outbox_send_with(db_url: &str, dir: &Path, env: &[(&str, &Path)]) -> bool {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_server"));
+    cmd.args(["outbox", "send"])
+        .current_dir(repo_root())
+        .env("DATABASE_URL", db_url)
+        .env("SUCCESS_SECRET_KEY", KEY)
+        .env("SUCCESS_DATA_DIR", dir)
+        .env_remove("SUCCESS_SMTP_CA_FILE")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.status().unwrap().success()
+}
+
+#[tokio::test]
+async fn starttls_with_auth_delivers_only_to_a_trusted_server_and_the_test_send_reports_plainly() {
+    let db = TestDb::sqlite().await;
+    let store = &db.store;
+    let ws = demo(store).await;
+    let certs = certificates();
+    let smtp = SmtpServer::start(&[
+        "--host",
+        "127.0.0.1",
+        "--tls-cert",
+        certs.join("server.pem").to_str().unwrap(),
+        "--tls-key",
+        certs.join("server.key").to_str().unwrap(),
+        "--user",
+        "monica",
+        "--password",
+        "s3cret",
+    ]);
+    let mut form = settings_form(smtp.port);
+    form.host = "localhost".into();
+    form.security = "starttls".into();
+    form.username = "monica".into();
+    form.password = "s3cret".into();
+    save_settings(store, ws, form).await;
+    let (request, item, _) = confirm_sso_match(store, ws).await;
+    let (id, _, _) = queue_shipped_email(store, ws, request, item, None, None, None, "Monica", chrono::Utc::now())
+        .await
+        .unwrap();
+    let dir = std::env::temp_dir();
+    // A certificate nobody vouches for: nothing is sent, the reason is kept, it waits to retry.
+    assert!(outbox_send_with(&db.url, &dir, &[]));
+    let row = store.outbox_email(ws, id).await.unwrap();
+    assert_eq!(row.state, OutboxState::Queued);
+    assert!(
+        row.error.as_deref().unwrap().contains("secure connection"),
+        "{:?}",
+        row.error
+    );
+    assert!(smtp.messages().is_empty());
+    // With the company CA trusted: encrypted, signed in, delivered once.
+    sqlx::query("UPDATE outbox SET not_before = '2000-01-01T00:00:00.000Z' WHERE id = $1")
+        .bind(id)
+        .execute(store.pool())
+        .await
+        .unwrap();
+    assert!(outbox_send_with(
+        &db.url,
+        &dir,
+        &[("SUCCESS_SMTP_CA_FILE", &certs.join("ca.pem"))]
+    ));
+    assert_eq!(store.outbox_email(ws, id).await.unwrap().state, OutboxState::Sent);
+    assert_eq!(smtp.messages().len(), 1);
+    // "Send test email" goes the same way and says what happened.
+    let plain = SmtpServer::start(&[]);
+    let settings = close_loop::email::SmtpSettings {
+        host: "127.0.0.1".into(),
+        port: plain.port,
+        security: app::close_loop::SmtpSecurity::None,
+        username: None,
+        password: None,
+        from_address: "success@piedpiper.test".into(),
+        from_name: "Monica Hall".into(),
+        reply_to: None,
+    };
+    let answer = close_loop::email::test_send(&settings, "dana@hooli.test")
+        .await
+        .unwrap();
+    assert!(answer.starts_with("Sent to dana@hooli.test"), "{answer}");
+    assert_eq!(plain.messages().len(), 1);
+    // Asking for STARTTLS from a server that does not offer it refuses before anything is sent.
+    let insecure = close_loop::email::SmtpSettings {
+        security: app::close_loop::SmtpSecurity::StartTls,
+        ..settings
+    };
+    let refused = close_loop::email::test_send(&insecure, "dana@hooli.test")
+        .await
+        .unwrap_err();
+    assert!(refused.contains("does not offer STARTTLS"), "{refused}");
+    assert_eq!(plain.messages().len(), 1);
+    let _ = std::fs::remove_dir_all(certs);
+}
