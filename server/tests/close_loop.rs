@@ -273,7 +273,11 @@ async fn the_demo_proposes_matches_that_answer_the_request_and_decisions_stick()
             assert_eq!(kept.matches[0].status, MatchStatus::Confirmed, "{backend}");
         }
         // Themes group differently worded requests of several accounts, with their ARR.
-        let view = close_loop::view(store, &ws, &ListQuery::default()).await.unwrap();
+        let themes = ListQuery {
+            view: "themes".into(),
+            ..Default::default()
+        };
+        let view = close_loop::view(store, &ws, &themes).await.unwrap();
         let sso_theme = view
             .themes
             .iter()

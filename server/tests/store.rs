@@ -454,7 +454,11 @@ async fn queues_for_convert_contracts_pipeline_reengage_and_close_the_loop() {
             .windows(2)
             .all(|w| w[0].lost_value.minor >= w[1].lost_value.minor));
 
-        let ctl = server::close_loop::view(&db.store, &ws, &q).await.unwrap();
+        let releases = ListQuery {
+            view: "releases".into(),
+            ..q.clone()
+        };
+        let ctl = server::close_loop::view(&db.store, &ws, &releases).await.unwrap();
         assert!(ctl.requests.total > 0 && !ctl.releases.is_empty(), "{}", db.name);
 
         let settings = db.store.settings(&ws).await.unwrap();

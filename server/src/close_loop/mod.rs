@@ -255,7 +255,17 @@ pub async fn view(store: &Store, ws: &WorkspaceInfo, query: &ListQuery) -> Resul
     let account_counts = store.request_counts(ws.id, &accounts).await?;
     let [requests, accounts_asking, shipped_requests, accounts_shipped, proposed, unsent, sent] =
         store.loop_counts(ws.id).await?;
-    let themes = themes(store, ws).await?;
+    // Themes and releases are read only by the views that show them.
+    let themes = if query.view == "themes" {
+        themes(store, ws).await?
+    } else {
+        Vec::new()
+    };
+    let releases = if query.view == "releases" {
+        store.releases_with_items(ws.id, 30).await?
+    } else {
+        Vec::new()
+    };
     let (outbox, outbox_total) = if query.view == "sent" {
         store.outbox_page(ws.id, None, query.page(), 50).await?
     } else {
@@ -280,7 +290,7 @@ pub async fn view(store: &Store, ws: &WorkspaceInfo, query: &ListQuery) -> Resul
         account_counts,
         themes,
         projects: store.request_projects(ws.id).await?,
-        releases: store.releases_with_items(ws.id, 30).await?,
+        releases,
         outbox: Page {
             rows: outbox,
             total: outbox_total,

@@ -494,14 +494,7 @@ impl Store {
     }
 
     pub async fn add_feature_request(&self, ws: i64, r: &NewFeatureRequest) -> Result<i64> {
-        let account = sqlx::query("SELECT id FROM accounts WHERE id = $1 AND workspace_id = $2")
-            .bind(r.account_id)
-            .bind(ws)
-            .fetch_optional(self.pool())
-            .await?;
-        if account.is_none() {
-            return Err(StoreError::NotFound("That account"));
-        }
+        self.account_in_workspace(ws, r.account_id).await?;
         if let Some(c) = r.contact_id {
             let ok = sqlx::query("SELECT id FROM contacts WHERE id = $1 AND account_id = $2 AND workspace_id = $3")
                 .bind(c)
@@ -874,13 +867,9 @@ impl Store {
 
     /// NotFound unless the account is in the workspace.
     pub async fn account_in_workspace(&self, ws: i64, account: i64) -> Result<()> {
-        sqlx::query("SELECT id FROM accounts WHERE id = $1 AND workspace_id = $2")
-            .bind(account)
-            .bind(ws)
-            .fetch_optional(self.pool())
-            .await?
+        super::matching::account_in(&mut *self.pool().acquire().await?, ws, account)
+            .await
             .map(|_| ())
-            .ok_or(StoreError::NotFound("That account"))
     }
 
     /// The account's contacts who can receive email, as (id, name, email, opted out).

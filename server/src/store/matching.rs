@@ -472,7 +472,8 @@ impl Store {
 }
 
 /// The account's name, when it is in the workspace.
-async fn account_in(conn: &mut AnyConnection, ws: i64, account: i64) -> Result<String> {
+/// The account's name; NotFound for another workspace's account.
+pub(super) async fn account_in(conn: &mut AnyConnection, ws: i64, account: i64) -> Result<String> {
     sqlx::query("SELECT name FROM accounts WHERE id = $1 AND workspace_id = $2")
         .bind(account)
         .bind(ws)
