@@ -1016,9 +1016,17 @@ impl SuccessData for Data {
             .member
             .as_ref()
             .map_or("Your customer success manager", |m| m.name.as_str());
-        let (mut draft, contacts, _) =
-            crate::close_loop::draft(&self.store, s.workspace.id, request_id, item_id, contact_id, csm).await?;
-        draft.contacts = contacts;
+        let settings = self.store.email_settings(s.workspace.id).await?;
+        let (draft, _) = crate::close_loop::draft(
+            &self.store,
+            s.workspace.id,
+            request_id,
+            item_id,
+            contact_id,
+            csm,
+            settings.as_ref(),
+        )
+        .await?;
         Ok(draft)
     }
     async fn queue_email(

@@ -395,7 +395,8 @@ pub async fn draft(
     item_id: i64,
     contact: Option<i64>,
     csm_name: &str,
-) -> Result<(EmailDraft, Vec<app::close_loop::Requester>, RawCard)> {
+    settings: Option<&crate::store::close_loop::StoredEmailSettings>,
+) -> Result<(EmailDraft, RawCard)> {
     let (raw, _) = store
         .request_cards(
             ws,
@@ -424,7 +425,6 @@ pub async fn draft(
         ),
         None => card.requester.clone().or_else(|| contacts.first().cloned()),
     };
-    let settings = store.email_settings(ws).await?;
     let blocked = if settings.is_none() {
         Some("Set up email in Settings → Email first.".to_string())
     } else if m.status != app::close_loop::MatchStatus::Confirmed {
@@ -437,7 +437,7 @@ pub async fn draft(
             _ => None,
         }
     };
-    let (subject_template, body_template, signature) = match &settings {
+    let (subject_template, body_template, signature) = match settings {
         Some(s) => (s.subject_template.clone(), s.body_template.clone(), s.signature.clone()),
         None => (cl::DEFAULT_SUBJECT.into(), cl::DEFAULT_BODY.into(), String::new()),
     };
@@ -467,9 +467,9 @@ pub async fn draft(
         fields,
         blocked,
         previous: m.email.clone(),
-        contacts: contacts.clone(),
+        contacts,
     };
-    Ok((draft, contacts, card))
+    Ok((draft, card))
 }
 
 /// The idempotency key of the email about one (account, request, release item).
@@ -500,7 +500,8 @@ pub async fn queue_shipped_email(
     now: DateTime<Utc>,
 ) -> std::result::Result<(i64, bool, i64), app::api::AppError> {
     use app::api::AppError;
-    let (draft, _, card) = draft(store, ws, request_id, item_id, contact, csm_name).await?;
+    let settings = store.email_settings(ws).await?;
+    let (draft, card) = draft(store, ws, request_id, item_id, contact, csm_name, settings.as_ref()).await?;
     let key = shipped_key(card.account_id, request_id, item_id);
     if let Some(previous) = &draft.previous {
         // Already queued or sent: the same row, never a second email.
@@ -514,10 +515,7 @@ pub async fn queue_shipped_email(
         body.unwrap_or(&draft.body_template),
         &draft.fields,
     )?;
-    let settings = store
-        .email_settings(ws)
-        .await?
-        .ok_or_else(|| AppError::Invalid("Set up email in Settings → Email first.".into()))?;
+    let settings = settings.ok_or_else(|| AppError::Invalid("Set up email in Settings → Email first.".into()))?;
     let html = cl::text_to_html(&text);
     let (id, created) = store
         .enqueue_email(
