@@ -610,24 +610,12 @@ impl EmailSettingsForm {
         if self.signature.chars().count() > 2000 {
             errors.add("signature", "Keep the signature under 2,000 characters.");
         }
+        // The templates themselves must fit (their fields are filled per email).
         let fields = MergeFields::default();
         let subject = self.subject_template.trim();
-        match render(subject, &fields) {
-            Err(e) => errors.add("subject_template", e.to_string()),
-            Ok(_) if subject.is_empty() || !one_line(subject) || subject.chars().count() > 200 => errors.add(
-                "subject_template",
-                "The subject must be one line of up to 200 characters.",
-            ),
-            Ok(_) => {}
-        }
+        check_template(&mut errors, "subject_template", subject, &fields, Part::Subject, false);
         let body = self.body_template.trim();
-        match render(body, &fields) {
-            Err(e) => errors.add("body_template", e.to_string()),
-            Ok(_) if body.is_empty() || body.chars().count() > 20_000 => {
-                errors.add("body_template", "Write the email (up to 20,000 characters).")
-            }
-            Ok(_) => {}
-        }
+        check_template(&mut errors, "body_template", body, &fields, Part::Body, false);
         let per_minute = self
             .per_minute
             .trim()
@@ -740,32 +728,54 @@ pub fn check_email(
     fields: &MergeFields,
 ) -> Result<(String, String), crate::access::FieldErrors> {
     let mut errors = crate::access::FieldErrors::default();
-    let subject = match render(subject.trim(), fields) {
-        Ok(s) if !s.trim().is_empty() && one_line(&s) && s.chars().count() <= 200 => Some(s.trim().to_string()),
-        Ok(_) => {
-            errors.add("subject", "The subject must be one line of up to 200 characters.");
-            None
-        }
-        Err(e) => {
-            errors.add("subject", e.to_string());
-            None
-        }
-    };
-    let body = match render(body.trim(), fields) {
-        Ok(b) if !b.trim().is_empty() && b.chars().count() <= 20_000 => Some(b),
-        Ok(_) => {
-            errors.add("body", "Write the email (up to 20,000 characters).");
-            None
-        }
-        Err(e) => {
-            errors.add("body", e.to_string());
-            None
-        }
-    };
+    let subject = check_template(&mut errors, "subject", subject.trim(), fields, Part::Subject, true);
+    let body = check_template(&mut errors, "body", body.trim(), fields, Part::Body, true);
     match (subject, body) {
-        (Some(s), Some(b)) if errors.is_empty() => Ok((s, b)),
+        (Some(s), Some(b)) if errors.is_empty() => Ok((s.trim().to_string(), b)),
         _ => Err(errors),
     }
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Part {
+    Subject,
+    Body,
+}
+
+/// Renders `template`, recording under `field` a template error or text that does not fit its
+/// part: the rendered text when `rendered`, else the template itself.
+fn check_template(
+    errors: &mut crate::access::FieldErrors,
+    field: &str,
+    template: &str,
+    fields: &MergeFields,
+    part: Part,
+    rendered: bool,
+) -> Option<String> {
+    let text = match render(template, fields) {
+        Ok(text) => text,
+        Err(e) => {
+            errors.add(field, e.to_string());
+            return None;
+        }
+    };
+    let checked = if rendered { text.trim() } else { template };
+    let fits = !checked.is_empty()
+        && match part {
+            Part::Subject => one_line(checked) && checked.chars().count() <= 200,
+            Part::Body => checked.chars().count() <= 20_000,
+        };
+    if !fits {
+        errors.add(
+            field,
+            match part {
+                Part::Subject => "The subject must be one line of up to 200 characters.",
+                Part::Body => "Write the email (up to 20,000 characters).",
+            },
+        );
+        return None;
+    }
+    Some(text)
 }
 
 #[cfg(test)]
@@ -817,6 +827,24 @@ mod tests {
         );
         assert_eq!(render("Hi {{first_name", &fields), Err(TemplateError::Unclosed));
         assert!(render(DEFAULT_BODY, &fields).is_ok() && render(DEFAULT_SUBJECT, &fields).is_ok());
+    }
+
+    #[test]
+    fn an_edited_email_is_checked_after_its_fields_are_filled() {
+        let fields = MergeFields {
+            first_name: "Dana".into(),
+            item: "SSO".into(),
+            ..Default::default()
+        };
+        assert_eq!(
+            check_email(" Shipped: {{item}} ", "Hi {{first_name}}", &fields).unwrap(),
+            ("Shipped: SSO".to_string(), "Hi Dana".to_string())
+        );
+        let errors = check_email("Shipped: {{itme}}", "", &fields).unwrap_err();
+        assert!(errors.get("subject").unwrap().contains("{{itme}} is not a merge field"));
+        assert!(errors.get("body").is_some(), "an empty email is refused");
+        let long = "x".repeat(201);
+        assert!(check_email(&long, "Hi", &fields).unwrap_err().get("subject").is_some());
     }
 
     #[test]
