@@ -109,16 +109,21 @@ async fn save_settings(store: &Store, ws: i64, form: EmailSettingsForm) {
         .unwrap();
 }
 
-/// The first SSO request with a proposed match, confirmed; returns (request, item, contact email).
-async fn confirm_sso_match(store: &Store, ws: i64) -> (i64, i64, String) {
+/// Requests with a proposal waiting, those whose words match `search` (a LIKE pattern) if given.
+async fn with_proposals(store: &Store, ws: i64, search: Option<&str>) -> Vec<server::store::close_loop::RawCard> {
     let filter = CardFilter {
         state: Some("proposed".into()),
-        search: Some("%sso%".into()),
+        search: search.map(str::to_string),
         page: 1,
-        per_page: 50,
+        per_page: 200,
         ..Default::default()
     };
-    let (cards, _) = store.request_cards(ws, &filter).await.unwrap();
+    store.request_cards(ws, &filter).await.unwrap().0
+}
+
+/// The first SSO request with a proposed match, confirmed; returns (request, item, contact email).
+async fn confirm_sso_match(store: &Store, ws: i64) -> (i64, i64, String) {
+    let cards = with_proposals(store, ws, Some("%sso%")).await;
     let card = cards
         .into_iter()
         .find(|c| c.requester.as_ref().is_some_and(|r| !r.opted_out))
@@ -206,14 +211,7 @@ async fn the_demo_proposes_matches_that_answer_the_request_and_decisions_stick()
             assert!(shipped <= total && total >= 1, "{backend}");
         }
         // The Okta request is answered by the SSO release line, not by the other line of its release.
-        let sso = CardFilter {
-            search: Some("%okta%".into()),
-            state: Some("proposed".into()),
-            page: 1,
-            per_page: 50,
-            ..Default::default()
-        };
-        let (cards, _) = store.request_cards(ws_id, &sso).await.unwrap();
+        let cards = with_proposals(store, ws_id, Some("%okta%")).await;
         assert!(!cards.is_empty(), "{backend}: an Okta request with a proposal");
         for c in &cards {
             assert!(
@@ -384,13 +382,7 @@ async fn a_sender_killed_at_any_step_never_sends_a_second_email() {
         let dir = std::env::temp_dir();
         let mut expected_messages = 0;
         for (i, (point, state, arrived)) in cases.iter().enumerate() {
-            let filter = CardFilter {
-                state: Some("proposed".into()),
-                page: 1,
-                per_page: 200,
-                ..Default::default()
-            };
-            let (cards, _) = store.request_cards(ws, &filter).await.unwrap();
+            let cards = with_proposals(store, ws, None).await;
             let card = cards
                 .iter()
                 .filter(|c| c.requester.as_ref().is_some_and(|r| !r.opted_out))
@@ -523,13 +515,7 @@ async fn the_sending_rate_is_kept_per_workspace() {
     let mut form = settings_form(smtp.port);
     form.per_minute = "2".into();
     save_settings(store, ws, form).await;
-    let filter = CardFilter {
-        state: Some("proposed".into()),
-        page: 1,
-        per_page: 200,
-        ..Default::default()
-    };
-    let (cards, _) = store.request_cards(ws, &filter).await.unwrap();
+    let cards = with_proposals(store, ws, None).await;
     let mut queued = 0;
     for card in cards
         .iter()
