@@ -93,8 +93,9 @@ pub fn CloseTheLoopPage() -> impl IntoView {
                     <Summary v=v.clone() />
                     <div class="list-controls">
                         <ViewTabs query />
-                        <SearchBar path=PATH placeholder="Search requests, accounts, projects" query />
+                        // Search and filters pick requests; the other views list what they list.
                         {(query.get_untracked().view != "themes" && query.get_untracked().view != "releases" && query.get_untracked().view != "sent").then(|| view! {
+                            <SearchBar path=PATH placeholder="Search requests, accounts, projects" query />
                             <QuerySelect path=PATH query label="Match" testid="loop-state" field=|q| &mut q.filter
                                 options=choices(&[("", "All requests"), ("proposed", "Match to review"), ("shipped", "Shipped"), ("waiting", "Not shipped yet")]) />
                             <QuerySelect path=PATH query label="Project" testid="loop-project" field=|q| &mut q.project
