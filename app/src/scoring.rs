@@ -124,6 +124,37 @@ impl MeasureKind {
         }
     }
 
+    /// The factor's label when the measure helps the score and when it hurts.
+    pub fn verdict(self, helps: bool) -> &'static str {
+        let (good, bad) = match self {
+            MeasureKind::Adoption => ("Strong product adoption", "Low product adoption"),
+            MeasureKind::UsageTrend => ("Steady or growing usage", "Declining usage"),
+            MeasureKind::FeatureBreadth => ("Broad feature adoption", "Narrow feature adoption"),
+            MeasureKind::Payment => ("Payments on time", "Payment problems"),
+            MeasureKind::RenewalPressure => ("Renewal not pressing", "Renewal pressure"),
+            MeasureKind::Sentiment => ("Positive conversations", "Negative sentiment"),
+            MeasureKind::ChurnTopics => ("No churn talk", "Churn-risk topics raised"),
+            MeasureKind::Champion => ("Champion in place", "Champion left"),
+            MeasureKind::SupportLoad => ("Quiet support queue", "Heavy support load"),
+        };
+        if helps {
+            good
+        } else {
+            bad
+        }
+    }
+
+    /// The section of the account page where the measure's evidence shows.
+    pub fn section(self) -> &'static str {
+        match self {
+            MeasureKind::Adoption | MeasureKind::UsageTrend | MeasureKind::FeatureBreadth => "usage",
+            MeasureKind::Payment => "invoices",
+            MeasureKind::RenewalPressure => "revenue",
+            MeasureKind::Champion => "contacts",
+            MeasureKind::Sentiment | MeasureKind::ChurnTopics | MeasureKind::SupportLoad => "activity",
+        }
+    }
+
     pub fn source(self) -> &'static str {
         match self {
             MeasureKind::Adoption | MeasureKind::UsageTrend | MeasureKind::FeatureBreadth => "PostHog",
@@ -321,8 +352,6 @@ impl Score {
 /// A measure's reading of the inputs: its value between 0 and 1 and what it saw.
 struct Reading {
     value: f64,
-    good: &'static str,
-    bad: &'static str,
     evidence: String,
     link: Option<String>,
 }
@@ -341,9 +370,14 @@ fn plural(n: i64, one: &str, many: &str) -> String {
 
 const CHURN_TOPICS: &[&str] = &["churn risk", "pricing concerns", "champion leaving", "competitor"];
 
+/// The account page's section for a measure, where its evidence shows.
+pub fn section_link(account: i64, kind: MeasureKind) -> Option<String> {
+    Some(format!("/accounts/{account}#{}", kind.section()))
+}
+
 fn read(m: &Measure, i: &ScoreInputs) -> Option<Reading> {
     let account = i.account_id;
-    let usage_link = Some(format!("/accounts/{account}#usage"));
+    let usage_link = section_link(account, m.kind);
     match m.kind {
         MeasureKind::Adoption => {
             let seats = i.licensed_seats.filter(|s| *s > 0)?;
@@ -351,8 +385,6 @@ fn read(m: &Measure, i: &ScoreInputs) -> Option<Reading> {
             let share = active / seats as f64;
             Some(Reading {
                 value: scale(share, m.worst, m.best),
-                good: "Strong product adoption",
-                bad: "Low product adoption",
                 evidence: format!(
                     "{} of {seats} seats active per week over the last 4 weeks",
                     active.round() as i64
@@ -367,8 +399,6 @@ fn read(m: &Measure, i: &ScoreInputs) -> Option<Reading> {
             let pct = (change * 100.0).round() as i64;
             Some(Reading {
                 value: scale(change, m.worst, m.best),
-                good: "Steady or growing usage",
-                bad: "Declining usage",
                 evidence: format!(
                     "weekly active users {}{pct}% over the last 4 weeks against the 8 before ({:.0} → {:.0})",
                     if pct > 0 { "+" } else { "" },
@@ -382,8 +412,6 @@ fn read(m: &Measure, i: &ScoreInputs) -> Option<Reading> {
             let (used, total) = i.features_used.filter(|(_, t)| *t > 0)?;
             Some(Reading {
                 value: scale(used as f64 / total as f64, m.worst, m.best),
-                good: "Broad feature adoption",
-                bad: "Narrow feature adoption",
                 evidence: format!("{used} of {total} product areas used last week"),
                 link: usage_link,
             })
@@ -414,10 +442,8 @@ fn read(m: &Measure, i: &ScoreInputs) -> Option<Reading> {
             };
             Some(Reading {
                 value: scale(days as f64, m.worst, m.best),
-                good: "Payments on time",
-                bad: "Payment problems",
                 evidence,
-                link: Some(format!("/accounts/{account}#invoices")),
+                link: section_link(account, m.kind),
             })
         }
         MeasureKind::RenewalPressure => {
@@ -431,14 +457,12 @@ fn read(m: &Measure, i: &ScoreInputs) -> Option<Reading> {
             let closeness = 1.0 - scale(days as f64, m.worst, m.best);
             Some(Reading {
                 value: 1.0 - closeness * weight,
-                good: "Renewal not pressing",
-                bad: "Renewal pressure",
                 evidence: format!(
                     "renews in {} ({} ARR)",
                     plural(days.max(0), "day", "days"),
                     crate::model::Money::new(i.arr_minor, i.currency.clone()).display()
                 ),
-                link: Some(format!("/accounts/{account}#revenue")),
+                link: section_link(account, m.kind),
             })
         }
         MeasureKind::Sentiment => {
@@ -460,8 +484,6 @@ fn read(m: &Measure, i: &ScoreInputs) -> Option<Reading> {
             }?;
             Some(Reading {
                 value: scale(avg, m.worst, m.best),
-                good: "Positive conversations",
-                bad: "Negative sentiment",
                 evidence: format!(
                     "average {avg:+.2} over {}; e.g. “{}”",
                     plural(i.signals.len() as i64, "conversation", "conversations"),
@@ -492,8 +514,6 @@ fn read(m: &Measure, i: &ScoreInputs) -> Option<Reading> {
             };
             Some(Reading {
                 value: scale(risky.len() as f64, m.worst, m.best),
-                good: "No churn talk",
-                bad: "Churn-risk topics raised",
                 evidence,
                 link: risky
                     .first()
@@ -502,7 +522,7 @@ fn read(m: &Measure, i: &ScoreInputs) -> Option<Reading> {
                             .clone()
                             .or_else(|| Some(format!("/accounts/{account}#signal-{}", s.id)))
                     })
-                    .or_else(|| Some(format!("/accounts/{account}#activity"))),
+                    .or_else(|| section_link(account, m.kind)),
             })
         }
         MeasureKind::Champion => {
@@ -515,10 +535,8 @@ fn read(m: &Measure, i: &ScoreInputs) -> Option<Reading> {
             };
             Some(Reading {
                 value: scale(left, m.worst, m.best),
-                good: "Champion in place",
-                bad: "Champion left",
                 evidence,
-                link: Some(format!("/accounts/{account}#contacts")),
+                link: section_link(account, m.kind),
             })
         }
         MeasureKind::SupportLoad => {
@@ -532,13 +550,11 @@ fn read(m: &Measure, i: &ScoreInputs) -> Option<Reading> {
                 .count() as i64;
             Some(Reading {
                 value: scale(recent as f64, m.worst, m.best),
-                good: "Quiet support queue",
-                bad: "Heavy support load",
                 evidence: format!(
                     "{} in the last 30 days",
                     plural(recent, "support conversation", "support conversations")
                 ),
-                link: Some(format!("/accounts/{account}#activity")),
+                link: section_link(account, m.kind),
             })
         }
     }
@@ -587,12 +603,10 @@ pub fn score(card: &Scorecard, inputs: &ScoreInputs) -> Score {
         .map(|((m, r, _), points)| Factor {
             kind: m.kind,
             points,
-            label: if points < 0 || (points == 0 && r.value < 0.5) {
-                r.bad
-            } else {
-                r.good
-            }
-            .to_string(),
+            label: m
+                .kind
+                .verdict(points > 0 || (points == 0 && r.value >= 0.5))
+                .to_string(),
             source: m.kind.source().to_string(),
             evidence: r.evidence,
             link: r.link,

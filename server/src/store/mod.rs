@@ -122,9 +122,10 @@ impl Store {
                         conn.execute(
                             "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
                              PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; \
-                             PRAGMA cache_size = -16000; PRAGMA temp_store = MEMORY;",
+                             PRAGMA temp_store = MEMORY;",
                         )
                         .await?;
+                        conn.execute(SQLITE_CACHE).await?;
                     }
                     Ok(())
                 })
@@ -185,6 +186,9 @@ impl Store {
         self.pool.close().await;
     }
 }
+
+/// Each SQLite connection's page cache (`PRAGMA cache_size`, negative: KiB), as set at connect.
+pub(crate) const SQLITE_CACHE: &str = "PRAGMA cache_size = -16000";
 
 fn sqlite_path(url: &str) -> Option<&str> {
     let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;

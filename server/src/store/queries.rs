@@ -1,11 +1,12 @@
 //! Reads behind the pages. Every query is scoped by workspace id; lists page with LIMIT/OFFSET
 //! over indexed orderings so they stay fast at 100,000 accounts.
 
+use super::scores::factors_from_text;
 use super::sql::{day, like_pattern, RowExt, Sql};
 use super::{Result, Store, StoreError};
 use app::likelihood::{LostReason, ModelKind};
 use app::model::*;
-use app::scoring::{Band, Factor};
+use app::scoring::Band;
 use chrono::{Datelike, Duration, NaiveDate};
 use sqlx::any::AnyRow;
 
@@ -53,8 +54,9 @@ async fn total(store: &Store, from_where: &Sql) -> Result<i64> {
 }
 
 fn account_row(r: &AnyRow) -> Result<AccountRow> {
+    let id = r.int("id")?;
     Ok(AccountRow {
-        id: r.int("id")?,
+        id,
         name: r.text("name")?,
         domain: r.opt_text("domain")?,
         owner_name: r.opt_text("owner_name")?,
@@ -68,8 +70,13 @@ fn account_row(r: &AnyRow) -> Result<AccountRow> {
         override_band: r.opt_text("override_band")?.as_deref().and_then(Band::parse),
         risks: r
             .opt_text("factors")?
-            .and_then(|f| serde_json::from_str::<Vec<Factor>>(&f).ok())
-            .map(|f| f.into_iter().filter(|f| f.points < 0).take(2).collect())
+            .map(|f| {
+                factors_from_text(id, &f)
+                    .into_iter()
+                    .filter(|f| f.points < 0)
+                    .take(2)
+                    .collect()
+            })
             .unwrap_or_default(),
     })
 }
@@ -82,9 +89,10 @@ fn score_of(r: &AnyRow) -> Result<Option<app::scoring::Score>> {
     ) else {
         return Ok(None);
     };
+    let account = r.int("id")?;
     let factors = r
         .opt_text("factors")?
-        .and_then(|f| serde_json::from_str(&f).ok())
+        .map(|f| factors_from_text(account, &f))
         .unwrap_or_default();
     let missing = r
         .opt_text("missing")?

@@ -4,7 +4,7 @@
 use super::load::upsert_rows;
 use super::sql::{day, RowExt, Sql, Val};
 use super::{Backend, Result, Store, StoreError};
-use app::scoring::{Score, ScoreInputs, Scorecard, SignalFact};
+use app::scoring::{section_link, Factor, MeasureKind, Score, ScoreInputs, Scorecard, SignalFact};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use sqlx::Row;
 use std::collections::HashMap;
@@ -26,6 +26,49 @@ fn fingerprint(score: i64, band: &str, factors: &str, missing: &str) -> i64 {
         }
     }
     h as i64
+}
+
+/// A factor as stored: `[kind, points, helps, evidence, link]`. The label and the source follow
+/// from the kind, and the link is kept only where it is not the kind's section of the account page;
+/// this halves what a rescore of every account writes.
+type StoredFactor = (MeasureKind, i32, bool, String, Option<String>);
+
+pub(super) fn factors_to_text(account: i64, factors: &[Factor]) -> String {
+    let stored: Vec<StoredFactor> = factors
+        .iter()
+        .map(|f| {
+            let link = f
+                .link
+                .clone()
+                .filter(|l| Some(l) != section_link(account, f.kind).as_ref());
+            (
+                f.kind,
+                f.points,
+                f.label == f.kind.verdict(true),
+                f.evidence.clone(),
+                link,
+            )
+        })
+        .collect();
+    serde_json::to_string(&stored).unwrap_or_else(|_| "[]".into())
+}
+
+/// The factors of a stored score; rows written before the compact form hold whole factors.
+pub(super) fn factors_from_text(account: i64, text: &str) -> Vec<Factor> {
+    match serde_json::from_str::<Vec<StoredFactor>>(text) {
+        Ok(stored) => stored
+            .into_iter()
+            .map(|(kind, points, helps, evidence, link)| Factor {
+                kind,
+                points,
+                label: kind.verdict(helps).to_string(),
+                source: kind.source().to_string(),
+                evidence,
+                link: link.or_else(|| section_link(account, kind)),
+            })
+            .collect(),
+        Err(_) => serde_json::from_str(text).unwrap_or_default(),
+    }
 }
 
 fn days_between(from: NaiveDate, to_text: &str) -> Option<i64> {
@@ -132,8 +175,18 @@ impl Store {
             }
         };
         let sql = Sql { text, args };
+        let t = std::time::Instant::now();
         let json = sql.query().fetch_one(self.pool()).await?.text("j")?;
-        serde_json::from_str(&json).map_err(|e| StoreError::Corrupt(format!("score inputs: {e}")))
+        let fetched = t.elapsed();
+        let rows = serde_json::from_str(&json).map_err(|e| StoreError::Corrupt(format!("score inputs: {e}")));
+        tracing::debug!(
+            query = &inner[..40.min(inner.len())],
+            fetch_ms = fetched.as_millis() as u64,
+            parse_ms = (t.elapsed() - fetched).as_millis() as u64,
+            kib = json.len() / 1024,
+            "json rows"
+        );
+        rows
     }
 
     /// Inputs of every account of the workspace as of `today`. The reads are independent and run
@@ -168,13 +221,23 @@ impl Store {
                 .opt_text("w")?;
         // Usage: the last 4 weeks against the 8 before, summed from the covering index
         // usage_weeks_ws_account (migration 0009); the product areas of the latest week apart.
-        let usage = self.json_rows::<(i64, i64, i64, i64, i64, i64)>(
+        // SQLite's planner would rather take the (workspace, week) index and sort, three times
+        // slower than reading the covering index in account order.
+        let usage_by_account = match self.backend() {
+            Backend::Sqlite => "INDEXED BY usage_weeks_ws_account",
+            Backend::Postgres => "",
+        };
+        let usage_query = format!(
             "SELECT account_id, CAST(MAX(licensed_seats) AS BIGINT) AS seats, \
              CAST(SUM(CASE WHEN week_start > $2 THEN active_users ELSE 0 END) AS BIGINT) AS a4, \
              CAST(SUM(CASE WHEN week_start > $2 THEN 1 ELSE 0 END) AS BIGINT) AS n4, \
              CAST(SUM(CASE WHEN week_start <= $2 THEN active_users ELSE 0 END) AS BIGINT) AS a8, \
              CAST(SUM(CASE WHEN week_start <= $2 THEN 1 ELSE 0 END) AS BIGINT) AS n8 \
-             FROM usage_weeks WHERE workspace_id = $1 AND week_start > $3 AND week_start <= $4 GROUP BY account_id",
+             FROM usage_weeks {USAGE_BY_ACCOUNT} WHERE workspace_id = $1 AND week_start > $3 AND week_start <= $4 GROUP BY account_id",
+            USAGE_BY_ACCOUNT = usage_by_account
+        );
+        let usage = self.json_rows::<(i64, i64, i64, i64, i64, i64)>(
+            &usage_query,
             &["account_id", "seats", "a4", "n4", "a8", "n8"],
             vec![
                 Val::Int(workspace_id),
@@ -317,7 +380,7 @@ impl Store {
             .collect();
         let mut changed: Vec<(i64, i64, &'static str, String, String, i64)> = Vec::new();
         for (account, s) in scores {
-            let factors = serde_json::to_string(&s.factors).unwrap_or_else(|_| "[]".into());
+            let factors = factors_to_text(*account, &s.factors);
             let missing = serde_json::to_string(&s.missing).unwrap_or_else(|_| "[]".into());
             let print = fingerprint(s.score as i64, s.band.as_str(), &factors, &missing);
             if stored.get(account) != Some(&print) {
@@ -333,6 +396,12 @@ impl Store {
         let now_text = super::access::instant(now);
         let today_text = day(today);
         let mut tx = self.begin_write().await?;
+        let sqlite = self.backend() == Backend::Sqlite;
+        if sqlite {
+            // Rewriting every score touches more pages than the usual cache holds; with room for
+            // them the write takes half the time (README, Health scores). Reset before commit.
+            sqlx::query("PRAGMA cache_size = -262144").execute(&mut *tx).await?;
+        }
         let t = std::time::Instant::now();
         upsert_rows(
             self.backend(),
@@ -388,6 +457,9 @@ impl Store {
         .await?;
         tracing::debug!(ms = t.elapsed().as_millis() as u64, "write accounts");
         let t = std::time::Instant::now();
+        if sqlite {
+            sqlx::query(super::SQLITE_CACHE).execute(&mut *tx).await?;
+        }
         tx.commit().await?;
         tracing::debug!(ms = t.elapsed().as_millis() as u64, "write commit");
         Ok(ScoreWrite {
@@ -510,5 +582,63 @@ fn describe_change(before: &Scorecard, after: &Scorecard) -> String {
         "no change".into()
     } else {
         changes.join("; ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use app::scoring::{score, SignalFact};
+
+    #[test]
+    fn stored_factors_read_back_as_scored() {
+        let inputs = ScoreInputs {
+            account_id: 42,
+            licensed_seats: Some(25),
+            active_last_4w: Some(3.0),
+            active_prior_8w: Some(12.0),
+            features_used: Some((1, 5)),
+            has_billing: true,
+            failed_invoices: 1,
+            overdue_minor: 120_000,
+            currency: "USD".into(),
+            days_to_renewal: Some(20),
+            arr_minor: 4_800_000,
+            large_arr_minor: 4_800_000,
+            signals: vec![
+                SignalFact {
+                    id: 9,
+                    source: "call".into(),
+                    sentiment: -0.8,
+                    topic: "churn risk".into(),
+                    quote: "We are looking at other tools.".into(),
+                    days_ago: 3,
+                    link: Some("https://calls.example/9".into()),
+                },
+                SignalFact {
+                    id: 10,
+                    source: "support".into(),
+                    sentiment: 0.6,
+                    topic: "praise".into(),
+                    quote: "Thanks, fixed.".into(),
+                    days_ago: 5,
+                    link: None,
+                },
+            ],
+            champion_known: true,
+            ..ScoreInputs::default()
+        };
+        let scored = score(&Scorecard::default(), &inputs);
+        assert!(scored.factors.iter().any(|f| f.points < 0) && scored.factors.iter().any(|f| f.points > 0));
+        let text = factors_to_text(42, &scored.factors);
+        assert_eq!(factors_from_text(42, &text), scored.factors, "{text}");
+        assert!(!text.contains("/accounts/42#"), "section links are not stored: {text}");
+        assert!(
+            text.contains("https://calls.example/9"),
+            "a signal's own link is: {text}"
+        );
+        // Rows written before the compact form still read.
+        let whole = serde_json::to_string(&scored.factors).unwrap();
+        assert_eq!(factors_from_text(42, &whole), scored.factors);
     }
 }
