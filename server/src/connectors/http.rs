@@ -148,7 +148,17 @@ impl VendorHttp {
 
     pub async fn send(&self, method: Method, path_and_query: &str, body: Option<&Value>) -> Result<Reply, VendorError> {
         let (text, headers) = self.fetch(method, path_and_query, body).await?;
-        let body = serde_json::from_str(&text)
+        let parse = |text: &str| serde_json::from_str::<Value>(text).map_err(|e| e.to_string());
+        // A page of records takes milliseconds to parse: off the task, so that a sync writing the
+        // previous page while this one arrives keeps writing meanwhile.
+        let parsed = if text.len() > 64 * 1024 {
+            tokio::task::spawn_blocking(move || parse(&text))
+                .await
+                .unwrap_or_else(|e| Err(e.to_string()))
+        } else {
+            parse(&text)
+        };
+        let body = parsed
             .map_err(|e| VendorError::malformed(self.config.vendor, format!("the answer is not JSON ({e})")))?;
         let next_link = headers.get("link").and_then(|v| v.to_str().ok()).and_then(next_link);
         Ok(Reply { body, next_link })
