@@ -1090,3 +1090,68 @@ async fn salesbricks_orders_in_flight_become_pipeline_deals_and_no_revenue() {
         assert_eq!(again, 3);
     }
 }
+
+#[tokio::test]
+async fn salesbricks_trial_orders_become_trials_and_a_running_one_is_in_convert() {
+    for db in TestDb::both().await {
+        let mut contracts = SalesbricksData::generate(12, 4);
+        let today = chrono::Utc::now().date_naive();
+        let day = |d: chrono::NaiveDate| format!("{}T00:00:00Z", d.format("%Y-%m-%d"));
+        contracts.start_trial(
+            1,
+            &day(today - chrono::Duration::days(5)),
+            &day(today + chrono::Duration::days(9)),
+        );
+        let rig = rig(db, StripeData::default(), contracts).await;
+        rig.connect(IntegrationKind::Salesbricks, SALESBRICKS_TOKEN)
+            .await
+            .unwrap();
+        let outcome = rig.data.sync_now(rig.ws, IntegrationKind::Salesbricks).await.unwrap();
+        assert_eq!(outcome.error, None);
+        let trials: Vec<(String, Option<String>, i64)> = sqlx::query(
+            "SELECT external_id, outcome, potential_minor FROM trials WHERE workspace_id = $1 AND source = 'salesbricks' ORDER BY external_id",
+        )
+        .bind(rig.ws)
+        .fetch_all(rig.db.store.pool())
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.try_get("external_id").unwrap(), r.try_get("outcome").unwrap(), r.try_get("potential_minor").unwrap()))
+        .collect();
+        let ids: Vec<(&str, Option<&str>)> = trials.iter().map(|(id, o, _)| (id.as_str(), o.as_deref())).collect();
+        // Customers 0, 4 and 8 began with a trial that converted; customer 1's is running.
+        assert_eq!(
+            ids,
+            vec![
+                ("sbs_000000", Some("converted")),
+                ("sbs_000001", None),
+                ("sbs_000004", Some("converted")),
+                ("sbs_000008", Some("converted")),
+            ]
+        );
+        assert!(
+            trials.iter().all(|t| t.2 > 0),
+            "each trial carries its contract's ARR: {trials:?}"
+        );
+        // A subscription still in trial is no revenue yet.
+        let counted = rig
+            .count("SELECT CAST(COUNT(*) AS BIGINT) FROM revenue_sources WHERE workspace_id = $1 AND external_id = 'sbs_000001' AND counted AND mrr_minor > 0")
+            .await;
+        assert_eq!(counted, 0);
+        // The running trial is on the Convert page, with its days left.
+        let ws = rig.db.store.workspace_info(rig.ws).await.unwrap();
+        let convert = rig
+            .db
+            .store
+            .convert_queue(&ws, &app::model::ListQuery::default(), today)
+            .await
+            .unwrap();
+        let row = convert
+            .trials
+            .rows
+            .iter()
+            .find(|t| t.account_name == "Company 1")
+            .expect("the running Salesbricks trial is in Convert");
+        assert_eq!(row.days_left, 9);
+    }
+}

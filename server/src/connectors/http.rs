@@ -158,8 +158,8 @@ impl VendorHttp {
         } else {
             parse(&text)
         };
-        let body = parsed
-            .map_err(|e| VendorError::malformed(self.config.vendor, format!("the answer is not JSON ({e})")))?;
+        let body =
+            parsed.map_err(|e| VendorError::malformed(self.config.vendor, format!("the answer is not JSON ({e})")))?;
         let next_link = headers.get("link").and_then(|v| v.to_str().ok()).and_then(next_link);
         Ok(Reply { body, next_link })
     }

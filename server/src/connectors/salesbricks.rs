@@ -4,9 +4,10 @@
 
 use super::http::{VendorConfig, VendorError, VendorHttp};
 use super::{keep, SyncError, SyncRun};
-use crate::store::sync::{CompanyRecord, DealRecord, Records, RevenueRecord, SyncPage, DONE};
+use crate::store::sync::{CompanyRecord, DealRecord, Records, RevenueRecord, SyncPage, TrialRecord, DONE};
 use app::matching::normalise_domain;
 use app::revenue::{minor_digits, salesbricks_mrr, BillingFrequency, Rates, SalesbricksContract};
+use chrono::NaiveDate;
 use serde_json::Value;
 
 pub const BASE_URL: &str = "https://api.salesbricks.com";
@@ -75,7 +76,14 @@ pub async fn sync(
                             None => {}
                         }
                         match contract(&detail.body, &customer_id, stripe_customer, rates) {
-                            Ok(r) => contracts.push(r),
+                            Ok(mut r) => {
+                                // Whether it began as a trial is only in its orders.
+                                let orders = http
+                                    .get(&format!("/api/v2/subscriptions/{sub_id}/orders?limit={PAGE}&offset=0"))
+                                    .await?;
+                                r.trial = trial_of(&orders.body, &detail.body, rates, today);
+                                contracts.push(r)
+                            }
                             Err(why) => skipped.push((sub_id, why)),
                         }
                     }
@@ -347,6 +355,85 @@ pub fn contract(
         stripe_customer_id: stripe_customer.map(str::to_string),
         status,
         trial: None,
+    })
+}
+
+/// The trial a subscription began with, from its orders (`GET /subscriptions/{id}/orders`): its
+/// TRIAL order, converted once a paid order (STANDARD, RENEWAL, UPGRADE) follows, lapsed when it
+/// ended without one or the contract was lost, running otherwise. Its potential is the contract's
+/// ARR as if active.
+pub fn trial_of(orders: &Value, subscription: &Value, rates: &Rates, today: NaiveDate) -> Option<TrialRecord> {
+    let list = orders
+        .get("results")
+        .and_then(Value::as_array)
+        .or_else(|| orders.as_array())?;
+    let kind = |o: &Value| {
+        o.get("order_type")
+            .and_then(Value::as_str)
+            .map(|t| t.trim().to_ascii_uppercase())
+            .unwrap_or_default()
+    };
+    let trial = list.iter().find(|o| kind(o) == "TRIAL")?;
+    let started_on = day(trial.get("starts_at"))?;
+    let ends_on = day(trial.get("ends_at"))?;
+    let paid = list
+        .iter()
+        .any(|o| matches!(kind(o).as_str(), "STANDARD" | "RENEWAL" | "UPGRADE"));
+    let lost = stage_of(subscription).is_some_and(|st| st == "closed lost" || st == "closed delete")
+        || subscription.get("status").and_then(Value::as_str).is_some_and(|st| {
+            matches!(
+                st.to_ascii_lowercase().as_str(),
+                "canceled" | "cancelled" | "terminated"
+            )
+        });
+    let ended = NaiveDate::parse_from_str(&ends_on, "%Y-%m-%d").is_ok_and(|d| d < today);
+    let outcome = if paid {
+        Some("converted")
+    } else if lost || ended {
+        Some("lapsed")
+    } else {
+        None
+    };
+    let currency = order_currency(subscription);
+    let potential = match (
+        subscription
+            .get("billing_frequency")
+            .and_then(Value::as_str)
+            .and_then(BillingFrequency::parse),
+        subscription.get("grand_total").and_then(|v| minor_units(v, &currency)),
+    ) {
+        (Some(billing_frequency), Some(grand_total)) => salesbricks_mrr(
+            &SalesbricksContract {
+                status: "active".into(),
+                grand_total,
+                billing_frequency,
+                currency: currency.clone(),
+                stripe_customer_id: None,
+            },
+            false,
+            rates,
+        )
+        .map(|l| l.mrr * 12)
+        .unwrap_or(0),
+        _ => 0,
+    };
+    let seats = subscription
+        .get("line_items")
+        .and_then(Value::as_array)
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|i| i.get("quantity").and_then(Value::as_i64))
+                .sum()
+        })
+        .filter(|n: &i64| *n > 0)
+        .unwrap_or(1);
+    Some(TrialRecord {
+        started_on,
+        ends_on,
+        seats,
+        potential_arr_minor: potential,
+        outcome,
     })
 }
 

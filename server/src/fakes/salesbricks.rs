@@ -1,6 +1,7 @@
 //! A fake of Salesbricks' REST v2: `X-SALESBRICKS-KEY`, `limit`/`offset` with
 //! `{count, next, previous, results}`, customers with embedded subscriptions, and
-//! `GET /subscriptions/{id}` for a contract's terms.
+//! `GET /subscriptions/{id}` for a contract's terms and `GET /subscriptions/{id}/orders` for its
+//! orders (a TRIAL order first when it began as a trial).
 
 use super::{header, Rng, Shared, SALESBRICKS_TOKEN};
 use axum::extract::{Path, Query, State};
@@ -15,6 +16,8 @@ use std::collections::HashMap;
 pub struct SalesbricksData {
     pub customers: Vec<Value>,
     pub subscriptions: HashMap<String, Value>,
+    /// Each subscription's orders (`GET /subscriptions/{id}/orders`), oldest first.
+    pub orders: HashMap<String, Vec<Value>>,
 }
 
 impl SalesbricksData {
@@ -35,6 +38,15 @@ impl SalesbricksData {
                 "subscriptions": [{"subscription_id": sub_id, "status": status, "name": "Platform",
                     "starts_at": "2026-01-01T00:00:00Z", "ends_at": "2027-01-01T00:00:00Z"}],
             }));
+            // Every fourth customer began with a two-week trial that converted.
+            let mut orders = Vec::new();
+            if i % 4 == 0 {
+                orders.push(json!({"order_id": format!("sbo_{i:06}_t"), "contract_value": "0.00",
+                    "starts_at": "2025-12-18T00:00:00Z", "ends_at": "2026-01-01T00:00:00Z", "order_type": "TRIAL"}));
+            }
+            orders.push(json!({"order_id": format!("sbo_{i:06}"), "contract_value": "12000.00",
+                "starts_at": "2026-01-01T00:00:00Z", "ends_at": "2027-01-01T00:00:00Z", "order_type": "STANDARD"}));
+            data.orders.insert(sub_id.clone(), orders);
             data.subscriptions.insert(sub_id.clone(), json!({
                 "id": sub_id, "status": status, "stage": "CLOSED_WON", "starts_at": "2026-01-01T00:00:00Z",
                 "ends_at": "2027-01-01T00:00:00Z", "renews_at": "2027-01-01T00:00:00Z", "terminates_at": null,
@@ -61,12 +73,29 @@ impl SalesbricksData {
     }
 }
 
+impl SalesbricksData {
+    /// Makes customer `i`'s subscription a trial still running: one TRIAL order, no paid one yet.
+    pub fn start_trial(&mut self, i: usize, starts_at: &str, ends_at: &str) {
+        let sub_id = format!("sbs_{i:06}");
+        let s = self.subscriptions.get_mut(&sub_id).expect("a generated subscription");
+        s["status"] = json!("TRIAL");
+        s["starts_at"] = json!(starts_at);
+        s["ends_at"] = json!(ends_at);
+        self.orders.insert(
+            sub_id,
+            vec![json!({"order_id": format!("sbo_{i:06}_t"), "contract_value": "0.00",
+                "starts_at": starts_at, "ends_at": ends_at, "order_type": "TRIAL"})],
+        );
+    }
+}
+
 const PLANS: [&str; 3] = ["Growth", "Scale", "Enterprise"];
 
 pub fn routes(state: Shared) -> Router {
     Router::new()
         .route("/api/v2/customers", get(customers))
         .route("/api/v2/subscriptions/{id}", get(subscription))
+        .route("/api/v2/subscriptions/{id}/orders", get(orders))
         .with_state(state)
 }
 
@@ -112,6 +141,19 @@ async fn customers(
         "results": results,
     }))
     .into_response()
+}
+
+/// `GET /subscriptions/{id}/orders`, in the list envelope.
+async fn orders(State(state): State<Shared>, Path(id): Path<String>, headers: HeaderMap) -> Response {
+    if let Some(reply) = guard(&state, &headers).await {
+        return reply;
+    }
+    let data = state.salesbricks.lock().unwrap();
+    if !data.subscriptions.contains_key(&id) {
+        return detail(StatusCode::NOT_FOUND, "Not found.");
+    }
+    let results = data.orders.get(&id).cloned().unwrap_or_default();
+    Json(json!({"count": results.len(), "next": null, "previous": null, "results": results})).into_response()
 }
 
 async fn subscription(State(state): State<Shared>, Path(id): Path<String>, headers: HeaderMap) -> Response {
