@@ -1153,5 +1153,17 @@ async fn salesbricks_trial_orders_become_trials_and_a_running_one_is_in_convert(
             .find(|t| t.account_name == "Company 1")
             .expect("the running Salesbricks trial is in Convert");
         assert_eq!(row.days_left, 9);
+        assert_eq!(
+            row.lifecycle,
+            app::model::Lifecycle::Trial,
+            "a customer only in trial is a trial"
+        );
+        let paying = rig
+            .count(
+                "SELECT CAST(COUNT(*) AS BIGINT) FROM accounts a JOIN account_external_ids x ON x.account_id = a.id \
+                 WHERE a.workspace_id = $1 AND x.external_id = 'sbc_000000' AND a.lifecycle = 'customer'",
+            )
+            .await;
+        assert_eq!(paying, 1, "a converted trial is a customer");
     }
 }

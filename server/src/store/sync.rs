@@ -795,6 +795,19 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         self.refresh_rollups(&mut tx, ws).await?;
+        // A customer whose only business is a running trial is a trial (Convert, lifecycle
+        // filters), and a trial that now pays is a customer. Other lifecycles are someone's choice.
+        sqlx::query(
+            "UPDATE accounts SET lifecycle = 'trial' WHERE workspace_id = $1 AND lifecycle = 'customer' AND arr_minor = 0 \
+               AND EXISTS (SELECT 1 FROM trials t WHERE t.account_id = accounts.id AND t.outcome IS NULL)",
+        )
+        .bind(ws)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("UPDATE accounts SET lifecycle = 'customer' WHERE workspace_id = $1 AND lifecycle = 'trial' AND arr_minor > 0")
+            .bind(ws)
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         Ok(())
     }
