@@ -1036,6 +1036,17 @@ async fn attio_deals_land_on_their_companys_account_and_local_moves_hold() {
     }
 }
 
+/// A workspace with Salesbricks connected to a fake holding `contracts`, synced once without error.
+async fn synced_salesbricks(db: TestDb, contracts: SalesbricksData) -> Rig {
+    let rig = rig(db, StripeData::default(), contracts).await;
+    rig.connect(IntegrationKind::Salesbricks, SALESBRICKS_TOKEN)
+        .await
+        .unwrap();
+    let outcome = rig.data.sync_now(rig.ws, IntegrationKind::Salesbricks).await.unwrap();
+    assert_eq!(outcome.error, None);
+    rig
+}
+
 #[tokio::test]
 async fn salesbricks_orders_in_flight_become_pipeline_deals_and_no_revenue() {
     for db in TestDb::both().await {
@@ -1049,12 +1060,7 @@ async fn salesbricks_orders_in_flight_become_pipeline_deals_and_no_revenue() {
             serde_json::json!({"closed_lost_reason": "Chose a competitor"}),
         );
         contracts.set_stage(5, "CLOSED_DELETE", "2026-09-01T00:00:00Z", serde_json::json!({}));
-        let rig = rig(db, StripeData::default(), contracts).await;
-        rig.connect(IntegrationKind::Salesbricks, SALESBRICKS_TOKEN)
-            .await
-            .unwrap();
-        let outcome = rig.data.sync_now(rig.ws, IntegrationKind::Salesbricks).await.unwrap();
-        assert_eq!(outcome.error, None);
+        let rig = synced_salesbricks(db, contracts).await;
         let deals: Vec<(String, String, Option<String>)> = sqlx::query(
             "SELECT external_id, stage, closed_lost_reason FROM deals WHERE workspace_id = $1 AND source = 'salesbricks' ORDER BY external_id",
         )
@@ -1102,12 +1108,7 @@ async fn salesbricks_trial_orders_become_trials_and_a_running_one_is_in_convert(
             &day(today - chrono::Duration::days(5)),
             &day(today + chrono::Duration::days(9)),
         );
-        let rig = rig(db, StripeData::default(), contracts).await;
-        rig.connect(IntegrationKind::Salesbricks, SALESBRICKS_TOKEN)
-            .await
-            .unwrap();
-        let outcome = rig.data.sync_now(rig.ws, IntegrationKind::Salesbricks).await.unwrap();
-        assert_eq!(outcome.error, None);
+        let rig = synced_salesbricks(db, contracts).await;
         let trials: Vec<(String, Option<String>, i64)> = sqlx::query(
             "SELECT external_id, outcome, potential_minor FROM trials WHERE workspace_id = $1 AND source = 'salesbricks' ORDER BY external_id",
         )
