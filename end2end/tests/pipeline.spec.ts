@@ -70,11 +70,19 @@ test('the arrow keys and the Move to… menu move a card too', async ({ browser 
   await page.goto('/pipeline');
   await hydrated(page);
   const id = await movableIn(page, 'discovery');
+  // The card moves at once; each move is awaited until the server has kept it, since the next
+  // move carries the version that answer brings.
+  const kept = () =>
+    page.waitForResponse((r) => r.url().includes('/api/fn/move_deal') && r.request().method() === 'POST');
   await page.locator(`[data-deal-id="${id}"]`).focus();
+  let answer = kept();
   await page.keyboard.press('ArrowRight');
   await expect(page.locator(`[data-stage="evaluation"] [data-deal-id="${id}"]`)).toBeVisible();
+  expect((await answer).status()).toBe(200);
+  answer = kept();
   await page.locator(`[data-deal-id="${id}"]`).getByTestId('move-to').selectOption('awaiting_countersign');
   await expect(page.locator(`[data-stage="awaiting_countersign"] [data-deal-id="${id}"]`)).toBeVisible();
+  expect((await answer).status()).toBe(200);
   await page.reload();
   await hydrated(page);
   await expect(page.locator(`[data-stage="awaiting_countersign"] [data-deal-id="${id}"]`)).toBeVisible();
