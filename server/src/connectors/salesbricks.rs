@@ -81,7 +81,7 @@ pub async fn sync(
                                 let orders = http
                                     .get(&format!("/api/v2/subscriptions/{sub_id}/orders?limit={PAGE}&offset=0"))
                                     .await?;
-                                r.trial = trial_of(&orders.body, &detail.body, rates, today);
+                                r.trial = trial_of(&orders.body, &detail.body, &r, rates, today);
                                 contracts.push(r)
                             }
                             Err(why) => skipped.push((sub_id, why)),
@@ -362,7 +362,13 @@ pub fn contract(
 /// TRIAL order, converted once a paid order (STANDARD, RENEWAL, UPGRADE) follows, lapsed when it
 /// ended without one or the contract was lost, running otherwise. Its potential is the contract's
 /// ARR as if active.
-pub fn trial_of(orders: &Value, subscription: &Value, rates: &Rates, today: NaiveDate) -> Option<TrialRecord> {
+pub fn trial_of(
+    orders: &Value,
+    subscription: &Value,
+    contract: &RevenueRecord,
+    rates: &Rates,
+    today: NaiveDate,
+) -> Option<TrialRecord> {
     let list = orders
         .get("results")
         .and_then(Value::as_array)
@@ -379,13 +385,9 @@ pub fn trial_of(orders: &Value, subscription: &Value, rates: &Rates, today: Naiv
     let paid = list
         .iter()
         .any(|o| matches!(kind(o).as_str(), "STANDARD" | "RENEWAL" | "UPGRADE"));
-    let lost = stage_of(subscription).is_some_and(|st| st == "closed lost" || st == "closed delete")
-        || subscription.get("status").and_then(Value::as_str).is_some_and(|st| {
-            matches!(
-                st.to_ascii_lowercase().as_str(),
-                "canceled" | "cancelled" | "terminated"
-            )
-        });
+    // `contract` reads the status; a lost or deleted order shows only in its stage.
+    let lost = contract.status == "canceled"
+        || stage_of(subscription).is_some_and(|st| st == "closed lost" || st == "closed delete");
     let ended = NaiveDate::parse_from_str(&ends_on, "%Y-%m-%d").is_ok_and(|d| d < today);
     let outcome = if paid {
         Some("converted")
