@@ -180,7 +180,7 @@ impl Store {
         let fetched = t.elapsed();
         let rows = serde_json::from_str(&json).map_err(|e| StoreError::Corrupt(format!("score inputs: {e}")));
         tracing::debug!(
-            query = &inner[..40.min(inner.len())],
+            query = inner.get(..40).unwrap_or(inner),
             fetch_ms = fetched.as_millis() as u64,
             parse_ms = (t.elapsed() - fetched).as_millis() as u64,
             kib = json.len() / 1024,
