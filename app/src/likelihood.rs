@@ -610,6 +610,12 @@ pub fn trial_urgency(days_left: i64, deal_progress: f64) -> f64 {
     (1.0 + 1.5 * closeness) * (1.0 + 0.5 * deal_progress.clamp(0.0, 1.0))
 }
 
+/// A prospect without a trial has no end date pressing: only its deal's progress adds urgency,
+/// as for a trial with a month or more left. 1.0 – 1.5.
+pub fn prospect_urgency(deal_progress: f64) -> f64 {
+    trial_urgency(30, deal_progress)
+}
+
 /// Convert's ranking: likelihood × urgency × potential ARR, in the ARR's minor units.
 pub fn trial_priority(percent: i32, urgency: f64, potential_arr_minor: i64) -> i64 {
     (percent as f64 / 100.0 * urgency * potential_arr_minor as f64).round() as i64
@@ -682,6 +688,32 @@ pub fn trial_features(f: &TrialFacts) -> FeatureValues {
     if let Some(&peak) = f.weekly_active.iter().max() {
         v.insert(Feature::ActiveShare, peak as f64 / f.invited.max(1) as f64);
     }
+    if let [.., before, last] = f.weekly_active[..] {
+        v.insert(Feature::UsageTrend, (last - before) as f64 / before.max(1) as f64);
+    }
+    let telling = |pos: bool| {
+        f.sentiments
+            .iter()
+            .filter(|&&s| if pos { s >= TELLING } else { s <= -TELLING })
+            .count() as f64
+    };
+    v.insert(Feature::Engagement, telling(true) - telling(false));
+    v
+}
+
+/// What we know of a prospect that is not trialling: usage reported for its company (a free plan,
+/// a pilot) and its conversations. Trial-only features (activation, invitations) stay missing and
+/// count as average.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ProspectFacts {
+    /// Weekly active users in the last four weeks, oldest first.
+    pub weekly_active: Vec<i64>,
+    /// Sentiments of conversations in the last 90 days.
+    pub sentiments: Vec<f64>,
+}
+
+pub fn prospect_features(f: &ProspectFacts) -> FeatureValues {
+    let mut v = FeatureValues::new();
     if let [.., before, last] = f.weekly_active[..] {
         v.insert(Feature::UsageTrend, (last - before) as f64 / before.max(1) as f64);
     }
@@ -955,6 +987,35 @@ mod tests {
         });
         assert!(!fresh.contains_key(&Feature::UsageTrend), "one week has no trend");
         assert!(!trial_features(&TrialFacts::default()).contains_key(&Feature::ActiveShare));
+    }
+
+    #[test]
+    fn a_prospect_is_scored_on_what_it_has_and_says_what_is_missing() {
+        let growing = prospect_features(&ProspectFacts {
+            weekly_active: vec![1, 2, 2, 5],
+            sentiments: vec![0.6, 0.5],
+        });
+        assert_eq!(growing[&Feature::UsageTrend], 1.5);
+        assert_eq!(growing[&Feature::Engagement], 2.0);
+        assert!(!growing.contains_key(&Feature::TeammatesInvited));
+        let quiet = prospect_features(&ProspectFacts {
+            sentiments: vec![-0.7],
+            ..Default::default()
+        });
+        let model = Model::prior(ModelKind::Convert);
+        let (g, q) = (model.predict(&growing), model.predict(&quiet));
+        assert!(g.percent > q.percent, "{} vs {}", g.percent, q.percent);
+        for missing in ["activation events", "teammates invited"] {
+            assert!(
+                q.missing.iter().any(|m| m.to_lowercase().contains(missing)),
+                "{missing} not said missing: {:?}",
+                q.missing
+            );
+        }
+        // Without an end date only the deal adds urgency; a trial ending soon outranks it.
+        assert_eq!(prospect_urgency(0.0), 1.0);
+        assert_eq!(prospect_urgency(1.0), 1.5);
+        assert!(trial_urgency(3, 0.0) > prospect_urgency(1.0));
     }
 
     #[test]

@@ -23,6 +23,15 @@ test('Convert ranks running trials by priority, explains each likelihood and syn
   await expect(trials.first().getByTestId('likelihood')).toHaveText(/^\d+%$/);
   await expect(trials.first().getByTestId('likelihood-factor').first()).toHaveText(/^[+−]\d+ /);
 
+  // Prospects that are not trialling rank beside the trials, each explained, without a trial end.
+  await page.getByRole('link', { name: 'Prospects without a trial' }).click();
+  await expect(page).toHaveURL(/filter=prospects/);
+  await expect.poll(async () => (await rows(page, 'convert-queue').getByTestId('no-trial').count())).toBeGreaterThan(0);
+  const prospects = rows(page, 'convert-queue');
+  await expect(prospects.getByTestId('days-left')).toHaveCount(0);
+  await expect(prospects.first().getByTestId('likelihood')).toHaveText(/^\d+%$/);
+  await expect(prospects.first()).toContainText('prospect, no trial');
+
   await page.getByRole('link', { name: 'Likely to convert (60%+)' }).click();
   await expect(page).toHaveURL(/filter=likely/);
   // The list swaps once the filtered page arrives (a client-side navigation: no load event to wait for).

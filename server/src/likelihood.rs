@@ -1,10 +1,10 @@
 //! Convert and Re-engage likelihoods: records newly decided cases, retrains each workspace's two
-//! logistic models (linfa-logistic) on them, then scores every open trial and loss with the pure
+//! logistic models (linfa-logistic) on them, then scores every open trial, prospect and loss with the pure
 //! code in `app::likelihood` and writes what changed. Runs after every rescore.
 
 use crate::store::likelihood::{
-    Activity, Example, Loss, LossContext, TrialCase, WinbackRow, WinbackState, WinbackWrite, LOSS_ACCOUNTS,
-    TRIAL_ACCOUNTS,
+    Activity, Example, Loss, LossContext, ProspectScore, TrialCase, WinbackRow, WinbackState, WinbackWrite,
+    LOSS_ACCOUNTS, PROSPECT_ACCOUNTS, TRIAL_ACCOUNTS,
 };
 use crate::store::{Store, StoreError};
 use app::likelihood::{self as lk, FeatureValues, Fit, Model, ModelKind};
@@ -24,6 +24,7 @@ const STAYED_LOST_SNAPSHOT_DAYS: i64 = 180;
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LikelihoodReport {
     pub trials_scored: usize,
+    pub prospects_scored: usize,
     pub losses_scored: usize,
     pub changed: usize,
     /// Time spent predicting and explaining (the pure part), in microseconds.
@@ -104,6 +105,35 @@ pub async fn refresh(
     let mut score_time = scoring.elapsed();
     report.changed += trial_writes.len();
     store.write_trial_scores(ws, &trial_writes).await?;
+
+    // Prospects that are not trialling, ranked by the same model on what they have.
+    let prospects = store.prospects(ws).await?;
+    let stored = store.prospect_scores(ws).await?;
+    let activity = store.activity(ws, PROSPECT_ACCOUNTS).await?;
+    let scoring = Instant::now();
+    let mut prospect_writes = Vec::new();
+    for &account_id in &prospects {
+        let features = prospect_features(activity.get(&account_id), today);
+        let likelihood = convert.predict(&features);
+        let deal = deals.get(&account_id);
+        let urgency = lk::prospect_urgency(deal.map_or(0.0, |d| d.progress));
+        let priority = lk::trial_priority(likelihood.percent, urgency, deal.map_or(0, |d| d.amount_minor));
+        let score = ProspectScore {
+            account_id,
+            likelihood: likelihood.percent as i64,
+            explained: serde_json::to_string(&likelihood).unwrap_or_default(),
+            priority_minor: priority,
+        };
+        report.prospects_scored += 1;
+        if stored.get(&account_id) != Some(&score) {
+            prospect_writes.push(score);
+        }
+    }
+    let current: std::collections::HashSet<i64> = prospects.iter().copied().collect();
+    let gone: Vec<i64> = stored.keys().filter(|a| !current.contains(a)).copied().collect();
+    score_time += scoring.elapsed();
+    report.changed += prospect_writes.len() + gone.len();
+    store.write_prospect_scores(ws, &prospect_writes, &gone).await?;
 
     // Losses: the Re-engage rows, their decided cases and their scores.
     let losses = store.losses(ws).await?;
@@ -194,6 +224,26 @@ fn trial_features(t: &TrialCase, activity: Option<&Activity>, as_of: NaiveDate) 
             .signals
             .iter()
             .filter(|(d, _, _)| *d >= t.started_on && *d <= as_of)
+            .map(|&(_, s, _)| s)
+            .collect(),
+    })
+}
+
+/// A prospect's features from its last four weeks of usage and 90 days of conversations.
+fn prospect_features(activity: Option<&Activity>, today: NaiveDate) -> FeatureValues {
+    let empty = Activity::default();
+    let a = activity.unwrap_or(&empty);
+    lk::prospect_features(&lk::ProspectFacts {
+        weekly_active: a
+            .weeks
+            .iter()
+            .filter(|(w, _)| *w > today - Duration::days(28) && *w <= today)
+            .map(|&(_, n)| n)
+            .collect(),
+        sentiments: a
+            .signals
+            .iter()
+            .filter(|(d, _, _)| *d > today - Duration::days(90) && *d <= today)
             .map(|&(_, s, _)| s)
             .collect(),
     })

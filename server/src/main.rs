@@ -506,9 +506,10 @@ async fn bench_likelihood(args: &[String]) -> Result<(), String> {
             .await
             .map_err(err)?;
         println!(
-            "{label:>16}: {:>6.0} ms for {} trials and {} losses; scoring alone {:.1} ms; {} rows written{}",
+            "{label:>16}: {:>6.0} ms for {} trials, {} prospects and {} losses; scoring alone {:.1} ms; {} rows written{}",
             t.elapsed().as_secs_f64() * 1000.0,
             report.trials_scored,
+            report.prospects_scored,
             report.losses_scored,
             report.score_us as f64 / 1000.0,
             report.changed,

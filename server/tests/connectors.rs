@@ -1148,12 +1148,12 @@ async fn salesbricks_trial_orders_become_trials_and_a_running_one_is_in_convert(
             .await
             .unwrap();
         let row = convert
-            .trials
+            .candidates
             .rows
             .iter()
             .find(|t| t.account_name == "Company 1")
             .expect("the running Salesbricks trial is in Convert");
-        assert_eq!(row.days_left, 9);
+        assert_eq!(row.trial.as_ref().map(|t| t.days_left), Some(9));
         assert_eq!(
             row.lifecycle,
             app::model::Lifecycle::Trial,

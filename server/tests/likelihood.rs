@@ -63,7 +63,7 @@ async fn the_demo_models_learn_a_real_signal_and_explain_every_queue_row() {
         // Convert: running trials in priority order, each explained; an engaged trial beats a quiet one.
         let convert = store.convert_queue(&ws, &ListQuery::default(), today()).await.unwrap();
         assert!(convert.model.is_learned());
-        let rows = &convert.trials.rows;
+        let rows = &convert.candidates.rows;
         assert!(rows.len() >= 5, "{backend}: {} trials", rows.len());
         assert!(
             rows.windows(2).all(|w| w[0].priority.minor >= w[1].priority.minor),
@@ -74,7 +74,9 @@ async fn the_demo_models_learn_a_real_signal_and_explain_every_queue_row() {
                 .likelihood
                 .as_ref()
                 .unwrap_or_else(|| panic!("{backend}: {} unscored", t.account_name));
-            assert!(!l.factors.is_empty(), "{backend}: {} has no factors", t.account_name);
+            if t.trial.is_some() {
+                assert!(!l.factors.is_empty(), "{backend}: {} has no factors", t.account_name);
+            }
             assert!(
                 t.priority.minor <= t.potential_arr.minor * 4,
                 "{backend}: priority beyond its bound"
@@ -98,7 +100,7 @@ async fn the_demo_models_learn_a_real_signal_and_explain_every_queue_row() {
             .await
             .unwrap();
         assert!(likely
-            .trials
+            .candidates
             .rows
             .iter()
             .all(|t| t.likelihood.as_ref().unwrap().percent >= 60));
@@ -260,6 +262,114 @@ async fn a_csm_contacts_snoozes_and_wins_back_a_loss() {
                 .await,
             Err(StoreError::NotFound(_))
         ));
+    }
+}
+
+#[tokio::test]
+async fn prospects_without_a_trial_rank_in_convert_and_leave_once_they_trial_or_buy() {
+    for db in TestDb::both().await {
+        let backend = db.name;
+        let store = &db.store;
+        let ws_id = demo(store).await;
+        let ws = store.workspace_info(ws_id).await.unwrap();
+        let now = chrono::Utc::now();
+        let report = refresh(store, ws_id, today(), now).await.unwrap();
+        let prospects = || async {
+            store
+                .convert_queue(
+                    &ws,
+                    &q(|q| {
+                        q.filter = "prospects".into();
+                        q.untracked = "show".into();
+                    }),
+                    today(),
+                )
+                .await
+                .unwrap()
+                .candidates
+        };
+        let page = prospects().await;
+        assert!(page.total >= 3, "{backend}: {} prospects", page.total);
+        assert_eq!(report.prospects_scored as u64, page.total, "{backend}");
+        for p in &page.rows {
+            assert_eq!(
+                p.lifecycle,
+                app::model::Lifecycle::Prospect,
+                "{backend}: {}",
+                p.account_name
+            );
+            assert!(p.trial.is_none());
+            let l = p.likelihood.as_ref().expect("scored");
+            assert!(
+                l.missing.iter().any(|m| m == "Activation events"),
+                "{backend}: {} does not say what it lacks: {:?}",
+                p.account_name,
+                l.missing
+            );
+            // Priority is likelihood × urgency × the deal's amount, with urgency from the deal alone.
+            assert!(
+                p.priority.minor <= p.potential_arr.minor * 3 / 2 + 1,
+                "{backend}: {}",
+                p.account_name
+            );
+        }
+        // Beside the running trials in the default view, in one priority order; Trials alone has none.
+        let both = store
+            .convert_queue(&ws, &ListQuery::default(), today())
+            .await
+            .unwrap()
+            .candidates;
+        let trials = store
+            .convert_queue(&ws, &q(|q| q.filter = "trials".into()), today())
+            .await
+            .unwrap()
+            .candidates;
+        assert_eq!(both.total, trials.total + page.total, "{backend}");
+        assert!(trials.rows.iter().all(|t| t.trial.is_some()));
+
+        // One starts a trial and another signs: both leave the prospect list at the next refresh.
+        let (trialling, signed) = (page.rows[0].account_id, page.rows[1].account_id);
+        sqlx::query(
+            "INSERT INTO trials (workspace_id, account_id, started_on, ends_on, seats, activation_events) \
+             VALUES ($1, $2, $3, $4, 4, 2)",
+        )
+        .bind(ws_id)
+        .bind(trialling)
+        .bind(today().to_string())
+        .bind((today() + chrono::Duration::days(14)).to_string())
+        .execute(store.pool())
+        .await
+        .unwrap();
+        sqlx::query("UPDATE accounts SET lifecycle = 'customer' WHERE id = $1")
+            .bind(signed)
+            .execute(store.pool())
+            .await
+            .unwrap();
+        refresh(store, ws_id, today(), now).await.unwrap();
+        let after = prospects().await;
+        assert_eq!(after.total, page.total - 2, "{backend}");
+        assert!(after
+            .rows
+            .iter()
+            .all(|p| p.account_id != trialling && p.account_id != signed));
+        let now_trial = store
+            .convert_queue(&ws, &q(|q| q.filter = "trials".into()), today())
+            .await
+            .unwrap()
+            .candidates;
+        assert!(
+            now_trial
+                .rows
+                .iter()
+                .any(|t| t.account_id == trialling && t.trial.is_some()),
+            "{backend}: the new trial is ranked as a trial"
+        );
+        // Nothing changed since: nothing is written.
+        assert_eq!(
+            refresh(store, ws_id, today(), now).await.unwrap().changed,
+            0,
+            "{backend}"
+        );
     }
 }
 

@@ -335,10 +335,24 @@ async fn queues_for_convert_contracts_pipeline_reengage_and_close_the_loop() {
             sort: "ends".into(),
             ..q.clone()
         };
-        let trials = db.store.convert_queue(&ws, &by_end, today()).await.unwrap().trials;
+        let trials = db.store.convert_queue(&ws, &by_end, today()).await.unwrap().candidates;
         assert!(trials.total >= 3, "{}", db.name);
-        assert!(trials.rows.windows(2).all(|w| w[0].ends_on <= w[1].ends_on));
-        assert!(trials.rows.iter().all(|t| t.lifecycle == Lifecycle::Trial));
+        // Trials by end date; prospects without one (if scored yet) after them.
+        let ends: Vec<Option<chrono::NaiveDate>> = trials
+            .rows
+            .iter()
+            .map(|t| t.trial.as_ref().map(|t| t.ends_on))
+            .collect();
+        assert!(ends.windows(2).all(|w| match (w[0], w[1]) {
+            (Some(a), Some(b)) => a <= b,
+            (Some(_), None) | (None, None) => true,
+            (None, Some(_)) => false,
+        }));
+        assert!(trials
+            .rows
+            .iter()
+            .filter(|t| t.trial.is_some())
+            .all(|t| t.lifecycle == Lifecycle::Trial));
         let all_trials = db
             .store
             .convert_queue(
@@ -351,7 +365,7 @@ async fn queues_for_convert_contracts_pipeline_reengage_and_close_the_loop() {
             )
             .await
             .unwrap()
-            .trials;
+            .candidates;
         assert!(all_trials.total > trials.total, "decided trials are kept for learning");
 
         let contracts = db.store.contracts(&ws, &q, today()).await.unwrap();

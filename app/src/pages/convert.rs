@@ -1,5 +1,5 @@
-//! Convert: running trials ranked by priority — conversion likelihood × urgency × potential ARR —
-//! each likelihood explained by its factors.
+//! Convert: running trials and prospects that are not trialling, ranked by priority — conversion
+//! likelihood × urgency × potential ARR — each likelihood explained by its factors.
 
 use super::settings::SyncBar;
 use crate::api::{convert_queue, SyncBilling};
@@ -21,21 +21,23 @@ pub fn ConvertPage() -> impl IntoView {
     view! {
         <PageHeader
             title="Convert"
-            subtitle="Running trials, most worth your time first: likelihood to convert × urgency × potential ARR."
+            subtitle="Running trials and prospects, most worth your time first: likelihood to convert × urgency × potential ARR."
         />
         <RoutedPanel page=RoutePage::Convert />
         <BillingSync who />
         <div class="list-controls">
-            <SearchBar path=PATH placeholder="Search trial accounts" query />
+            <SearchBar path=PATH placeholder="Search trials and prospects" query />
             <UntrackedToggle path=PATH query />
             <FilterChips
                 path=PATH
                 query
                 options=vec![
-                    ("", "Running trials".to_string()),
+                    ("", "Trials and prospects".to_string()),
+                    ("trials", "Running trials".to_string()),
+                    ("prospects", "Prospects without a trial".to_string()),
                     ("likely", "Likely to convert (60%+)".to_string()),
-                    ("ending_7", "Ending within 7 days".to_string()),
-                    ("all", "All trials, including decided".to_string()),
+                    ("ending_7", "Trials ending within 7 days".to_string()),
+                    ("all", "All, including decided trials".to_string()),
                 ]
             />
         </div>
@@ -88,7 +90,7 @@ fn BillingSync(who: ViewerContext) -> impl IntoView {
 }
 
 fn view_page(query: Memo<ListQuery>, v: ConvertView, can: bool) -> impl IntoView {
-    let page = v.trials;
+    let page = v.candidates;
     let rows = page.rows.clone();
     view! {
         <ModelNote model=v.model />
@@ -109,11 +111,20 @@ fn view_page(query: Memo<ListQuery>, v: ConvertView, can: bool) -> impl IntoView
                 {rows.into_iter().map(|t| {
                     let percent = t.likelihood.as_ref().map(|l| l.percent);
                     let factors = t.likelihood.clone();
+                    let kind = if t.trial.is_some() { "trial" } else { "prospect" };
+                    let detail = match &t.trial {
+                        Some(trial) => format!("trial started {} · {} invited · {} activation events", fmt_date(Some(trial.started_on)), trial.seats, trial.activation_events),
+                        None => match t.active_users_last_week {
+                            Some(n) if n > 0 => format!("prospect, no trial · {n} active last week"),
+                            _ => "prospect, no trial".to_string(),
+                        },
+                    };
+                    let trial = t.trial.clone();
                     view! {
-                    <TableRow attr:data-account-id=t.account_id.to_string()>
+                    <TableRow attr:data-account-id=t.account_id.to_string() attr:data-kind=kind>
                         <TableCell class="account-col">
                             <A href=format!("/accounts/{}", t.account_id) attr:class="account-link">{t.account_name.clone()}</A>
-                            <div class="muted">{format!("started {} · {} invited · {} activation events", fmt_date(Some(t.started_on)), t.seats, t.activation_events)}</div>
+                            <div class="muted">{detail}</div>
                         </TableCell>
                         <TableCell>
                             {match percent {
@@ -125,8 +136,13 @@ fn view_page(query: Memo<ListQuery>, v: ConvertView, can: bool) -> impl IntoView
                             {factors.map(|l| view! { <LikelihoodFactors likelihood=l /> })}
                         </TableCell>
                         <TableCell class="date-col">
-                            {fmt_date(Some(t.ends_on))}
-                            <div class={if t.days_left <= 7 { "urgent" } else { "muted" }} data-testid="days-left">{fmt_days(Some(t.days_left))}</div>
+                            {match trial {
+                                Some(trial) => view! {
+                                    {fmt_date(Some(trial.ends_on))}
+                                    <div class={if trial.days_left <= 7 { "urgent" } else { "muted" }} data-testid="days-left">{fmt_days(Some(trial.days_left))}</div>
+                                }.into_any(),
+                                None => view! { <span class="muted" data-testid="no-trial">"No trial"</span> }.into_any(),
+                            }}
                         </TableCell>
                         <TableCell>{t.deal_stage.clone().unwrap_or_else(|| "No deal".into())}</TableCell>
                         <TableCell class="num">{t.potential_arr.display()}</TableCell>
@@ -137,7 +153,7 @@ fn view_page(query: Memo<ListQuery>, v: ConvertView, can: bool) -> impl IntoView
                 }).collect_view()}
             </TableBody>
         </Table>
-        {page.rows.is_empty().then(|| view! { <Empty message="No trials match this view." /> })}
+        {page.rows.is_empty().then(|| view! { <Empty message="No trials or prospects match this view." /> })}
         <Pager path=PATH query page />
     }
 }

@@ -87,6 +87,20 @@ pub const LOSS_ACCOUNTS: &str = "SELECT d.account_id FROM deals d JOIN pipeline_
 /// Accounts with a trial (over `$1`).
 pub const TRIAL_ACCOUNTS: &str = "SELECT account_id FROM trials WHERE workspace_id = $1";
 
+/// Prospects that are not trialling (over `$1`): Convert ranks them beside the trials.
+pub const PROSPECT_ACCOUNTS: &str =
+    "SELECT a.id FROM accounts a WHERE a.workspace_id = $1 AND a.lifecycle = 'prospect' \
+     AND NOT EXISTS (SELECT 1 FROM trials t WHERE t.account_id = a.id AND t.outcome IS NULL)";
+
+/// A prospect's Convert score as stored.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProspectScore {
+    pub account_id: i64,
+    pub likelihood: i64,
+    pub explained: String,
+    pub priority_minor: i64,
+}
+
 /// A Re-engage row to write: its loss, status and score.
 #[derive(Clone, Debug)]
 pub struct WinbackWrite {
@@ -549,6 +563,81 @@ impl Store {
             context.releases.push((parse_day(&published)?, title, body));
         }
         Ok(context)
+    }
+
+    /// The prospects Convert should rank now.
+    pub async fn prospects(&self, ws: i64) -> Result<Vec<i64>> {
+        Ok(self
+            .json_rows::<(i64,)>(PROSPECT_ACCOUNTS, &["id"], vec![Val::Int(ws)])
+            .await?
+            .into_iter()
+            .map(|(id,)| id)
+            .collect())
+    }
+
+    /// The prospect scores stored now, by account.
+    pub async fn prospect_scores(&self, ws: i64) -> Result<HashMap<i64, ProspectScore>> {
+        Ok(self
+            .json_rows::<(i64, i64, String, i64)>(
+                "SELECT account_id, likelihood, explained, priority_minor FROM convert_prospects WHERE workspace_id = $1",
+                &["account_id", "likelihood", "explained", "priority_minor"],
+                vec![Val::Int(ws)],
+            )
+            .await?
+            .into_iter()
+            .map(|(account_id, likelihood, explained, priority_minor)| {
+                (
+                    account_id,
+                    ProspectScore {
+                        account_id,
+                        likelihood,
+                        explained,
+                        priority_minor,
+                    },
+                )
+            })
+            .collect())
+    }
+
+    /// Writes the prospect scores that changed and removes those of accounts that are no longer
+    /// prospects without a trial, in one transaction.
+    pub async fn write_prospect_scores(&self, ws: i64, rows: &[ProspectScore], gone: &[i64]) -> Result<()> {
+        if rows.is_empty() && gone.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.begin_write().await?;
+        for chunk in gone.chunks(500) {
+            let mut sql = Sql::new("DELETE FROM convert_prospects WHERE workspace_id = ");
+            sql.arg(ws).push(" AND account_id").in_list(chunk);
+            sql.query().execute(&mut *tx).await?;
+        }
+        upsert_rows(
+            self.backend(),
+            &mut tx,
+            "convert_prospects",
+            &[
+                "account_id",
+                "workspace_id",
+                "likelihood",
+                "explained",
+                "priority_minor",
+            ],
+            " ON CONFLICT (account_id) DO UPDATE SET likelihood = excluded.likelihood, \
+             explained = excluded.explained, priority_minor = excluded.priority_minor",
+            rows,
+            |_, r, v| {
+                v.extend([
+                    Val::Int(r.account_id),
+                    Val::Int(ws),
+                    Val::Int(r.likelihood),
+                    Val::Text(r.explained.clone()),
+                    Val::Int(r.priority_minor),
+                ])
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Writes the Re-engage rows that changed and removes those whose loss is gone, in one transaction.
