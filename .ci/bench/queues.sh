@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Convert, Re-engage and Contracts queue server fns under load: a 70,000-account demo (about
 # 10,000 running trials and 10,000 losses), 32 concurrent clients and one (wrk, Debian's package).
-# Usage: bash .ci/bench/queues.sh   (after `cargo build --release -p server` and `cargo leptos build`)
+# Usage: [FNS=convert_queue] bash .ci/bench/queues.sh   (after `cargo build --release -p server` and `cargo leptos build`)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 command -v wrk >/dev/null || { echo "install wrk (apt-get install wrk)"; exit 1; }
@@ -19,7 +19,7 @@ call() {
 }
 # Measure the reads alone: wait for the rescoring every start runs (health, trials, losses).
 for _ in $(seq 1 300); do grep -q 'rescored' "$dir/server.log" && break; sleep 1; done
-for fn in convert_queue reengage contracts; do
+for fn in ${FNS:-convert_queue reengage contracts}; do
   total=$(call "$fn" | grep -o '"total":[0-9]*' | head -1)
   # A few seconds first, so SQLite's page caches are warm (the first second of a cold start with
   # 32 clients is reported apart in the README).

@@ -702,8 +702,9 @@ pub fn trial_features(f: &TrialFacts) -> FeatureValues {
 }
 
 /// What we know of a prospect that is not trialling: usage reported for its company (a free plan,
-/// a pilot) and its conversations. Trial-only features (activation, invitations) stay missing and
-/// count as average.
+/// a pilot) and its conversations. It has tried nothing yet, and the model is told so — no
+/// activation events, nobody invited — rather than told "average": a prospect is as likely to
+/// convert as a trial in which nothing has happened yet, and rises with usage and good conversations.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ProspectFacts {
     /// Weekly active users in the last four weeks, oldest first.
@@ -714,6 +715,12 @@ pub struct ProspectFacts {
 
 pub fn prospect_features(f: &ProspectFacts) -> FeatureValues {
     let mut v = FeatureValues::new();
+    v.insert(Feature::ActivationEvents, 0.0);
+    v.insert(Feature::TeammatesInvited, 0.0);
+    // Nobody was invited, so a share of invited people only says something when nobody is active.
+    if f.weekly_active.iter().all(|&n| n == 0) {
+        v.insert(Feature::ActiveShare, 0.0);
+    }
     if let [.., before, last] = f.weekly_active[..] {
         v.insert(Feature::UsageTrend, (last - before) as f64 / before.max(1) as f64);
     }
@@ -997,21 +1004,33 @@ mod tests {
         });
         assert_eq!(growing[&Feature::UsageTrend], 1.5);
         assert_eq!(growing[&Feature::Engagement], 2.0);
-        assert!(!growing.contains_key(&Feature::TeammatesInvited));
+        assert_eq!(growing[&Feature::ActivationEvents], 0.0, "nothing tried yet");
+        assert_eq!(growing[&Feature::TeammatesInvited], 0.0);
+        assert!(
+            !growing.contains_key(&Feature::ActiveShare),
+            "active, but of nobody invited"
+        );
         let quiet = prospect_features(&ProspectFacts {
             sentiments: vec![-0.7],
             ..Default::default()
         });
+        assert_eq!(quiet[&Feature::ActiveShare], 0.0);
         let model = Model::prior(ModelKind::Convert);
         let (g, q) = (model.predict(&growing), model.predict(&quiet));
         assert!(g.percent > q.percent, "{} vs {}", g.percent, q.percent);
-        for missing in ["activation events", "teammates invited"] {
-            assert!(
-                q.missing.iter().any(|m| m.to_lowercase().contains(missing)),
-                "{missing} not said missing: {:?}",
-                q.missing
-            );
-        }
+        assert_eq!(q.missing, vec!["Usage trend".to_string()]);
+        assert!(q
+            .factors
+            .iter()
+            .any(|f| f.feature == Feature::ActivationEvents && f.points < 0));
+        // A prospect ranks below a trial that is going somewhere, above it once it is.
+        let engaged_trial = trial_features(&TrialFacts {
+            activation_events: Some(20),
+            invited: 8,
+            weekly_active: vec![4, 6],
+            sentiments: vec![0.6],
+        });
+        assert!(model.predict(&engaged_trial).percent > g.percent);
         // Without an end date only the deal adds urgency; a trial ending soon outranks it.
         assert_eq!(prospect_urgency(0.0), 1.0);
         assert_eq!(prospect_urgency(1.0), 1.5);

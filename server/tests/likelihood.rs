@@ -300,9 +300,10 @@ async fn prospects_without_a_trial_rank_in_convert_and_leave_once_they_trial_or_
             );
             assert!(p.trial.is_none());
             let l = p.likelihood.as_ref().expect("scored");
+            // It has tried nothing yet, and says so rather than counting as an average trial.
             assert!(
-                l.missing.iter().any(|m| m == "Activation events"),
-                "{backend}: {} does not say what it lacks: {:?}",
+                !l.missing.iter().any(|m| m == "Activation events"),
+                "{backend}: {}: {:?}",
                 p.account_name,
                 l.missing
             );
@@ -313,6 +314,24 @@ async fn prospects_without_a_trial_rank_in_convert_and_leave_once_they_trial_or_
                 p.account_name
             );
         }
+        // Less likely than the running trials, on average: nothing has been tried yet.
+        let mean = |rows: &[app::model::ConvertRow]| {
+            rows.iter()
+                .map(|r| r.likelihood.as_ref().unwrap().percent as f64)
+                .sum::<f64>()
+                / rows.len() as f64
+        };
+        let running = store
+            .convert_queue(&ws, &q(|q| q.filter = "trials".into()), today())
+            .await
+            .unwrap()
+            .candidates;
+        assert!(
+            mean(&page.rows) < mean(&running.rows),
+            "{backend}: prospects {:.0}% vs trials {:.0}%",
+            mean(&page.rows),
+            mean(&running.rows)
+        );
         // Beside the running trials in the default view, in one priority order; Trials alone has none.
         let both = store
             .convert_queue(&ws, &ListQuery::default(), today())

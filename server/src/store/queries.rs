@@ -767,61 +767,74 @@ impl Store {
     /// first; the costlier columns are read for that page's rows only.
     pub async fn convert_queue(&self, ws: &WorkspaceInfo, query: &ListQuery, today: NaiveDate) -> Result<ConvertView> {
         let filter = query.filter.as_str();
+        let with_prospects = !matches!(filter, "trials" | "ending_7");
+        let pattern = search(query)?;
+        // Each arm's FROM … WHERE, appended wherever a statement needs it (placeholders number on).
+        let trials_from = |sql: &mut Sql| {
+            sql.push(" FROM trials t JOIN accounts a ON a.id = t.account_id WHERE t.workspace_id = ")
+                .arg(ws.id);
+            if !query.shows_untracked() {
+                sql.push(" AND a.tracked = TRUE");
+            }
+            match filter {
+                "all" => {}
+                "prospects" => {
+                    sql.push(" AND 1 = 0");
+                }
+                "ending_7" => {
+                    sql.push(" AND t.outcome IS NULL AND t.ends_on <= ")
+                        .arg(today + Duration::days(7));
+                }
+                "likely" => {
+                    sql.push(" AND t.outcome IS NULL AND t.likelihood >= 60");
+                }
+                _ => {
+                    sql.push(" AND t.outcome IS NULL");
+                }
+            }
+            if let Some(pattern) = &pattern {
+                sql.push(" AND LOWER(a.name) LIKE ")
+                    .arg(pattern.clone())
+                    .push(" ESCAPE '\\'");
+            }
+        };
+        let prospects_from = |sql: &mut Sql| {
+            sql.push(" FROM convert_prospects p JOIN accounts a ON a.id = p.account_id WHERE p.workspace_id = ")
+                .arg(ws.id);
+            if !query.shows_untracked() {
+                sql.push(" AND a.tracked = TRUE");
+            }
+            if filter == "likely" {
+                sql.push(" AND p.likelihood >= 60");
+            }
+            if let Some(pattern) = &pattern {
+                sql.push(" AND LOWER(a.name) LIKE ")
+                    .arg(pattern.clone())
+                    .push(" ESCAPE '\\'");
+            }
+        };
+        // Counted arm by arm: a count over the union would read the trials' wide rows.
+        let mut count = Sql::new("SELECT CAST((SELECT COUNT(*)");
+        trials_from(&mut count);
+        count.push(")");
+        if with_prospects {
+            count.push(" + (SELECT COUNT(*)");
+            prospects_from(&mut count);
+            count.push(")");
+        }
+        count.push(" AS BIGINT) AS n");
+        let total = count.query().fetch_one(self.pool()).await?.int("n")?;
         let mut keys = Sql::new(
             "SELECT 'trial' AS kind, t.id AS trial_id, t.account_id, t.priority_minor, t.likelihood, t.ends_on, \
-             t.activation_events, a.name FROM trials t JOIN accounts a ON a.id = t.account_id WHERE t.workspace_id = ",
+             t.activation_events, a.name",
         );
-        keys.arg(ws.id);
-        let tracked = if query.shows_untracked() {
-            ""
-        } else {
-            " AND a.tracked = TRUE"
-        };
-        keys.push(tracked);
-        match filter {
-            "all" => {}
-            "prospects" => {
-                keys.push(" AND 1 = 0");
-            }
-            "ending_7" => {
-                keys.push(" AND t.outcome IS NULL AND t.ends_on <= ")
-                    .arg(today + Duration::days(7));
-            }
-            "likely" => {
-                keys.push(" AND t.outcome IS NULL AND t.likelihood >= 60");
-            }
-            _ => {
-                keys.push(" AND t.outcome IS NULL");
-            }
-        }
-        let pattern = search(query)?;
-        if let Some(pattern) = &pattern {
-            keys.push(" AND LOWER(a.name) LIKE ")
-                .arg(pattern.clone())
-                .push(" ESCAPE '\\'");
-        }
-        if !matches!(filter, "trials" | "ending_7") {
+        trials_from(&mut keys);
+        if with_prospects {
             keys.push(
-                " UNION ALL SELECT 'prospect', NULL, p.account_id, p.priority_minor, p.likelihood, NULL, NULL, a.name \
-                 FROM convert_prospects p JOIN accounts a ON a.id = p.account_id WHERE p.workspace_id = ",
-            )
-            .arg(ws.id)
-            .push(tracked);
-            if filter == "likely" {
-                keys.push(" AND p.likelihood >= 60");
-            }
-            if let Some(pattern) = pattern {
-                keys.push(" AND LOWER(a.name) LIKE ").arg(pattern).push(" ESCAPE '\\'");
-            }
+                " UNION ALL SELECT 'prospect', NULL, p.account_id, p.priority_minor, p.likelihood, NULL, NULL, a.name",
+            );
+            prospects_from(&mut keys);
         }
-        let total = total(
-            self,
-            &Sql {
-                text: format!("FROM ({}) keys", keys.text),
-                args: keys.args.clone(),
-            },
-        )
-        .await?;
         // Trials before prospects on a tie, then by id: every order is total, so pages never overlap.
         let order = |k: &str| match query.sort.as_str() {
             "name" => format!("{k}name ASC, {k}kind DESC, {k}trial_id ASC, {k}account_id ASC"),
