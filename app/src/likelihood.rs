@@ -716,11 +716,8 @@ pub struct ProspectFacts {
 pub fn prospect_features(f: &ProspectFacts) -> FeatureValues {
     let mut v = FeatureValues::new();
     v.insert(Feature::ActivationEvents, 0.0);
+    // A share of invited people means nothing when nobody was invited: it stays missing.
     v.insert(Feature::TeammatesInvited, 0.0);
-    // Nobody was invited, so a share of invited people only says something when nobody is active.
-    if f.weekly_active.iter().all(|&n| n == 0) {
-        v.insert(Feature::ActiveShare, 0.0);
-    }
     if let [.., before, last] = f.weekly_active[..] {
         v.insert(Feature::UsageTrend, (last - before) as f64 / before.max(1) as f64);
     }
@@ -1006,19 +1003,18 @@ mod tests {
         assert_eq!(growing[&Feature::Engagement], 2.0);
         assert_eq!(growing[&Feature::ActivationEvents], 0.0, "nothing tried yet");
         assert_eq!(growing[&Feature::TeammatesInvited], 0.0);
-        assert!(
-            !growing.contains_key(&Feature::ActiveShare),
-            "active, but of nobody invited"
-        );
+        assert!(!growing.contains_key(&Feature::ActiveShare), "nobody invited: no share");
         let quiet = prospect_features(&ProspectFacts {
             sentiments: vec![-0.7],
             ..Default::default()
         });
-        assert_eq!(quiet[&Feature::ActiveShare], 0.0);
         let model = Model::prior(ModelKind::Convert);
         let (g, q) = (model.predict(&growing), model.predict(&quiet));
         assert!(g.percent > q.percent, "{} vs {}", g.percent, q.percent);
-        assert_eq!(q.missing, vec!["Usage trend".to_string()]);
+        assert_eq!(
+            q.missing,
+            vec!["Share of invited people active".to_string(), "Usage trend".to_string()]
+        );
         assert!(q
             .factors
             .iter()

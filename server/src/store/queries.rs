@@ -300,13 +300,15 @@ fn candidate_row(r: &AnyRow, today: NaiveDate) -> Result<ConvertRow> {
 }
 
 /// A Convert page's columns over its keys `k`, the trial `t` (if any) and the prospect row `p`.
+/// The deal shown is the one priority was computed from: the latest open deal, else the latest.
 const CANDIDATE_COLUMNS: &str = "k.trial_id, k.account_id, a.name AS account_name, a.lifecycle, a.currency, \
      t.started_on, t.ends_on, t.seats, t.activation_events, COALESCE(t.explained, p.explained) AS explained, \
      k.priority_minor, \
      (SELECT u.active_users FROM usage_weeks u WHERE u.account_id = k.account_id ORDER BY u.week_start DESC LIMIT 1) AS active_last_week, \
      (SELECT ps.label FROM deals d JOIN pipeline_stages ps ON ps.workspace_id = d.workspace_id AND ps.key = d.stage \
-        WHERE d.account_id = k.account_id ORDER BY d.updated_at DESC, d.id DESC LIMIT 1) AS deal_stage, \
-     COALESCE((SELECT d.amount_minor FROM deals d WHERE d.account_id = k.account_id ORDER BY d.updated_at DESC, d.id DESC LIMIT 1), \
+        WHERE d.account_id = k.account_id ORDER BY CASE WHEN ps.outcome = 'open' THEN 0 ELSE 1 END, d.updated_at DESC, d.id DESC LIMIT 1) AS deal_stage, \
+     COALESCE((SELECT d.amount_minor FROM deals d JOIN pipeline_stages ps ON ps.workspace_id = d.workspace_id AND ps.key = d.stage \
+        WHERE d.account_id = k.account_id ORDER BY CASE WHEN ps.outcome = 'open' THEN 0 ELSE 1 END, d.updated_at DESC, d.id DESC LIMIT 1), \
        t.potential_minor) AS potential_minor";
 
 const TRIAL_COLUMNS: &str = "t.id, t.account_id, a.name AS account_name, a.lifecycle, a.currency, t.started_on, \
