@@ -688,17 +688,23 @@ pub fn trial_features(f: &TrialFacts) -> FeatureValues {
     if let Some(&peak) = f.weekly_active.iter().max() {
         v.insert(Feature::ActiveShare, peak as f64 / f.invited.max(1) as f64);
     }
-    if let [.., before, last] = f.weekly_active[..] {
+    insert_trend_and_engagement(&mut v, &f.weekly_active, &f.sentiments);
+    v
+}
+
+/// Usage trend (last week against the week before, when there are two) and engagement (telling
+/// positive minus negative conversations): what trials and prospects share.
+fn insert_trend_and_engagement(v: &mut FeatureValues, weekly_active: &[i64], sentiments: &[f64]) {
+    if let [.., before, last] = weekly_active[..] {
         v.insert(Feature::UsageTrend, (last - before) as f64 / before.max(1) as f64);
     }
     let telling = |pos: bool| {
-        f.sentiments
+        sentiments
             .iter()
             .filter(|&&s| if pos { s >= TELLING } else { s <= -TELLING })
             .count() as f64
     };
     v.insert(Feature::Engagement, telling(true) - telling(false));
-    v
 }
 
 /// What we know of a prospect that is not trialling: usage reported for its company (a free plan,
@@ -718,16 +724,7 @@ pub fn prospect_features(f: &ProspectFacts) -> FeatureValues {
     v.insert(Feature::ActivationEvents, 0.0);
     // A share of invited people means nothing when nobody was invited: it stays missing.
     v.insert(Feature::TeammatesInvited, 0.0);
-    if let [.., before, last] = f.weekly_active[..] {
-        v.insert(Feature::UsageTrend, (last - before) as f64 / before.max(1) as f64);
-    }
-    let telling = |pos: bool| {
-        f.sentiments
-            .iter()
-            .filter(|&&s| if pos { s >= TELLING } else { s <= -TELLING })
-            .count() as f64
-    };
-    v.insert(Feature::Engagement, telling(true) - telling(false));
+    insert_trend_and_engagement(&mut v, &f.weekly_active, &f.sentiments);
     v
 }
 

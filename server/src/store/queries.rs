@@ -258,13 +258,17 @@ fn trial_row(r: &AnyRow, today: NaiveDate) -> Result<TrialRow> {
         active_users_last_week: r.opt_int("active_last_week")?,
         deal_stage: r.opt_text("deal_stage")?,
         potential_arr: Money::new(r.opt_int("potential_minor")?.unwrap_or(0), r.text("currency")?),
-        likelihood: r
-            .opt_text("explained")?
-            .filter(|t| !t.is_empty())
-            .map(|t| serde_json::from_str(&t).map_err(|e| StoreError::Corrupt(format!("trial likelihood: {e}"))))
-            .transpose()?,
+        likelihood: explained_likelihood(r)?,
         priority: Money::new(r.int("priority_minor")?, r.text("currency")?),
     })
+}
+
+/// A trial's or prospect's stored likelihood with its factors, once scored.
+fn explained_likelihood(r: &AnyRow) -> Result<Option<app::likelihood::Likelihood>> {
+    r.opt_text("explained")?
+        .filter(|t| !t.is_empty())
+        .map(|t| serde_json::from_str(&t).map_err(|e| StoreError::Corrupt(format!("convert likelihood: {e}"))))
+        .transpose()
 }
 
 fn candidate_row(r: &AnyRow, today: NaiveDate) -> Result<ConvertRow> {
@@ -290,11 +294,7 @@ fn candidate_row(r: &AnyRow, today: NaiveDate) -> Result<ConvertRow> {
         active_users_last_week: r.opt_int("active_last_week")?,
         deal_stage: r.opt_text("deal_stage")?,
         potential_arr: Money::new(r.opt_int("potential_minor")?.unwrap_or(0), r.text("currency")?),
-        likelihood: r
-            .opt_text("explained")?
-            .filter(|t| !t.is_empty())
-            .map(|t| serde_json::from_str(&t).map_err(|e| StoreError::Corrupt(format!("convert likelihood: {e}"))))
-            .transpose()?,
+        likelihood: explained_likelihood(r)?,
         priority: Money::new(r.int("priority_minor")?, r.text("currency")?),
     })
 }
