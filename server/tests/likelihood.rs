@@ -4,14 +4,15 @@
 mod common;
 
 use app::likelihood::ModelKind;
-use app::model::{ListQuery, WinbackStatus};
+use app::model::{ListQuery, WinbackStatus, WorkspaceInfo};
 use common::{today, TestDb};
 use server::demo::{generate, DemoSpec};
 use server::likelihood::refresh;
 use server::store::likelihood::WinbackChange;
 use server::store::{Store, StoreError};
 
-async fn demo(store: &Store) -> i64 {
+/// The rescored demo workspace: its id and what the queues take.
+async fn demo(store: &Store) -> (i64, WorkspaceInfo) {
     let ws = store
         .load_dataset(&generate(&DemoSpec::preview(today())), &|_| {})
         .await
@@ -19,7 +20,7 @@ async fn demo(store: &Store) -> i64 {
     server::rescore::rescore_workspace(store, ws, today(), chrono::Utc::now())
         .await
         .unwrap();
-    ws
+    (ws, store.workspace_info(ws).await.unwrap())
 }
 
 fn q(f: impl FnOnce(&mut ListQuery)) -> ListQuery {
@@ -33,8 +34,7 @@ async fn the_demo_models_learn_a_real_signal_and_explain_every_queue_row() {
     for db in TestDb::both().await {
         let backend = db.name;
         let store = &db.store;
-        let ws_id = demo(store).await;
-        let ws = store.workspace_info(ws_id).await.unwrap();
+        let (ws_id, ws) = demo(store).await;
         let now = chrono::Utc::now();
         let first = refresh(store, ws_id, today(), now).await.unwrap();
         assert!(
@@ -133,8 +133,7 @@ async fn a_csm_contacts_snoozes_and_wins_back_a_loss() {
     for db in TestDb::both().await {
         let backend = db.name;
         let store = &db.store;
-        let ws_id = demo(store).await;
-        let ws = store.workspace_info(ws_id).await.unwrap();
+        let (ws_id, ws) = demo(store).await;
         let now = chrono::Utc::now();
         refresh(store, ws_id, today(), now).await.unwrap();
         let queue = |filter: &'static str| {
@@ -270,8 +269,7 @@ async fn prospects_without_a_trial_rank_in_convert_and_leave_once_they_trial_or_
     for db in TestDb::both().await {
         let backend = db.name;
         let store = &db.store;
-        let ws_id = demo(store).await;
-        let ws = store.workspace_info(ws_id).await.unwrap();
+        let (ws_id, ws) = demo(store).await;
         let now = chrono::Utc::now();
         let report = refresh(store, ws_id, today(), now).await.unwrap();
         let prospects = || async {
@@ -397,7 +395,7 @@ async fn a_decided_trial_freezes_its_features_as_a_case_to_learn_from() {
     for db in TestDb::both().await {
         let backend = db.name;
         let store = &db.store;
-        let ws_id = demo(store).await;
+        let (ws_id, _) = demo(store).await;
         let now = chrono::Utc::now();
         refresh(store, ws_id, today(), now).await.unwrap();
         let before = store.examples(ws_id, ModelKind::Convert).await.unwrap().len();
@@ -443,8 +441,7 @@ async fn contract_totals_filters_and_export_agree() {
     for db in TestDb::both().await {
         let backend = db.name;
         let store = &db.store;
-        let ws_id = demo(store).await;
-        let ws = store.workspace_info(ws_id).await.unwrap();
+        let (ws_id, ws) = demo(store).await;
         let all = store.contracts(&ws, &ListQuery::default(), today()).await.unwrap();
         let everything = store
             .contracts_export(&ws, &ListQuery::default(), today())
