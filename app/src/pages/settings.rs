@@ -26,6 +26,9 @@ struct Actions {
     open_form: RwSignal<Option<IntegrationKind>>,
     /// Bumped when an action succeeded: only then is the list reloaded (a refusal keeps the form as typed).
     refresh: RwSignal<u64>,
+    /// Runs whose skipped records are shown; kept here so a reload of the runs (a sync or rescore
+    /// finishing) does not fold them away under the reader.
+    open_runs: RwSignal<Vec<i64>>,
 }
 
 #[component]
@@ -39,6 +42,7 @@ pub fn SettingsPage() -> impl IntoView {
         last: RwSignal::new(None),
         open_form: RwSignal::new(None),
         refresh: RwSignal::new(0),
+        open_runs: RwSignal::new(Vec::new()),
     };
     let refresh_on_success = move || actions.refresh.update(|n| *n += 1);
     Effect::new(move |_| {
@@ -183,7 +187,7 @@ fn view_settings(s: SettingsView, actions: Actions, can_manage: bool, can_operat
                                         <TableCell><RunStatus status /></TableCell>
                                         <TableCell>{started}</TableCell>
                                         <TableCell class="num">{counts}</TableCell>
-                                        <TableCell><RunProblems run=r /></TableCell>
+                                        <TableCell><RunProblems run=r open_runs=actions.open_runs /></TableCell>
                                     </TableRow>
                                 }
                             }).collect_view()}
@@ -207,9 +211,17 @@ fn RunStatus(status: String) -> impl IntoView {
 
 /// A run's error, and on demand the records it skipped with the reason for each.
 #[component]
-fn RunProblems(run: SyncRunRow) -> impl IntoView {
-    let open = RwSignal::new(false);
+fn RunProblems(run: SyncRunRow, open_runs: RwSignal<Vec<i64>>) -> impl IntoView {
     let id = run.id;
+    let open = Memo::new(move |_| open_runs.with(|ids| ids.contains(&id)));
+    let toggle = move |_| {
+        open_runs.update(|ids| match ids.iter().position(|&i| i == id) {
+            Some(k) => {
+                ids.remove(k);
+            }
+            None => ids.push(id),
+        })
+    };
     let skipped = Resource::new(
         move || open.get(),
         move |open| async move {
@@ -224,7 +236,7 @@ fn RunProblems(run: SyncRunRow) -> impl IntoView {
         <div class="run-problems">
             {run.error.clone().map(|e| view! { <div class="field-error" data-testid="run-error">{e}</div> })}
             {(run.skipped > 0).then(|| view! {
-                <button class="link-button" on:click=move |_| open.update(|o| *o = !*o)>
+                <button class="link-button" on:click=toggle>
                     {move || if open.get() { "Hide skipped records".to_string() } else { format!("{} skipped — why?", run.skipped) }}
                 </button>
                 <Show when=move || open.get()>
