@@ -59,6 +59,9 @@ pub struct VendorConfig {
     pub auth: Option<(&'static str, String)>,
     /// Requests per second this client allows itself.
     pub per_second: f64,
+    /// Slots a busy caller missed that may still be used, back to back: any second then holds at
+    /// most `per_second + burst` requests, which must stay within the vendor's limit.
+    pub burst: u32,
     pub timeout: Duration,
     pub max_attempts: u32,
     pub backoff_base: Duration,
@@ -72,6 +75,7 @@ impl VendorConfig {
             base_url: base_url.trim_end_matches('/').to_string(),
             auth: None,
             per_second,
+            burst: 0,
             timeout: Duration::from_secs(30),
             max_attempts: 6,
             backoff_base: Duration::from_millis(250),
@@ -117,9 +121,10 @@ impl VendorHttp {
         let wait_until = {
             let mut next = self.next_slot.lock().await;
             let now = Instant::now();
-            let slot = (*next).max(now);
+            let earliest = now.checked_sub(interval * self.config.burst).unwrap_or(now);
+            let slot = (*next).max(earliest);
             *next = slot + interval;
-            slot
+            slot.max(now)
         };
         tokio::time::sleep_until(wait_until).await;
     }
@@ -380,6 +385,53 @@ mod tests {
             Some(Duration::from_secs(3))
         );
         assert_eq!(vendor_message("<html>502</html>"), None);
+    }
+
+    /// The request times of a caller that is busy for half a second after its tenth request.
+    async fn paced_times(per_second: f64, burst: u32) -> Vec<Duration> {
+        let mut config = VendorConfig::new("Test", "http://127.0.0.1:1", per_second);
+        config.burst = burst;
+        let http = VendorHttp::new(reqwest::Client::new(), config);
+        let start = Instant::now();
+        let mut sent = Vec::new();
+        for i in 0..60 {
+            http.pace().await;
+            sent.push(start.elapsed());
+            if i == 9 {
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+        }
+        sent
+    }
+
+    fn busiest_second(sent: &[Duration]) -> usize {
+        (0..sent.len())
+            .map(|i| {
+                sent[i..]
+                    .iter()
+                    .take_while(|t| **t < sent[i] + Duration::from_secs(1))
+                    .count()
+            })
+            .max()
+            .unwrap_or(0)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_busy_caller_catches_up_only_its_burst_and_no_second_goes_over_the_limit() {
+        let steady = paced_times(10.0, 0).await;
+        assert_eq!(busiest_second(&steady), 10);
+        assert!(steady.windows(2).all(|w| w[1] - w[0] >= Duration::from_millis(100)));
+
+        let catching_up = paced_times(10.0, 3).await;
+        assert_eq!(
+            busiest_second(&catching_up),
+            13,
+            "at most per_second + burst in any second"
+        );
+        // After the pause, the three missed slots go at once with the one due, then the pace holds.
+        assert_eq!(catching_up[10], catching_up[13]);
+        assert_eq!(catching_up[14] - catching_up[13], Duration::from_millis(100));
+        assert!(catching_up[59] < steady[59], "the burst made up time the pauses cost");
     }
 
     #[test]

@@ -27,6 +27,9 @@ pub enum SyncError {
     Store(#[from] StoreError),
 }
 
+/// Pages fetched ahead of the one being written.
+pub const PAGES_AHEAD: usize = 16;
+
 /// One run of one connector in one workspace.
 pub struct SyncRun<'a> {
     pub store: &'a Store,
@@ -85,6 +88,29 @@ impl<'a> SyncRun<'a> {
             self.progress.step_no = i as u32 + 1;
         }
         self.progress.step = resource.to_string();
+    }
+
+    /// Writes the pages `fetch` sends while it goes on fetching the next ones, so the vendor's rate
+    /// limit rather than the database sets the pace. Pages are written in the order sent, each with
+    /// its cursor; at most [`PAGES_AHEAD`] wait, which bounds memory by the page size. A failed write
+    /// stops the fetching; after a failed fetch the pages already fetched are written first.
+    pub async fn write_while_fetching<F, Fut>(&mut self, fetch: F) -> Result<(), SyncError>
+    where
+        F: FnOnce(tokio::sync::mpsc::Sender<SyncPage>) -> Fut,
+        Fut: std::future::Future<Output = Result<(), SyncError>>,
+    {
+        let (pages, mut waiting) = tokio::sync::mpsc::channel(PAGES_AHEAD);
+        let run = &mut *self;
+        // Owning the receiver, the writer closes the channel when it stops, which ends the fetching.
+        let writing = async move {
+            while let Some(page) = waiting.recv().await {
+                run.write(page).await?;
+            }
+            Ok::<(), SyncError>(())
+        };
+        let (fetched, written) = tokio::join!(fetch(pages), writing);
+        written?;
+        fetched
     }
 
     /// Stores one page and its cursor together, then reports progress.

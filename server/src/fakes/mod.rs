@@ -134,6 +134,33 @@ pub async fn serve(state: Shared, addr: &str) -> std::io::Result<std::net::Socke
     Ok(bound)
 }
 
+/// Serves the fakes from a thread and runtime of their own: the server runs on one runtime
+/// thread, and a benchmark must not charge the vendor's work to it.
+pub fn serve_on_own_thread(state: Shared, addr: &str) -> std::io::Result<std::net::SocketAddr> {
+    let addr = addr.to_string();
+    let (bound_tx, bound_rx) = std::sync::mpsc::channel();
+    std::thread::Builder::new().name("vendor-fakes".into()).spawn(move || {
+        let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+            Ok(runtime) => runtime,
+            Err(e) => {
+                let _ = bound_tx.send(Err(e));
+                return;
+            }
+        };
+        runtime.block_on(async move {
+            let bound = serve(state, &addr).await;
+            let serving = bound.is_ok();
+            let _ = bound_tx.send(bound);
+            if serving {
+                std::future::pending::<()>().await;
+            }
+        });
+    })?;
+    bound_rx
+        .recv()
+        .map_err(|_| std::io::Error::other("the fakes' thread stopped before listening"))?
+}
+
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }

@@ -17,6 +17,31 @@ pub struct StripeData {
     pub customers: Vec<Value>,
     pub subscriptions: Vec<Value>,
     pub invoices: Vec<Value>,
+    lookup: Lookup,
+}
+
+/// Positions remembered between requests, so a page is found without scanning the whole list: the
+/// fake runs on the same cores as the sync it serves in `server bench sync`. Checked before use.
+#[derive(Clone, Debug, Default)]
+struct Lookup {
+    /// The id ending each page served → where the next page starts.
+    page_ends: HashMap<String, usize>,
+    /// Customer id → its index in `customers`.
+    customers: HashMap<String, usize>,
+}
+
+impl Lookup {
+    fn customer<'a>(&mut self, customers: &'a [Value], id: &str) -> Option<&'a Value> {
+        let fresh = |i: &usize| customers.get(*i).is_some_and(|c| c["id"] == id);
+        if !self.customers.get(id).is_some_and(fresh) {
+            self.customers = customers
+                .iter()
+                .enumerate()
+                .filter_map(|(i, c)| Some((c["id"].as_str()?.to_string(), i)))
+                .collect();
+        }
+        self.customers.get(id).filter(|i| fresh(i)).map(|&i| &customers[i])
+    }
 }
 
 const PRICES: [&str; 5] = ["Starter", "Team", "Business", "Scale", "Enterprise"];
@@ -177,13 +202,19 @@ async fn list(
             )
         }
     };
-    let data = state.stripe.lock().unwrap();
+    let mut guard = state.stripe.lock().unwrap();
+    let StripeData {
+        customers,
+        subscriptions,
+        invoices,
+        lookup,
+    } = &mut *guard;
     let all: Vec<&Value> = match resource.as_str() {
-        "customers" => data.customers.iter().collect(),
-        "invoices" => data.invoices.iter().collect(),
+        "customers" => customers.iter().collect(),
+        "invoices" => invoices.iter().collect(),
         "subscriptions" => {
             let status = q.get("status").map(String::as_str);
-            data.subscriptions
+            subscriptions
                 .iter()
                 .filter(|s| match status {
                     Some("all") => true,
@@ -202,38 +233,42 @@ async fn list(
     };
     let start = match q.get("starting_after") {
         None => 0,
-        Some(after) => match all.iter().position(|r| r["id"] == after.as_str()) {
-            Some(i) => i + 1,
-            None => {
-                return error(
-                    StatusCode::BAD_REQUEST,
-                    "invalid_request_error",
-                    &format!("No such object: '{after}'"),
-                )
+        Some(after) => {
+            let remembered = lookup
+                .page_ends
+                .get(after)
+                .copied()
+                .filter(|&i| i > 0 && all.get(i - 1).is_some_and(|r| r["id"] == after.as_str()));
+            match remembered.or_else(|| all.iter().position(|r| r["id"] == after.as_str()).map(|i| i + 1)) {
+                Some(i) => i,
+                None => {
+                    return error(
+                        StatusCode::BAD_REQUEST,
+                        "invalid_request_error",
+                        &format!("No such object: '{after}'"),
+                    )
+                }
             }
-        },
+        }
     };
     let expand_customer = q.get("expand[]").map(String::as_str) == Some("data.customer");
-    let customers: HashMap<&str, &Value> = if expand_customer {
-        data.customers
-            .iter()
-            .filter_map(|c| Some((c["id"].as_str()?, c)))
-            .collect()
-    } else {
-        HashMap::new()
-    };
     let page: Vec<Value> = all
         .iter()
         .skip(start)
         .take(limit)
         .map(|v| {
             let mut v = (*v).clone();
-            if let Some(c) = v["customer"].as_str().and_then(|id| customers.get(id)) {
-                v["customer"] = (*c).clone();
+            if expand_customer {
+                if let Some(c) = v["customer"].as_str().and_then(|id| lookup.customer(customers, id)) {
+                    v["customer"] = c.clone();
+                }
             }
             v
         })
         .collect();
+    if let Some(last) = page.last().and_then(|r| r["id"].as_str()) {
+        lookup.page_ends.insert(last.to_string(), start + page.len());
+    }
     let has_more = start + page.len() < all.len();
     Json(json!({"object": "list", "url": format!("/v1/{resource}"), "has_more": has_more, "data": page}))
         .into_response()

@@ -525,6 +525,8 @@ impl Store {
             Records::Deals(ds) => keys.extend(ds.iter().map(|d| d.company.clone())),
             Records::Companies(_) | Records::Releases(_) => {}
         }
+        keys.sort_unstable();
+        keys.dedup();
         let mut known = self.accounts_of(conn, ws, &keys).await?;
         // Companies none of whose ids is linked yet: matched by domain, else new accounts.
         let is_known = |known: &HashMap<(String, String), i64>, c: &CompanyRecord| {
@@ -794,7 +796,7 @@ impl Store {
         .bind(ws)
         .execute(&mut *tx)
         .await?;
-        self.refresh_rollups(&mut tx, ws).await?;
+        self.refresh_rollups(&mut tx, ws, None).await?;
         // A customer whose only business is a running trial is a trial (Convert, lifecycle
         // filters), and a trial that now pays is a customer. Other lifecycles are someone's choice.
         sqlx::query(
