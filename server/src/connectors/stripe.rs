@@ -53,8 +53,11 @@ pub async fn sync(http: &VendorHttp, run: &mut SyncRun<'_>, rates: &Rates) -> Re
                 let reply = http.get(&list_path(resource, after.as_deref())).await?;
                 let page = page_of(resource, &reply.body, rates)?;
                 after = page.next_cursor.clone();
-                if pages.send(page).await.is_err() || after.is_none() {
-                    break; // the writer stopped, or the list is done
+                if pages.send(page).await.is_err() {
+                    return Ok(()); // the writer stopped; its error is the run's
+                }
+                if after.is_none() {
+                    break;
                 }
             }
         }
