@@ -1,7 +1,7 @@
 //! Bulk loading of a whole dataset (the demo generator, imports) into a new workspace: multi-row
 //! inserts in one transaction, ids reserved up front so child rows can point at their parents.
 
-use super::sql::{bind, Sql, Val};
+use super::sql::{bind, Val};
 use super::{Backend, Result, Store};
 use sqlx::{AnyConnection, Row};
 
@@ -753,25 +753,17 @@ impl Store {
         .await?;
         written += data.requests.len();
 
-        self.refresh_rollups(conn, ws_id, None).await?;
+        self.refresh_rollups(conn, ws_id).await?;
         tx.commit().await?;
         progress(written);
         Ok(ws_id)
     }
 
     /// Recomputes each account's ARR, next renewal and worst payment state from its revenue
-    /// sources — of every account in the workspace, or of `only` these. Sources that are canceled,
-    /// ended or still trialing carry no ARR. Only accounts whose figures changed are written.
-    pub(super) async fn refresh_rollups(
-        &self,
-        conn: &mut AnyConnection,
-        ws_id: i64,
-        only: Option<&[i64]>,
-    ) -> Result<()> {
-        if only.is_some_and(<[i64]>::is_empty) {
-            return Ok(());
-        }
-        let mut sql = Sql::new(
+    /// sources, in one grouped pass. Sources that are canceled, ended or still trialing carry no
+    /// ARR. Only accounts whose figures changed are written.
+    pub(super) async fn refresh_rollups(&self, conn: &mut AnyConnection, ws_id: i64) -> Result<()> {
+        sqlx::query(
             "UPDATE accounts SET arr_minor = x.arr, renewal_date = x.renewal, payment_state = x.payment FROM (
                SELECT a.id,
                  COALESCE(CAST(SUM(CASE WHEN r.counted AND r.status IN ('active', 'past_due', 'unpaid')
@@ -781,19 +773,13 @@ impl Store {
                      WHEN 'paid' THEN 1 ELSE 0 END)
                    WHEN 4 THEN 'failed' WHEN 3 THEN 'past_due' WHEN 2 THEN 'open' WHEN 1 THEN 'paid' ELSE 'none' END AS payment
                FROM accounts a LEFT JOIN revenue_sources r ON r.account_id = a.id
-               WHERE a.workspace_id = ",
-        );
-        sql.arg(ws_id);
-        if let Some(accounts) = only {
-            sql.push(" AND a.id");
-            sql.in_list(accounts);
-        }
-        sql.push(
-            " GROUP BY a.id) AS x
+               WHERE a.workspace_id = $1 GROUP BY a.id) AS x
              WHERE accounts.id = x.id AND (accounts.arr_minor IS DISTINCT FROM x.arr
                OR accounts.renewal_date IS DISTINCT FROM x.renewal OR accounts.payment_state IS DISTINCT FROM x.payment)",
-        );
-        sql.query().execute(&mut *conn).await?;
+        )
+        .bind(ws_id)
+        .execute(&mut *conn)
+        .await?;
         Ok(())
     }
 }

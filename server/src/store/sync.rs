@@ -796,7 +796,7 @@ impl Store {
         .bind(ws)
         .execute(&mut *tx)
         .await?;
-        self.refresh_rollups(&mut tx, ws, None).await?;
+        self.refresh_rollups(&mut tx, ws).await?;
         // A customer whose only business is a running trial is a trial (Convert, lifecycle
         // filters), and a trial that now pays is a customer. Other lifecycles are someone's choice.
         sqlx::query(
