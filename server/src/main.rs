@@ -20,8 +20,9 @@ USAGE:
     server bench sync [--subscriptions N]   sync N Stripe subscriptions and 3N invoices (default
                                             10000) from a local fake that allows 100 requests a
                                             second, into DATABASE_URL; prints time, requests, memory
-    server bench rescore [--accounts N]     load N demo accounts (default 100000) into DATABASE_URL
-                                            and time rescoring against a raw bulk insert
+    server bench rescore [--accounts N] [--runs R]
+                                            load N demo accounts (default 100000) into DATABASE_URL
+                                            and time rescoring against a raw bulk insert, R times (3)
     server bench likelihood [--accounts N]  load N demo accounts (default 70000: about 10,000 trials
                                             and 10,000 losses), time the Convert and Re-engage
                                             refresh, and scoring 10,000 cases alone
@@ -600,13 +601,19 @@ async fn bench_command(args: &[String]) -> Result<(), String> {
         return server::live_bench::run(number("--clients", 2000)?, number("--moves", 20)?).await;
     }
     if args.first().map(String::as_str) != Some("rescore") {
-        return Err(format!("usage: server bench rescore [--accounts N]\n\n{USAGE}"));
+        return Err(format!(
+            "usage: server bench rescore [--accounts N] [--runs R]\n\n{USAGE}"
+        ));
     }
-    let accounts: usize = match (args.get(1).map(String::as_str), args.get(2)) {
-        (Some("--accounts"), Some(n)) => n.replace('_', "").parse().map_err(|_| format!("not a number: {n}"))?,
-        (None, _) => 100_000,
-        _ => return Err("usage: server bench rescore [--accounts N]".into()),
+    let number = |name: &str, default: usize| -> Result<usize, String> {
+        flag(args, name).map_or(Ok(default), |n| {
+            n.replace('_', "")
+                .parse()
+                .map_err(|_| format!("{name}: not a number: {n}"))
+        })
     };
+    let accounts = number("--accounts", 100_000)?;
+    let runs = number("--runs", 3)?.max(1);
     let store = open_store().await?;
     let today = chrono::Utc::now().date_naive();
     let stamp = chrono::Utc::now().format("%Y%m%d%H%M%S");
@@ -624,53 +631,87 @@ async fn bench_command(args: &[String]) -> Result<(), String> {
         data.row_count()
     );
     let err = |e: server::store::StoreError| e.to_string();
-    // A rescore runs long after the data arrived: start from a checkpointed database, not from
-    // the write-ahead log of the load just made.
-    if store.backend() == server::store::Backend::Sqlite {
-        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-            .execute(store.pool())
+    // A rescore runs long after the data arrived: each run starts from a checkpointed database,
+    // not from the write-ahead log of the load or of the run before.
+    let settle = || async {
+        if store.backend() == server::store::Backend::Sqlite {
+            sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                .execute(store.pool())
+                .await
+                .map_err(|e| e.to_string())?;
+        }
+        Ok::<_, String>(())
+    };
+    // This machine's speed drifts by a fifth from minute to minute, so the runs alternate (first
+    // rescore, unchanged rescore, raw insert) and each figure is given as best and median.
+    let (mut first, mut again, mut raw) = (Vec::new(), Vec::new(), Vec::new());
+    for run in 1..=runs {
+        store.clear_scores(ws).await.map_err(err)?;
+        settle().await?;
+        let t = Instant::now();
+        let report = server::rescore::rescore_workspace(&store, ws, today, chrono::Utc::now())
             .await
-            .map_err(|e| e.to_string())?;
+            .map_err(err)?;
+        first.push(t.elapsed().as_secs_f64() * 1000.0);
+        println!(
+            "run {run}: rescore, every row new: {:>5.0} ms (read {} ms, then score {} ms alongside write {} ms; {} of {} written)",
+            first[first.len() - 1],
+            report.read_ms,
+            report.score_ms,
+            report.write_ms,
+            report.changed,
+            report.accounts
+        );
+        settle().await?;
+        let t = Instant::now();
+        let report = server::rescore::rescore_workspace(&store, ws, today, chrono::Utc::now())
+            .await
+            .map_err(err)?;
+        again.push(t.elapsed().as_secs_f64() * 1000.0);
+        println!(
+            "run {run}: rescore, nothing changed: {:>5.0} ms ({} written)",
+            again[again.len() - 1],
+            report.changed
+        );
+        // The same rows through a plain bulk insert into empty score tables, for comparison.
+        let card = store.scorecard(ws).await.map_err(err)?;
+        let t = Instant::now();
+        let inputs = store.score_inputs(ws, today).await.map_err(err)?;
+        let read = t.elapsed();
+        let scores = server::rescore::score_all(&card, &inputs);
+        println!(
+            "run {run}: read alone {:>5.0} ms, score alone {:>5.0} ms",
+            read.as_secs_f64() * 1000.0,
+            (t.elapsed() - read).as_secs_f64() * 1000.0
+        );
+        store.clear_scores(ws).await.map_err(err)?;
+        settle().await?;
+        let t = Instant::now();
+        store
+            .write_scores(ws, scores, today, chrono::Utc::now())
+            .await
+            .map_err(err)?;
+        raw.push(t.elapsed().as_secs_f64() * 1000.0);
+        println!(
+            "run {run}: raw bulk insert of the same rows: {:>5.0} ms",
+            raw[raw.len() - 1]
+        );
     }
-
-    let t = Instant::now();
-    let first = server::rescore::rescore_workspace(&store, ws, today, chrono::Utc::now())
-        .await
-        .map_err(err)?;
-    let full = t.elapsed();
+    let summary = |xs: &mut Vec<f64>| {
+        xs.sort_by(f64::total_cmp);
+        (xs[0], xs[xs.len() / 2])
+    };
+    let (first_best, first_median) = summary(&mut first);
+    let (again_best, again_median) = summary(&mut again);
+    let (raw_best, raw_median) = summary(&mut raw);
+    println!("{runs} runs, best / median:");
+    println!("  rescore, every row new:   {first_best:>5.0} / {first_median:>5.0} ms");
+    println!("  rescore, nothing changed: {again_best:>5.0} / {again_median:>5.0} ms");
+    println!("  raw bulk insert:          {raw_best:>5.0} / {raw_median:>5.0} ms");
     println!(
-        "rescore, every row new:   {:>7.0} ms  (read {} ms, score {} ms, write {} ms; {} of {} written)",
-        full.as_secs_f64() * 1000.0,
-        first.read_ms,
-        first.score_ms,
-        first.write_ms,
-        first.changed,
-        first.accounts
+        "  rescore / raw insert = {:.2}× (best), {:.2}× (median)",
+        first_best / raw_best,
+        first_median / raw_median
     );
-    let t = Instant::now();
-    let again = server::rescore::rescore_workspace(&store, ws, today, chrono::Utc::now())
-        .await
-        .map_err(err)?;
-    println!(
-        "rescore, nothing changed: {:>7.0} ms  ({} written)",
-        t.elapsed().as_secs_f64() * 1000.0,
-        again.changed
-    );
-    // The same rows through a plain bulk insert, for comparison.
-    let card = store.scorecard(ws).await.map_err(err)?;
-    let inputs = store.score_inputs(ws, today).await.map_err(err)?;
-    let scores = server::rescore::score_all(&card, &inputs);
-    store.clear_scores(ws).await.map_err(err)?;
-    let t = Instant::now();
-    store
-        .write_scores(ws, &scores, today, chrono::Utc::now())
-        .await
-        .map_err(err)?;
-    let raw = t.elapsed();
-    println!(
-        "raw bulk insert of the same rows: {:>7.0} ms",
-        raw.as_secs_f64() * 1000.0
-    );
-    println!("rescore / raw insert = {:.2}×", full.as_secs_f64() / raw.as_secs_f64());
     Ok(())
 }

@@ -2,7 +2,7 @@
 //! code in `app::scoring`) and writes what changed. Runs after loads and syncs, on a schedule and
 //! on demand.
 
-use crate::store::scores::ScoreWrite;
+use crate::store::scores::{ScoreWrite, StoredScore};
 use crate::store::sql_day;
 use crate::store::{Store, StoreError};
 use app::scoring;
@@ -13,12 +13,20 @@ use std::time::Instant;
 pub struct RescoreReport {
     pub accounts: usize,
     pub changed: usize,
+    /// Reading the inputs and the stored fingerprints.
     pub read_ms: u128,
+    /// From the end of the read until the last account is scored (alongside the write).
     pub score_ms: u128,
+    /// From the end of the read until the write is committed.
     pub write_ms: u128,
 }
 
-/// Rescores one workspace as of `today`.
+/// Accounts scored per batch handed to the writer: small enough that the write starts soon after
+/// the read, large enough to fill several insert statements.
+const BATCH: usize = 4_000;
+
+/// Rescores one workspace as of `today`. Scoring runs on the blocking pool and hands batches to
+/// the writer as it goes, so on SQLite the one writing thread never waits for all the scoring.
 pub async fn rescore_workspace(
     store: &Store,
     workspace_id: i64,
@@ -26,23 +34,41 @@ pub async fn rescore_workspace(
     now: DateTime<Utc>,
 ) -> Result<RescoreReport, StoreError> {
     let started = Instant::now();
-    let card = store.scorecard(workspace_id).await?;
-    let inputs = store.score_inputs(workspace_id, today).await?;
+    let (card, inputs, stored) = tokio::try_join!(
+        store.scorecard(workspace_id),
+        store.score_inputs(workspace_id, today),
+        store.score_fingerprints(workspace_id),
+    )?;
     let read = started.elapsed();
-    let scores = score_all(&card, &inputs);
-    let scored = started.elapsed();
-    let ScoreWrite { accounts, changed } = store.write_scores(workspace_id, &scores, today, now).await?;
+    let (batches, received) = tokio::sync::mpsc::channel(2);
+    let scoring = tokio::task::spawn_blocking(move || {
+        for part in inputs.chunks(BATCH) {
+            let scored = score_all(&card, part);
+            // The writer stopped (it failed): nothing more to score.
+            if batches.blocking_send(scored).is_err() {
+                break;
+            }
+        }
+        started.elapsed()
+    });
+    let ScoreWrite { accounts, changed } = store
+        .write_score_batches(workspace_id, received, &stored, today, now)
+        .await?;
+    let scored = scoring
+        .await
+        .map_err(|e| StoreError::Invalid(format!("scoring stopped: {e}")))?;
     Ok(RescoreReport {
         accounts,
         changed,
         read_ms: read.as_millis(),
         score_ms: (scored - read).as_millis(),
-        write_ms: (started.elapsed() - scored).as_millis(),
+        write_ms: (started.elapsed() - read).as_millis(),
     })
 }
 
-/// Scores every account, spread over the machine's cores (scoring is pure and independent per account).
-pub fn score_all(card: &scoring::Scorecard, inputs: &[scoring::ScoreInputs]) -> Vec<(i64, scoring::Score)> {
+/// Scores every account and puts each score in its stored form, spread over the machine's cores
+/// (scoring is pure and independent per account).
+pub fn score_all(card: &scoring::Scorecard, inputs: &[scoring::ScoreInputs]) -> Vec<StoredScore> {
     let threads = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1)
@@ -54,7 +80,7 @@ pub fn score_all(card: &scoring::Scorecard, inputs: &[scoring::ScoreInputs]) -> 
             .map(|part| {
                 scope.spawn(move || {
                     part.iter()
-                        .map(|i| (i.account_id, scoring::score(card, i)))
+                        .map(|i| StoredScore::of(i.account_id, &scoring::score(card, i)))
                         .collect::<Vec<_>>()
                 })
             })

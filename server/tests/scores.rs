@@ -188,3 +188,43 @@ async fn a_change_rescores_only_that_account_and_history_keeps_a_trend() {
         );
     }
 }
+
+/// A workspace large enough that scores reach the writer in several batches while the rest are
+/// still being scored: every account's queue copy matches its score row, the history has one
+/// point per account, and a second rescore writes nothing.
+#[tokio::test]
+async fn a_workspace_scored_in_batches_is_written_whole() {
+    use sqlx::Row;
+    for db in TestDb::both().await {
+        let backend = db.name;
+        let store = &db.store;
+        let spec = DemoSpec {
+            accounts: 9_000,
+            slug: "batches".into(),
+            name: "Batches".into(),
+            ..DemoSpec::preview(today())
+        };
+        let ws_id = store.load_dataset(&generate(&spec), &|_| {}).await.unwrap();
+        let now = chrono::Utc::now();
+        let first = rescore_workspace(store, ws_id, today(), now).await.unwrap();
+        assert_eq!((first.accounts, first.changed), (9_000, 9_000), "{backend}");
+        let row = sqlx::query(
+            "SELECT CAST(COUNT(*) AS BIGINT) AS scored, \
+             CAST(SUM(CASE WHEN a.health_rank = hs.score AND a.health_band = hs.band THEN 1 ELSE 0 END) AS BIGINT) AS copied, \
+             CAST((SELECT COUNT(*) FROM health_history h WHERE h.workspace_id = $1) AS BIGINT) AS points \
+             FROM accounts a JOIN health_scores hs ON hs.account_id = a.id WHERE a.workspace_id = $1",
+        )
+        .bind(ws_id)
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+        let count = |c: &str| row.try_get::<i64, _>(c).unwrap();
+        assert_eq!(
+            (count("scored"), count("copied"), count("points")),
+            (9_000, 9_000, 9_000),
+            "{backend}: scores, queue copies, history points"
+        );
+        let again = rescore_workspace(store, ws_id, today(), now).await.unwrap();
+        assert_eq!((again.accounts, again.changed), (9_000, 0), "{backend}");
+    }
+}

@@ -174,12 +174,27 @@ impl Store {
     /// ("database is locked", SQLITE_BUSY_SNAPSHOT) when another connection wrote in between.
     pub async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
         let mut tx = self.pool.begin().await?;
+        self.take_write_lock(&mut tx).await?;
+        Ok(tx)
+    }
+
+    /// [`Store::begin_write`] on a connection the caller holds (and can set up after the commit).
+    pub async fn begin_write_on<'c>(
+        &self,
+        conn: &'c mut sqlx::AnyConnection,
+    ) -> Result<sqlx::Transaction<'c, sqlx::Any>> {
+        let mut tx = sqlx::Connection::begin(conn).await?;
+        self.take_write_lock(&mut tx).await?;
+        Ok(tx)
+    }
+
+    async fn take_write_lock(&self, conn: &mut sqlx::AnyConnection) -> Result<()> {
         if self.backend == Backend::Sqlite {
             sqlx::query("UPDATE workspaces SET id = id WHERE 0 = 1")
-                .execute(&mut *tx)
+                .execute(&mut *conn)
                 .await?;
         }
-        Ok(tx)
+        Ok(())
     }
 
     pub async fn close(&self) {

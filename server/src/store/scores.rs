@@ -16,6 +16,9 @@ pub struct ScoreWrite {
     pub changed: usize,
 }
 
+/// SQLite's default: a commit that leaves the write-ahead log over 1,000 pages copies it back.
+const WAL_AUTOCHECKPOINT: &str = "PRAGMA wal_autocheckpoint = 1000";
+
 /// FNV-1a over the stored form of a score: stable across runs and builds.
 fn fingerprint(score: i64, band: &str, factors: &str, missing: &str) -> i64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
@@ -26,6 +29,34 @@ fn fingerprint(score: i64, band: &str, factors: &str, missing: &str) -> i64 {
         }
     }
     h as i64
+}
+
+/// A score in the form it is stored, with its fingerprint. Built on the scoring threads, so the
+/// serialising is spread over the cores and the write only compares and writes.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StoredScore {
+    pub account_id: i64,
+    pub score: i64,
+    pub band: &'static str,
+    pub factors: String,
+    pub missing: String,
+    pub fingerprint: i64,
+}
+
+impl StoredScore {
+    pub fn of(account_id: i64, s: &Score) -> Self {
+        let factors = factors_to_text(account_id, &s.factors);
+        let missing = serde_json::to_string(&s.missing).unwrap_or_else(|_| "[]".into());
+        let band = s.band.as_str();
+        Self {
+            account_id,
+            score: s.score as i64,
+            band,
+            fingerprint: fingerprint(s.score as i64, band, &factors, &missing),
+            factors,
+            missing,
+        }
+    }
 }
 
 /// A factor as stored: `[kind, points, helps, evidence, link]`. The label and the source follow
@@ -361,111 +392,157 @@ impl Store {
         Ok(inputs)
     }
 
-    /// Writes the scores that changed, and today's history point for them, in one transaction.
-    pub async fn write_scores(
-        &self,
-        workspace_id: i64,
-        scores: &[(i64, Score)],
-        today: NaiveDate,
-        now: DateTime<Utc>,
-    ) -> Result<ScoreWrite> {
-        let stored: HashMap<i64, i64> = self
+    /// The fingerprint of every stored score of the workspace, by account.
+    pub async fn score_fingerprints(&self, workspace_id: i64) -> Result<HashMap<i64, i64>> {
+        Ok(self
             .json_rows::<(i64, i64)>(
-                "SELECT account_id, fingerprint FROM health_scores WHERE workspace_id = $1",
+                "SELECT hs.account_id, hs.fingerprint FROM accounts a JOIN health_scores hs ON hs.account_id = a.id \
+                 WHERE a.workspace_id = $1",
                 &["account_id", "fingerprint"],
                 vec![Val::Int(workspace_id)],
             )
             .await?
             .into_iter()
-            .collect();
-        let mut changed: Vec<(i64, i64, &'static str, String, String, i64)> = Vec::new();
-        for (account, s) in scores {
-            let factors = factors_to_text(*account, &s.factors);
-            let missing = serde_json::to_string(&s.missing).unwrap_or_else(|_| "[]".into());
-            let print = fingerprint(s.score as i64, s.band.as_str(), &factors, &missing);
-            if stored.get(account) != Some(&print) {
-                changed.push((*account, s.score as i64, s.band.as_str(), factors, missing, print));
+            .collect())
+    }
+
+    /// Writes the scores that changed, and today's history point for them, in one transaction.
+    pub async fn write_scores(
+        &self,
+        workspace_id: i64,
+        scores: Vec<StoredScore>,
+        today: NaiveDate,
+        now: DateTime<Utc>,
+    ) -> Result<ScoreWrite> {
+        let stored = self.score_fingerprints(workspace_id).await?;
+        let (batches, rx) = tokio::sync::mpsc::channel(1);
+        batches.send(scores).await.ok();
+        drop(batches);
+        self.write_score_batches(workspace_id, rx, &stored, today, now).await
+    }
+
+    /// Writes the scores of each batch that differ from `stored` (fingerprints by account), and
+    /// today's history point for them, in one transaction committed after the last batch. The
+    /// batches arrive while the later ones are still being scored, so scoring and writing overlap.
+    pub async fn write_score_batches(
+        &self,
+        workspace_id: i64,
+        mut batches: tokio::sync::mpsc::Receiver<Vec<StoredScore>>,
+        stored: &HashMap<i64, i64>,
+        today: NaiveDate,
+        now: DateTime<Utc>,
+    ) -> Result<ScoreWrite> {
+        let mut report = ScoreWrite::default();
+        // The next batch's scores that differ from the stored ones; None when the batches are done.
+        let mut next_changed = async |report: &mut ScoreWrite| -> Option<Vec<StoredScore>> {
+            while let Some(batch) = batches.recv().await {
+                report.accounts += batch.len();
+                let changed: Vec<StoredScore> = batch
+                    .into_iter()
+                    .filter(|s| stored.get(&s.account_id) != Some(&s.fingerprint))
+                    .collect();
+                if !changed.is_empty() {
+                    report.changed += changed.len();
+                    return Some(changed);
+                }
             }
-        }
-        if changed.is_empty() {
-            return Ok(ScoreWrite {
-                accounts: scores.len(),
-                changed: 0,
-            });
-        }
+            None
+        };
+        let Some(first) = next_changed(&mut report).await else {
+            return Ok(report);
+        };
         let now_text = super::access::instant(now);
         let today_text = day(today);
-        let mut tx = self.begin_write().await?;
         let sqlite = self.backend() == Backend::Sqlite;
+        let mut conn = self.pool().acquire().await?;
+        let mut tx = self.begin_write_on(&mut conn).await?;
         if sqlite {
             // Rewriting every score touches more pages than the usual cache holds; with room for
             // them the write takes half the time (README, Health scores). Reset before commit.
             sqlx::query("PRAGMA cache_size = -262144").execute(&mut *tx).await?;
         }
         let t = std::time::Instant::now();
-        upsert_rows(
-            self.backend(),
-            &mut tx,
-            "health_scores",
-            &[
-                "account_id",
-                "workspace_id",
-                "score",
-                "band",
-                "factors",
-                "missing",
-                "computed_at",
-                "fingerprint",
-            ],
-            " ON CONFLICT (account_id) DO UPDATE SET score = excluded.score, band = excluded.band, \
-              factors = excluded.factors, missing = excluded.missing, computed_at = excluded.computed_at, \
-              fingerprint = excluded.fingerprint",
-            &changed,
-            |_, (account, score, band, factors, missing, print), out| {
-                out.extend([
-                    Val::Int(*account),
-                    Val::Int(workspace_id),
-                    Val::Int(*score),
-                    Val::Text(band.to_string()),
-                    Val::Text(factors.clone()),
-                    Val::Text(missing.clone()),
-                    Val::Text(now_text.clone()),
-                    Val::Int(*print),
-                ])
-            },
-        )
-        .await?;
-        tracing::debug!(ms = t.elapsed().as_millis() as u64, "write scores");
-        let t = std::time::Instant::now();
-        self.write_history(
-            &mut tx,
-            workspace_id,
-            &today_text,
-            changed.iter().map(|c| (c.0, c.1, c.2)).collect(),
-        )
-        .await?;
-        tracing::debug!(ms = t.elapsed().as_millis() as u64, "write history");
-        let t = std::time::Instant::now();
-        // The queue's copy of score and band on the account row (see migration 0008).
-        sqlx::query(
-            "UPDATE accounts SET health_rank = hs.score, health_band = hs.band FROM health_scores hs \
-             WHERE hs.account_id = accounts.id AND accounts.workspace_id = $1 \
-             AND (accounts.health_rank <> hs.score OR COALESCE(accounts.health_band, '') <> hs.band)",
-        )
-        .bind(workspace_id)
-        .execute(&mut *tx)
-        .await?;
-        tracing::debug!(ms = t.elapsed().as_millis() as u64, "write accounts");
+        let mut changed = Some(first);
+        while let Some(rows) = changed {
+            let points = rows.iter().map(|c| (c.account_id, c.score, c.band)).collect();
+            upsert_rows(
+                self.backend(),
+                &mut tx,
+                "health_scores",
+                &[
+                    "account_id",
+                    "workspace_id",
+                    "score",
+                    "band",
+                    "factors",
+                    "missing",
+                    "computed_at",
+                    "fingerprint",
+                ],
+                " ON CONFLICT (account_id) DO UPDATE SET score = excluded.score, band = excluded.band, \
+                  factors = excluded.factors, missing = excluded.missing, computed_at = excluded.computed_at, \
+                  fingerprint = excluded.fingerprint",
+                &rows,
+                |_, s, out| {
+                    out.extend([
+                        Val::Int(s.account_id),
+                        Val::Int(workspace_id),
+                        Val::Int(s.score),
+                        Val::Text(s.band.to_string()),
+                        Val::Text(s.factors.clone()),
+                        Val::Text(s.missing.clone()),
+                        Val::Text(now_text.clone()),
+                        Val::Int(s.fingerprint),
+                    ])
+                },
+            )
+            .await?;
+            self.write_history(&mut tx, workspace_id, &today_text, points).await?;
+            // The queue's copy of score and band on the account row (see migration 0008), for the
+            // batch's span of accounts. Driven by the score rows just written, in key order: a scan
+            // of the accounts' own index, which this update rewrites, took half as long again.
+            let first = rows.iter().map(|r| r.account_id).min().unwrap_or_default();
+            let last = rows.iter().map(|r| r.account_id).max().unwrap_or_default();
+            sqlx::query(
+                "UPDATE accounts SET health_rank = hs.score, health_band = hs.band FROM health_scores hs \
+                 WHERE hs.account_id BETWEEN $2 AND $3 AND hs.workspace_id = $1 AND hs.account_id = accounts.id \
+                 AND (accounts.health_rank <> hs.score OR COALESCE(accounts.health_band, '') <> hs.band)",
+            )
+            .bind(workspace_id)
+            .bind(first)
+            .bind(last)
+            .execute(&mut *tx)
+            .await?;
+            changed = next_changed(&mut report).await;
+        }
+        tracing::debug!(
+            ms = t.elapsed().as_millis() as u64,
+            "write scores, history and accounts"
+        );
         let t = std::time::Instant::now();
         if sqlite {
             sqlx::query(super::SQLITE_CACHE).execute(&mut *tx).await?;
+            // The commit would copy the whole write from the log into the database file itself
+            // (the automatic checkpoint); that copy runs after, off the rescore's path.
+            sqlx::query("PRAGMA wal_autocheckpoint = 0").execute(&mut *tx).await?;
         }
-        tx.commit().await?;
+        let committed = tx.commit().await;
+        if sqlite {
+            sqlx::query(WAL_AUTOCHECKPOINT).execute(&mut *conn).await?;
+            committed?;
+            let pool = self.pool().clone();
+            tokio::spawn(async move {
+                let t = std::time::Instant::now();
+                match sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&pool).await {
+                    Ok(_) => tracing::debug!(ms = t.elapsed().as_millis() as u64, "checkpoint after rescore"),
+                    Err(e) => tracing::warn!(error = %e, "checkpoint after rescore"),
+                }
+            });
+        } else {
+            committed?;
+        }
         tracing::debug!(ms = t.elapsed().as_millis() as u64, "write commit");
-        Ok(ScoreWrite {
-            accounts: scores.len(),
-            changed: changed.len(),
-        })
+        Ok(report)
     }
 
     /// Records the score of each account on `day` (one point per account per day).
