@@ -455,81 +455,89 @@ impl Store {
         let today_text = day(today);
         let sqlite = self.backend() == Backend::Sqlite;
         let mut conn = self.pool().acquire().await?;
-        let mut tx = self.begin_write_on(&mut conn).await?;
         if sqlite {
             // Rewriting every score touches more pages than the usual cache holds; with room for
-            // them the write takes half the time (README, Health scores). Reset before commit.
-            sqlx::query("PRAGMA cache_size = -262144").execute(&mut *tx).await?;
+            // them the write takes half the time (README, Health scores).
+            sqlx::query("PRAGMA cache_size = -262144").execute(&mut *conn).await?;
         }
         let t = std::time::Instant::now();
-        let mut changed = Some(first);
-        while let Some(rows) = changed {
-            let points = rows.iter().map(|c| (c.account_id, c.score, c.band)).collect();
-            upsert_rows(
-                self.backend(),
-                &mut tx,
-                "health_scores",
-                &[
-                    "account_id",
-                    "workspace_id",
-                    "score",
-                    "band",
-                    "factors",
-                    "missing",
-                    "computed_at",
-                    "fingerprint",
-                ],
-                " ON CONFLICT (account_id) DO UPDATE SET score = excluded.score, band = excluded.band, \
-                  factors = excluded.factors, missing = excluded.missing, computed_at = excluded.computed_at, \
-                  fingerprint = excluded.fingerprint",
-                &rows,
-                |_, s, out| {
-                    out.extend([
-                        Val::Int(s.account_id),
-                        Val::Int(workspace_id),
-                        Val::Int(s.score),
-                        Val::Text(s.band.to_string()),
-                        Val::Text(s.factors.clone()),
-                        Val::Text(s.missing.clone()),
-                        Val::Text(now_text.clone()),
-                        Val::Int(s.fingerprint),
-                    ])
-                },
-            )
-            .await?;
-            self.write_history(&mut tx, workspace_id, &today_text, points).await?;
-            // The queue's copy of score and band on the account row (see migration 0008), for the
-            // batch's span of accounts. Driven by the score rows just written, in key order: a scan
-            // of the accounts' own index, which this update rewrites, took half as long again.
-            let first = rows.iter().map(|r| r.account_id).min().unwrap_or_default();
-            let last = rows.iter().map(|r| r.account_id).max().unwrap_or_default();
-            sqlx::query(
-                "UPDATE accounts SET health_rank = hs.score, health_band = hs.band FROM health_scores hs \
-                 WHERE hs.account_id BETWEEN $2 AND $3 AND hs.workspace_id = $1 AND hs.account_id = accounts.id \
-                 AND (accounts.health_rank <> hs.score OR COALESCE(accounts.health_band, '') <> hs.band)",
-            )
-            .bind(workspace_id)
-            .bind(first)
-            .bind(last)
-            .execute(&mut *tx)
-            .await?;
-            changed = next_changed(&mut report).await;
+        let written = async {
+            let mut tx = self.begin_write_on(&mut conn).await?;
+            let mut changed = Some(first);
+            while let Some(rows) = changed {
+                let points = rows.iter().map(|c| (c.account_id, c.score, c.band)).collect();
+                upsert_rows(
+                    self.backend(),
+                    &mut tx,
+                    "health_scores",
+                    &[
+                        "account_id",
+                        "workspace_id",
+                        "score",
+                        "band",
+                        "factors",
+                        "missing",
+                        "computed_at",
+                        "fingerprint",
+                    ],
+                    " ON CONFLICT (account_id) DO UPDATE SET score = excluded.score, band = excluded.band, \
+                      factors = excluded.factors, missing = excluded.missing, computed_at = excluded.computed_at, \
+                      fingerprint = excluded.fingerprint",
+                    &rows,
+                    |_, s, out| {
+                        out.extend([
+                            Val::Int(s.account_id),
+                            Val::Int(workspace_id),
+                            Val::Int(s.score),
+                            Val::Text(s.band.to_string()),
+                            Val::Text(s.factors.clone()),
+                            Val::Text(s.missing.clone()),
+                            Val::Text(now_text.clone()),
+                            Val::Int(s.fingerprint),
+                        ])
+                    },
+                )
+                .await?;
+                self.write_history(&mut tx, workspace_id, &today_text, points).await?;
+                // The queue's copy of score and band on the account row (see migration 0008), for the
+                // batch's span of accounts. Driven by the score rows just written, in key order: a scan
+                // of the accounts' own index, which this update rewrites, took half as long again.
+                let first = rows.iter().map(|r| r.account_id).min().unwrap_or_default();
+                let last = rows.iter().map(|r| r.account_id).max().unwrap_or_default();
+                sqlx::query(
+                    "UPDATE accounts SET health_rank = hs.score, health_band = hs.band FROM health_scores hs \
+                     WHERE hs.account_id BETWEEN $2 AND $3 AND hs.workspace_id = $1 AND hs.account_id = accounts.id \
+                     AND (accounts.health_rank <> hs.score OR COALESCE(accounts.health_band, '') <> hs.band)",
+                )
+                .bind(workspace_id)
+                .bind(first)
+                .bind(last)
+                .execute(&mut *tx)
+                .await?;
+                changed = next_changed(&mut report).await;
+            }
+            tracing::debug!(
+                ms = t.elapsed().as_millis() as u64,
+                "write scores, history and accounts"
+            );
+            let t = std::time::Instant::now();
+            if sqlite {
+                // The commit would copy the whole write from the log into the database file
+                // itself (the automatic checkpoint); that copy runs after, off the rescore's path.
+                sqlx::query("PRAGMA wal_autocheckpoint = 0").execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+            tracing::debug!(ms = t.elapsed().as_millis() as u64, "write commit");
+            Ok::<_, StoreError>(())
         }
-        tracing::debug!(
-            ms = t.elapsed().as_millis() as u64,
-            "write scores, history and accounts"
-        );
-        let t = std::time::Instant::now();
+        .await;
         if sqlite {
-            sqlx::query(super::SQLITE_CACHE).execute(&mut *tx).await?;
-            // The commit would copy the whole write from the log into the database file itself
-            // (the automatic checkpoint); that copy runs after, off the rescore's path.
-            sqlx::query("PRAGMA wal_autocheckpoint = 0").execute(&mut *tx).await?;
-        }
-        let committed = tx.commit().await;
-        if sqlite {
+            // Written or not, the connection goes back to the pool as it came out.
+            sqlx::query(super::SQLITE_CACHE).execute(&mut *conn).await?;
             sqlx::query(WAL_AUTOCHECKPOINT).execute(&mut *conn).await?;
-            committed?;
+        }
+        written?;
+        if sqlite {
             let pool = self.pool().clone();
             tokio::spawn(async move {
                 let t = std::time::Instant::now();
@@ -538,10 +546,7 @@ impl Store {
                     Err(e) => tracing::warn!(error = %e, "checkpoint after rescore"),
                 }
             });
-        } else {
-            committed?;
         }
-        tracing::debug!(ms = t.elapsed().as_millis() as u64, "write commit");
         Ok(report)
     }
 
