@@ -4,6 +4,9 @@ use server::{demo, store::Store, web};
 use std::process::ExitCode;
 use std::time::Instant;
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const USAGE: &str = "\
 Success — customer success workspace
 
@@ -654,7 +657,7 @@ async fn bench_command(args: &[String]) -> Result<(), String> {
             .map_err(err)?;
         first.push(t.elapsed().as_secs_f64() * 1000.0);
         println!(
-            "run {run}: rescore, every row new: {:>5.0} ms (read {} ms, then score {} ms alongside write {} ms; {} of {} written)",
+            "run {run}: rescore, every row new: {:>5.0} ms (ids read in {} ms, then the spans read and scored in {} ms alongside the write, {} ms; {} of {} written)",
             first[first.len() - 1],
             report.read_ms,
             report.score_ms,

@@ -2,31 +2,34 @@
 //! code in `app::scoring`) and writes what changed. Runs after loads and syncs, on a schedule and
 //! on demand.
 
-use crate::store::scores::{ScoreWrite, StoredScore};
+use crate::store::scores::{ScoreWrite, ScoredSpan, StoredScore};
 use crate::store::sql_day;
 use crate::store::{Store, StoreError};
 use app::scoring;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
+use futures::StreamExt;
+use std::sync::Arc;
 use std::time::Instant;
 
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RescoreReport {
     pub accounts: usize,
     pub changed: usize,
-    /// Reading the inputs and the stored fingerprints.
+    /// Reading the scorecard and the account ids, before the first span is read.
     pub read_ms: u128,
-    /// From the end of the read until the last account is scored (alongside the write).
+    /// From the end of that read until the last span is read and scored (alongside the write).
     pub score_ms: u128,
-    /// From the end of the read until the write is committed.
+    /// From the end of that read until the write is committed.
     pub write_ms: u128,
 }
 
-/// Accounts scored per batch handed to the writer: small enough that the write starts soon after
-/// the read, large enough to fill several insert statements.
-const BATCH: usize = 4_000;
+/// Accounts read, scored and handed to the writer together: small enough that the write starts
+/// soon after the rescore does, large enough to fill several insert statements.
+const SPAN: usize = 4_000;
 
-/// Rescores one workspace as of `today`. Scoring runs on the blocking pool and hands batches to
-/// the writer as it goes, so on SQLite the one writing thread never waits for all the scoring.
+/// Rescores one workspace as of `today`. The inputs and stored fingerprints are read in spans of
+/// accounts; each span is scored on the blocking pool and handed to the writer while the next ones
+/// are read, so on SQLite the one writing thread never waits for the whole read or all the scoring.
 pub async fn rescore_workspace(
     store: &Store,
     workspace_id: i64,
@@ -34,29 +37,26 @@ pub async fn rescore_workspace(
     now: DateTime<Utc>,
 ) -> Result<RescoreReport, StoreError> {
     let started = Instant::now();
-    let (card, inputs, stored) = tokio::try_join!(
-        store.scorecard(workspace_id),
-        store.score_inputs(workspace_id, today),
-        store.score_fingerprints(workspace_id),
-    )?;
+    let (card, population) = tokio::try_join!(store.scorecard(workspace_id), store.score_population(workspace_id),)?;
     let read = started.elapsed();
+    let card = Arc::new(card);
+    let large = population.large_arr_minor;
     let (batches, received) = tokio::sync::mpsc::channel(2);
-    let scoring = tokio::task::spawn_blocking(move || {
-        for part in inputs.chunks(BATCH) {
-            let scored = score_all(&card, part);
-            // The writer stopped (it failed): nothing more to score.
-            if batches.blocking_send(scored).is_err() {
+    let produce = async move {
+        let mut scored = futures::stream::iter(population.spans(SPAN))
+            .map(|span| score_span(store, workspace_id, today, large, card.clone(), span))
+            .buffered(2);
+        while let Some(batch) = scored.next().await {
+            let failed = batch.is_err();
+            // A failed span goes to the writer, which rolls back; a failed writer stops the reading.
+            if batches.send(batch).await.is_err() || failed {
                 break;
             }
         }
         started.elapsed()
-    });
-    let ScoreWrite { accounts, changed } = store
-        .write_score_batches(workspace_id, received, &stored, today, now)
-        .await?;
-    let scored = scoring
-        .await
-        .map_err(|e| StoreError::Invalid(format!("scoring stopped: {e}")))?;
+    };
+    let (written, scored) = tokio::join!(store.write_score_batches(workspace_id, received, today, now), produce);
+    let ScoreWrite { accounts, changed } = written?;
     Ok(RescoreReport {
         accounts,
         changed,
@@ -64,6 +64,32 @@ pub async fn rescore_workspace(
         score_ms: (scored - read).as_millis(),
         write_ms: (started.elapsed() - read).as_millis(),
     })
+}
+
+/// Reads the inputs and stored fingerprints of one span of accounts, then scores it on the
+/// blocking pool and keeps the scores that changed, in their stored form.
+async fn score_span(
+    store: &Store,
+    workspace_id: i64,
+    today: NaiveDate,
+    large_arr_minor: i64,
+    card: Arc<scoring::Scorecard>,
+    span: (i64, i64),
+) -> Result<ScoredSpan, StoreError> {
+    let (facts, stored) = tokio::try_join!(
+        store.score_facts(workspace_id, today, span),
+        store.span_fingerprints(workspace_id, span),
+    )?;
+    tokio::task::spawn_blocking(move || {
+        let scores = facts
+            .inputs(today, large_arr_minor)?
+            .iter()
+            .map(|i| StoredScore::of(i.account_id, &scoring::score(&card, i)))
+            .collect();
+        Ok(ScoredSpan::new(scores, &stored))
+    })
+    .await
+    .map_err(|e| StoreError::Invalid(format!("scoring stopped: {e}")))?
 }
 
 /// Scores every account and puts each score in its stored form, spread over the machine's cores

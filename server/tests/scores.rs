@@ -7,7 +7,10 @@ use app::model::ListQuery;
 use app::scoring::Band;
 use common::{today, TestDb};
 use server::demo::{generate, DemoSpec};
-use server::rescore::{backfill_history, rescore_workspace};
+use server::rescore::{backfill_history, rescore_workspace, score_all};
+use server::store::scores::ScoredSpan;
+use server::store::StoreError;
+use std::collections::HashMap;
 
 #[tokio::test]
 async fn the_demo_scores_into_every_band_with_explained_factors() {
@@ -206,8 +209,46 @@ async fn a_workspace_scored_in_batches_is_written_whole() {
         };
         let ws_id = store.load_dataset(&generate(&spec), &|_| {}).await.unwrap();
         let now = chrono::Utc::now();
+        let card = store.scorecard(ws_id).await.unwrap();
+        let whole = score_all(&card, &store.score_inputs(ws_id, today()).await.unwrap());
+        assert_eq!(whole.len(), 9_000, "{backend}");
+
+        // A span that fails to come after one that was written leaves nothing behind.
+        let (spans, received) = tokio::sync::mpsc::channel(2);
+        spans
+            .send(Ok(ScoredSpan::new(whole[..4_000].to_vec(), &HashMap::new())))
+            .await
+            .unwrap();
+        spans
+            .send(Err(StoreError::Invalid("the read of a span failed".into())))
+            .await
+            .unwrap();
+        drop(spans);
+        let failed = store.write_score_batches(ws_id, received, today(), now).await;
+        assert!(failed.is_err(), "{backend}: {failed:?}");
+        let stored = store.span_fingerprints(ws_id, (i64::MIN, i64::MAX)).await.unwrap();
+        assert!(
+            stored.is_empty(),
+            "{backend}: {} scores of a failed rescore kept",
+            stored.len()
+        );
+
         let first = rescore_workspace(store, ws_id, today(), now).await.unwrap();
         assert_eq!((first.accounts, first.changed), (9_000, 9_000), "{backend}");
+        // Read in spans of accounts, every account scores as it does when the workspace is read
+        // whole (nothing lost or doubled at the edges of a span).
+        let stored = store.span_fingerprints(ws_id, (i64::MIN, i64::MAX)).await.unwrap();
+        let differing: Vec<i64> = whole
+            .iter()
+            .filter(|s| stored.get(&s.account_id) != Some(&s.fingerprint))
+            .map(|s| s.account_id)
+            .collect();
+        assert!(
+            differing.is_empty(),
+            "{backend}: {} accounts score differently, e.g. {:?}",
+            differing.len(),
+            &differing[..differing.len().min(5)]
+        );
         let row = sqlx::query(
             "SELECT CAST(COUNT(*) AS BIGINT) AS scored, \
              CAST(SUM(CASE WHEN a.health_rank = hs.score AND a.health_band = hs.band THEN 1 ELSE 0 END) AS BIGINT) AS copied, \
