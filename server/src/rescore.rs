@@ -41,15 +41,15 @@ pub async fn rescore_workspace(
     let read = started.elapsed();
     let card = Arc::new(card);
     let large = population.large_arr_minor;
-    let (batches, received) = tokio::sync::mpsc::channel(2);
+    let (spans, received) = tokio::sync::mpsc::channel(2);
     let produce = async move {
         let mut scored = futures::stream::iter(population.spans(SPAN))
             .map(|span| score_span(store, workspace_id, today, large, card.clone(), span))
             .buffered(2);
-        while let Some(batch) = scored.next().await {
-            let failed = batch.is_err();
+        while let Some(span) = scored.next().await {
+            let failed = span.is_err();
             // A failed span goes to the writer, which rolls back; a failed writer stops the reading.
-            if batches.send(batch).await.is_err() || failed {
+            if spans.send(span).await.is_err() || failed {
                 break;
             }
         }

@@ -193,7 +193,7 @@ impl Population {
 
 /// The inputs of a span of accounts as the database handed them over: one JSON document per
 /// table, turned into [`ScoreInputs`] by [`ScoreFacts::inputs`] on whichever thread scores them.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct ScoreFacts {
     accounts: String,
     invoices: String,
@@ -410,11 +410,13 @@ impl Store {
 
     /// Inputs of every account of the workspace as of `today`, by account id.
     pub async fn score_inputs(&self, workspace_id: i64, today: NaiveDate) -> Result<Vec<ScoreInputs>> {
-        let (population, facts) = tokio::try_join!(
-            self.score_population(workspace_id),
-            self.score_facts(workspace_id, today, (i64::MIN, i64::MAX)),
-        )?;
-        facts.inputs(today, population.large_arr_minor)
+        let population = self.score_population(workspace_id).await?;
+        let (Some(&first), Some(&last)) = (population.ids.first(), population.ids.last()) else {
+            return Ok(Vec::new());
+        };
+        self.score_facts(workspace_id, today, (first, last))
+            .await?
+            .inputs(today, population.large_arr_minor)
     }
 
     /// The workspace's account ids and what a large contract is there (the upper quartile of
@@ -460,21 +462,39 @@ impl Store {
         let today_text = day(today);
         let since_90d = day(today - Duration::days(90));
         let (lo, hi) = (Val::Int(span.0), Val::Int(span.1));
-        let accounts = self.json_document(
-            "SELECT id, arr_minor, currency, renewal_date, payment_state FROM accounts \
+        // SQLite's planner would rather take a (workspace, …) index and pass over the whole
+        // workspace for every span: 10 ms instead of 1 ms for the account rows of a span, 28 ms
+        // instead of 4 ms for its invoices. The hints name the span's own range.
+        let sqlite = self.backend() == Backend::Sqlite;
+        let hint = |h: &'static str| if sqlite { h } else { "" };
+        let accounts_query = format!(
+            "SELECT id, arr_minor, currency, renewal_date, payment_state FROM accounts {} \
              WHERE workspace_id = $1 AND id BETWEEN $2 AND $3",
+            hint("NOT INDEXED")
+        );
+        let accounts = self.json_document(
+            &accounts_query,
             &["id", "arr_minor", "currency", "renewal_date", "payment_state"],
             vec![Val::Int(workspace_id), lo.clone(), hi.clone()],
         );
-        let invoices = self.json_document(
+        let invoices_query = format!(
             "SELECT account_id, \
              CAST(SUM(CASE WHEN status = 'open' AND attempt_count >= 2 THEN 1 ELSE 0 END) AS BIGINT) AS failed, \
              CAST(SUM(CASE WHEN status = 'open' AND due_on < $2 THEN 1 ELSE 0 END) AS BIGINT) AS overdue, \
              MIN(CASE WHEN status = 'open' AND due_on < $2 THEN due_on END) AS oldest_due, \
              CAST(SUM(CASE WHEN status IN ('open', 'uncollectible') THEN amount_remaining_minor ELSE 0 END) AS BIGINT) AS outstanding \
-             FROM invoices WHERE workspace_id = $1 AND account_id BETWEEN $3 AND $4 GROUP BY account_id",
+             FROM invoices {} WHERE workspace_id = $1 AND account_id BETWEEN $3 AND $4 GROUP BY account_id",
+            hint("INDEXED BY invoices_account")
+        );
+        let invoices = self.json_document(
+            &invoices_query,
             &["account_id", "failed", "overdue", "oldest_due", "outstanding"],
-            vec![Val::Int(workspace_id), Val::Text(today_text.clone()), lo.clone(), hi.clone()],
+            vec![
+                Val::Int(workspace_id),
+                Val::Text(today_text.clone()),
+                lo.clone(),
+                hi.clone(),
+            ],
         );
         // Usage: the last 4 weeks against the 8 before, summed from the covering index
         // usage_weeks_ws_account (migration 0009). The 8 are the 12 less the 4: plain sums and
@@ -482,10 +502,7 @@ impl Store {
         // accounts). SQLite's planner would rather take the
         // (workspace, week) index and sort, three times slower than reading the covering index
         // in account order.
-        let usage_by_account = match self.backend() {
-            Backend::Sqlite => "INDEXED BY usage_weeks_ws_account",
-            Backend::Postgres => "",
-        };
+        let usage_by_account = hint("INDEXED BY usage_weeks_ws_account");
         let usage_query = format!(
             "SELECT account_id, CAST(MAX(licensed_seats) AS BIGINT) AS seats, \
              CAST(COALESCE(SUM(active_users) FILTER (WHERE week_start > $2), 0) AS BIGINT) AS a4, \
@@ -557,9 +574,9 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<ScoreWrite> {
         let stored = self.span_fingerprints(workspace_id, (i64::MIN, i64::MAX)).await?;
-        let (batches, rx) = tokio::sync::mpsc::channel(1);
-        batches.send(Ok(ScoredSpan::new(scores, &stored))).await.ok();
-        drop(batches);
+        let (spans, rx) = tokio::sync::mpsc::channel(1);
+        spans.send(Ok(ScoredSpan::new(scores, &stored))).await.ok();
+        drop(spans);
         self.write_score_batches(workspace_id, rx, today, now).await
     }
 
@@ -570,14 +587,14 @@ impl Store {
     pub async fn write_score_batches(
         &self,
         workspace_id: i64,
-        mut batches: tokio::sync::mpsc::Receiver<Result<ScoredSpan>>,
+        mut spans: tokio::sync::mpsc::Receiver<Result<ScoredSpan>>,
         today: NaiveDate,
         now: DateTime<Utc>,
     ) -> Result<ScoreWrite> {
         let mut report = ScoreWrite::default();
         // The next span's changed scores; None when the spans are done.
         let mut next_changed = async |report: &mut ScoreWrite| -> Result<Option<Vec<StoredScore>>> {
-            while let Some(span) = batches.recv().await {
+            while let Some(span) = spans.recv().await {
                 let ScoredSpan { accounts, changed } = span?;
                 report.accounts += accounts;
                 if !changed.is_empty() {
