@@ -371,6 +371,10 @@ mod tests {
             assert_eq!(normalize_email(bad), None, "{bad}");
         }
         assert_eq!(normalize_email("ada@hooli.com\r\nBcc: x@y.z"), None);
+        // Look-alikes (a Cyrillic "с", full-width letters) are not another person.
+        assert_eq!(normalize_email("\u{441}eo@acme.test"), None);
+        assert_eq!(normalize_email("ceo@\u{ff41}cme.test"), None);
+        assert_eq!(normalize_email(&format!("{}@acme.test", "a".repeat(1_500_000))), None);
         assert_eq!(email_domain("ada@hooli.com"), "hooli.com");
         assert_eq!(normalize_domain("@Hooli.com").as_deref(), Some("hooli.com"));
     }
@@ -397,5 +401,11 @@ mod tests {
         assert_eq!(local_next("//evil.example"), "/health");
         assert_eq!(local_next("https://evil.example"), "/health");
         assert_eq!(local_next("/\\evil"), "/health");
+        // Control characters would panic the redirect's header; a tab is stripped by browsers
+        // (`/\t/evil.example` becomes `//evil.example`).
+        for bad in ["/\n", "/\r\nSet-Cookie: x=1", "/\t/evil.example", "/\u{7f}", "/caf\u{e9}", "/ /x", "javascript:alert(1)"] {
+            assert_eq!(local_next(bad), "/health", "{bad:?}");
+        }
+        assert_eq!(local_next(&format!("/{}", "a".repeat(3000))), "/health", "overlong");
     }
 }

@@ -125,4 +125,28 @@ mod tests {
             Err(SignatureError::Malformed)
         );
     }
+
+    #[test]
+    fn a_flood_of_stripe_candidates_is_refused_before_any_hashing() {
+        // 60,000 candidates over a large body was ~130 GB of HMAC: refused as malformed now.
+        let many: String = std::iter::once(format!("t={T}"))
+            .chain((0..MAX_STRIPE_CANDIDATES + 1).map(|_| format!("v1={}", "00".repeat(32))))
+            .collect::<Vec<_>>()
+            .join(",");
+        assert_eq!(verify_stripe(&many, BODY, "whsec_test", T), Err(SignatureError::Malformed));
+        // The real one among the most candidates allowed still passes.
+        let rotated: String = std::iter::once(format!("t={T}"))
+            .chain((1..MAX_STRIPE_CANDIDATES).map(|_| format!("v1={}", "00".repeat(32))))
+            .chain(std::iter::once(format!("v1={STRIPE_V1}")))
+            .collect::<Vec<_>>()
+            .join(",");
+        assert_eq!(verify_stripe(&rotated, BODY, "whsec_test", T), Ok(()));
+        // An old timestamp is refused without looking at the body.
+        assert_eq!(
+            verify_stripe(&format!("t={},v1=00", T - 301), BODY, "whsec_test", T),
+            Err(SignatureError::Stale)
+        );
+        let huge_header = format!("t={T},v1={}", "0".repeat(MAX_STRIPE_HEADER));
+        assert_eq!(verify_stripe(&huge_header, BODY, "whsec_test", T), Err(SignatureError::Malformed));
+    }
 }
