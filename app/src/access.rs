@@ -210,6 +210,8 @@ pub const REASON_MAX: usize = 1_000;
 pub const TEAM_MAX: usize = 80;
 pub const NAME_MAX: usize = 120;
 pub const PASSWORD_MIN: usize = 10;
+/// RFC 5321's limit on a forward path.
+pub const EMAIL_MAX: usize = 254;
 pub const PASSWORD_MAX: usize = 256;
 
 /// A request for Success, as the form sends it.
@@ -253,11 +255,14 @@ pub fn validate_access_request(team: &str, role_wanted: &str, reason: &str) -> R
 }
 
 /// Lower-cases and checks an email address: one `@`, a dotted domain, no spaces or control characters.
+/// ASCII addresses only (a domain in its `xn--` form): a Cyrillic "с" or a full-width letter
+/// would otherwise make a second person who looks like the first.
 pub fn normalize_email(email: &str) -> Option<String> {
-    let email = email.trim().to_lowercase();
-    if email.len() > 254 || email.chars().any(|c| c.is_whitespace() || c.is_control()) {
+    let email = email.trim();
+    if email.len() > EMAIL_MAX || !email.bytes().all(|b| b.is_ascii_graphic()) {
         return None;
     }
+    let email = email.to_ascii_lowercase();
     let (local, domain) = email.split_once('@')?;
     let domain_ok = domain.contains('.')
         && !domain.starts_with('.')
@@ -321,8 +326,18 @@ pub fn validate_workspace_name(name: &str) -> Result<String, FieldErrors> {
 }
 
 /// Only local paths after sign-in, so `next` cannot send anyone to another site.
+/// A path of printable ASCII only: a control character would break the `Location` header, and
+/// browsers strip tabs and newlines (`/\t/evil` is `//evil`, another site).
 pub fn local_next(next: &str) -> String {
-    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') && !next.contains("://") {
+    const NEXT_MAX: usize = 2_048;
+    let printable = next.bytes().all(|b| (0x21..=0x7e).contains(&b));
+    if next.len() <= NEXT_MAX
+        && printable
+        && next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.contains('\\')
+        && !next.contains("://")
+    {
         next.to_string()
     } else {
         "/health".into()
@@ -403,7 +418,15 @@ mod tests {
         assert_eq!(local_next("/\\evil"), "/health");
         // Control characters would panic the redirect's header; a tab is stripped by browsers
         // (`/\t/evil.example` becomes `//evil.example`).
-        for bad in ["/\n", "/\r\nSet-Cookie: x=1", "/\t/evil.example", "/\u{7f}", "/caf\u{e9}", "/ /x", "javascript:alert(1)"] {
+        for bad in [
+            "/\n",
+            "/\r\nSet-Cookie: x=1",
+            "/\t/evil.example",
+            "/\u{7f}",
+            "/caf\u{e9}",
+            "/ /x",
+            "javascript:alert(1)",
+        ] {
             assert_eq!(local_next(bad), "/health", "{bad:?}");
         }
         assert_eq!(local_next(&format!("/{}", "a".repeat(3000))), "/health", "overlong");

@@ -173,6 +173,13 @@ pub mod port {
         pub next: Option<String>,
     }
 
+    /// A sign-up through an invitation signs in at once; one by domain waits for the emailed
+    /// link (the message says where to look).
+    pub enum SignedUp {
+        SignedIn(SignedIn),
+        CheckInbox(String),
+    }
+
     #[async_trait::async_trait]
     pub trait SuccessData: Send + Sync + 'static {
         /// Finds the caller's session and demo preview choice; never fails for a missing session.
@@ -180,9 +187,11 @@ pub mod port {
         async fn viewer(&self, parts: &http::request::Parts) -> Result<Viewer, AppError>;
 
         // Sign-in and sign-up; these check their own preconditions (they run without a session).
+        #[allow(clippy::too_many_arguments)]
         async fn setup_workspace(
             &self,
             parts: &http::request::Parts,
+            setup_token: String,
             workspace_name: String,
             name: String,
             email: String,
@@ -203,7 +212,7 @@ pub mod port {
             email: String,
             password: String,
             invite: Option<String>,
-        ) -> Result<SignedIn, AppError>;
+        ) -> Result<SignedUp, AppError>;
         async fn invitation_info(&self, token: String) -> Result<InvitationInfo, AppError>;
 
         // The unlock page.
@@ -481,6 +490,7 @@ pub async fn current_viewer() -> Result<Viewer, AppError> {
 /// First start: creates the workspace and its owner, then signs the owner in.
 #[server(prefix = "/api/fn", endpoint = "setup_workspace")]
 pub async fn setup_workspace(
+    #[server(default)] setup_token: String,
     workspace_name: String,
     name: String,
     email: String,
@@ -488,8 +498,16 @@ pub async fn setup_workspace(
     #[server(default)] sample_data: Option<String>,
 ) -> Result<(), AppError> {
     let signed_in = port::call_open(|d, parts| async move {
-        d.setup_workspace(&parts, workspace_name, name, email, password, sample_data.is_some())
-            .await
+        d.setup_workspace(
+            &parts,
+            setup_token,
+            workspace_name,
+            name,
+            email,
+            password,
+            sample_data.is_some(),
+        )
+        .await
     })
     .await?;
     port::finish_sign_in(signed_in, "/health");
@@ -510,19 +528,25 @@ pub async fn sign_out() -> Result<(), AppError> {
     Ok(())
 }
 
-/// Self sign-up (email at an allowed domain) or sign-up through an invitation link.
+/// Self sign-up (email at an allowed domain: `Some(message)`, the account waits for the emailed
+/// link) or sign-up through an invitation link (`None`: signed in and sent on).
 #[server(prefix = "/api/fn", endpoint = "sign_up")]
 pub async fn sign_up(
     name: String,
     email: String,
     password: String,
     #[server(default)] invite: String,
-) -> Result<(), AppError> {
+) -> Result<Option<String>, AppError> {
     let invite = Some(invite).filter(|i| !i.is_empty());
-    let signed_in =
+    let signed_up =
         port::call_open(|d, parts| async move { d.sign_up(&parts, name, email, password, invite).await }).await?;
-    port::finish_sign_in(signed_in, "/health");
-    Ok(())
+    match signed_up {
+        port::SignedUp::SignedIn(signed_in) => {
+            port::finish_sign_in(signed_in, "/health");
+            Ok(None)
+        }
+        port::SignedUp::CheckInbox(message) => Ok(Some(message)),
+    }
 }
 
 #[server(prefix = "/api/fn", endpoint = "invitation_details")]

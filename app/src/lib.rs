@@ -4,6 +4,7 @@
 #![recursion_limit = "256"]
 
 pub mod access;
+pub mod accounts;
 pub mod api;
 pub mod chat;
 pub mod close_loop;
@@ -66,6 +67,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/setup") view=pages::auth::SetupPage />
                     <Route path=path!("/sign-in") view=pages::auth::SignInPage />
                     <Route path=path!("/sign-up") view=pages::auth::SignUpPage />
+                    <Route path=path!("/verify-email") view=pages::account_security::VerifyEmailPage />
+                    <Route path=path!("/forgot-password") view=pages::account_security::ForgotPasswordPage />
+                    <Route path=path!("/reset-password") view=pages::account_security::ResetPasswordPage />
                     <Route path=path!("/success-unlock") view=pages::unlock::UnlockPage />
                     <Route path=path!("/tv/:token") view=pages::tv::TvPage />
                     <ParentRoute path=path!("") view=ui::AppShell>
@@ -81,6 +85,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/settings/access") view=pages::access::AccessPage />
                         <Route path=path!("/settings/scoring") view=pages::scoring::ScoringPage />
                         <Route path=path!("/settings/data") view=pages::data::DataPage />
+                        <Route path=path!("/settings/account") view=pages::account_security::AccountSettingsPage />
                     </ParentRoute>
                 </Routes>
             </Router>

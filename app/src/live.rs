@@ -24,6 +24,11 @@ pub enum LiveEvent {
     LoopChanged { account_id: Option<i64> },
     /// The page missed more than the server kept: refetch everything.
     Resync,
+    /// Someone's access ended (a member removed or re-roled, sessions signed out, a display
+    /// link revoked): every open stream of the workspace checks its own credential again.
+    AccessChanged,
+    /// Sent to a stream whose session or display link no longer holds, just before it closes.
+    SignedOut,
 }
 
 /// Where a running sync is, for the progress bar in Settings.
@@ -63,7 +68,11 @@ impl LiveEvent {
             }
             LiveEvent::Resync => true,
             LiveEvent::LoopChanged { account_id: a } => a.is_none_or(|a| a == account_id),
-            LiveEvent::Sync(_) | LiveEvent::AccessRequested | LiveEvent::PipelineChanged => false,
+            LiveEvent::Sync(_)
+            | LiveEvent::AccessRequested
+            | LiveEvent::PipelineChanged
+            | LiveEvent::AccessChanged
+            | LiveEvent::SignedOut => false,
         }
     }
 
@@ -71,7 +80,11 @@ impl LiveEvent {
     pub fn touches_lists(&self) -> bool {
         !matches!(
             self,
-            LiveEvent::Sync(_) | LiveEvent::AccessRequested | LiveEvent::Rescored { changed: 0 }
+            LiveEvent::Sync(_)
+                | LiveEvent::AccessRequested
+                | LiveEvent::Rescored { changed: 0 }
+                | LiveEvent::AccessChanged
+                | LiveEvent::SignedOut
         )
     }
 
@@ -80,6 +93,7 @@ impl LiveEvent {
     pub fn worth_replaying(&self) -> bool {
         match self {
             LiveEvent::Sync(p) => p.finished,
+            LiveEvent::AccessChanged | LiveEvent::SignedOut => false,
             _ => true,
         }
     }
@@ -94,6 +108,8 @@ pub enum Connection {
     Lost {
         since_ms: f64,
     },
+    /// The server ended this session or display link; the stream is closed for good.
+    SignedOut,
 }
 
 /// After this long without the stream, what the page shows may be out of date: say so.
@@ -127,6 +143,7 @@ mod browser {
             return;
         };
         let seen = last_id.clone();
+        let signed_out_source = source.clone();
         let on_message = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |ev: web_sys::MessageEvent| {
             let id = ev.last_event_id();
             if !id.is_empty() {
@@ -134,6 +151,11 @@ mod browser {
             }
             let Some(text) = ev.data().as_string() else { return };
             if let Ok(event) = serde_json::from_str::<LiveEvent>(&text) {
+                if event == LiveEvent::SignedOut {
+                    live.connection.set(Connection::SignedOut);
+                    signed_out_source.close();
+                    return;
+                }
                 if let LiveEvent::Sync(progress) = &event {
                     live.sync.set(Some(progress.clone()));
                     if !progress.finished {
@@ -158,6 +180,9 @@ mod browser {
         on_open.forget();
         let this = source.clone();
         let on_error = Closure::<dyn FnMut()>::new(move || {
+            if live.connection.get_untracked() == Connection::SignedOut {
+                return;
+            }
             if !matches!(live.connection.get_untracked(), Connection::Lost { .. }) {
                 live.connection.set(Connection::Lost {
                     since_ms: js_sys::Date::now(),

@@ -150,13 +150,21 @@ pub fn LiveIndicator() -> impl IntoView {
             ("stale", format!("Stale since {}", clock_time(since_ms)))
         }
         Connection::Lost { .. } => ("reconnecting", "Reconnecting…".to_string()),
+        Connection::SignedOut => ("signed-out", "Signed out".to_string()),
     };
+    let signed_out = move || live.connection.get() == Connection::SignedOut;
     view! {
         <div class=move || format!("live-indicator live-{}", state().0) data-testid="live-indicator"
              data-state=move || state().0 role="status" title="Live updates from the server">
             <span class="live-dot"></span>
             <span>{move || state().1}</span>
         </div>
+        {move || signed_out().then(|| view! {
+            <div class="signed-out-banner" role="alert" data-testid="signed-out">
+                "You were signed out: your access changed or your sessions were ended. "
+                <a href="/sign-in">"Sign in again"</a>
+            </div>
+        })}
     }
 }
 

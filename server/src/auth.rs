@@ -9,11 +9,14 @@ use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, OnceLock};
 
 pub const SESSION_COOKIE: &str = "success_session";
 pub const DEMO_COOKIE: &str = "success_demo";
+/// Over HTTPS: a `__Host-` cookie cannot be set by a sibling subdomain or over plain HTTP.
+pub const HOST_SESSION_COOKIE: &str = "__Host-success_session";
+pub const HOST_DEMO_COOKIE: &str = "__Host-success_demo";
 
 /// How sessions, sign-in limits and cookies behave; read from the environment at start.
 #[derive(Clone, Debug)]
@@ -27,8 +30,22 @@ pub struct AuthConfig {
     /// `https://success.example.com` when served behind TLS: cookies get `Secure`, and the
     /// cross-site check accepts this origin.
     pub public_origin: Option<String>,
-    /// Take the client address from `X-Forwarded-For` (only behind a proxy that sets it).
+    /// Believe `X-Forwarded-Proto` (only behind a proxy that sets it).
     pub trust_proxy: bool,
+    /// Proxies (addresses or CIDR ranges) whose `X-Forwarded-For` hop is believed; the client
+    /// is the right-most hop that is not one of them. Empty: the peer address is the client.
+    pub trusted_proxies: Vec<IpRange>,
+    /// The first wait after repeated wrong passwords for one account; it doubles with each
+    /// further failure up to [`FAILURE_DELAY_MAX`]. A wait, never a lock an attacker can set.
+    pub failure_delay: std::time::Duration,
+    /// Let the server connect to loopback, private and link-local addresses (connectors, feeds,
+    /// SMTP). Off unless SUCCESS_ALLOW_PRIVATE_NETWORK=true: self-hosters and the tests' fakes.
+    pub allow_private_network: bool,
+    /// Where links in account emails point: SUCCESS_PUBLIC_URL, else the address served. Never
+    /// the request's Host header, which a caller chooses.
+    pub link_origin: String,
+    /// Creating the first owner needs this (SUCCESS_SETUP_TOKEN, or one printed at first start).
+    pub setup_token: Option<String>,
     /// Anyone may open the read-only Pied Piper preview, signed in or not.
     pub public_demo: bool,
 }
@@ -41,12 +58,26 @@ impl Default for AuthConfig {
             sign_ins_per_minute: 10,
             public_origin: None,
             trust_proxy: false,
+            trusted_proxies: Vec::new(),
+            failure_delay: std::time::Duration::from_millis(250),
+            allow_private_network: false,
+            link_origin: "http://127.0.0.1:3000".into(),
+            setup_token: None,
             public_demo: true,
         }
     }
 }
 
 impl AuthConfig {
+    /// The defaults, with connections to loopback and private addresses allowed: local vendor
+    /// fakes and a self-hosted SMTP relay (tests, `server fake-vendors`).
+    pub fn allowing_private_network() -> Self {
+        AuthConfig {
+            allow_private_network: true,
+            ..AuthConfig::default()
+        }
+    }
+
     pub fn from_env() -> Result<Self, String> {
         let mut c = AuthConfig::default();
         let flag = |name: &str, default: bool| match std::env::var(name).ok().as_deref() {
@@ -63,9 +94,25 @@ impl AuthConfig {
                     "SUCCESS_PUBLIC_URL must be an origin like https://success.example.com, not {url:?}"
                 ));
             }
+            c.link_origin = url.clone();
             c.public_origin = Some(url);
         }
         c.trust_proxy = flag("SUCCESS_TRUST_PROXY", false)?;
+        c.allow_private_network = flag("SUCCESS_ALLOW_PRIVATE_NETWORK", false)?;
+        c.setup_token = std::env::var("SUCCESS_SETUP_TOKEN")
+            .ok()
+            .filter(|t| !t.trim().is_empty());
+        if let Ok(list) = std::env::var("SUCCESS_TRUSTED_PROXIES") {
+            c.trusted_proxies = list
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|s| {
+                    IpRange::parse(s)
+                        .ok_or_else(|| format!("SUCCESS_TRUSTED_PROXIES: {s:?} is not an address or CIDR range"))
+                })
+                .collect::<Result<_, _>>()?;
+        }
         c.public_demo = flag("SUCCESS_PUBLIC_DEMO", true)?;
         Ok(c)
     }
@@ -75,41 +122,147 @@ impl AuthConfig {
             || (self.trust_proxy && headers.get("x-forwarded-proto").and_then(|v| v.to_str().ok()) == Some("https"))
     }
 
+    /// `__Host-success_session` over HTTPS (bound to this host, Secure, path /), else the
+    /// plain name.
+    pub fn session_cookie_name(&self, headers: &HeaderMap) -> &'static str {
+        if self.secure_cookies(headers) {
+            HOST_SESSION_COOKIE
+        } else {
+            SESSION_COOKIE
+        }
+    }
+
+    pub fn demo_cookie_name(&self, headers: &HeaderMap) -> &'static str {
+        if self.secure_cookies(headers) {
+            HOST_DEMO_COOKIE
+        } else {
+            DEMO_COOKIE
+        }
+    }
+
     pub fn session_cookie(&self, token: &str, headers: &HeaderMap) -> String {
         cookie(
-            SESSION_COOKIE,
+            self.session_cookie_name(headers),
             token,
             self.absolute.num_seconds(),
             self.secure_cookies(headers),
         )
     }
 
-    pub fn clear_cookie(&self, name: &str, headers: &HeaderMap) -> String {
-        cookie(name, "", 0, self.secure_cookies(headers))
+    /// The session token the browser presented, under the name this connection uses.
+    pub fn session_token<'a>(&self, headers: &'a HeaderMap) -> Option<&'a str> {
+        read_cookie(headers, self.session_cookie_name(headers))
+    }
+
+    pub fn wants_demo(&self, headers: &HeaderMap) -> bool {
+        read_cookie(headers, self.demo_cookie_name(headers)) == Some("1")
+    }
+
+    pub fn clear_session_cookie(&self, headers: &HeaderMap) -> String {
+        cookie(self.session_cookie_name(headers), "", 0, self.secure_cookies(headers))
+    }
+
+    pub fn clear_demo_cookie(&self, headers: &HeaderMap) -> String {
+        cookie(self.demo_cookie_name(headers), "", 0, self.secure_cookies(headers))
     }
 
     pub fn demo_cookie(&self, headers: &HeaderMap) -> String {
-        cookie(DEMO_COOKIE, "1", 86_400, self.secure_cookies(headers))
+        cookie(
+            self.demo_cookie_name(headers),
+            "1",
+            86_400,
+            self.secure_cookies(headers),
+        )
     }
 
-    /// The client's address for rate limiting.
+    /// The client's address for rate limiting: the peer, or behind trusted proxies the
+    /// right-most `X-Forwarded-For` hop that is not a trusted proxy (the left-most hops are
+    /// whatever the client wrote).
     pub fn client_ip(&self, parts: &axum::http::request::Parts) -> String {
-        if self.trust_proxy {
-            if let Some(ip) = parts
-                .headers
-                .get("x-forwarded-for")
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.split(',').next())
-            {
-                return ip.trim().to_string();
-            }
-        }
-        parts
+        let peer = parts
             .extensions
             .get::<axum::extract::ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.ip().to_string())
+            .map(|c| c.0.ip());
+        let forwarded: Vec<&str> = parts
+            .headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(str::trim)
+            .collect();
+        client_ip(peer, &forwarded, &self.trusted_proxies)
+            .map(|ip| ip.to_string())
             .unwrap_or_else(|| "unknown".into())
     }
+
+    /// How long to wait before answering a sign-in for an account with `failures` recent wrong
+    /// passwords: nothing for the first three, then doubling.
+    pub fn failure_wait(&self, failures: i64) -> std::time::Duration {
+        if failures < 3 {
+            return std::time::Duration::ZERO;
+        }
+        let doublings = (failures - 3).min(16) as u32;
+        (self.failure_delay * 2u32.pow(doublings)).min(FAILURE_DELAY_MAX)
+    }
+}
+
+/// The longest wait a run of wrong passwords puts before an account's sign-in.
+pub const FAILURE_DELAY_MAX: std::time::Duration = std::time::Duration::from_secs(8);
+
+/// An address or a CIDR range, for SUCCESS_TRUSTED_PROXIES.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IpRange {
+    network: IpAddr,
+    prefix: u8,
+}
+
+impl IpRange {
+    pub fn parse(text: &str) -> Option<IpRange> {
+        let (addr, prefix) = match text.split_once('/') {
+            Some((a, p)) => (a.parse::<IpAddr>().ok()?, Some(p.parse::<u8>().ok()?)),
+            None => (text.parse::<IpAddr>().ok()?, None),
+        };
+        let bits = if addr.is_ipv4() { 32 } else { 128 };
+        let prefix = prefix.unwrap_or(bits);
+        (prefix <= bits).then_some(IpRange { network: addr, prefix })
+    }
+
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        fn masked(bits: u128, prefix: u8, width: u8) -> u128 {
+            if prefix == 0 {
+                0
+            } else {
+                bits >> (width - prefix)
+            }
+        }
+        match (self.network, ip) {
+            (IpAddr::V4(n), IpAddr::V4(a)) => {
+                masked(u32::from(n) as u128, self.prefix, 32) == masked(u32::from(a) as u128, self.prefix, 32)
+            }
+            (IpAddr::V6(n), IpAddr::V6(a)) => {
+                masked(u128::from(n), self.prefix, 128) == masked(u128::from(a), self.prefix, 128)
+            }
+            (IpAddr::V4(_), IpAddr::V6(a)) => a.to_ipv4_mapped().is_some_and(|v4| self.contains(IpAddr::V4(v4))),
+            (IpAddr::V6(_), IpAddr::V4(_)) => false,
+        }
+    }
+}
+
+/// The client behind `trusted` proxies: walk the hops from the right while the sender is trusted.
+pub fn client_ip(peer: Option<IpAddr>, forwarded: &[&str], trusted: &[IpRange]) -> Option<IpAddr> {
+    let is_trusted = |ip: IpAddr| trusted.iter().any(|r| r.contains(ip));
+    let mut client = peer?;
+    for hop in forwarded.iter().rev() {
+        if !is_trusted(client) {
+            break;
+        }
+        match hop.parse::<IpAddr>() {
+            Ok(ip) => client = ip,
+            Err(_) => break,
+        }
+    }
+    Some(client)
 }
 
 fn cookie(name: &str, value: &str, max_age: i64, secure: bool) -> String {
@@ -142,6 +295,11 @@ pub fn token_digest(token: &str) -> String {
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Two hex digests compared in time that does not depend on where they differ.
+pub fn same_digest(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// Looks like one of our tokens; anything else is refused before touching the database.
@@ -310,6 +468,64 @@ mod tests {
             read_cookie(&headers(&[("cookie", "a=1; success_session=xyz")]), SESSION_COOKIE),
             Some("xyz")
         );
+    }
+
+    #[test]
+    fn the_client_is_the_right_most_hop_no_trusted_proxy_vouches_for() {
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        let proxies = [IpRange::parse("10.0.0.0/8").unwrap(), IpRange::parse("::1").unwrap()];
+        // No trusted proxies: the header is the client's own words.
+        assert_eq!(
+            client_ip(Some(ip("203.0.113.9")), &["1.2.3.4"], &[]),
+            Some(ip("203.0.113.9"))
+        );
+        // Behind one proxy the left-most hop is forged; the right-most is what the proxy saw.
+        assert_eq!(
+            client_ip(Some(ip("10.1.2.3")), &["6.6.6.6", "198.51.100.7"], &proxies),
+            Some(ip("198.51.100.7"))
+        );
+        // Two proxies in a row are both skipped.
+        assert_eq!(
+            client_ip(Some(ip("10.1.2.3")), &["6.6.6.6", "198.51.100.7", "10.9.9.9"], &proxies),
+            Some(ip("198.51.100.7"))
+        );
+        // A peer that is not a proxy is the client, whatever it says.
+        assert_eq!(
+            client_ip(Some(ip("198.51.100.7")), &["10.0.0.1"], &proxies),
+            Some(ip("198.51.100.7"))
+        );
+        assert_eq!(client_ip(Some(ip("::1")), &["garbage"], &proxies), Some(ip("::1")));
+        assert!(IpRange::parse("10.0.0.0/33").is_none() && IpRange::parse("nope").is_none());
+        assert!(IpRange::parse("0.0.0.0/0").unwrap().contains(ip("8.8.8.8")));
+    }
+
+    #[test]
+    fn wrong_passwords_slow_an_account_down_without_locking_it() {
+        let c = AuthConfig::default();
+        assert_eq!(c.failure_wait(2), std::time::Duration::ZERO);
+        assert_eq!(c.failure_wait(3), std::time::Duration::from_millis(250));
+        assert_eq!(c.failure_wait(5), std::time::Duration::from_millis(1000));
+        assert_eq!(c.failure_wait(1_000), FAILURE_DELAY_MAX);
+    }
+
+    #[test]
+    fn https_cookies_are_host_bound() {
+        let tls = AuthConfig {
+            public_origin: Some("https://s.example".into()),
+            ..AuthConfig::default()
+        };
+        let cookie = tls.session_cookie("abc", &HeaderMap::new());
+        assert!(cookie.starts_with("__Host-success_session=abc; Path=/;"), "{cookie}");
+        assert_eq!(
+            tls.session_token(&headers(&[(
+                "cookie",
+                "success_session=plain; __Host-success_session=bound"
+            )])),
+            Some("bound")
+        );
+        assert!(AuthConfig::default()
+            .session_cookie("abc", &HeaderMap::new())
+            .starts_with("success_session="));
     }
 
     #[tokio::test]

@@ -35,7 +35,7 @@ pub fn respond(service: Arc<Data>, ctx: ChatContext) -> Sse<impl Stream<Item = R
             return;
         };
         let prompt = model_prompt(&ctx.account_name, &ctx.facts);
-        match llm::stream_answer(&service.http, &config, &prompt, &ctx.question).await {
+        match llm::stream_answer(&service.operator_http, &config, &prompt, &ctx.question).await {
             Ok(stream) => {
                 let mut stream = std::pin::pin!(stream);
                 let mut text = String::new();

@@ -185,10 +185,14 @@ impl Events {
 
     /// The SSE response for one workspace's events: first what a reconnecting browser missed
     /// since `last_event_id`, then live ones, with a keep-alive comment so proxies keep it open.
+    ///
+    /// `still_allowed` re-checks the stream's session or display link whenever someone's access
+    /// in the workspace ends; when it no longer holds, the stream says `signed_out` and closes.
     pub async fn stream(
         &self,
         workspace_id: i64,
         last_event_id: Option<i64>,
+        still_allowed: AccessCheck,
     ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
         // Subscribed before the log is read, so nothing falls between the replay and the live part.
         let rx = self.subscribe();
@@ -213,21 +217,44 @@ impl Events {
                 }
             }
         }
-        let stream = futures::stream::unfold((rx, queue, replayed), move |(mut rx, mut queue, replayed)| async move {
-            if let Some(first) = queue.pop_front() {
-                return Some((Ok(first), (rx, queue, replayed)));
+        let state = StreamState {
+            rx,
+            queue,
+            replayed,
+            still_allowed,
+            ended: false,
+        };
+        let stream = futures::stream::unfold(state, move |mut st| async move {
+            if let Some(first) = st.queue.pop_front() {
+                return Some((Ok(first), st));
+            }
+            if st.ended {
+                return None;
             }
             loop {
-                match rx.recv().await {
+                match st.rx.recv().await {
+                    Ok(s) if s.workspace_id == workspace_id && s.event == LiveEvent::AccessChanged => {
+                        if !(st.still_allowed)().await {
+                            st.ended = true;
+                            let bye = serde_json::to_string(&LiveEvent::SignedOut).unwrap_or_default();
+                            return Some((Ok(Event::default().data(bye)), st));
+                        }
+                    }
                     Ok(s) if s.workspace_id == workspace_id => {
-                        if s.id.is_some_and(|id| replayed.contains(&id)) {
+                        if s.id.is_some_and(|id| st.replayed.contains(&id)) {
                             continue;
                         }
-                        return Some((Ok(sse_event(&s)), (rx, queue, replayed)));
+                        return Some((Ok(sse_event(&s)), st));
                     }
                     Ok(_) => continue,
                     Err(broadcast::error::RecvError::Lagged(_)) => {
-                        return Some((Ok(resync(None)), (rx, queue, replayed)));
+                        // Whatever was missed may have ended this stream's access.
+                        if !(st.still_allowed)().await {
+                            st.ended = true;
+                            let bye = serde_json::to_string(&LiveEvent::SignedOut).unwrap_or_default();
+                            return Some((Ok(Event::default().data(bye)), st));
+                        }
+                        return Some((Ok(resync(None)), st));
                     }
                     Err(broadcast::error::RecvError::Closed) => return None,
                 }
@@ -235,6 +262,17 @@ impl Events {
         });
         Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
     }
+}
+
+/// Whether a stream's session or display link still holds (asked again when access changes).
+pub type AccessCheck = Arc<dyn Fn() -> futures::future::BoxFuture<'static, bool> + Send + Sync>;
+
+struct StreamState {
+    rx: broadcast::Receiver<Arc<Stamped>>,
+    queue: VecDeque<Event>,
+    replayed: HashSet<i64>,
+    still_allowed: AccessCheck,
+    ended: bool,
 }
 
 fn stamped(e: &LoggedEvent) -> Option<Stamped> {

@@ -137,6 +137,7 @@ impl Data {
     ) -> Result<String, AppError> {
         setup.check(kind)?;
         let base_url = Some(setup.base_url.trim().trim_end_matches('/').to_string()).filter(|b| !b.is_empty());
+        self.check_destinations(kind, base_url.as_deref(), &setup.target)?;
         let connection = Connection {
             kind,
             credential: setup.credential.trim().to_string(),
@@ -181,6 +182,25 @@ impl Data {
             .await?;
         self.changed_quietly(ws);
         Ok(said)
+    }
+
+    /// Refuses a base URL or feed that points into a private network before anything is fetched.
+    fn check_destinations(&self, kind: IntegrationKind, base_url: Option<&str>, target: &str) -> Result<(), AppError> {
+        let allow = self.auth.allow_private_network;
+        let mut errors = app::access::FieldErrors::default();
+        if let Some(Err(why)) = base_url.map(|b| crate::net_guard::check_url(b, allow)) {
+            errors.add("base_url", why);
+        }
+        if kind == IntegrationKind::Feeds {
+            for url in app::integrations::feed_urls(target).unwrap_or_default() {
+                if let Err(why) = crate::net_guard::check_url(&url, allow) {
+                    errors.add("target", why);
+                    break;
+                }
+            }
+        }
+        errors.into_result(())?;
+        Ok(())
     }
 
     pub async fn test_integration_in(&self, ws: i64, kind: IntegrationKind) -> Result<String, AppError> {
@@ -432,6 +452,18 @@ pub async fn sync_due(data: &Arc<Data>) -> Result<u32, AppError> {
 /// A webhook's answer: status and a short text for the vendor's delivery log.
 pub type WebhookReply = (axum::http::StatusCode, String);
 
+/// A signature check on the blocking pool, so hashing a large body never holds up the threads
+/// that answer every other request.
+async fn off_the_runtime<F>(check: F) -> Result<(), String>
+where
+    F: FnOnce() -> Result<(), crate::connectors::webhooks::SignatureError> + Send + 'static,
+{
+    match tokio::task::spawn_blocking(check).await {
+        Ok(result) => result.map_err(|e| e.to_string()),
+        Err(_) => Err("the signature could not be checked".into()),
+    }
+}
+
 impl Data {
     /// `POST /webhooks/stripe/{workspace}`: verified, deduplicated, answered at once; the object
     /// it carries is then written and the workspace rescored.
@@ -447,13 +479,14 @@ impl Data {
             );
         }
         let now = self.clock.now();
-        if let Err(e) = crate::connectors::webhooks::verify_stripe(
-            signature.unwrap_or(""),
-            body,
-            &connection.webhook_secret,
-            now.timestamp(),
-        ) {
-            return (S::BAD_REQUEST, e.to_string());
+        let (header, secret) = (signature.unwrap_or("").to_string(), connection.webhook_secret.clone());
+        let owned = body.to_vec();
+        let checked = off_the_runtime(move || {
+            crate::connectors::webhooks::verify_stripe(&header, &owned, &secret, now.timestamp())
+        })
+        .await;
+        if let Err(e) = checked {
+            return (S::BAD_REQUEST, e);
         }
         let Ok(event) = serde_json::from_slice::<serde_json::Value>(body) else {
             return (S::BAD_REQUEST, "the body is not JSON".into());
@@ -515,10 +548,15 @@ impl Data {
         let Ok(connection) = self.connection(ws, IntegrationKind::Salesbricks).await else {
             return (S::NOT_FOUND, "Salesbricks is not connected in this workspace".into());
         };
-        if let Err(e) =
-            crate::connectors::webhooks::verify_salesbricks(signature.unwrap_or(""), body, &connection.credential)
-        {
-            return (S::BAD_REQUEST, e.to_string());
+        let (header, token, owned) = (
+            signature.unwrap_or("").to_string(),
+            connection.credential.clone(),
+            body.to_vec(),
+        );
+        let checked =
+            off_the_runtime(move || crate::connectors::webhooks::verify_salesbricks(&header, &owned, &token)).await;
+        if let Err(e) = checked {
+            return (S::BAD_REQUEST, e);
         }
         if serde_json::from_slice::<serde_json::Value>(body)
             .ok()

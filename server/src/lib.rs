@@ -1,6 +1,7 @@
 //! Server-only parts of Success: store, demo data, authentication, the service behind server
 //! functions, web server.
 
+pub mod accounts;
 pub mod auth;
 pub mod cache;
 pub mod chat;
@@ -13,6 +14,7 @@ pub mod integrations;
 pub mod likelihood;
 pub mod live_bench;
 pub mod llm;
+pub mod net_guard;
 pub mod rescore;
 pub mod secrets;
 pub mod service;

@@ -52,7 +52,12 @@ ENVIRONMENT:
     LEPTOS_SITE_ADDR   address to listen on (default 127.0.0.1:3000)
     RUST_LOG           log filter (default info)
     SUCCESS_PUBLIC_URL origin people use, e.g. https://success.example.com (Secure cookies)
-    SUCCESS_TRUST_PROXY  true behind a proxy that sets X-Forwarded-For/-Proto
+    SUCCESS_TRUST_PROXY  true behind a proxy that sets X-Forwarded-Proto
+    SUCCESS_TRUSTED_PROXIES  addresses or CIDR ranges of proxies whose X-Forwarded-For hop is
+                       believed (the client is the right-most hop that is not one of them)
+    SUCCESS_ALLOW_PRIVATE_NETWORK  true lets connectors, feeds and SMTP reach loopback and
+                       private addresses (self-hosted services, local fakes); off by default
+    SUCCESS_SETUP_TOKEN  the token the first-run setup asks for (default: a new one, logged)
     SUCCESS_PUBLIC_DEMO  false to show the Pied Piper preview to signed-in people only
     SUCCESS_SECRET_KEY   32-byte key (64 hex digits) sealing integration credentials; without it
                        a key file secret.key is generated (mode 0600) in SUCCESS_DATA_DIR
@@ -189,7 +194,7 @@ async fn bench_sync(args: &[String]) -> Result<(), String> {
         .await
         .map_err(|e| e.to_string())?;
     store.set_rate(ws, "EUR", 1_080_000).await.map_err(|e| e.to_string())?;
-    let data = server::service::Data::new(store.clone(), server::auth::AuthConfig::default()).shared();
+    let data = server::service::Data::new(store.clone(), server::auth::AuthConfig::allowing_private_network()).shared();
     data.connect_integration_in(
         ws,
         app::model::IntegrationKind::Stripe,
@@ -297,11 +302,23 @@ async fn serve() -> Result<(), String> {
     let conf = leptos::prelude::get_configuration(None).map_err(|e| format!("invalid Leptos configuration: {e}"))?;
     let options = conf.leptos_options;
     let addr = options.site_addr;
-    let auth = server::auth::AuthConfig::from_env()?;
+    let mut auth = server::auth::AuthConfig::from_env()?;
+    if auth.public_origin.is_none() {
+        auth.link_origin = format!("http://{addr}");
+    }
     let store = open_store().await?;
     server::ensure_preview_workspace(&store)
         .await
         .map_err(|e| e.to_string())?;
+    if auth.setup_token.is_none() && !store.has_real_workspace().await.map_err(|e| e.to_string())? {
+        let token = server::auth::new_token();
+        tracing::warn!(
+            "first start: create the workspace at {}/setup with the setup token {token} \
+             (a new one each start until then; set SUCCESS_SETUP_TOKEN to choose it)",
+            auth.link_origin
+        );
+        auth.setup_token = Some(token);
+    }
     let mut service = server::service::Data::new(store.clone(), auth);
     service.secrets =
         server::secrets::SecretBox::load(std::env::var("SUCCESS_SECRET_KEY").ok().as_deref(), &data_dir())

@@ -1,12 +1,12 @@
 //! The server's answers to server functions: it finds the caller, checks what each call needs
 //! beyond the role (ownership of ids, validation), and reads or writes the store.
 
-use crate::auth::{self, AuthConfig, DEMO_COOKIE, SESSION_COOKIE};
+use crate::auth::{self, AuthConfig};
 use crate::demo;
 use crate::store::load::{Dataset, NewWorkspace};
 use crate::store::{Store, StoreError};
 use app::access::*;
-use app::api::port::{SignedIn, SuccessData};
+use app::api::port::{SignedIn, SignedUp, SuccessData};
 use app::api::{AppError, Caller, LossAction, Scope};
 use app::close_loop as cl;
 use app::live::LiveEvent;
@@ -44,7 +44,9 @@ pub struct Data {
     pub events: crate::events::Events,
     /// The language model behind the account chat, when configured; else the built-in answerer.
     pub llm: Option<crate::llm::LlmConfig>,
+    /// For what members configure (connectors, feeds): public addresses only, unless allowed.
     pub http: reqwest::Client,
+    pub operator_http: reqwest::Client,
     pub cache: crate::cache::ReadCache,
     /// Seals integration credentials at rest.
     pub secrets: crate::secrets::SecretBox,
@@ -93,6 +95,7 @@ const WRONG_CREDENTIALS: &str = "Wrong email or password.";
 impl Data {
     pub fn new(store: Store, auth: AuthConfig) -> Self {
         Data {
+            http: crate::net_guard::client(auth.allow_private_network),
             store,
             auth: Arc::new(auth),
             clock: Clock::default(),
@@ -114,12 +117,8 @@ impl Data {
             rescoring: Default::default(),
             outbox_wake: Default::default(),
             embeddings: None,
-            http: reqwest::Client::builder()
-                .connect_timeout(std::time::Duration::from_secs(10))
-                // GitHub refuses requests without one.
-                .user_agent(concat!("Success/", env!("CARGO_PKG_VERSION")))
-                .build()
-                .unwrap_or_default(),
+            // The operator's own endpoints (SUCCESS_LLM_URL, embeddings): trusted, may be local.
+            operator_http: crate::net_guard::client(true),
         }
     }
 
@@ -155,12 +154,13 @@ impl Data {
         self.me.get().and_then(std::sync::Weak::upgrade)
     }
 
-    /// Counts an attempt against the per-address and per-email limits.
-    async fn rate_limit(&self, parts: &Parts, action: &str, email: &str) -> Result<(), AppError> {
-        let keys = [
-            format!("{action}:ip:{}", self.auth.client_ip(parts)),
-            format!("{action}:email:{email}"),
-        ];
+    /// Counts an attempt against the per-client-address limit, and (for sign-up and reset mails)
+    /// the per-address limit; keys hold a digest, never what the caller typed.
+    pub(crate) async fn rate_limit(&self, parts: &Parts, action: &str, email: &str) -> Result<(), AppError> {
+        let mut keys = vec![format!("{action}:ip:{}", self.auth.client_ip(parts))];
+        if action != "sign_in" {
+            keys.push(format!("{action}:email:{}", auth::token_digest(email)));
+        }
         let most = self.store.count_sign_in_attempt(&keys, self.clock.now()).await?;
         if most > self.auth.sign_ins_per_minute {
             return Err(AppError::RateLimited(
@@ -170,10 +170,35 @@ impl Data {
         Ok(())
     }
 
+    /// Wrong passwords for one account in the last 15 minutes slow its sign-ins down (see
+    /// `AuthConfig::failure_wait`); the right password still gets in after the wait.
+    pub(crate) async fn wait_out_failures(&self, email: &str) -> Result<(), AppError> {
+        let key = format!("sign_in:fail:{}", auth::token_digest(email));
+        let failures = self
+            .store
+            .recent_attempts(&key, self.clock.now() - Duration::minutes(15))
+            .await?;
+        let wait = self.auth.failure_wait(failures);
+        if !wait.is_zero() {
+            tokio::time::sleep(wait).await;
+        }
+        Ok(())
+    }
+
+    pub(crate) async fn record_failure(&self, email: &str) -> Result<(), AppError> {
+        let key = format!("sign_in:fail:{}", auth::token_digest(email));
+        Ok(self.store.record_attempt(&key, self.clock.now()).await?)
+    }
+
     /// A new session for the person, replacing whatever session cookie the browser presented
     /// (so a session id planted before sign-in is never the one that gets signed in).
-    async fn start_session(&self, parts: &Parts, user_id: i64, workspace_id: i64) -> Result<SignedIn, AppError> {
-        if let Some(old) = auth::read_cookie(&parts.headers, SESSION_COOKIE) {
+    pub(crate) async fn start_session(
+        &self,
+        parts: &Parts,
+        user_id: i64,
+        workspace_id: i64,
+    ) -> Result<SignedIn, AppError> {
+        if let Some(old) = self.auth.session_token(&parts.headers) {
             self.store.delete_session(&auth::token_digest(old)).await?;
         }
         let token = auth::new_token();
@@ -190,7 +215,7 @@ impl Data {
         Ok(SignedIn {
             set_cookies: vec![
                 self.auth.session_cookie(&token, &parts.headers),
-                self.auth.clear_cookie(DEMO_COOKIE, &parts.headers),
+                self.auth.clear_demo_cookie(&parts.headers),
             ],
             next: None,
         })
@@ -247,7 +272,7 @@ impl Data {
 
     /// The embeddings endpoint for Close the Loop's matching, when one is configured.
     pub fn semantic(&self) -> Option<crate::close_loop::Semantic<'_>> {
-        self.embeddings.as_ref().map(|e| (&self.http, e))
+        self.embeddings.as_ref().map(|e| (&self.operator_http, e))
     }
 
     /// Rescores in the background, for writes that arrive often (signals from other tools): a burst
@@ -321,14 +346,40 @@ impl Data {
             .workspace_id)
     }
 
-    /// Whose events `/api/events` may stream: a display link's workspace, or the workspace the
-    /// caller may read (the demo preview included).
-    pub async fn events_workspace(&self, parts: &Parts, display: Option<&str>) -> Result<i64, AppError> {
+    /// Whose events `/api/events` may stream (a display link's workspace, or the workspace the
+    /// caller may read, the demo preview included), and how to tell later that it may no longer.
+    pub async fn events_access(
+        &self,
+        parts: &Parts,
+        display: Option<&str>,
+    ) -> Result<(i64, crate::events::AccessCheck), AppError> {
+        let me = self
+            .arc()
+            .ok_or_else(|| AppError::Internal("the service was not shared".into()))?;
         if let Some(token) = display {
-            return self.display_workspace(token).await;
+            let ws = self.display_workspace(token).await?;
+            let token = token.to_string();
+            let check: crate::events::AccessCheck = Arc::new(move || {
+                let (me, token) = (me.clone(), token.clone());
+                Box::pin(async move { me.display_workspace(&token).await.is_ok_and(|w| w == ws) })
+            });
+            return Ok((ws, check));
         }
         let caller = self.caller(parts).await?;
-        Ok(app::api::authorize(caller, Need::Read)?.workspace.id)
+        let ws = app::api::authorize(caller, Need::Read)?.workspace.id;
+        let headers = parts.headers.clone();
+        let check: crate::events::AccessCheck = Arc::new(move || {
+            let (me, headers) = (me.clone(), headers.clone());
+            Box::pin(async move {
+                let (mut parts, _) = axum::http::Request::new(()).into_parts();
+                parts.headers = headers;
+                match me.caller(&parts).await {
+                    Ok(c) => app::api::authorize(c, Need::Read).is_ok_and(|s| s.workspace.id == ws),
+                    Err(_) => true, // a passing store error is not a sign-out
+                }
+            })
+        });
+        Ok((ws, check))
     }
 }
 
@@ -337,7 +388,11 @@ impl SuccessData for Data {
     async fn caller(&self, parts: &Parts) -> Result<Caller, AppError> {
         let now = self.clock.now();
         let mut caller = Caller::default();
-        if let Some(token) = auth::read_cookie(&parts.headers, SESSION_COOKIE).filter(|t| auth::plausible_token(t)) {
+        if let Some(token) = self
+            .auth
+            .session_token(&parts.headers)
+            .filter(|t| auth::plausible_token(t))
+        {
             if let Some((ws, member)) = self
                 .store
                 .session_member(&auth::token_digest(token), now, self.auth.idle)
@@ -346,7 +401,7 @@ impl SuccessData for Data {
                 caller.member = Some((self.workspace_info(ws).await?, member));
             }
         }
-        let wants_demo = auth::read_cookie(&parts.headers, DEMO_COOKIE) == Some("1");
+        let wants_demo = self.auth.wants_demo(&parts.headers);
         if wants_demo && (self.auth.public_demo || caller.member.is_some()) {
             // Workspace 0 holds nothing; it only keys this process-wide lookup.
             let demo = self
@@ -393,12 +448,24 @@ impl SuccessData for Data {
     async fn setup_workspace(
         &self,
         parts: &Parts,
+        setup_token: String,
         workspace_name: String,
         name: String,
         email: String,
         password: String,
         sample_data: bool,
     ) -> Result<SignedIn, AppError> {
+        // Whoever reaches a fresh server first must also have read its log (or its config).
+        if let Some(expected) = &self.auth.setup_token {
+            let given = auth::token_digest(setup_token.trim());
+            if !auth::same_digest(&given, &auth::token_digest(expected)) {
+                self.rate_limit(parts, "setup", "").await?;
+                return Err(field_error(
+                    "setup_token",
+                    "That is not this server's setup token: it is printed in the server's log at first start.",
+                ));
+            }
+        }
         let ws_name = validate_workspace_name(&workspace_name);
         let person = validate_new_user(&name, &email, &password);
         let (ws_name, (name, email)) = match (ws_name, person) {
@@ -440,20 +507,33 @@ impl SuccessData for Data {
         if sample_data {
             crate::score_new_workspace(&self.store, ws, self.clock.today()).await?;
         }
-        let user = self
+        // Two setups racing both load a workspace; only one creates the owner, the other's goes.
+        let Some(user) = self
             .store
-            .create_member(ws, &email, &name, &hash, Role::Owner, true, self.clock.now())
-            .await?;
+            .create_first_owner(ws, &email, &name, &hash, self.clock.now())
+            .await?
+        else {
+            self.store.delete_workspace(ws).await?;
+            return Err(AppError::Forbidden(
+                "Success is already set up here; sign in instead.".into(),
+            ));
+        };
         self.start_session(parts, user, ws).await
     }
 
     async fn sign_in(&self, parts: &Parts, email: String, password: String) -> Result<SignedIn, AppError> {
-        let email = normalize_email(&email).unwrap_or_else(|| email.trim().to_lowercase());
+        // Nothing the caller typed is written or hashed before it is known to be plausible.
+        let email = normalize_email(&email).ok_or_else(|| field_error("email", "Enter your email address."))?;
+        if password.len() > app::access::PASSWORD_MAX * 4 {
+            return Err(AppError::Invalid(WRONG_CREDENTIALS.into()));
+        }
         self.rate_limit(parts, "sign_in", &email).await?;
+        self.wait_out_failures(&email).await?;
         let credentials = self.store.credentials(&email).await?;
         let user_id = credentials.as_ref().map(|c| c.user_id);
         let ok = auth::verify_password(password, credentials.map(|c| c.password_hash)).await;
         let (true, Some(user_id)) = (ok, user_id) else {
+            self.record_failure(&email).await?;
             return Err(AppError::Invalid(WRONG_CREDENTIALS.into()));
         };
         let workspace = self
@@ -465,13 +545,13 @@ impl SuccessData for Data {
     }
 
     async fn sign_out(&self, parts: &Parts) -> Result<SignedIn, AppError> {
-        if let Some(token) = auth::read_cookie(&parts.headers, SESSION_COOKIE) {
+        if let Some(token) = self.auth.session_token(&parts.headers) {
             self.store.delete_session(&auth::token_digest(token)).await?;
         }
         Ok(SignedIn {
             set_cookies: vec![
-                self.auth.clear_cookie(SESSION_COOKIE, &parts.headers),
-                self.auth.clear_cookie(DEMO_COOKIE, &parts.headers),
+                self.auth.clear_session_cookie(&parts.headers),
+                self.auth.clear_demo_cookie(&parts.headers),
             ],
             next: None,
         })
@@ -484,7 +564,7 @@ impl SuccessData for Data {
         email: String,
         password: String,
         invite: Option<String>,
-    ) -> Result<SignedIn, AppError> {
+    ) -> Result<SignedUp, AppError> {
         let (name, email) = validate_new_user(&name, &email, &password)?;
         self.rate_limit(parts, "sign_up", &email).await?;
         let now = self.clock.now();
@@ -519,17 +599,13 @@ impl SuccessData for Data {
                         "Sign-up needs an invitation link from a workspace admin, or an address at your company's domain.",
                     )
                 })?;
-                let hash = self.hash(password).await?;
-                let user = self
-                    .store
-                    .create_member(ws, &email, &name, &hash, Role::Viewer, false, now)
-                    .await?;
-                (user, ws, "/success-unlock")
+                let message = self.start_sign_up(ws, &name, &email, password).await?;
+                return Ok(SignedUp::CheckInbox(message));
             }
         };
         let mut signed_in = self.start_session(parts, user, ws).await?;
         signed_in.next = Some(next.to_string());
-        Ok(signed_in)
+        Ok(SignedUp::SignedIn(signed_in))
     }
 
     async fn invitation_info(&self, token: String) -> Result<InvitationInfo, AppError> {
@@ -616,10 +692,11 @@ impl SuccessData for Data {
         if me.user_id == user_id {
             return Err(AppError::Invalid("You cannot revoke your own access.".into()));
         }
-        Ok(self
-            .store
+        self.store
             .revoke_access(s.workspace.id, me, user_id, reason.trim(), self.clock.now())
-            .await?)
+            .await?;
+        self.events.publish(s.workspace.id, LiveEvent::AccessChanged);
+        Ok(())
     }
 
     async fn grant_access(&self, s: &Scope, user_id: i64, role: Role) -> Result<(), AppError> {
@@ -640,10 +717,13 @@ impl SuccessData for Data {
         if me.user_id == user_id {
             return Err(AppError::Invalid("You cannot change your own role.".into()));
         }
-        Ok(self
-            .store
+        self.store
             .change_role(s.workspace.id, me, user_id, role, self.clock.now())
-            .await?)
+            .await?;
+        // They sign in again under the new role; their open pages end now.
+        self.store.end_member_sessions(s.workspace.id, user_id).await?;
+        self.events.publish(s.workspace.id, LiveEvent::AccessChanged);
+        Ok(())
     }
 
     async fn create_invitation(&self, s: &Scope, email: String, role: Role) -> Result<CreatedLink, AppError> {
@@ -715,10 +795,12 @@ impl SuccessData for Data {
     }
 
     async fn revoke_display_link(&self, s: &Scope, id: i64) -> Result<(), AppError> {
-        Ok(self
-            .store
+        self.store
             .revoke_display_link(s.workspace.id, s.actor()?, id, self.clock.now())
-            .await?)
+            .await?;
+        // The screens showing it stop within a second.
+        self.events.publish(s.workspace.id, LiveEvent::AccessChanged);
+        Ok(())
     }
 
     async fn set_allowed_domains(&self, s: &Scope, domains: String) -> Result<Vec<String>, AppError> {
@@ -753,19 +835,34 @@ impl SuccessData for Data {
             .rows
             .into_iter()
             .take(10)
+            .map(Into::into)
             .collect();
         let renewing = ListQuery {
             renewal: "30".into(),
             sort: "renewal".into(),
             ..Default::default()
         };
-        let renewals = self.queue_of(&ws, renewing).await?.rows.into_iter().take(10).collect();
+        let renewals = self
+            .queue_of(&ws, renewing)
+            .await?
+            .rows
+            .into_iter()
+            .take(10)
+            .map(Into::into)
+            .collect();
         let risky = ListQuery {
             band: "at_risk".into(),
             sort: "arr".into(),
             ..Default::default()
         };
-        let at_risk = self.queue_of(&ws, risky).await?.rows.into_iter().take(10).collect();
+        let at_risk = self
+            .queue_of(&ws, risky)
+            .await?
+            .rows
+            .into_iter()
+            .take(10)
+            .map(Into::into)
+            .collect();
         let pipeline = self
             .store
             .pipeline_totals(&ws)
@@ -773,10 +870,16 @@ impl SuccessData for Data {
             .into_iter()
             .filter(|s| s.outcome == app::model::StageOutcome::Open)
             .collect();
-        let recent_wins = self.store.recent_wins(ws.id, 8).await?;
+        let recent_wins = self
+            .store
+            .recent_wins(ws.id, 8)
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect();
         Ok(TvDashboard {
             workspace_name: ws.name,
-            summary,
+            summary: (&summary).into(),
             attention,
             renewals,
             at_risk,

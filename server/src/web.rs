@@ -1,10 +1,11 @@
 //! The HTTP side: axum router, Leptos SSR with server functions, the page gate, the cross-site
 //! check and the demo-preview switch.
 
-use crate::auth::{self, AuthConfig, DEMO_COOKIE};
+use crate::auth::{self, AuthConfig};
 use crate::service::Data;
 use crate::store::Store;
 use app::access::local_next;
+use app::accounts::port::SharedAccounts;
 use app::api::port::SharedData;
 use app::model::ListQuery;
 use axum::body::Body;
@@ -54,7 +55,7 @@ async fn exit_demo(State(state): State<AppState>, req: Request) -> Response {
     let next = Query::<Next_>::try_from_uri(req.uri())
         .map(|q| q.0.next)
         .unwrap_or(None);
-    let cookie = state.service.auth.clear_cookie(DEMO_COOKIE, req.headers());
+    let cookie = state.service.auth.clear_demo_cookie(req.headers());
     ([(header::SET_COOKIE, cookie)], Redirect::to(&next_path(next))).into_response()
 }
 
@@ -78,8 +79,13 @@ async fn events(State(state): State<AppState>, req: Request) -> Response {
         .or(from_query)
         .and_then(|id| id.trim().parse::<i64>().ok());
     let (parts, _) = req.into_parts();
-    match state.service.events_workspace(&parts, display.as_deref()).await {
-        Ok(ws) => state.service.events.stream(ws, last_event_id).await.into_response(),
+    match state.service.events_access(&parts, display.as_deref()).await {
+        Ok((ws, check)) => state
+            .service
+            .events
+            .stream(ws, last_event_id, check)
+            .await
+            .into_response(),
         Err(err) => (app::api::port::status_of(&err), err.to_string()).into_response(),
     }
 }
@@ -245,6 +251,80 @@ async fn no_store(req: Request, next: Next) -> Response {
     res
 }
 
+/// The largest request body a path takes: tight where anyone may post (sign-in, sign-up, vendor
+/// webhooks), roomier for a member's imports.
+pub fn body_limit_for(path: &str) -> usize {
+    const OPEN_FNS: &[&str] = &[
+        "/api/fn/sign_in",
+        "/api/fn/sign_up",
+        "/api/fn/setup_workspace",
+        "/api/fn/verify_email",
+        "/api/fn/request_password_reset",
+        "/api/fn/reset_password",
+        "/api/fn/invitation_details",
+        "/api/fn/office_dashboard",
+    ];
+    if OPEN_FNS.iter().any(|p| path.starts_with(p)) {
+        64 << 10
+    } else if path.starts_with("/webhooks/") {
+        1 << 20
+    } else {
+        // A full signals batch (1,000 rows with 4,000-character quotes) fits.
+        6 << 20
+    }
+}
+
+/// Refuses a body over its path's limit before any of it is read: by its declared length at
+/// once, or when a chunked body runs past the limit.
+async fn body_limit(req: Request, next: Next) -> Response {
+    let limit = body_limit_for(req.uri().path());
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("Refused: this request is larger than {} KiB.", limit >> 10),
+        )
+            .into_response();
+    }
+    next.run(req.map(|body| Body::new(http_body_util::Limited::new(body, limit))))
+        .await
+}
+
+/// What every response tells the browser: run only our own scripts and styles (inline ones are
+/// Leptos's hydration and thaw's styles), never inside another site's frame, never sniff types,
+/// and send no referrer (display links carry their token in the path).
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self' 'unsafe-inline' 'wasm-unsafe-eval'; \
+style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; \
+object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+async fn security_headers(req: Request, next: Next) -> Response {
+    let mut res = next.run(req).await;
+    let h = res.headers_mut();
+    let set = |h: &mut axum::http::HeaderMap, name: &'static str, value: &'static str| {
+        h.insert(name, header::HeaderValue::from_static(value));
+    };
+    set(h, "content-security-policy", CONTENT_SECURITY_POLICY);
+    set(h, "x-content-type-options", "nosniff");
+    set(h, "referrer-policy", "no-referrer");
+    set(h, "x-frame-options", "DENY");
+    res
+}
+
+/// A handler that panics answers 500 and the panic is logged; the other requests go on.
+fn panic_to_500(err: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let what = err
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| err.downcast_ref::<&str>().copied())
+        .unwrap_or("(no message)");
+    tracing::error!(panic = what, "a request handler panicked; answered 500");
+    (StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong on our side.").into_response()
+}
+
 /// Serves the built site (wasm, css, public/) and renders the app's 404 page for anything else.
 /// (leptos_axum's file_and_error_handler streams in order, which thaw's SSR style provider cannot
 /// handle; the out-of-order renderer used for the routes works.)
@@ -263,9 +343,13 @@ async fn static_file_or_not_found(State(state): State<AppState>, req: Request<Bo
         return res;
     }
     let data = state.data.clone();
+    let accounts: SharedAccounts = state.service.clone();
     let options = state.leptos_options.clone();
     let render = leptos_axum::render_app_to_stream_with_context(
-        move || provide_context(data.clone()),
+        move || {
+            provide_context(data.clone());
+            provide_context(accounts.clone());
+        },
         move || app::shell(options.clone()),
     );
     let mut res = render(req).await.into_response();
@@ -326,7 +410,11 @@ pub fn router_with(leptos_options: LeptosOptions, service: Arc<Data>) -> Router 
         service,
     };
     let routes = generate_route_list(app::App);
-    let context = move || provide_context(data.clone());
+    let accounts: SharedAccounts = state.service.clone();
+    let context = move || {
+        provide_context(data.clone());
+        provide_context(accounts.clone());
+    };
     Router::new()
         .route("/demo/enter", get(enter_demo))
         .route("/demo/exit", get(exit_demo))
@@ -345,6 +433,9 @@ pub fn router_with(leptos_options: LeptosOptions, service: Arc<Data>) -> Router 
         .layer(middleware::from_fn(no_store))
         .layer(middleware::from_fn(error_status))
         .layer(middleware::from_fn_with_state(auth, auth::reject_cross_site))
+        .layer(middleware::from_fn(body_limit))
+        .layer(middleware::from_fn(security_headers))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(panic_to_500))
         .with_state(state)
 }
 
@@ -358,6 +449,15 @@ mod tests {
         assert_eq!(next_path(Some("//evil.example".into())), "/health");
         assert_eq!(next_path(Some("https://evil.example".into())), "/health");
         assert_eq!(next_path(None), "/health");
+        assert_eq!(next_path(Some("/%09/evil.example".into())), "/%09/evil.example");
+        assert_eq!(next_path(Some("/\t/evil.example".into())), "/health");
+    }
+
+    #[test]
+    fn public_paths_take_small_bodies() {
+        assert_eq!(body_limit_for("/api/fn/sign_in"), 64 << 10);
+        assert_eq!(body_limit_for("/webhooks/stripe/1"), 1 << 20);
+        assert!(body_limit_for("/api/fn/import_signals_csv") > 4 << 20);
     }
 
     #[test]

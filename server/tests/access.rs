@@ -3,6 +3,8 @@
 //! gate, CSRF, session fixation, expiry, rate limiting, display links, requests and invitations.
 
 mod common;
+#[path = "common/http_app.rs"]
+mod http_app;
 
 use app::access::Role;
 use axum::body::Body;
@@ -10,206 +12,12 @@ use axum::http::{header, HeaderMap, Request, StatusCode};
 use axum::Router;
 use chrono::Duration;
 use common::TestDb;
+use http_app::*;
 use server::auth::AuthConfig;
-use server::demo::{generate, DemoSpec};
-use server::service::Data;
 use sqlx::Row;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use tower::ServiceExt;
-
-const PASSWORD: &str = "correct horse battery";
-const HOST: &str = "success.test";
-
-struct App {
-    router: Router,
-    service: Arc<Data>,
-    db: TestDb,
-}
-
-struct Reply {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: String,
-}
-
-impl Reply {
-    /// The session id this reply sets, if any.
-    fn session(&self) -> Option<String> {
-        self.headers
-            .get_all(header::SET_COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .find_map(|c| c.strip_prefix("success_session="))
-            .map(|c| c.split(';').next().unwrap_or("").to_string())
-            .filter(|v| !v.is_empty())
-    }
-    fn location(&self) -> String {
-        self.headers
-            .get(header::LOCATION)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_string()
-    }
-}
-
-fn form(pairs: &[(&str, &str)]) -> String {
-    pairs
-        .iter()
-        .map(|(k, v)| format!("{}={}", app::url::encode_component(k), app::url::encode_component(v)))
-        .collect::<Vec<_>>()
-        .join("&")
-}
-
-impl App {
-    async fn start(db: TestDb) -> App {
-        Self::start_with(db, |_| {}).await
-    }
-
-    async fn start_with(db: TestDb, configure: impl FnOnce(&mut Data)) -> App {
-        server::ensure_preview_workspace(&db.store).await.unwrap();
-        let options = leptos::prelude::LeptosOptions::builder().output_name("success").build();
-        let mut data = Data::new(db.store.clone(), AuthConfig::default());
-        configure(&mut data);
-        let service = data.shared();
-        let router = server::web::router_with(options, service.clone());
-        App { router, service, db }
-    }
-
-    async fn send(&self, req: Request<Body>) -> Reply {
-        let res = self.router.clone().oneshot(req).await.unwrap();
-        let status = res.status();
-        let headers = res.headers().clone();
-        let bytes = axum::body::to_bytes(res.into_body(), 1 << 22).await.unwrap();
-        Reply {
-            status,
-            headers,
-            body: String::from_utf8_lossy(&bytes).into_owned(),
-        }
-    }
-
-    /// Calls a server function the way the hydrated app does: a same-origin form post.
-    async fn call(&self, name: &str, session: Option<&str>, body: &str) -> Reply {
-        self.call_with(name, session, body, &[("origin", &format!("http://{HOST}"))])
-            .await
-    }
-
-    async fn call_with(&self, name: &str, session: Option<&str>, body: &str, extra: &[(&str, &str)]) -> Reply {
-        let mut req = Request::post(format!("/api/fn/{name}"))
-            .header(header::HOST, HOST)
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
-        if let Some(s) = session {
-            req = req.header(header::COOKIE, format!("success_session={s}"));
-        }
-        for (k, v) in extra {
-            req = req.header(*k, *v);
-        }
-        self.send(req.body(Body::from(body.to_string())).unwrap()).await
-    }
-
-    async fn get(&self, path: &str, cookie: Option<&str>) -> Reply {
-        let mut req = Request::get(path).header(header::HOST, HOST);
-        if let Some(c) = cookie {
-            req = req.header(header::COOKIE, c);
-        }
-        // Status and headers only: the gate decides before anything renders, and the rendered
-        // pages themselves are checked in the browser tests.
-        let res = self
-            .router
-            .clone()
-            .oneshot(req.body(Body::empty()).unwrap())
-            .await
-            .unwrap();
-        Reply {
-            status: res.status(),
-            headers: res.headers().clone(),
-            body: String::new(),
-        }
-    }
-
-    async fn sign_in(&self, email: &str) -> String {
-        let r = self
-            .call("sign_in", None, &form(&[("email", email), ("password", PASSWORD)]))
-            .await;
-        assert!(
-            r.status.is_success() || r.status.is_redirection(),
-            "sign in {email}: {} {}",
-            r.status,
-            r.body
-        );
-        r.session().expect("a session cookie")
-    }
-
-    async fn member(&self, ws: i64, email: &str, role: Role, flag: bool) -> (i64, String) {
-        let hash = server::auth::hash_password(PASSWORD.into()).await.unwrap();
-        let id = self
-            .db
-            .store
-            .create_member(ws, email, email, &hash, role, flag, chrono::Utc::now())
-            .await
-            .unwrap();
-        (id, self.sign_in(email).await)
-    }
-
-    async fn viewer(&self, session: &str) -> serde_json::Value {
-        let r = self.call("current_viewer", Some(session), "").await;
-        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-        serde_json::from_str(&r.body).unwrap()
-    }
-
-    async fn scalar(&self, sql: &str, ws: i64) -> i64 {
-        sqlx::query(sql)
-            .bind(ws)
-            .fetch_one(self.db.store.pool())
-            .await
-            .unwrap()
-            .try_get::<i64, _>(0)
-            .unwrap()
-    }
-
-    /// Creates the Acme workspace through the setup page's server function; returns (workspace, owner session).
-    /// A second real workspace ("Other", 8 accounts), to prove ids and events do not cross.
-    async fn other_workspace(&self) -> i64 {
-        let mut other = generate(&DemoSpec {
-            accounts: 8,
-            ..DemoSpec::preview(common::today())
-        });
-        other.workspace.is_demo = false;
-        other.workspace.slug = "other".into();
-        other.workspace.name = "Other".into();
-        self.db.store.load_dataset(&other, &|_| {}).await.unwrap()
-    }
-
-    async fn setup(&self) -> (i64, String) {
-        let r = self
-            .call(
-                "setup_workspace",
-                None,
-                &form(&[
-                    ("workspace_name", "Acme"),
-                    ("name", "Olivia Owner"),
-                    ("email", "owner@acme.test"),
-                    ("password", PASSWORD),
-                    ("sample_data", "on"),
-                ]),
-            )
-            .await;
-        assert!(
-            !r.status.is_client_error() && !r.status.is_server_error(),
-            "setup: {} {}",
-            r.status,
-            r.body
-        );
-        let session = r.session().expect("setup signs the owner in");
-        let ws = sqlx::query("SELECT id FROM workspaces WHERE name = 'Acme'")
-            .fetch_one(self.db.store.pool())
-            .await
-            .unwrap()
-            .try_get::<i64, _>(0)
-            .unwrap();
-        (ws, session)
-    }
-}
 
 #[derive(Clone, Copy, Debug, PartialEq, PartialOrd)]
 enum Who {
@@ -891,6 +699,23 @@ async fn every_server_fn_checks_session_flag_role_and_workspace() {
                 form(&[("merge", &s(merge))]),
                 Some(form(&[("merge", &s(other_merge))])),
             ),
+            ("verify_email", Needs::Open, String::new(), None),
+            ("request_password_reset", Needs::Open, String::new(), None),
+            ("reset_password", Needs::Open, String::new(), None),
+            (
+                "change_password",
+                Needs::SignedIn,
+                form(&[("current_password", PASSWORD), ("new_password", PASSWORD)]),
+                None,
+            ),
+            (
+                "remove_member",
+                Needs::Manage,
+                form(&[("user_id", &s(target))]),
+                Some(form(&[("user_id", &s(other_user))])),
+            ),
+            // Last: it ends each caller's session.
+            ("sign_out_everywhere", Needs::SignedIn, String::new(), None),
         ];
 
         // A server function that is not in the table fails the suite.
@@ -1334,12 +1159,48 @@ async fn a_newcomer_requests_access_and_an_admin_decides_with_an_audit_trail() {
         )
         .await;
         assert_eq!(app.db.store.allowed_domains(ws).await.unwrap(), vec!["acme.test"]);
-        let joined = signup("nina@acme.test").await;
+        let no_mail = signup("nina@acme.test").await;
+        assert_eq!(no_mail.status, StatusCode::BAD_REQUEST, "{backend}: {}", no_mail.body);
+        assert!(
+            no_mail.body.contains("cannot send email"),
+            "{backend}: {}",
+            no_mail.body
+        );
+        app.email_settings(ws).await;
+
+        // A domain sign-up proves the address first: no session, no person, only an email.
+        let asked = signup("nina@acme.test").await;
+        assert_eq!(asked.status, StatusCode::OK, "{backend}: {}", asked.body);
+        assert!(asked.body.contains("Check your inbox"), "{backend}: {}", asked.body);
+        assert!(
+            asked.session().is_none(),
+            "{backend}: signed in before proving the address"
+        );
+        let people = "SELECT CAST(COUNT(*) AS BIGINT) FROM users WHERE email = 'nina@acme.test' AND 0 = $1";
+        assert_eq!(app.scalar(people, 0).await, 0, "{backend}: a person before the link");
+        let link = app.emailed_link(ws, "/verify-email?token=").await;
+        // A look-alike address is not another Nina.
+        let lookalike = signup("nin\u{430}@acme.test").await;
+        assert_eq!(
+            lookalike.status,
+            StatusCode::BAD_REQUEST,
+            "{backend}: {}",
+            lookalike.body
+        );
+        let forged = app
+            .call("verify_email", None, &form(&[("token", &"0".repeat(64))]))
+            .await;
+        assert_eq!(forged.status, StatusCode::BAD_REQUEST, "{backend}: {}", forged.body);
+        let joined = app.call("verify_email", None, &form(&[("token", &link)])).await;
         assert!(
             joined.location().ends_with("/success-unlock"),
-            "{backend}: {}",
-            joined.location()
+            "{backend}: {} {}",
+            joined.location(),
+            joined.body
         );
+        let again = app.call("verify_email", None, &form(&[("token", &link)])).await;
+        assert_eq!(again.status, StatusCode::BAD_REQUEST, "{backend}: a link works once");
+        assert!(again.session().is_none());
         let nina = joined.session().unwrap();
         let cookie = format!("success_session={nina}");
         assert_eq!(
@@ -1348,10 +1209,12 @@ async fn a_newcomer_requests_access_and_an_admin_decides_with_an_audit_trail() {
             "{backend}"
         );
         assert_eq!(app.get("/success-unlock", Some(&cookie)).await.status, StatusCode::OK);
-        assert_eq!(
-            signup("nina@acme.test").await.status,
-            StatusCode::CONFLICT,
-            "{backend}: same email twice"
+        // Signing up again answers the same (no enumeration); the address's owner gets a note.
+        let twice = signup("nina@acme.test").await;
+        assert_eq!(twice.status, StatusCode::OK, "{backend}: {}", twice.body);
+        assert!(
+            twice.body.contains("Check your inbox") && twice.session().is_none(),
+            "{backend}"
         );
 
         let short = app

@@ -151,6 +151,7 @@ fn outbox_send(db_url: &str, dir: &Path, crash_at: Option<&str>) -> bool {
         .env("DATABASE_URL", db_url)
         .env("SUCCESS_SECRET_KEY", KEY)
         .env("SUCCESS_DATA_DIR", dir)
+        .env("SUCCESS_ALLOW_PRIVATE_NETWORK", "true")
         .env("SUCCESS_OUTBOX_LEASE_SECONDS", "1")
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
@@ -816,6 +817,7 @@ fn outbox_send_with(db_url: &str, dir: &Path, env: &[(&str, &Path)]) -> bool {
         .env("DATABASE_URL", db_url)
         .env("SUCCESS_SECRET_KEY", KEY)
         .env("SUCCESS_DATA_DIR", dir)
+        .env("SUCCESS_ALLOW_PRIVATE_NETWORK", "true")
         .env_remove("SUCCESS_SMTP_CA_FILE")
         .stdout(Stdio::null())
         .stderr(Stdio::null());
@@ -888,6 +890,7 @@ async fn starttls_with_auth_delivers_only_to_a_trusted_server_and_the_test_send_
         from_address: "success@piedpiper.test".into(),
         from_name: "Monica Hall".into(),
         reply_to: None,
+        allow_private_network: true,
     };
     let answer = close_loop::email::test_send(&settings, "dana@hooli.test")
         .await

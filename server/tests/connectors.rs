@@ -28,7 +28,7 @@ struct Rig {
 async fn rig(db: TestDb, stripe: StripeData, salesbricks: SalesbricksData) -> Rig {
     let fake = FakeState::new(stripe, salesbricks);
     let addr = server::fakes::serve(fake.clone(), "127.0.0.1:0").await.unwrap();
-    let data = Data::new(db.store.clone(), AuthConfig::default()).shared();
+    let data = Data::new(db.store.clone(), AuthConfig::allowing_private_network()).shared();
     let ws = db
         .store
         .load_dataset(
@@ -284,7 +284,7 @@ async fn a_sync_killed_mid_way_resumes_without_losing_or_duplicating_rows() {
         rig.connect(IntegrationKind::Stripe, STRIPE_KEY).await.unwrap();
         // The first run belongs to a server process of its own (its own connections), killed below.
         let doomed_store = server::store::Store::connect(&rig.db.url).await.unwrap();
-        let mut doomed = Data::new(doomed_store.clone(), AuthConfig::default());
+        let mut doomed = Data::new(doomed_store.clone(), AuthConfig::allowing_private_network());
         doomed.secrets = rig.data.secrets.clone();
         let doomed = doomed.shared();
         let ws = rig.ws;

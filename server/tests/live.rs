@@ -42,7 +42,7 @@ async fn a_reconnecting_page_is_sent_what_it_missed_of_its_own_workspace_only() 
     for db in TestDb::both().await {
         let backend = db.name;
         let ws = preview_ws(&db).await;
-        let data = Data::new(db.store.clone(), AuthConfig::default()).shared();
+        let data = Data::new(db.store.clone(), AuthConfig::allowing_private_network()).shared();
         data.go_live();
         let options = leptos::prelude::LeptosOptions::builder().output_name("success").build();
         let router = server::web::router_with(options, data.clone());
@@ -200,6 +200,7 @@ impl Replica {
             .env("DATABASE_URL", db_url)
             .env("SUCCESS_SECRET_KEY", key)
             .env("SUCCESS_DATA_DIR", dir)
+            .env("SUCCESS_ALLOW_PRIVATE_NETWORK", "true")
             .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
             .env("LEPTOS_OUTPUT_NAME", "success")
             .env("LEPTOS_SITE_ROOT", dir)
@@ -308,7 +309,7 @@ async fn two_server_processes_on_one_postgres_share_moves_and_run_each_sync_once
         .unwrap();
     let fake = FakeState::new(StripeData::generate(40, 1, 0, 9), SalesbricksData::default());
     let fake_addr = server::fakes::serve(fake, "127.0.0.1:0").await.unwrap();
-    let mut data = Data::new(db.store.clone(), AuthConfig::default());
+    let mut data = Data::new(db.store.clone(), AuthConfig::allowing_private_network());
     data.secrets = server::secrets::SecretBox::load(Some(&key), &dir).unwrap();
     data.connect_integration_in(
         ws,

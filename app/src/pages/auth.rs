@@ -88,6 +88,9 @@ pub fn SetupPage() -> impl IntoView {
     view! {
         <AuthCard title="Set up Success" subtitle="Create your workspace and its owner account. You can invite your team next.">
             <ActionForm action attr:class="auth-form" attr:data-testid="setup-form">
+                <FormField label="Setup token" name="setup_token" autocomplete="off"
+                    hint="Printed in the server's log at its first start (or SUCCESS_SETUP_TOKEN)."
+                    error=field_error(value, "setup_token") />
                 <FormField label="Workspace name" name="workspace_name" value="" autocomplete="organization"
                     error=field_error(value, "workspace_name") />
                 <FormField label="Your name" name="name" autocomplete="name" error=field_error(value, "name") />
@@ -131,6 +134,9 @@ pub fn SignInPage() -> impl IntoView {
                     "Sign in"
                 </Button>
             </ActionForm>
+            <p class="auth-alt">
+                <a href="/forgot-password" data-testid="forgot-password">"Forgot your password?"</a>
+            </p>
             <p class="auth-alt">
                 "New here? " <a href="/sign-up">"Create an account"</a>
                 " · " <a rel="external" href="/demo/enter?next=/health">"Preview with demo data"</a>
@@ -178,9 +184,17 @@ pub fn SignUpPage() -> impl IntoView {
                         ),
                         None => (String::new(), false, None),
                     };
+                    let check_inbox = move || value.with(|v| match v {
+                        Some(Ok(Some(message))) => Some(message.clone()),
+                        _ => None,
+                    });
                     view! {
                         {note}
-                        <ActionForm action attr:class="auth-form" attr:data-testid="sign-up-form">
+                        {move || check_inbox().map(|m| view! {
+                            <div class="form-note" role="status" data-testid="check-inbox">{m}</div>
+                        })}
+                        <ActionForm action attr:data-testid="sign-up-form"
+                            attr:class=move || if check_inbox().is_some() { "auth-form hidden" } else { "auth-form" }>
                             <input type="hidden" name="invite" prop:value=invite />
                             <FormField label="Your name" name="name" autocomplete="name" error=field_error(value, "name") />
                             <FormField label="Work email" name="email" input_type=InputType::Email autocomplete="email"

@@ -3,6 +3,7 @@
 pub mod access;
 pub mod account;
 pub mod account_chat;
+pub mod account_security;
 pub mod auth;
 pub mod chart;
 pub mod close_the_loop;

@@ -119,6 +119,7 @@ pub fn SettingsTabs() -> impl IntoView {
             <leptos_router::components::A href="/settings" attr:class=move || class("/settings")>"Integrations & data"</leptos_router::components::A>
             <leptos_router::components::A href="/settings/data" attr:class=move || class("/settings/data")>"Signals & matching"</leptos_router::components::A>
             <leptos_router::components::A href="/settings/scoring" attr:class=move || class("/settings/scoring")>"Scoring"</leptos_router::components::A>
+            <leptos_router::components::A href="/settings/account" attr:class=move || class("/settings/account")>"Your account"</leptos_router::components::A>
             <Transition fallback=|| ()>
                 {move || Suspend::new(async move {
                     let manager = matches!(who.0.await, Ok(v) if v.can_manage());

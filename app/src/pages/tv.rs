@@ -125,7 +125,7 @@ fn health_panel(data: &TvDashboard) -> impl IntoView {
     }
 }
 
-fn accounts_panel(title: &'static str, empty: &'static str, rows: Vec<crate::model::AccountRow>) -> impl IntoView {
+fn accounts_panel(title: &'static str, empty: &'static str, rows: Vec<crate::model::TvAccount>) -> impl IntoView {
     let none = rows.is_empty();
     view! {
         <div class="tv-list tv-wide">
@@ -137,7 +137,7 @@ fn accounts_panel(title: &'static str, empty: &'static str, rows: Vec<crate::mod
     }
 }
 
-fn account_row(a: crate::model::AccountRow) -> impl IntoView {
+fn account_row(a: crate::model::TvAccount) -> impl IntoView {
     view! {
         <div class="tv-row">
             <ScoreChip score=a.score band=a.band override_band=a.override_band />
@@ -181,7 +181,7 @@ fn wins_panel(data: &TvDashboard) -> impl IntoView {
                 <div class="tv-row">
                     <span class="tv-win">"★"</span>
                     <span class="tv-name">{d.account_name.clone()}</span>
-                    <span class="tv-deal">{d.name.clone()}</span>
+                    <span class="tv-deal">{d.deal_name.clone()}</span>
                     <span class="tv-arr">{d.amount.display()}</span>
                 </div>
             }).collect_view()}

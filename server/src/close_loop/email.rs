@@ -23,6 +23,8 @@ pub struct SmtpSettings {
     pub from_address: String,
     pub from_name: String,
     pub reply_to: Option<String>,
+    /// Connect even when the host is a private or loopback address (the private-network guard).
+    pub allow_private_network: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -129,15 +131,14 @@ async fn connect(settings: &SmtpSettings) -> Result<AsyncSmtpConnection, Outcome
         SmtpSecurity::Tls => Some(tls(&settings.host).map_err(Outcome::Refused)?),
         _ => None,
     };
-    let mut conn = AsyncSmtpConnection::connect_tokio1(
-        (settings.host.as_str(), settings.port),
-        Some(SMTP_TIMEOUT),
-        &hello,
-        wrapper,
-        None,
-    )
-    .await
-    .map_err(|e| Outcome::RetryLater(plain(&e)))?;
+    // The checked address itself is connected to, so a second lookup cannot swap in another;
+    // TLS still verifies the certificate against the host name.
+    let addr = crate::net_guard::resolve(&settings.host, settings.port, settings.allow_private_network)
+        .await
+        .map_err(Outcome::Refused)?;
+    let mut conn = AsyncSmtpConnection::connect_tokio1(addr, Some(SMTP_TIMEOUT), &hello, wrapper, None)
+        .await
+        .map_err(|e| Outcome::RetryLater(plain(&e)))?;
     if settings.security == SmtpSecurity::StartTls {
         if !conn.can_starttls() {
             conn.abort().await;

@@ -69,6 +69,7 @@ pub async fn smtp_settings(data: &Data, ws: i64) -> Result<Option<SmtpSettings>,
         from_address: s.from_address,
         from_name: s.from_name,
         reply_to: s.reply_to,
+        allow_private_network: data.auth.allow_private_network,
     }))
 }
 

@@ -265,6 +265,26 @@ impl Store {
         Ok(most)
     }
 
+    /// Records one attempt under `key` (a wrong password, say).
+    pub async fn record_attempt(&self, key: &str, now: DateTime<Utc>) -> Result<()> {
+        sqlx::query("INSERT INTO sign_in_attempts (key, at) VALUES ($1, $2)")
+            .bind(key)
+            .bind(instant(now))
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// Attempts under `key` since `since` (attempts older than an hour are pruned).
+    pub async fn recent_attempts(&self, key: &str, since: DateTime<Utc>) -> Result<i64> {
+        sqlx::query("SELECT CAST(COUNT(*) AS BIGINT) AS n FROM sign_in_attempts WHERE key = $1 AND at > $2")
+            .bind(key)
+            .bind(instant(since))
+            .fetch_one(self.pool())
+            .await?
+            .int("n")
+    }
+
     // ---- Requests for Success ----------------------------------------------------------------
 
     pub async fn access_request_of(&self, workspace_id: i64, user_id: i64) -> Result<Option<AccessRequestRow>> {
@@ -859,7 +879,7 @@ impl Store {
 }
 
 #[allow(clippy::too_many_arguments)]
-async fn insert_member(
+pub(super) async fn insert_member(
     conn: &mut AnyConnection,
     workspace_id: i64,
     email: &str,
@@ -955,7 +975,11 @@ async fn decide(
     Ok(())
 }
 
-async fn member_email_role(conn: &mut AnyConnection, workspace_id: i64, user_id: i64) -> Result<(String, Role)> {
+pub(super) async fn member_email_role(
+    conn: &mut AnyConnection,
+    workspace_id: i64,
+    user_id: i64,
+) -> Result<(String, Role)> {
     let row = sqlx::query(
         "SELECT u.email, m.role FROM members m JOIN users u ON u.id = m.user_id WHERE m.workspace_id = $1 AND m.user_id = $2",
     )

@@ -167,6 +167,8 @@ fn outbox_row(r: &AnyRow) -> Result<OutboxRow> {
 
 const OUTBOX_COLUMNS: &str = "o.id, o.account_id, a.name AS account_name, o.to_name, o.to_address, o.subject, \
      o.state, o.error, o.attempts, o.queued_by, o.queued_at, o.finished_at";
+/// Lists filter on `o.purpose = 'loop'`: account emails (verification, reset) share the outbox,
+/// not Close the Loop's lists.
 const OUTBOX_FROM: &str = "FROM outbox o LEFT JOIN accounts a ON a.id = o.account_id";
 
 fn now_text(now: DateTime<Utc>) -> String {
@@ -735,7 +737,7 @@ impl Store {
                (SELECT CAST(COUNT(*) AS BIGINT) FROM request_matches WHERE workspace_id = $1 AND status = 'proposed') AS proposed, \
                (SELECT CAST(COUNT(*) AS BIGINT) FROM request_matches m WHERE m.workspace_id = $1 AND m.status = 'confirmed' \
                   AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.request_id = m.request_id AND o.item_id = m.item_id)) AS unsent, \
-               (SELECT CAST(COUNT(*) AS BIGINT) FROM outbox WHERE workspace_id = $1 AND state = 'sent') AS sent",
+               (SELECT CAST(COUNT(*) AS BIGINT) FROM outbox WHERE workspace_id = $1 AND state = 'sent' AND purpose = 'loop') AS sent",
         )
         .bind(ws)
         .fetch_one(self.pool())
@@ -834,7 +836,7 @@ impl Store {
         page: u32,
         per_page: u32,
     ) -> Result<(Vec<OutboxRow>, u64)> {
-        let mut from = Sql::new(&format!("{OUTBOX_FROM} WHERE o.workspace_id = "));
+        let mut from = Sql::new(&format!("{OUTBOX_FROM} WHERE o.purpose = 'loop' AND o.workspace_id = "));
         from.arg(ws);
         if let Some(a) = account {
             from.push(" AND o.account_id = ").arg(a);
@@ -943,14 +945,24 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<()> {
         let mut tx = self.begin_write().await?;
-        let existing = sqlx::query("SELECT password_sealed FROM email_settings WHERE workspace_id = $1")
-            .bind(ws)
-            .fetch_optional(&mut *tx)
-            .await?;
+        let existing =
+            sqlx::query("SELECT password_sealed, host, port, username FROM email_settings WHERE workspace_id = $1")
+                .bind(ws)
+                .fetch_optional(&mut *tx)
+                .await?;
+        // The stored password only ever goes to the server it was entered for: a new host, port
+        // or user name without a new password clears it.
+        let same_server = |row: &sqlx::any::AnyRow| -> Result<bool> {
+            Ok(
+                sqlx::Row::try_get::<String, _>(row, "host")?.eq_ignore_ascii_case(&s.host)
+                    && sqlx::Row::try_get::<i64, _>(row, "port")? == s.port as i64
+                    && sqlx::Row::try_get::<Option<String>, _>(row, "username")? == s.username,
+            )
+        };
         let kept: Option<Vec<u8>> = match (&password, &existing) {
             (Some(p), _) => p.clone(),
-            (None, Some(row)) => sqlx::Row::try_get::<Option<Vec<u8>>, _>(row, "password_sealed")?,
-            (None, None) => None,
+            (None, Some(row)) if same_server(row)? => sqlx::Row::try_get::<Option<Vec<u8>>, _>(row, "password_sealed")?,
+            (None, _) => None,
         };
         sqlx::query("DELETE FROM email_settings WHERE workspace_id = $1")
             .bind(ws)
@@ -1018,7 +1030,7 @@ impl Store {
 
     pub async fn outbox_email(&self, ws: i64, id: i64) -> Result<OutboxRow> {
         sqlx::query(&format!(
-            "SELECT {OUTBOX_COLUMNS} {OUTBOX_FROM} WHERE o.workspace_id = $1 AND o.id = $2"
+            "SELECT {OUTBOX_COLUMNS} {OUTBOX_FROM} WHERE o.purpose = 'loop' AND o.workspace_id = $1 AND o.id = $2"
         ))
         .bind(ws)
         .bind(id)
@@ -1113,7 +1125,11 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<bool> {
         Ok(sqlx::query(
-            "UPDATE outbox SET state = $2, error = $3, finished_at = $4 WHERE id = $1 AND state = 'sending'",
+            // An account email's body holds a sign-in link: it is not kept once the attempt is over.
+            "UPDATE outbox SET state = $2, error = $3, finished_at = $4, \
+               text_body = CASE WHEN purpose = 'account' THEN '' ELSE text_body END, \
+               html_body = CASE WHEN purpose = 'account' THEN '' ELSE html_body END \
+             WHERE id = $1 AND state = 'sending'",
         )
         .bind(id)
         .bind(state.as_str())

@@ -3,6 +3,7 @@
 //! dialects differ branch on [`Backend`].
 
 pub mod access;
+pub mod accounts;
 pub mod close_loop;
 mod deals;
 pub mod likelihood;
