@@ -17,6 +17,17 @@ pub fn encode_component(value: &str) -> String {
 }
 
 /// Builds `?…` for a list query, leaving out defaults so URLs stay short.
+/// A link from outside data (a feed, a release, a signal) that may be rendered: `http(s)` only,
+/// or a path on this site; `javascript:`, `data:` and anything else is dropped.
+pub fn safe_href(url: &str) -> Option<String> {
+    let url = url.trim();
+    let lower = url.get(..8).unwrap_or(url).to_ascii_lowercase();
+    let web = lower.starts_with("https://") || lower.starts_with("http://");
+    let local = url.starts_with('/') && !url.starts_with("//") || url.starts_with('#');
+    let clean = !url.chars().any(|c| c.is_control() || c == '\\');
+    ((web || local) && clean).then(|| url.to_string())
+}
+
 pub fn list_href(path: &str, query: &ListQuery) -> String {
     let mut parts = Vec::new();
     if query.page > 1 {
@@ -71,6 +82,29 @@ pub fn list_query_from(get: impl Fn(&str) -> Option<String>) -> ListQuery {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_web_and_local_links_are_rendered() {
+        assert_eq!(
+            safe_href("https://github.com/x/y/releases").as_deref(),
+            Some("https://github.com/x/y/releases")
+        );
+        assert_eq!(safe_href("HTTP://example.com").as_deref(), Some("HTTP://example.com"));
+        assert_eq!(
+            safe_href("/accounts/4#signal-2").as_deref(),
+            Some("/accounts/4#signal-2")
+        );
+        for bad in [
+            "javascript:alert(1)",
+            " JavaScript:alert(1)",
+            "data:text/html,x",
+            "//evil.example",
+            "vbscript:x",
+            "https://a\nb",
+        ] {
+            assert_eq!(safe_href(bad), None, "{bad}");
+        }
+    }
 
     #[test]
     fn hrefs_leave_out_defaults_and_encode_search_text() {

@@ -1,5 +1,5 @@
 import { test, expect } from '@playwright/test';
-import { PASSWORD, hydrated, signIn, watchConsole } from './support';
+import { PASSWORD, emailedLink, hydrated, signIn, smtpPort, watchConsole } from './support';
 
 // The access story end to end, in order: the first start creates a workspace, a newcomer asks for
 // access and an admin in another browser approves it, a viewer cannot change anything, and a
@@ -12,6 +12,8 @@ test('the first start sets up the workspace and its owner', async ({ page }) => 
   await page.goto('/');
   await expect(page).toHaveURL(/\/setup$/);
   await hydrated(page);
+  // The token the server printed at its first start (.ci/test chooses it).
+  await page.getByLabel('Setup token').fill(process.env.SETUP_TOKEN ?? '');
   await page.getByLabel('Workspace name').fill('Acme');
   await page.getByLabel('Your name').fill('Olivia Owner');
   await page.getByLabel('Work email').fill('owner@acme.test');
@@ -33,6 +35,17 @@ test('a newcomer requests access and sees Health once an admin approves', async 
   await admin.getByTestId('allowed-domains').fill('acme.test');
   await admin.getByTestId('save-domains').click();
   await expect(admin.getByTestId('domains-saved')).toContainText('acme.test');
+  // Sign-ups prove their address by email: the workspace sends through the test SMTP server.
+  await admin.goto('/settings#email');
+  await hydrated(admin);
+  const email = admin.getByTestId('email-form');
+  await email.getByTestId('email-host').fill('127.0.0.1');
+  await email.getByTestId('email-port').fill(smtpPort ?? '2525');
+  await email.getByTestId('email-security').selectOption('none');
+  await email.getByTestId('email-from_address').fill('csm@acme.test');
+  await email.getByTestId('email-from_name').fill('Acme Customer Success');
+  await email.getByTestId('save-email').click();
+  await expect(admin.getByTestId('email-saved')).toBeVisible();
 
   const newcomer = await (await browser.newContext()).newPage();
   const problems = watchConsole(newcomer, true);
@@ -42,6 +55,12 @@ test('a newcomer requests access and sees Health once an admin approves', async 
   await newcomer.getByLabel('Work email').fill('nina@acme.test');
   await newcomer.getByLabel('Password').fill(PASSWORD);
   await newcomer.getByRole('button', { name: 'Create account' }).click();
+  // No account and no session until the emailed link is opened.
+  await expect(newcomer.getByTestId('check-inbox')).toContainText('nina@acme.test');
+  const confirm = await emailedLink('nina@acme.test', '/verify-email');
+  await newcomer.goto(confirm);
+  await hydrated(newcomer);
+  await newcomer.getByRole('button', { name: 'Confirm and sign in' }).click();
   await expect(newcomer).toHaveURL(/\/success-unlock$/);
   await hydrated(newcomer);
   await expect(newcomer.getByRole('link', { name: 'Preview with demo data' })).toBeVisible();

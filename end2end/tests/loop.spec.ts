@@ -1,28 +1,10 @@
 import { test, expect } from '@playwright/test';
-import * as fs from 'fs';
-import * as path from 'path';
-import { hydrated, signIn, watchConsole } from './support';
+import { decoded, hydrated, maildir, received, signIn, smtpPort, watchConsole } from './support';
 
 // Close the Loop end to end: Settings → Email pointed at the real SMTP server .ci/test starts
 // (end2end/smtp-server.py), a proposed match confirmed, the email previewed and sent, and the
 // server holding exactly one message with the merge fields filled in. Runs after access.spec.ts,
 // which creates owner@acme.test with the sample data.
-
-const smtpPort = process.env.SMTP_PORT;
-const maildir = process.env.SMTP_MAILDIR;
-
-function received(): string[] {
-  const dir = path.join(maildir!, 'new');
-  if (!fs.existsSync(dir)) return [];
-  return fs.readdirSync(dir).map((f) => fs.readFileSync(path.join(dir, f), 'utf8'));
-}
-
-// Quoted-printable soft line breaks and escapes, so the text can be searched as written.
-function decoded(message: string): string {
-  return message
-    .replace(/=\r?\n/g, '')
-    .replace(/=([0-9A-F]{2})/g, (_, h) => String.fromCharCode(parseInt(h, 16)));
-}
 
 test('a CSM confirms a match and sends the email: the SMTP server receives exactly one, filled in', async ({ browser }) => {
   test.skip(!smtpPort || !maildir, 'needs SMTP_PORT and SMTP_MAILDIR (set by .ci/test)');
@@ -54,7 +36,11 @@ test('a CSM confirms a match and sends the email: the SMTP server receives exact
   await expect(match.locator('.match-item mark').first()).toBeVisible();
   await expect(card.locator('.request-quote mark').first()).toBeVisible();
   const requestId = await card.getAttribute('data-request-id');
+  // Wait for the server to keep the decision before leaving the page (a loaded machine answered
+  // after the next page had read the match as still proposed).
+  const decided = page.waitForResponse((r) => r.url().includes('/api/fn/decide_match') && r.ok());
   await match.getByTestId('confirm-match').click();
+  await decided;
 
   // The card may leave the "to review" filter once confirmed: find it on the account list.
   await page.goto(`/close-the-loop?filter=shipped&q=okta`);

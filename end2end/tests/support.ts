@@ -1,4 +1,6 @@
 import { expect, Page, Browser } from '@playwright/test';
+import * as fs from 'fs';
+import * as path from 'path';
 
 // Shared by the spec files (Playwright only runs files named *.spec.ts).
 
@@ -46,4 +48,43 @@ export async function signIn(browser: Browser, email: string): Promise<Page> {
     await expect(page).toHaveURL(/\/health$/);
   }
   return page;
+}
+
+// The messages the test SMTP server (end2end/smtp-server.py, started by .ci/test) has received.
+export const smtpPort = process.env.SMTP_PORT;
+export const maildir = process.env.SMTP_MAILDIR;
+
+export function received(): string[] {
+  const dir = path.join(maildir!, 'new');
+  if (!fs.existsSync(dir)) return [];
+  return fs.readdirSync(dir).map((f) => fs.readFileSync(path.join(dir, f), 'utf8'));
+}
+
+// Quoted-printable soft line breaks and escapes, so the text can be searched as written.
+export function decoded(message: string): string {
+  return message
+    .replace(/=\r?\n/g, '')
+    .replace(/=([0-9A-F]{2})/g, (_, h) => String.fromCharCode(parseInt(h, 16)));
+}
+
+// The path of the newest emailed link to `to` that starts with `prefix` (e.g. "/verify-email"),
+// waiting for the outbox to send it.
+export async function emailedLink(to: string, prefix: string): Promise<string> {
+  const pattern = new RegExp(`https?://[^/\\s]+(${prefix.replace(/[?]/g, '\\?')}\\?token=[0-9a-f]{64})`);
+  let found = '';
+  await expect
+    .poll(
+      () => {
+        const hits = received()
+          .map(decoded)
+          .filter((m) => m.includes(`To: `) && m.toLowerCase().includes(to.toLowerCase()))
+          .map((m) => m.match(pattern)?.[1])
+          .filter((m): m is string => !!m);
+        found = hits[hits.length - 1] ?? '';
+        return found;
+      },
+      { timeout: 15_000 },
+    )
+    .not.toBe('');
+  return found;
 }

@@ -34,6 +34,8 @@ USAGE:
                                             streams (default 2000), move a deal M times (default
                                             20); prints memory per stream, move answer times and
                                             how long each move takes to reach every stream
+    server bench webhook [--runs R]         time a Stripe signature check over 1 MiB and the refusal
+                                            of a 60,000-candidate header (median of R, default 21)
     server bench loop [--requests N] [--items M]
                                             match N feature requests (default 5000) against M
                                             release items (default 2000) in a new workspace in
@@ -609,6 +611,11 @@ async fn bench_command(args: &[String]) -> Result<(), String> {
     }
     if args.first().map(String::as_str) == Some("likelihood") {
         return bench_likelihood(&args[1..]).await;
+    }
+    if args.first().map(String::as_str) == Some("webhook") {
+        let runs = flag(args, "--runs").and_then(|n| n.parse().ok()).unwrap_or(21);
+        println!("{}", server::connectors::webhooks::bench(runs));
+        return Ok(());
     }
     if args.first().map(String::as_str) == Some("live") {
         let number = |name: &str, default: usize| -> Result<usize, String> {

@@ -829,40 +829,27 @@ impl SuccessData for Data {
         let ws = self.display_workspace(&token).await?;
         let ws = self.workspace_info(ws).await?;
         let summary = self.summary_of(&ws).await?;
-        let attention = self
-            .queue_of(&ws, ListQuery::default())
-            .await?
-            .rows
-            .into_iter()
-            .take(10)
-            .map(Into::into)
-            .collect();
-        let renewing = ListQuery {
+        // The wall's ten of a queue, in the slim form a display link may see.
+        let wall = |q: ListQuery| {
+            let ws = &ws;
+            async move {
+                let page = self.queue_of(ws, q).await?;
+                Ok::<Vec<app::model::TvAccount>, AppError>(page.rows.into_iter().take(10).map(Into::into).collect())
+            }
+        };
+        let attention = wall(ListQuery::default()).await?;
+        let renewals = wall(ListQuery {
             renewal: "30".into(),
             sort: "renewal".into(),
             ..Default::default()
-        };
-        let renewals = self
-            .queue_of(&ws, renewing)
-            .await?
-            .rows
-            .into_iter()
-            .take(10)
-            .map(Into::into)
-            .collect();
-        let risky = ListQuery {
+        })
+        .await?;
+        let at_risk = wall(ListQuery {
             band: "at_risk".into(),
             sort: "arr".into(),
             ..Default::default()
-        };
-        let at_risk = self
-            .queue_of(&ws, risky)
-            .await?
-            .rows
-            .into_iter()
-            .take(10)
-            .map(Into::into)
-            .collect();
+        })
+        .await?;
         let pipeline = self
             .store
             .pipeline_totals(&ws)

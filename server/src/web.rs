@@ -325,6 +325,15 @@ fn panic_to_500(err: Box<dyn std::any::Any + Send + 'static>) -> Response {
     (StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong on our side.").into_response()
 }
 
+/// The outermost layers of every route: body caps, security headers, and a panic turned into a
+/// logged 500 (defence in depth: request data is never `expect`ed on).
+pub fn harden<S: Clone + Send + Sync + 'static>(router: Router<S>) -> Router<S> {
+    router
+        .layer(middleware::from_fn(body_limit))
+        .layer(middleware::from_fn(security_headers))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(panic_to_500))
+}
+
 /// Serves the built site (wasm, css, public/) and renders the app's 404 page for anything else.
 /// (leptos_axum's file_and_error_handler streams in order, which thaw's SSR style provider cannot
 /// handle; the out-of-order renderer used for the routes works.)
@@ -415,7 +424,7 @@ pub fn router_with(leptos_options: LeptosOptions, service: Arc<Data>) -> Router 
         provide_context(data.clone());
         provide_context(accounts.clone());
     };
-    Router::new()
+    let router = Router::new()
         .route("/demo/enter", get(enter_demo))
         .route("/demo/exit", get(exit_demo))
         .route("/healthz", get(healthz))
@@ -432,11 +441,8 @@ pub fn router_with(leptos_options: LeptosOptions, service: Arc<Data>) -> Router 
         .layer(middleware::from_fn_with_state(state.clone(), gate))
         .layer(middleware::from_fn(no_store))
         .layer(middleware::from_fn(error_status))
-        .layer(middleware::from_fn_with_state(auth, auth::reject_cross_site))
-        .layer(middleware::from_fn(body_limit))
-        .layer(middleware::from_fn(security_headers))
-        .layer(tower_http::catch_panic::CatchPanicLayer::custom(panic_to_500))
-        .with_state(state)
+        .layer(middleware::from_fn_with_state(auth, auth::reject_cross_site));
+    harden(router).with_state(state)
 }
 
 #[cfg(test)]
@@ -451,6 +457,39 @@ mod tests {
         assert_eq!(next_path(None), "/health");
         assert_eq!(next_path(Some("/%09/evil.example".into())), "/%09/evil.example");
         assert_eq!(next_path(Some("/\t/evil.example".into())), "/health");
+    }
+
+    #[tokio::test]
+    async fn a_panicking_handler_answers_500_and_the_next_request_is_served() {
+        let app = harden(
+            Router::new()
+                .route(
+                    "/boom",
+                    get(|| async { "".parse::<u8>().expect("a missed expect").to_string() }),
+                )
+                .route("/ok", get(|| async { "ok" })),
+        );
+        let get_ = |path: &'static str| {
+            let app = app.clone();
+            async move {
+                app.oneshot(Request::get(path).body(Body::empty()).unwrap())
+                    .await
+                    .unwrap()
+            }
+        };
+        assert_eq!(get_("/boom").await.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let ok = get_("/ok").await;
+        assert_eq!(ok.status(), StatusCode::OK);
+        assert_eq!(ok.headers()["x-content-type-options"], "nosniff");
+        assert!(ok.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("'wasm-unsafe-eval'"));
+        let big = Request::post("/webhooks/stripe/1")
+            .header(header::CONTENT_LENGTH, (2 << 20).to_string())
+            .body(Body::from(vec![0u8; 2 << 20]))
+            .unwrap();
+        assert_eq!(app.oneshot(big).await.unwrap().status(), StatusCode::PAYLOAD_TOO_LARGE);
     }
 
     #[test]

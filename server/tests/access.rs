@@ -1843,24 +1843,6 @@ async fn a_csm_override_wins_over_the_score_until_it_expires_and_is_audited() {
 }
 
 /// Reads the next `data:` line of an SSE body, skipping keep-alive comments; None after `wait`.
-async fn next_event(
-    stream: &mut (impl futures::Stream<Item = Result<axum::body::Bytes, axum::Error>> + Unpin),
-    wait: std::time::Duration,
-) -> Option<serde_json::Value> {
-    use futures::StreamExt;
-    let deadline = tokio::time::Instant::now() + wait;
-    loop {
-        let chunk = tokio::time::timeout_at(deadline, stream.next()).await.ok()??.ok()?;
-        let text = String::from_utf8_lossy(&chunk).into_owned();
-        if let Some(data) = text
-            .lines()
-            .find_map(|l| l.strip_prefix("data: ").or_else(|| l.strip_prefix("data:")))
-        {
-            return serde_json::from_str(data.trim()).ok();
-        }
-    }
-}
-
 #[tokio::test]
 async fn open_pages_hear_their_workspace_changes_over_server_sent_events() {
     for db in TestDb::both().await {

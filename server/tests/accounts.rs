@@ -17,22 +17,6 @@ use tower::ServiceExt;
 
 const NEW_PASSWORD: &str = "a much better horse";
 
-/// The data of each event on a stream, until the stream ends (`None` at the end or after `wait`).
-async fn next_data(
-    stream: &mut (impl futures::Stream<Item = Result<axum::body::Bytes, axum::Error>> + Unpin),
-    wait: std::time::Duration,
-) -> Option<serde_json::Value> {
-    use futures::StreamExt;
-    let deadline = tokio::time::Instant::now() + wait;
-    loop {
-        let chunk = tokio::time::timeout_at(deadline, stream.next()).await.ok()??.ok()?;
-        let text = String::from_utf8_lossy(&chunk).into_owned();
-        if let Some(data) = text.lines().find_map(|l| l.strip_prefix("data:")) {
-            return serde_json::from_str(data.trim()).ok();
-        }
-    }
-}
-
 /// Whether the stream ends (after its last events) within `wait`.
 async fn ends_within(
     stream: &mut (impl futures::Stream<Item = Result<axum::body::Bytes, axum::Error>> + Unpin),
@@ -72,7 +56,7 @@ async fn hears_signed_out(res: axum::response::Response, after: impl std::future
     let mut stream = res.into_body().into_data_stream();
     after.await;
     let second = std::time::Duration::from_secs(1);
-    let said = next_data(&mut stream, second).await;
+    let said = next_event(&mut stream, second).await;
     said.is_some_and(|e| e["kind"] == "signed_out") && ends_within(&mut stream, second).await
 }
 

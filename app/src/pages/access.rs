@@ -1,8 +1,9 @@
 //! Settings → Access: requests for Success (approve with a role, deny with a reason), members
-//! (change role, revoke), invitation links, display links for office screens, the domains open to
+//! (change role, revoke, remove), invitation links, display links for office screens, the domains open to
 //! self sign-up, and the audit log. Admins and owners only; the server checks every action.
 
 use crate::access::*;
+use crate::accounts::RemoveMember;
 use crate::api::{
     access_settings, AppError, ChangeRole, CreateDisplayLink, CreateInvitation, DecideAccessRequest, GrantAccess,
     RevokeAccess, RevokeDisplayLink, RevokeInvitation, SetAllowedDomains,
@@ -25,6 +26,7 @@ struct Actions {
     display: ServerAction<CreateDisplayLink>,
     revoke_display: ServerAction<RevokeDisplayLink>,
     domains: ServerAction<SetAllowedDomains>,
+    remove: ServerAction<RemoveMember>,
 }
 
 impl Actions {
@@ -39,6 +41,7 @@ impl Actions {
             display: ServerAction::new(),
             revoke_display: ServerAction::new(),
             domains: ServerAction::new(),
+            remove: ServerAction::new(),
         }
     }
 
@@ -52,6 +55,7 @@ impl Actions {
             + self.display.version().get()
             + self.revoke_display.version().get()
             + self.domains.version().get()
+            + self.remove.version().get()
     }
 
     /// The last refusal from the server, in plain words.
@@ -65,6 +69,7 @@ impl Actions {
             .or_else(|| err(self.role.value().get()))
             .or_else(|| err(self.revoke_invite.value().get()))
             .or_else(|| err(self.revoke_display.value().get()))
+            .or_else(|| err(self.remove.value().get()))
     }
 }
 
@@ -272,6 +277,9 @@ fn MemberLine(actions: Actions, member: MemberRow, my_id: i64) -> impl IntoView 
             actions.grant.dispatch(GrantAccess { user_id, role: r });
         }
     };
+    let remove = move |_| {
+        actions.remove.dispatch(RemoveMember { user_id });
+    };
     view! {
         <TableRow attr:data-email=email>
             <TableCell>{member.name.clone()}</TableCell>
@@ -295,7 +303,7 @@ fn MemberLine(actions: Actions, member: MemberRow, my_id: i64) -> impl IntoView 
                     view! { <Badge color=BadgeColor::Subtle appearance=BadgeAppearance::Tint>"Not enabled"</Badge> }.into_any()
                 }}
             </TableCell>
-            <TableCell>
+            <TableCell><span class="inline-controls">
                 {match (editable, member.has_success) {
                     (true, true) => Some(view! {
                         <Button size=ButtonSize::Small on_click=revoke attr:data-testid="revoke">"Revoke"</Button>
@@ -307,7 +315,13 @@ fn MemberLine(actions: Actions, member: MemberRow, my_id: i64) -> impl IntoView 
                     }.into_any()),
                     _ => None,
                 }}
-            </TableCell>
+                {editable.then(|| view! {
+                    <Button size=ButtonSize::Small on_click=remove attr:data-testid="remove-member"
+                        attr:title="Remove from the workspace: their sessions and open pages end at once">
+                        "Remove"
+                    </Button>
+                })}
+            </span></TableCell>
         </TableRow>
     }
 }

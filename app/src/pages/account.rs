@@ -273,7 +273,7 @@ fn detail_view(d: AccountDetail, can: bool, actions: Actions) -> impl IntoView {
                                 <span class="activity-when">{fmt_when(&item.when)}</span>
                                 <Badge appearance=BadgeAppearance::Tint color=BadgeColor::Informative>{item.kind}</Badge>
                                 <span class="activity-text">
-                                    {match item.href.clone().filter(|h| !h.starts_with("#signal-")) {
+                                    {match item.href.as_deref().filter(|h| !h.starts_with("#signal-")).and_then(crate::url::safe_href) {
                                         Some(h) => view! { <a href=h>{item.text.clone()}</a> }.into_any(),
                                         None => view! { <span>{item.text.clone()}</span> }.into_any(),
                                     }}

@@ -119,7 +119,7 @@ fn ChatMessage(message: Message) -> impl IntoView {
             {(!message.citations.is_empty()).then(|| view! {
                 <ol class="chat-sources" aria-label="Sources">
                     {message.citations.iter().map(|c| view! {
-                        <li title=c.text.clone()><a href=c.href.clone()>{format!("[{}]", c.id)}</a>" "{short(&c.text)}</li>
+                        <li title=c.text.clone()><a href=crate::url::safe_href(&c.href).unwrap_or_default()>{format!("[{}]", c.id)}</a>" "{short(&c.text)}</li>
                     }).collect_view()}
                 </ol>
             })}

@@ -286,7 +286,7 @@ pub fn RequestCardView(
                     {card.requester.as_ref().map(|r| format!("{} · ", r.name)).unwrap_or_default()}
                     {format!("asked {}", fmt_date(Some(card.requested_on)))}
                 </span>
-                {card.source_link.clone().map(|l| view! { <a class="muted" href=l target="_blank" rel="noopener">"source"</a> })}
+                {card.source_link.as_deref().and_then(crate::url::safe_href).map(|l| view! { <a class="muted" href=l target="_blank" rel="noopener">"source"</a> })}
                 {(card.theme_size > 0).then(|| view! {
                     <span class="theme-note">{format!("also asked by {} other account{}", card.theme_size, if card.theme_size == 1 { "" } else { "s" })}</span>
                 })}
@@ -316,7 +316,7 @@ fn MatchView(m: MatchRow, can: bool, actions: LoopActions) -> impl IntoView {
             <div class="match-what">
                 <div class="match-item">{highlighted(m.item.clone())}</div>
                 <div class="muted">
-                    {match m.release_url.clone() {
+                    {match m.release_url.as_deref().and_then(crate::url::safe_href) {
                         Some(url) => view! { <a href=url target="_blank" rel="noopener">{m.release_title.clone()}</a> }.into_any(),
                         None => m.release_title.clone().into_any(),
                     }}
@@ -562,7 +562,7 @@ fn ReleaseList(releases: Vec<ReleaseRow>) -> impl IntoView {
                 <li>
                     <div class="release-head">
                         <Badge appearance=BadgeAppearance::Tint color=BadgeColor::Success>{r.source.label()}</Badge>
-                        {match r.url.clone() {
+                        {match r.url.as_deref().and_then(crate::url::safe_href) {
                             Some(url) => view! { <a href=url target="_blank" rel="noopener"><strong>{r.title.clone()}</strong></a> }.into_any(),
                             None => view! { <strong>{r.title.clone()}</strong> }.into_any(),
                         }}

@@ -254,3 +254,22 @@ impl App {
         (ws, session)
     }
 }
+
+/// The data of the next event on a stream within `wait` (`None` when it ends or nothing came).
+pub async fn next_event(
+    stream: &mut (impl futures::Stream<Item = Result<axum::body::Bytes, axum::Error>> + Unpin),
+    wait: std::time::Duration,
+) -> Option<serde_json::Value> {
+    use futures::StreamExt;
+    let deadline = tokio::time::Instant::now() + wait;
+    loop {
+        let chunk = tokio::time::timeout_at(deadline, stream.next()).await.ok()??.ok()?;
+        let text = String::from_utf8_lossy(&chunk).into_owned();
+        if let Some(data) = text
+            .lines()
+            .find_map(|l| l.strip_prefix("data: ").or_else(|| l.strip_prefix("data:")))
+        {
+            return serde_json::from_str(data.trim()).ok();
+        }
+    }
+}
