@@ -46,6 +46,8 @@ test('a newcomer requests access and sees Health once an admin approves', async 
   await email.getByTestId('email-from_name').fill('Acme Customer Success');
   await email.getByTestId('save-email').click();
   await expect(admin.getByTestId('email-saved')).toBeVisible();
+  await admin.goto('/settings/access');
+  await hydrated(admin);
 
   const newcomer = await (await browser.newContext()).newPage();
   const problems = watchConsole(newcomer, true);
