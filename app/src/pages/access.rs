@@ -484,8 +484,9 @@ fn AllowedDomains(actions: Actions, domains: Vec<String>) -> impl IntoView {
         <section class="panel">
             <h2>"Self sign-up"</h2>
             <p class="muted">
-                "People with an email at these domains can create an account themselves; they land on the "
-                "request page without access. Everyone else needs an invitation link."
+                "People with an email at these domains can create an account themselves once they open the "
+                "link emailed to them (Settings → Email must be set up); they land on the request page without "
+                "access. Everyone else needs an invitation link."
             </p>
             <div class="inline-form">
                 <input class="inline-input wide" placeholder="e.g. piedpiper.com, hooli.xyz" aria-label="Allowed domains"
