@@ -387,4 +387,24 @@ mod tests {
         assert_eq!((free.name.as_str(), free.domain), ("someone@gmail.com", None));
         assert!(customer(&json!({"name": "x"})).is_err());
     }
+
+    #[test]
+    fn an_invoice_names_its_subscription_under_parent_since_basil() {
+        // API 2025-03-31.basil moved `subscription` to `parent.subscription_details.subscription`
+        // (Stripe's changelog, "Adds parent to Invoice"; openapi spec3 for that version).
+        let basil = json!({
+            "id": "in_1", "object": "invoice", "customer": "cus_1", "status": "open", "currency": "usd",
+            "amount_due": 5000, "amount_paid": 0, "amount_remaining": 5000, "attempt_count": 3,
+            "created": 1_767_225_600, "due_date": null,
+            "parent": {"type": "subscription_details", "quote_details": null,
+                       "subscription_details": {"metadata": {}, "subscription": "sub_9"}},
+        });
+        let r = invoice(&basil).unwrap();
+        assert_eq!(r.revenue_source, Some((SOURCE, "sub_9".to_string())));
+        assert_eq!(r.attempt_count, 3);
+        // One not billed for a subscription (a one-off invoice) links to none.
+        let mut one_off = basil.clone();
+        one_off["parent"] = Value::Null;
+        assert_eq!(invoice(&one_off).unwrap().revenue_source, None);
+    }
 }
