@@ -594,6 +594,29 @@ async fn email_settings_refuse_bad_input_and_keep_the_password_sealed() {
             .unwrap(),
         sealed
     );
+    // Pointing the settings at another server (host, port or user) without a new password
+    // clears the stored one: it never goes to a server it was not entered for.
+    for (host, port, user) in [
+        ("smtp.evil.test", "2525", "monica"),
+        ("127.0.0.1", "2526", "monica"),
+        ("127.0.0.1", "2525", "eve"),
+    ] {
+        save_settings(store, ws, form.clone()).await;
+        let mut moved = form.clone();
+        moved.password = "s3cret".into();
+        save_settings(store, ws, moved).await;
+        let mut elsewhere = form.clone();
+        (elsewhere.host, elsewhere.port, elsewhere.username) = (host.into(), port.into(), user.into());
+        store
+            .save_email_settings(ws, &elsewhere.validate().unwrap(), None, chrono::Utc::now())
+            .await
+            .unwrap();
+        let kept = store.email_settings(ws).await.unwrap().unwrap().password_sealed;
+        assert!(
+            kept.is_none(),
+            "the password followed the settings to {host}:{port} as {user}"
+        );
+    }
 }
 
 /// A local OpenAI-compatible `/v1/embeddings`: each text's vector counts its words per concept, so

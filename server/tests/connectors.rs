@@ -208,6 +208,12 @@ async fn a_stripe_sync_stores_exactly_the_vendors_data_and_explains_what_it_skip
         assert_eq!(outcome.error, None);
         rig.assert_matches_stripe(&dataset, 4).await;
         assert_eq!(outcome.progress.skipped, 4);
+        // Invoices find their subscription where the pinned API version puts it (`parent`), so a
+        // contract's failed collection attempts count (3 per unpaid invoice in the fake).
+        let linked = rig
+            .count("SELECT CAST(COUNT(*) AS BIGINT) FROM invoices WHERE workspace_id = $1 AND revenue_source_id IS NOT NULL")
+            .await;
+        assert_eq!(linked, 116 * 3, "invoices of the 116 stored subscriptions, linked");
         let errors = rig.db.store.sync_run_errors(rig.ws, outcome.run_id).await.unwrap();
         assert_eq!(errors.len(), 4);
         assert!(errors.iter().all(|(_, why)| why == "has no items"), "{errors:?}");

@@ -57,6 +57,8 @@ pub struct VendorConfig {
     pub base_url: String,
     /// Header name and value carrying the credential.
     pub auth: Option<(&'static str, String)>,
+    /// Further headers on every request (an API version, say).
+    pub headers: Vec<(&'static str, String)>,
     /// Requests per second this client allows itself.
     pub per_second: f64,
     /// Slots a busy caller missed that may still be used, back to back: any second then holds at
@@ -74,6 +76,7 @@ impl VendorConfig {
             vendor,
             base_url: base_url.trim_end_matches('/').to_string(),
             auth: None,
+            headers: Vec::new(),
             per_second,
             burst: 0,
             timeout: Duration::from_secs(30),
@@ -199,6 +202,9 @@ impl VendorHttp {
                 .timeout(self.config.timeout)
                 .header("Accept", "application/json");
             if let Some((name, value)) = &self.config.auth {
+                request = request.header(*name, value);
+            }
+            for (name, value) in &self.config.headers {
                 request = request.header(*name, value);
             }
             if let Some(body) = body {

@@ -17,11 +17,17 @@ const LIVE_PER_SECOND: f64 = 95.0;
 const TEST_PER_SECOND: f64 = 20.0;
 const BURST: u32 = 4;
 
+/// The Stripe API version requested on every call.
+pub const API_VERSION: &str = "2025-03-31.basil";
+
 pub fn client(http: reqwest::Client, base_url: Option<&str>, key: &str) -> VendorHttp {
     let live = key.starts_with("sk_live_") || key.starts_with("rk_live_");
     let per_second = if live { LIVE_PER_SECOND } else { TEST_PER_SECOND };
     let mut config = VendorConfig::new(VENDOR, base_url.unwrap_or(BASE_URL), per_second);
     config.auth = Some(("Authorization", format!("Bearer {key}")));
+    // The shapes this connector reads (item-level periods, invoice `parent`) are this version's;
+    // without the header Stripe answers in the account's default version.
+    config.headers.push(("Stripe-Version", API_VERSION.into()));
     config.burst = BURST;
     VendorHttp::new(http, config)
 }
@@ -316,8 +322,10 @@ pub fn invoice(r: &Value) -> Result<InvoiceRecord, String> {
     Ok(InvoiceRecord {
         external_id: id,
         company: (SOURCE, customer),
+        // Since 2025-03-31.basil under `parent`; older versions had it at the top.
         revenue_source: r
-            .get("subscription")
+            .pointer("/parent/subscription_details/subscription")
+            .or_else(|| r.get("subscription"))
             .and_then(Value::as_str)
             .map(|s| (SOURCE, s.to_string())),
         status,

@@ -129,7 +129,11 @@ impl StripeData {
                 };
                 let amount = 1_000 + 100 * rng.below(500) as i64;
                 data.invoices.push(json!({
-                    "id": format!("in_{i:07}_{k}"), "object": "invoice", "customer": cus, "subscription": sub,
+                    // API 2025-03-31.basil (the version the connector pins): the subscription
+                    // sits under `parent`, the top-level `subscription` is gone (Stripe changelog).
+                    "id": format!("in_{i:07}_{k}"), "object": "invoice", "customer": cus,
+                    "parent": {"type": "subscription_details", "quote_details": null,
+                               "subscription_details": {"metadata": {}, "subscription": sub}},
                     "status": status, "currency": currency, "amount_due": amount,
                     "amount_paid": if paid { amount } else { 0 }, "amount_remaining": if paid { 0 } else { amount },
                     "attempt_count": if paid { 1 } else { 3 }, "next_payment_attempt": null,
@@ -252,12 +256,23 @@ async fn list(
         }
     };
     let expand_customer = q.get("expand[]").map(String::as_str) == Some("data.customer");
+    // Without a `Stripe-Version` header Stripe answers in the account's default version; this
+    // fake's accounts default to 2024-06-20, before basil moved an invoice's subscription under
+    // `parent` (Stripe's API changelog, 2025-03-31.basil).
+    let basil = header(&headers, "stripe-version").is_some_and(|v| v >= "2025-03-31");
     let page: Vec<Value> = all
         .iter()
         .skip(start)
         .take(limit)
         .map(|v| {
             let mut v = (*v).clone();
+            if !basil && v["object"] == "invoice" {
+                let sub = v.pointer("/parent/subscription_details/subscription").cloned();
+                if let Some(map) = v.as_object_mut() {
+                    map.remove("parent");
+                    map.insert("subscription".into(), sub.unwrap_or(Value::Null));
+                }
+            }
             if expand_customer {
                 if let Some(c) = v["customer"].as_str().and_then(|id| lookup.customer(customers, id)) {
                     v["customer"] = c.clone();
