@@ -782,12 +782,19 @@ async fn github_releases_follow_the_link_header_and_skip_drafts() {
         )
         .await
         .unwrap();
+        // GitHub's secondary rate limit (403 with retry-after, quota left) is waited out.
+        rig.fake.faults.lock().unwrap().per_second = Some(2);
         let outcome = rig
             .data
             .sync_now(rig.ws, IntegrationKind::GithubReleases)
             .await
             .unwrap();
         assert_eq!(outcome.error, None);
+        assert!(
+            rig.fake.throttled.load(std::sync::atomic::Ordering::Relaxed) > 0,
+            "the secondary limit never answered"
+        );
+        rig.fake.faults.lock().unwrap().per_second = None;
         let stored = rig
             .count("SELECT CAST(COUNT(*) AS BIGINT) FROM releases WHERE workspace_id = $1 AND source = 'github'")
             .await;

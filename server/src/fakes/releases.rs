@@ -76,12 +76,17 @@ fn github_error(status: StatusCode, message: &str) -> Response {
         .into_response()
 }
 
+/// GitHub's secondary rate limit: 403 (or 429) with `retry-after`, while the hourly quota in
+/// `x-ratelimit-remaining` is far from spent (docs.github.com, "Rate limits for the REST API":
+/// exceeding a secondary rate limit).
 fn throttled(retry_after: u64) -> Response {
     let mut r = github_error(
-        StatusCode::TOO_MANY_REQUESTS,
-        "You have exceeded a secondary rate limit.",
+        StatusCode::FORBIDDEN,
+        "You have exceeded a secondary rate limit. Please wait a few minutes before you try again.",
     );
     r.headers_mut().insert("retry-after", retry_after.into());
+    r.headers_mut().insert("x-ratelimit-limit", 5000.into());
+    r.headers_mut().insert("x-ratelimit-remaining", 4990.into());
     r
 }
 
