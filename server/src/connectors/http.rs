@@ -242,9 +242,12 @@ impl VendorHttp {
                     }
                     let message = vendor_message(&text).unwrap_or_else(|| reason(status));
                     last = format!("{} {}", status.as_u16(), message);
-                    if matches!(status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN)
-                        && header("x-ratelimit-remaining").as_deref() != Some("0")
-                    {
+                    // A 403 that says when to come back is a rate limit (GitHub's secondary limit
+                    // keeps quota in `x-ratelimit-remaining`), not a refused credential.
+                    let rate_limited = header("x-ratelimit-remaining").as_deref() == Some("0")
+                        || (status == StatusCode::FORBIDDEN
+                            && (header("retry-after").is_some() || message.contains("secondary rate limit")));
+                    if matches!(status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN) && !rate_limited {
                         return Err(VendorError::Auth {
                             vendor: vendor.into(),
                             status: status.as_u16(),
@@ -265,6 +268,12 @@ impl VendorHttp {
                     let wait = header("retry-after")
                         .and_then(|v| retry_after(&v, SystemTime::now()))
                         .or_else(|| seconds_hint(&text))
+                        // GitHub: without retry-after, wait at least a minute after a secondary limit.
+                        .or_else(|| {
+                            message
+                                .contains("secondary rate limit")
+                                .then_some(Duration::from_secs(60))
+                        })
                         .or_else(|| quota_reset(header("x-ratelimit-remaining"), header("x-ratelimit-reset")));
                     // An hour's quota used up is not worth waiting for inside a sync.
                     if wait.is_some_and(|w| w > MAX_WAIT) {
