@@ -26,6 +26,19 @@ fn id(record: &str) -> Value {
     json!({"workspace_id": "ws-fake", "object_id": "obj-fake", "record_id": record})
 }
 
+/// `domains` is multi-valued in Attio (a company's domain attribute is multiselect; the record
+/// API returns every active value, in the order added): some companies list an unrelated domain
+/// before the one their account has.
+fn domains(domain: &str, two: bool) -> Value {
+    let one = |d: &str| attr(json!({"attribute_type": "domain", "domain": d, "root_domain": d}))[0].clone();
+    let mut list = Vec::new();
+    if two {
+        list.push(one(&format!("holdings-{domain}")));
+    }
+    list.push(one(domain));
+    Value::Array(list)
+}
+
 fn attr(value: Value) -> Value {
     let mut v = value;
     v["active_from"] = json!("2026-01-01T00:00:00.000000000Z");
@@ -50,7 +63,7 @@ impl AttioData {
                 "id": id(&company), "created_at": "2026-01-01T00:00:00.000000000Z",
                 "values": {
                     "name": attr(json!({"attribute_type": "text", "value": format!("Company {i}")})),
-                    "domains": attr(json!({"attribute_type": "domain", "domain": domain, "root_domain": domain})),
+                    "domains": domains(&domain, i < customers && i % 3 == 1),
                 },
             }));
             let amount = if i == 5 {
