@@ -142,11 +142,20 @@ fn text<'a>(r: &'a Value, slug: &str) -> Option<&'a str> {
 
 pub fn company(r: &Value) -> Result<LinkRecord, String> {
     let id = record_id(r).ok_or("has no record_id")?;
-    let domain = first(r, "domains")
-        .and_then(|d| d.get("domain"))
-        .and_then(Value::as_str)
-        .map(normalise_domain);
+    // Every active domain, in Attio's order: a company may list an old or holding domain first.
+    let mut domains: Vec<String> = r
+        .pointer("/values/domains")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter(|v| v.get("active_until").is_none_or(Value::is_null))
+        .filter_map(|d| d.get("domain").and_then(Value::as_str))
+        .map(normalise_domain)
+        .collect();
+    domains.dedup();
+    let domain = (!domains.is_empty()).then(|| domains.remove(0));
     Ok(LinkRecord {
+        other_domains: domains,
         company: CompanyRecord {
             source: SOURCE,
             external_id: id.to_string(),

@@ -147,6 +147,7 @@ pub fn group(g: &Value) -> Result<LinkRecord, String> {
         also.push((super::stripe::SOURCE, customer.to_string()));
     }
     Ok(LinkRecord {
+        other_domains: Vec::new(),
         company: CompanyRecord {
             source: SOURCE,
             external_id: key.to_string(),

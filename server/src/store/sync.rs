@@ -95,6 +95,9 @@ pub struct EnrichmentRecord {
 #[derive(Clone, Debug, PartialEq)]
 pub struct LinkRecord {
     pub company: CompanyRecord,
+    /// Further domains the vendor lists for the company (Attio's are multi-valued), tried after
+    /// `company.domain` when linking.
+    pub other_domains: Vec<String>,
     /// Seats the customer pays for, when the product reports them.
     pub licensed_seats: Option<i64>,
 }
@@ -650,14 +653,18 @@ impl Store {
                 let unlinked: Vec<String> = ls
                     .iter()
                     .filter(|l| is_known(&known, &l.company).is_none())
-                    .filter_map(|l| l.company.domain.clone())
+                    .flat_map(|l| l.company.domain.iter().chain(&l.other_domains).cloned())
                     .collect();
                 let by_domain = accounts_by_domain(conn, ws, &unlinked).await?;
                 let mut n = 0;
                 for l in ls {
                     let c = &l.company;
-                    let account =
-                        is_known(&known, c).or_else(|| c.domain.as_ref().and_then(|d| by_domain.get(d).copied()));
+                    let account = is_known(&known, c).or_else(|| {
+                        c.domain
+                            .iter()
+                            .chain(&l.other_domains)
+                            .find_map(|d| by_domain.get(d).copied())
+                    });
                     let Some(account) = account else {
                         skipped.push((c.external_id.clone(), no_account(c.domain.as_deref())));
                         remember_unmatched(conn, ws, c.source, &c.external_id, &c.name, c.domain.as_deref(), now)
