@@ -112,8 +112,11 @@ async fn properties(State(state): State<Shared>, headers: HeaderMap) -> Response
         .iter()
         .map(|n| json!({"name": n, "label": n, "type": "string", "hubspotDefined": true}))
         .collect();
-    results.push(json!({"name": "tier", "label": "Customer tier", "type": "enumeration", "hubspotDefined": false}));
-    results.push(json!({"name": "csm_region", "label": "CSM region", "type": "string", "hubspotDefined": false}));
+    // HubSpot leaves `hubspotDefined` off the portal's own properties (it is only present, and
+    // true, on HubSpot's: the Property schema in HubSpot-public-api-spec-collection marks it
+    // optional, and real answers omit it for custom ones).
+    results.push(json!({"name": "tier", "label": "Customer tier", "type": "enumeration"}));
+    results.push(json!({"name": "csm_region", "label": "CSM region", "type": "string"}));
     Json(json!({"results": results})).into_response()
 }
 
