@@ -42,7 +42,8 @@ async fn custom_properties(http: &VendorHttp) -> Result<Vec<(String, String)>, V
     let results = super::http::array(VENDOR, &reply.body, "results")?;
     Ok(results
         .iter()
-        .filter(|p| p.get("hubspotDefined").and_then(Value::as_bool) == Some(false))
+        // Present (and true) only on HubSpot's own properties; absent means the portal's.
+        .filter(|p| p.get("hubspotDefined").and_then(Value::as_bool) != Some(true))
         .filter(|p| p.get("hidden").and_then(Value::as_bool) != Some(true))
         .filter_map(|p| {
             Some((
