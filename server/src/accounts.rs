@@ -53,7 +53,7 @@ impl Data {
     /// emailed link is opened. An address that already has an account gets a note instead, and
     /// the caller sees the same answer either way.
     pub async fn start_sign_up(&self, ws: i64, name: &str, email: &str, password: String) -> Result<String, AppError> {
-        if !self.store.can_send_email(ws).await? {
+        if self.store.email_settings(ws).await?.is_none() {
             return Err(AppError::Invalid(
                 "This workspace cannot send email yet, so your address cannot be confirmed. Ask an admin for an \
                  invitation link."
@@ -82,7 +82,7 @@ impl Data {
             };
             self.store.queue_account_email(ws, &mail, now).await?;
         } else {
-            let hash = auth::hash_password(password).await.map_err(AppError::Internal)?;
+            let hash = self.hash(password).await?;
             let url = format!("{origin}/verify-email?token={token}");
             let (text, html) = letter(
                 &format!("Hello {name},"),
@@ -145,12 +145,12 @@ impl AccountsPort for Data {
 
     async fn request_password_reset(&self, parts: &Parts, email: String) -> Result<String, AppError> {
         let email = normalize_email(&email).ok_or_else(|| field("email", "Enter your email address."))?;
-        self.rate_limit(parts, "reset", &email).await?;
+        self.rate_limit(parts, "reset", Some(&email)).await?;
         let answer = reset_requested_message(&email);
         let Some((user_id, name, ws)) = self.store.account_of(&email).await? else {
             return Ok(answer);
         };
-        if !self.store.can_send_email(ws).await? {
+        if self.store.email_settings(ws).await?.is_none() {
             tracing::warn!(
                 workspace = ws,
                 "a password reset was asked for, but the workspace has no email set up"
@@ -200,7 +200,7 @@ impl AccountsPort for Data {
         if !auth::plausible_token(&token) {
             return Err(dead_link("reset"));
         }
-        let hash = auth::hash_password(password).await.map_err(AppError::Internal)?;
+        let hash = self.hash(password).await?;
         let (user, ws) = self
             .store
             .reset_password(&auth::token_digest(&token), &hash, self.clock.now())
@@ -233,7 +233,7 @@ impl AccountsPort for Data {
             return Err(field("current_password", "That is not your current password."));
         }
         let token = self.auth.session_token(&parts.headers).ok_or(AppError::Unauthorized)?;
-        let hash = auth::hash_password(new_password).await.map_err(AppError::Internal)?;
+        let hash = self.hash(new_password).await?;
         let workspaces = self
             .store
             .change_password(me.user_id, &hash, &auth::token_digest(token))

@@ -236,8 +236,7 @@ impl Events {
                     Ok(s) if s.workspace_id == workspace_id && s.event == LiveEvent::AccessChanged => {
                         if !(st.still_allowed)().await {
                             st.ended = true;
-                            let bye = serde_json::to_string(&LiveEvent::SignedOut).unwrap_or_default();
-                            return Some((Ok(Event::default().data(bye)), st));
+                            return Some((Ok(signed_out()), st));
                         }
                     }
                     Ok(s) if s.workspace_id == workspace_id => {
@@ -251,8 +250,7 @@ impl Events {
                         // Whatever was missed may have ended this stream's access.
                         if !(st.still_allowed)().await {
                             st.ended = true;
-                            let bye = serde_json::to_string(&LiveEvent::SignedOut).unwrap_or_default();
-                            return Some((Ok(Event::default().data(bye)), st));
+                            return Some((Ok(signed_out()), st));
                         }
                         return Some((Ok(resync(None)), st));
                     }
@@ -290,6 +288,11 @@ fn sse_event(s: &Stamped) -> Event {
         Some(id) => event.id(id.to_string()),
         None => event,
     }
+}
+
+/// The last event of a stream whose session or display link ended.
+fn signed_out() -> Event {
+    Event::default().data(serde_json::to_string(&LiveEvent::SignedOut).unwrap_or_default())
 }
 
 /// "Refetch everything": carries the newest id so the next reconnect does not ask again.

@@ -92,6 +92,11 @@ fn field_error(field: &str, message: &str) -> AppError {
 
 const WRONG_CREDENTIALS: &str = "Wrong email or password.";
 
+/// Where one account's wrong passwords are counted.
+fn failure_key(email: &str) -> String {
+    format!("sign_in:fail:{}", auth::token_digest(email))
+}
+
 impl Data {
     pub fn new(store: Store, auth: AuthConfig) -> Self {
         Data {
@@ -154,11 +159,12 @@ impl Data {
         self.me.get().and_then(std::sync::Weak::upgrade)
     }
 
-    /// Counts an attempt against the per-client-address limit, and (for sign-up and reset mails)
-    /// the per-address limit; keys hold a digest, never what the caller typed.
-    pub(crate) async fn rate_limit(&self, parts: &Parts, action: &str, email: &str) -> Result<(), AppError> {
+    /// Counts an attempt against the per-client-address limit and, when given, the per-address
+    /// limit (sign-up and reset mails; never sign-in, where it would lock the address's owner out).
+    /// Keys hold a digest, never what the caller typed.
+    pub(crate) async fn rate_limit(&self, parts: &Parts, action: &str, email: Option<&str>) -> Result<(), AppError> {
         let mut keys = vec![format!("{action}:ip:{}", self.auth.client_ip(parts))];
-        if action != "sign_in" {
+        if let Some(email) = email {
             keys.push(format!("{action}:email:{}", auth::token_digest(email)));
         }
         let most = self.store.count_sign_in_attempt(&keys, self.clock.now()).await?;
@@ -173,10 +179,9 @@ impl Data {
     /// Wrong passwords for one account in the last 15 minutes slow its sign-ins down (see
     /// `AuthConfig::failure_wait`); the right password still gets in after the wait.
     pub(crate) async fn wait_out_failures(&self, email: &str) -> Result<(), AppError> {
-        let key = format!("sign_in:fail:{}", auth::token_digest(email));
         let failures = self
             .store
-            .recent_attempts(&key, self.clock.now() - Duration::minutes(15))
+            .recent_attempts(&failure_key(email), self.clock.now() - Duration::minutes(15))
             .await?;
         let wait = self.auth.failure_wait(failures);
         if !wait.is_zero() {
@@ -186,8 +191,7 @@ impl Data {
     }
 
     pub(crate) async fn record_failure(&self, email: &str) -> Result<(), AppError> {
-        let key = format!("sign_in:fail:{}", auth::token_digest(email));
-        Ok(self.store.record_attempt(&key, self.clock.now()).await?)
+        Ok(self.store.record_attempt(&failure_key(email), self.clock.now()).await?)
     }
 
     /// A new session for the person, replacing whatever session cookie the browser presented
@@ -221,7 +225,7 @@ impl Data {
         })
     }
 
-    async fn hash(&self, password: String) -> Result<String, AppError> {
+    pub(crate) async fn hash(&self, password: String) -> Result<String, AppError> {
         auth::hash_password(password).await.map_err(AppError::Internal)
     }
 
@@ -459,7 +463,7 @@ impl SuccessData for Data {
         if let Some(expected) = &self.auth.setup_token {
             let given = auth::token_digest(setup_token.trim());
             if !auth::same_digest(&given, &auth::token_digest(expected)) {
-                self.rate_limit(parts, "setup", "").await?;
+                self.rate_limit(parts, "setup", None).await?;
                 return Err(field_error(
                     "setup_token",
                     "That is not this server's setup token: it is printed in the server's log at first start.",
@@ -481,7 +485,7 @@ impl SuccessData for Data {
                 "Success is already set up here; sign in instead.".into(),
             ));
         }
-        self.rate_limit(parts, "setup", &email).await?;
+        self.rate_limit(parts, "setup", Some(&email)).await?;
         let hash = self.hash(password).await?;
         let slug = format!("ws-{}", &auth::new_token()[..12]);
         let data = if sample_data {
@@ -527,7 +531,7 @@ impl SuccessData for Data {
         if password.len() > app::access::PASSWORD_MAX * 4 {
             return Err(AppError::Invalid(WRONG_CREDENTIALS.into()));
         }
-        self.rate_limit(parts, "sign_in", &email).await?;
+        self.rate_limit(parts, "sign_in", None).await?;
         self.wait_out_failures(&email).await?;
         let credentials = self.store.credentials(&email).await?;
         let user_id = credentials.as_ref().map(|c| c.user_id);
@@ -566,7 +570,7 @@ impl SuccessData for Data {
         invite: Option<String>,
     ) -> Result<SignedUp, AppError> {
         let (name, email) = validate_new_user(&name, &email, &password)?;
-        self.rate_limit(parts, "sign_up", &email).await?;
+        self.rate_limit(parts, "sign_up", Some(&email)).await?;
         let now = self.clock.now();
         let (user, ws, next) = match invite {
             Some(token) => {
@@ -720,8 +724,7 @@ impl SuccessData for Data {
         self.store
             .change_role(s.workspace.id, me, user_id, role, self.clock.now())
             .await?;
-        // They sign in again under the new role; their open pages end now.
-        self.store.end_member_sessions(s.workspace.id, user_id).await?;
+        // The store ended their sessions with the change: their open pages end now.
         self.events.publish(s.workspace.id, LiveEvent::AccessChanged);
         Ok(())
     }

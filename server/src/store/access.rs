@@ -440,6 +440,12 @@ impl Store {
             .bind(user_id)
             .execute(&mut *tx)
             .await?;
+        // They sign in again under the new role.
+        sqlx::query("DELETE FROM sessions WHERE workspace_id = $1 AND user_id = $2")
+            .bind(workspace_id)
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
         let detail = format!("{} → {}", current.label(), role.label());
         audit(
             &mut tx,

@@ -101,17 +101,6 @@ impl Store {
         Ok(())
     }
 
-    /// Whether a workspace can send email (Settings → Email is filled in).
-    pub async fn can_send_email(&self, ws: i64) -> Result<bool> {
-        Ok(
-            sqlx::query("SELECT workspace_id FROM email_settings WHERE workspace_id = $1")
-                .bind(ws)
-                .fetch_optional(self.pool())
-                .await?
-                .is_some(),
-        )
-    }
-
     /// Confirms a sign-up: takes the link and creates the person and their membership, all or
     /// nothing. `None` when the link is unknown, used or expired.
     pub async fn confirm_sign_up(&self, token_hash: &str, now: DateTime<Utc>) -> Result<Option<(i64, i64)>> {
@@ -257,27 +246,19 @@ impl Store {
         Ok(())
     }
 
-    /// Ends a member's sessions in one workspace (after their role changed).
-    pub async fn end_member_sessions(&self, workspace_id: i64, user_id: i64) -> Result<()> {
-        sqlx::query("DELETE FROM sessions WHERE workspace_id = $1 AND user_id = $2")
-            .bind(workspace_id)
-            .bind(user_id)
-            .execute(self.pool())
-            .await?;
-        Ok(())
-    }
-
-    /// The person an address belongs to and their first workspace, for a reset link.
+    /// The person an address belongs to and their home workspace (where sign-in takes them),
+    /// for a reset link.
     pub async fn account_of(&self, email: &str) -> Result<Option<(i64, String, i64)>> {
-        let row = sqlx::query(
-            "SELECT u.id, u.name, MIN(m.workspace_id) AS ws FROM users u JOIN members m ON m.user_id = u.id \
-             WHERE u.email = $1 GROUP BY u.id, u.name",
-        )
-        .bind(email)
-        .fetch_optional(self.pool())
-        .await?;
-        row.map(|r| Ok((r.int("id")?, r.text("name")?, r.int("ws")?)))
-            .transpose()
+        let Some(row) = sqlx::query("SELECT id, name FROM users WHERE email = $1")
+            .bind(email)
+            .fetch_optional(self.pool())
+            .await?
+        else {
+            return Ok(None);
+        };
+        let user_id = row.int("id")?;
+        let name = row.text("name")?;
+        Ok(self.home_workspace(user_id).await?.map(|ws| (user_id, name, ws)))
     }
 
     /// Claims the first setup. Exactly one caller ever gets `true`, across processes: the row
