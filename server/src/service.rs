@@ -462,7 +462,7 @@ impl SuccessData for Data {
         // Whoever reaches a fresh server first must also have read its log (or its config).
         if let Some(expected) = &self.auth.setup_token {
             let given = auth::token_digest(setup_token.trim());
-            if !auth::same_digest(&given, &auth::token_digest(expected)) {
+            if !auth::constant_time_eq(given.as_bytes(), auth::token_digest(expected).as_bytes()) {
                 self.rate_limit(parts, "setup", None).await?;
                 return Err(field_error(
                     "setup_token",

@@ -60,19 +60,14 @@ pub fn verify_stripe(header: &str, body: &[u8], secret: &str, now_unix: i64) -> 
     mac.update(body);
     let expected = mac.finalize().into_bytes();
     // Every candidate is compared in full, so timing tells nothing about which one was close.
-    let matched = candidates
-        .iter()
-        .fold(false, |found, candidate| constant_time_eq(&expected, candidate) | found);
+    let matched = candidates.iter().fold(false, |found, candidate| {
+        crate::auth::constant_time_eq(&expected, candidate) | found
+    });
     if matched {
         Ok(())
     } else {
         Err(SignatureError::Mismatch)
     }
-}
-
-/// Equal bytes, in time that depends only on the lengths.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// Salesbricks: header `X-SALESBRICKS-KEY` is the base64 HMAC-SHA512 of the raw body, keyed with
