@@ -1,7 +1,8 @@
 //! A fake of PostHog's API: `Authorization: Bearer <personal API key>`, a project, its group
 //! types, groups paged with an absolute `next` URL, and HogQL queries answered from the dataset
-//! for the two query shapes Success sends (weekly active users; weekly users per event), with
-//! LIMIT/OFFSET, `hasMore`, and PostHog's error bodies (401, 404, 429 `throttled`).
+//! for the two query shapes Success sends (weekly active users; weekly users per event). As
+//! PostHog does for a personal API key: OFFSET refused, `hasMore` null when the query carries its
+//! own LIMIT, placeholders from `values`; PostHog's error bodies (401, 404, 429 `throttled`).
 
 use super::{header, Rng, Shared, POSTHOG_KEY};
 use axum::extract::{Path, Query, State};
@@ -208,6 +209,11 @@ fn number_after(query: &str, word: &str) -> Option<usize> {
     query[at..].split_whitespace().next()?.parse().ok()
 }
 
+/// PostHog's `HogQLQuery.values`: constants the query names as `{placeholder}`.
+fn value<'a>(body: &'a Value, name: &str) -> Option<&'a str> {
+    body.pointer(&format!("/query/values/{name}")).and_then(Value::as_str)
+}
+
 async fn query(
     State(state): State<Shared>,
     Path(project): Path<String>,
@@ -233,6 +239,19 @@ async fn query(
             "Unsupported query kind",
         );
     }
+    // posthog/hogql/user_query_validator.py (validate_user_query): a query made with a personal
+    // API key may not carry OFFSET, even OFFSET 0 (grandfathered organisations aside); QueryError
+    // becomes a 400 `hogql_query_error`.
+    if query.to_ascii_uppercase().contains(" OFFSET ") {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "validation_error",
+            "hogql_query_error",
+            "OFFSET is not supported on queries made with a personal API key. For pagination, use keyset \
+             pagination on the `timestamp` column, e.g. `WHERE timestamp > :last_seen_timestamp ORDER BY \
+             timestamp LIMIT N`. For bulk data extraction, use batch exports: https://posthog.com/docs/cdp/batch-exports",
+        );
+    }
     let group = format!("$group_{COMPANY_INDEX}");
     let since = query
         .split("toDateTime('")
@@ -247,8 +266,27 @@ async fn query(
             "The fake answers only Success's usage queries over the company group",
         );
     };
-    let limit = number_after(query, "LIMIT ").unwrap_or(100).min(50_000);
-    let offset = number_after(query, "OFFSET ").unwrap_or(0);
+    // The key Success pages by: rows after (company, week).
+    let after = if query.contains("{after_company}") {
+        let week = value(&body, "after_week").and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
+        match (value(&body, "after_company"), week) {
+            (Some(company), Some(week)) => Some((company.to_string(), week)),
+            _ => {
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    "validation_error",
+                    "invalid_input",
+                    "Placeholder {after_company} is not available in this context",
+                )
+            }
+        }
+    } else {
+        None
+    };
+    let after_key = |g: &String, w: &NaiveDate| after.as_ref().is_none_or(|(c, k)| (g, w) > (c, k));
+    // posthog/hogql/constants.py: 100 rows unless the query says, at most 50,000 (MAX_SELECT_RETURNED_ROWS).
+    let own_limit = number_after(query, "LIMIT ");
+    let limit = own_limit.unwrap_or(100).min(50_000);
     let data = state.posthog.lock().unwrap();
     let day = |d: NaiveDate| d.format("%Y-%m-%d").to_string();
     let (columns, rows): (Vec<&str>, Vec<Value>) = if query.contains(", event,") {
@@ -257,6 +295,7 @@ async fn query(
             vec!["company", "week", "event", "users"],
             data.feature_users(since, own)
                 .into_iter()
+                .filter(|(g, w, _, _)| after_key(g, w))
                 .map(|(g, w, e, n)| json!([g, day(w), e, n]))
                 .collect(),
         )
@@ -265,16 +304,23 @@ async fn query(
             vec!["company", "week", "active_users"],
             data.active_users(since)
                 .into_iter()
+                .filter(|(g, w, _)| after_key(g, w))
                 .map(|(g, w, n)| json!([g, day(w), n]))
                 .collect(),
         )
     };
-    let page: Vec<Value> = rows.iter().skip(offset).take(limit).cloned().collect();
+    let page: Vec<Value> = rows.iter().take(limit).cloned().collect();
+    // HogQLHasMorePaginator: with the query's own LIMIT, PostHog does not look past it, and
+    // `hasMore`, `limit` and `offset` come back null; a full page is the only sign of more.
+    let (has_more, limit, offset) = match own_limit {
+        Some(_) => (Value::Null, Value::Null, Value::Null),
+        None => (json!(limit < rows.len()), json!(limit), json!(0)),
+    };
     Json(json!({
         "columns": columns,
         "types": columns.iter().map(|c| json!([c, "String"])).collect::<Vec<_>>(),
         "results": page,
-        "hasMore": offset + limit < rows.len(),
+        "hasMore": has_more,
         "limit": limit,
         "offset": offset,
     }))
