@@ -1,7 +1,7 @@
 //! PostHog: who uses the product. Companies are PostHog groups (the group type called company,
 //! organization, account or workspace, else the first); each links to the account with its
 //! domain or Stripe customer id and never creates one. Weekly active users and active users per
-//! feature (custom events) for the last 12 weeks come from HogQL, paged with LIMIT/OFFSET.
+//! feature (custom events) for the last 12 weeks come from HogQL, paged by key.
 
 use super::http::{array, VendorConfig, VendorError, VendorHttp};
 use super::{email_domain, keep_by, SyncError, SyncRun};
@@ -70,8 +70,8 @@ pub async fn sync(http: &VendorHttp, run: &mut SyncRun<'_>, project: &str) -> Re
     let (index, _) = company_group(http, project).await?;
     groups(http, run, project, index).await?;
     let since = first_week((run.now)());
-    hogql(http, run, project, "usage", &usage_query(index, &since)).await?;
-    hogql(http, run, project, "features", &features_query(index, &since)).await
+    hogql(http, run, project, "usage", index, &since).await?;
+    hogql(http, run, project, "features", index, &since).await
 }
 
 /// Monday of the first of the [`WEEKS`] weeks read.
@@ -159,48 +159,78 @@ pub fn group(g: &Value) -> Result<LinkRecord, String> {
     })
 }
 
-pub fn usage_query(index: i64, since: &str) -> String {
+/// Rows after this (company, week) only: the page key. PostHog refuses OFFSET on queries made with
+/// a personal API key, so pages go by key; the key's values travel as HogQL placeholders.
+/// Spelled out rather than as a tuple comparison, as PostHog's own keyset paging does, so
+/// ClickHouse can prune by the group column.
+const AFTER_KEY: &str = "AND ($group_{index} > {after_company} OR ($group_{index} = {after_company} \
+     AND toStartOfWeek(timestamp, 1) > toDate({after_week})))";
+
+fn after_key(index: i64, after: bool) -> String {
+    if after {
+        format!(" {}", AFTER_KEY.replace("{index}", &index.to_string()))
+    } else {
+        String::new()
+    }
+}
+
+pub fn usage_query(index: i64, since: &str, after: bool) -> String {
     format!(
         "SELECT $group_{index} AS company, toStartOfWeek(timestamp, 1) AS week, \
          count(DISTINCT person_id) AS active_users FROM events \
-         WHERE $group_{index} != '' AND timestamp >= toDateTime('{since} 00:00:00') \
-         GROUP BY company, week ORDER BY company, week"
+         WHERE $group_{index} != '' AND timestamp >= toDateTime('{since} 00:00:00'){} \
+         GROUP BY company, week ORDER BY company, week LIMIT {ROWS}",
+        after_key(index, after)
     )
 }
 
 /// Features are the product's own events; PostHog's (`$pageview`, `$autocapture`, …) are not.
-pub fn features_query(index: i64, since: &str) -> String {
+pub fn features_query(index: i64, since: &str, after: bool) -> String {
     format!(
         "SELECT $group_{index} AS company, toStartOfWeek(timestamp, 1) AS week, event, \
          count(DISTINCT person_id) AS users FROM events \
-         WHERE $group_{index} != '' AND NOT startsWith(event, '$') AND timestamp >= toDateTime('{since} 00:00:00') \
-         GROUP BY company, week, event ORDER BY company, week, event"
+         WHERE $group_{index} != '' AND NOT startsWith(event, '$') AND timestamp >= toDateTime('{since} 00:00:00'){} \
+         GROUP BY company, week, event ORDER BY company, week, event LIMIT {ROWS}",
+        after_key(index, after)
     )
 }
 
-/// Pages through a HogQL query. A page ends where a company's week ends, so each week's feature
-/// list is written whole; the cursor is the offset of the next row.
+/// Pages through a HogQL query by key. A page ends where a company's week ends, so each week's
+/// feature list is written whole; the cursor is the last (company, week) written, as JSON. With
+/// its own LIMIT a query's `hasMore` comes back null: a full page means "ask again".
 async fn hogql(
     http: &VendorHttp,
     run: &mut SyncRun<'_>,
     project: &str,
     resource: &'static str,
-    query: &str,
+    index: i64,
+    since: &str,
 ) -> Result<(), SyncError> {
-    let mut offset: usize = match run.cursor(resource).await? {
+    let mut after: Option<(String, String)> = match run.cursor(resource).await? {
         Some(c) if c == DONE => return Ok(()),
-        Some(c) => c.parse().unwrap_or(0),
-        None => 0,
+        // A cursor this version cannot read (an offset of an older one) starts over: rows are upserts.
+        Some(c) => serde_json::from_str(&c).ok(),
+        None => None,
     };
     loop {
-        let body = json!({"query": {"kind": "HogQLQuery", "query": format!("{query} LIMIT {ROWS} OFFSET {offset}")}});
-        let reply = http.post(&format!("/api/projects/{project}/query/"), &body).await?;
+        let query = if resource == "usage" {
+            usage_query(index, since, after.is_some())
+        } else {
+            features_query(index, since, after.is_some())
+        };
+        let mut hogql = json!({"kind": "HogQLQuery", "query": query});
+        if let Some((company, week)) = &after {
+            hogql["values"] = json!({"after_company": company, "after_week": week});
+        }
+        let reply = http
+            .post(&format!("/api/projects/{project}/query/"), &json!({ "query": hogql }))
+            .await?;
         let rows = array(VENDOR, &reply.body, "results")?;
-        let more = reply.body.get("hasMore").and_then(Value::as_bool).unwrap_or(false) && rows.len() == ROWS;
+        let more = rows.len() >= ROWS || reply.body.get("hasMore").and_then(Value::as_bool) == Some(true);
+        let key = |r: &Value| (cell_text(r, 0).map(str::to_string), week_of(r));
         let mut take = rows.len();
         if more {
             // Leave the last (company, week) to the next page, which starts with all of it.
-            let key = |r: &Value| (r.get(0).cloned(), r.get(1).cloned());
             let last = key(&rows[rows.len() - 1]);
             while take > 0 && key(&rows[take - 1]) == last {
                 take -= 1;
@@ -219,18 +249,29 @@ async fn hogql(
         } else {
             feature_rows(&rows[..take], &mut skipped)
         };
-        offset += take;
+        let next = match rows[..take].iter().rev().map(key).find_map(|(c, w)| c.zip(w)) {
+            Some(last) if more => Some(last),
+            _ if more => {
+                return Err(VendorError::Malformed {
+                    vendor: VENDOR.into(),
+                    detail: "a full page of usage rows without a company or week".into(),
+                }
+                .into())
+            }
+            _ => None,
+        };
         run.write(SyncPage {
             resource,
             companies: Vec::new(),
             records: Records::Usage(records),
-            next_cursor: more.then(|| offset.to_string()),
+            next_cursor: next.as_ref().map(|k| json!([k.0, k.1]).to_string()),
             fetched: take,
             skipped,
         })
         .await?;
-        if !more {
-            return Ok(());
+        match next {
+            Some(key) => after = Some(key),
+            None => return Ok(()),
         }
     }
 }
