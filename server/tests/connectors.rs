@@ -7,95 +7,16 @@ mod common;
 
 use app::integrations::IntegrationSetup;
 use app::model::IntegrationKind;
+use common::rig::{rig, Rig};
 use common::TestDb;
 use server::auth::AuthConfig;
 use server::fakes::salesbricks::SalesbricksData;
 use server::fakes::stripe::StripeData;
-use server::fakes::{FakeState, SALESBRICKS_TOKEN, STRIPE_KEY};
+use server::fakes::{SALESBRICKS_TOKEN, STRIPE_KEY};
 use server::service::Data;
-use server::store::load::{Dataset, NewWorkspace};
 use sqlx::Row;
-use std::sync::Arc;
-
-struct Rig {
-    data: Arc<Data>,
-    ws: i64,
-    fake: server::fakes::Shared,
-    url: String,
-    db: TestDb,
-}
-
-async fn rig(db: TestDb, stripe: StripeData, salesbricks: SalesbricksData) -> Rig {
-    let fake = FakeState::new(stripe, salesbricks);
-    let addr = server::fakes::serve(fake.clone(), "127.0.0.1:0").await.unwrap();
-    let data = Data::new(db.store.clone(), AuthConfig::allowing_private_network()).shared();
-    let ws = db
-        .store
-        .load_dataset(
-            &Dataset {
-                workspace: NewWorkspace {
-                    name: "Hooli".into(),
-                    slug: format!("hooli-{}", db.name),
-                    is_demo: false,
-                    currency: "USD".into(),
-                },
-                stages: server::demo::default_stages(),
-                ..Default::default()
-            },
-            &|_| {},
-        )
-        .await
-        .unwrap();
-    db.store.set_rate(ws, "EUR", 1_080_000).await.unwrap();
-    Rig {
-        data,
-        ws,
-        fake,
-        url: format!("http://{addr}"),
-        db,
-    }
-}
 
 impl Rig {
-    async fn connect(&self, kind: IntegrationKind, credential: &str) -> Result<String, app::api::AppError> {
-        self.connect_to(kind, credential, "").await
-    }
-
-    async fn connect_to(
-        &self,
-        kind: IntegrationKind,
-        credential: &str,
-        target: &str,
-    ) -> Result<String, app::api::AppError> {
-        self.data
-            .connect_integration_in(
-                self.ws,
-                kind,
-                IntegrationSetup {
-                    credential: credential.into(),
-                    base_url: self.url.clone(),
-                    schedule_minutes: 15,
-                    webhook_secret: if kind == IntegrationKind::Stripe {
-                        "whsec_test".into()
-                    } else {
-                        String::new()
-                    },
-                    target: target.into(),
-                },
-            )
-            .await
-    }
-
-    async fn count(&self, sql: &str) -> i64 {
-        sqlx::query(sql)
-            .bind(self.ws)
-            .fetch_one(self.db.store.pool())
-            .await
-            .unwrap()
-            .try_get::<i64, _>(0)
-            .unwrap()
-    }
-
     /// The stored Stripe data equals the fake's dataset (malformed records aside).
     async fn assert_matches_stripe(&self, expected: &StripeData, malformed: usize) {
         let name = self.db.name;
@@ -617,8 +538,10 @@ async fn hubspot_enriches_the_accounts_billing_brought_and_creates_none() {
             custom,
             vec![
                 ("Customer tier".to_string(), "Bronze".to_string()),
-                ("CSM region".to_string(), "East".to_string())
-            ]
+                ("CSM region".to_string(), "East".to_string()),
+                ("Modules".to_string(), "Reporting".to_string()),
+            ],
+            "dropdowns show their options' labels"
         );
     }
 }

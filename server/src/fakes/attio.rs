@@ -2,7 +2,10 @@
 //! `limit`/`offset` (a short page is the last), records with `values` as lists of attribute
 //! values, `Authorization: Bearer`, Attio's error body, and 429 with `Retry-After` as an HTTP date;
 //! `PATCH /v2/objects/deals/records/{id}` with `{"data": {"values": {"stage": "<status title>"}}}`
-//! sets a deal's stage (an unknown status title is a 400, as in Attio).
+//! sets a deal's stage (an unknown status title is a 400, as in Attio). Built on Attio's OpenAPI
+//! (api.attio.com/openapi/api): `domains` multi-valued, a currency value's code nullable with the
+//! currency on the attribute (`GET /v2/objects/deals/attributes/value`), and a deleted record
+//! gone from the listing (Attio deletes records outright; only a webhook tells).
 
 use super::{header, Shared, ATTIO_TOKEN};
 use axum::extract::{Path, State};
@@ -18,6 +21,9 @@ pub struct AttioData {
     pub deals: Vec<Value>,
     /// Stage updates accepted (write-backs from Success).
     pub writes: usize,
+    /// The currency configured on the deals' `value` attribute (`config.currency.
+    /// default_currency_code`): a value's own `currency_code` may be null.
+    pub value_currency: Option<String>,
 }
 
 const STATUSES: [&str; 5] = ["Lead", "In Progress", "Proposal", "Won 🎉", "Lost"];
@@ -51,7 +57,10 @@ impl AttioData {
     /// Companies at the Stripe fake's domains (`company{i}.example`) and `others` that are nobody's
     /// account, each with one deal; one deal has no company, one an amount that is not a number.
     pub fn generate(customers: usize, others: usize) -> AttioData {
-        let mut data = AttioData::default();
+        let mut data = AttioData {
+            value_currency: Some("USD".into()),
+            ..AttioData::default()
+        };
         for i in 0..customers + others {
             let domain = if i < customers {
                 format!("company{i}.example")
@@ -84,6 +93,11 @@ impl AttioData {
             if i == 7 {
                 values.as_object_mut().unwrap().remove("associated_company");
             }
+            if i == 11 {
+                // The currency is the attribute's; a value may carry a null code (OpenAPI:
+                // `currency_code` is `["string", "null"]` and not required).
+                values["value"][0]["currency_code"] = Value::Null;
+            }
             data.deals.push(json!({"id": id(&format!("deal-{i:04}")), "created_at": "2026-02-01T00:00:00.000000000Z", "values": values}));
         }
         data
@@ -100,6 +114,7 @@ pub fn routes(state: Shared) -> Router {
     Router::new()
         .route("/v2/objects/{object}/records/query", post(query))
         .route("/v2/objects/{object}/records/{record_id}", axum::routing::patch(update))
+        .route("/v2/objects/{object}/attributes/{attribute}", axum::routing::get(attribute))
         .with_state(state)
 }
 
@@ -192,6 +207,40 @@ async fn update(
     data.set_stage(i, title);
     data.writes += 1;
     Json(json!({"data": data.deals[i].clone()})).into_response()
+}
+
+/// `GET /v2/objects/{object}/attributes/{attribute}`: the deals' `value` attribute, a currency
+/// whose code is set on the attribute (Attio's OpenAPI, `attribute.config.currency`).
+async fn attribute(
+    State(state): State<Shared>,
+    Path((object, attribute)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    if let Some(refused) = unauthorised(&headers) {
+        return refused;
+    }
+    if let Some(reply) = state.misbehave(throttled).await {
+        return reply;
+    }
+    if object != "deals" || attribute != "value" {
+        return error(
+            StatusCode::NOT_FOUND,
+            "invalid_request_error",
+            "not_found",
+            &format!("Attribute with slug/ID \"{attribute}\" not found."),
+        );
+    }
+    let currency = state.attio.lock().unwrap().value_currency.clone();
+    Json(json!({"data": {
+        "id": {"workspace_id": "ws-fake", "object_id": "obj-fake", "attribute_id": "attr-value"},
+        "title": "Deal value", "description": null, "api_slug": "value", "type": "currency",
+        "is_system_attribute": true, "is_writable": true, "is_required": false, "is_unique": false,
+        "is_multiselect": false, "is_default_value_enabled": false, "is_archived": false,
+        "default_value": null, "relationship": null, "created_at": "2026-01-01T00:00:00.000000000Z",
+        "config": {"currency": {"default_currency_code": currency, "display_type": "symbol"},
+                   "record_reference": {"allowed_object_ids": null}},
+    }}))
+    .into_response()
 }
 
 async fn query(

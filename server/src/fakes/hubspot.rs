@@ -1,6 +1,8 @@
-//! A fake of HubSpot's CRM v3 companies API: `Authorization: Bearer`, `limit`/`after` with
-//! `paging.next.after`, only the requested properties (all strings), the property list with
-//! `hubspotDefined`, and HubSpot's error bodies (401, 429 `RATE_LIMIT`).
+//! A fake of HubSpot's CRM v3 companies API, from HubSpot-public-api-spec-collection (CRM
+//! Properties and Companies): `Authorization: Bearer`, `limit`/`after` with `paging.next.after`,
+//! only the requested properties (all strings), the property list where only HubSpot's own carry
+//! `hubspotDefined`, dropdowns storing option values, `batch/read`, 414 for an overlong URL, and
+//! HubSpot's error bodies (401, 429 `RATE_LIMIT` without `Retry-After`).
 
 use super::{header, Rng, Shared, HUBSPOT_TOKEN};
 use axum::extract::{Query, State};
@@ -15,6 +17,9 @@ use std::collections::HashMap;
 pub struct HubspotData {
     /// Companies with every property, as HubSpot stores them.
     pub companies: Vec<Value>,
+    /// Further custom text properties of the portal (name, label), as large portals have
+    /// hundreds: asking for all of them in a URL is answered 414.
+    pub extra_properties: Vec<(String, String)>,
 }
 
 const INDUSTRIES: [&str; 4] = [
@@ -23,7 +28,8 @@ const INDUSTRIES: [&str; 4] = [
     "HOSPITAL_HEALTH_CARE",
     "RETAIL",
 ];
-const TIERS: [&str; 3] = ["Gold", "Silver", "Bronze"];
+/// The internal values of the "Customer tier" dropdown (its labels: Gold, Silver, Bronze).
+const TIERS: [&str; 3] = ["tier_1", "tier_2", "tier_3"];
 
 impl HubspotData {
     /// `customers` companies at the domains of the Stripe fake's customers (`company{i}.example`),
@@ -46,6 +52,7 @@ impl HubspotData {
                     "numberofemployees": if i == 0 { "lots".to_string() } else { (10 + rng.below(5_000)).to_string() },
                     "city": "Palo Alto", "state": "CA", "country": "United States",
                     "tier": TIERS[i % 3], "csm_region": if i % 2 == 0 { "West" } else { "East" },
+                    "modules": if i % 2 == 0 { "reporting;sso" } else { "reporting" },
                     "hs_object_id": format!("{}", 9_000_000 + i),
                 },
                 "createdAt": "2025-01-01T00:00:00Z", "updatedAt": "2026-11-01T00:00:00Z", "archived": false,
@@ -58,6 +65,7 @@ impl HubspotData {
 pub fn routes(state: Shared) -> Router {
     Router::new()
         .route("/crm/v3/objects/companies", get(companies))
+        .route("/crm/v3/objects/companies/batch/read", axum::routing::post(batch_read))
         .route("/crm/v3/properties/companies", get(properties))
         .with_state(state)
 }
@@ -70,16 +78,20 @@ fn error(status: StatusCode, category: &str, message: &str) -> Response {
         .into_response()
 }
 
-fn throttled(retry_after: u64) -> Response {
+/// HubSpot's 429: the policy whose window is spent, and no `Retry-After` (none is documented;
+/// HubSpot's own client waits out the ten-second window).
+fn throttled(_retry_after: u64) -> Response {
     let mut r = (
         StatusCode::TOO_MANY_REQUESTS,
         Json(
             json!({"status": "error", "message": "You have reached your ten_secondly_rolling limit.",
-            "errorType": "RATE_LIMIT", "policyName": "TEN_SECONDLY_ROLLING"}),
+            "errorType": "RATE_LIMIT", "correlationId": "fake", "policyName": "TEN_SECONDLY_ROLLING"}),
         ),
     )
         .into_response();
-    r.headers_mut().insert("Retry-After", retry_after.into());
+    r.headers_mut().insert("X-HubSpot-RateLimit-Interval-Milliseconds", 10_000.into());
+    r.headers_mut().insert("X-HubSpot-RateLimit-Max", 100.into());
+    r.headers_mut().insert("X-HubSpot-RateLimit-Remaining", 0.into());
     r
 }
 
@@ -115,16 +127,38 @@ async fn properties(State(state): State<Shared>, headers: HeaderMap) -> Response
     // HubSpot leaves `hubspotDefined` off the portal's own properties (it is only present, and
     // true, on HubSpot's: the Property schema in HubSpot-public-api-spec-collection marks it
     // optional, and real answers omit it for custom ones).
-    results.push(json!({"name": "tier", "label": "Customer tier", "type": "enumeration"}));
-    results.push(json!({"name": "csm_region", "label": "CSM region", "type": "string"}));
+    // A dropdown stores each option's internal value on the record; the option's label is what
+    // HubSpot shows (the Property schema's `options[{label, value, displayOrder, hidden}]`). A
+    // checkbox stores several values separated by `;`.
+    let option = |label: &str, value: &str, order: i64| {
+        json!({"label": label, "value": value, "displayOrder": order, "hidden": false, "description": ""})
+    };
+    results.push(json!({"name": "tier", "label": "Customer tier", "type": "enumeration", "fieldType": "select",
+        "groupName": "companyinformation", "options": [option("Gold", "tier_1", 0), option("Silver", "tier_2", 1), option("Bronze", "tier_3", 2)]}));
+    results.push(json!({"name": "csm_region", "label": "CSM region", "type": "string", "fieldType": "text",
+        "groupName": "companyinformation", "options": []}));
+    results.push(json!({"name": "modules", "label": "Modules", "type": "enumeration", "fieldType": "checkbox",
+        "groupName": "companyinformation", "options": [option("Reporting", "reporting", 0), option("Single sign-on", "sso", 1)]}));
+    for (name, label) in &state.hubspot.lock().unwrap().extra_properties {
+        results.push(json!({"name": name, "label": label, "type": "string", "fieldType": "text",
+            "groupName": "companyinformation", "options": []}));
+    }
     Json(json!({"results": results})).into_response()
 }
+
+/// HubSpot's edge refuses request lines past about 8 KB (414 URI Too Long): a long
+/// `properties=` list must go in a batch read's body instead.
+const MAX_QUERY: usize = 8 * 1024;
 
 async fn companies(
     State(state): State<Shared>,
     Query(q): Query<HashMap<String, String>>,
+    uri: axum::http::Uri,
     headers: HeaderMap,
 ) -> Response {
+    if uri.query().is_some_and(|q| q.len() > MAX_QUERY) {
+        return (StatusCode::URI_TOO_LONG, "<html><body><h1>414 Request-URI Too Large</h1></body></html>").into_response();
+    }
     if let Some(reply) = guard(&state, &headers).await {
         return reply;
     }
@@ -162,13 +196,7 @@ async fn companies(
         .take(limit)
         .map(|c| {
             // Only the requested properties come back.
-            let mut props = Map::new();
-            for name in &wanted {
-                props.insert(name.clone(), c["properties"].get(name).cloned().unwrap_or(Value::Null));
-            }
-            let mut out = c.clone();
-            out["properties"] = Value::Object(props);
-            out
+            only(c, &wanted)
         })
         .collect();
     let end = start + results.len();
@@ -178,4 +206,44 @@ async fn companies(
             json!({"next": {"after": end.to_string(), "link": format!("/crm/v3/objects/companies?after={end}")}});
     }
     Json(body).into_response()
+}
+
+/// A company with only the `wanted` properties.
+fn only(c: &Value, wanted: &[String]) -> Value {
+    let mut props = Map::new();
+    for name in wanted {
+        props.insert(name.clone(), c["properties"].get(name).cloned().unwrap_or(Value::Null));
+    }
+    let mut out = c.clone();
+    out["properties"] = Value::Object(props);
+    out
+}
+
+/// `POST /crm/v3/objects/companies/batch/read` with `{inputs: [{id}], properties,
+/// propertiesWithHistory}` (at most 100 inputs): `{status, results, startedAt, completedAt}`,
+/// ids it does not know left out, as HubSpot's 207 with `errors` would list them.
+async fn batch_read(State(state): State<Shared>, headers: HeaderMap, Json(body): Json<Value>) -> Response {
+    if let Some(reply) = guard(&state, &headers).await {
+        return reply;
+    }
+    let (Some(inputs), Some(wanted)) = (
+        body.get("inputs").and_then(Value::as_array),
+        body.get("properties").and_then(Value::as_array),
+    ) else {
+        return error(StatusCode::BAD_REQUEST, "VALIDATION_ERROR", "inputs and properties are required");
+    };
+    if inputs.len() > 100 {
+        return error(StatusCode::BAD_REQUEST, "VALIDATION_ERROR", "Too many inputs: at most 100 per batch");
+    }
+    let wanted: Vec<String> = wanted.iter().filter_map(Value::as_str).map(str::to_string).collect();
+    let data = state.hubspot.lock().unwrap();
+    let results: Vec<Value> = inputs
+        .iter()
+        .filter_map(|i| i.get("id").and_then(Value::as_str))
+        .filter_map(|id| data.companies.iter().find(|c| c["id"] == id))
+        .map(|c| only(c, &wanted))
+        .collect();
+    Json(json!({"status": "COMPLETE", "results": results, "startedAt": "2026-11-01T00:00:00Z",
+        "completedAt": "2026-11-01T00:00:01Z"}))
+    .into_response()
 }

@@ -1,7 +1,11 @@
 //! Fakes of where releases come from: GitHub's releases API (`per_page`/`page` with a `Link`
 //! header, drafts, an optional token, 404 for unknown repositories, 429 with `Retry-After` and the
 //! `x-ratelimit-*` headers) and a web server with an RSS feed, an Atom feed and a markdown
-//! changelog.
+//! changelog, and feeds shaped as real publishers send them: WordPress's Atom (`wp-includes/
+//! feed-atom.php`: HTML titles in CDATA with numeric entities, `rel="alternate"` links), Blogger's
+//! (each entry lists its comments feed first, `published` in the blog's own offset, relative
+//! `xml:base` links as some generators write them) and an ISO-8859-1 RSS 2.0 feed whose items have
+//! neither guid nor link, two of them on one day.
 
 use super::{header, Shared, GITHUB_TOKEN};
 use axum::extract::{Path, Query, State};
@@ -65,6 +69,9 @@ pub fn routes(state: Shared) -> Router {
         .route("/feeds/atom.xml", get(atom))
         .route("/feeds/CHANGELOG.md", get(changelog))
         .route("/feeds/not-a-feed", get(not_a_feed))
+        .route("/feeds/wordpress/atom", get(wordpress))
+        .route("/feeds/blogger/default", get(blogger))
+        .route("/feeds/latin1.rss", get(latin1))
         .with_state(state)
 }
 
@@ -200,4 +207,81 @@ async fn not_a_feed() -> Response {
         "<html><body>Our blog moved.</body></html>",
     )
         .into_response()
+}
+
+/// WordPress's Atom template: `<title type="html"><![CDATA[…]]></title>` with the title run
+/// through its texturiser (’ as `&#8217;`, & as `&#038;`), `rel="alternate"` entry links.
+async fn wordpress() -> Response {
+    (
+        [("content-type", "application/atom+xml; charset=UTF-8")],
+        r#"<?xml version="1.0" encoding="UTF-8"?><feed
+  xmlns="http://www.w3.org/2005/Atom"
+  xmlns:thr="http://purl.org/syndication/thread/1.0"
+  xml:lang="en-US"
+  >
+	<title type="text">Hooli News</title>
+	<updated>2026-11-12T16:05:11Z</updated>
+	<link rel="alternate" type="text/html" href="https://news.hooli.test" />
+	<id>https://news.hooli.test/feed/atom/</id>
+	<link rel="self" type="application/atom+xml" href="https://news.hooli.test/feed/atom/" />
+	<generator uri="https://wordpress.org/" version="6.7">WordPress</generator>
+	<entry>
+		<author><name>Gavin</name></author>
+		<title type="html"><![CDATA[We&#8217;ve shipped SSO &#038; SCIM]]></title>
+		<link rel="alternate" type="text/html" href="https://news.hooli.test/2026/11/12/sso-scim/" />
+		<id>https://news.hooli.test/?p=4242</id>
+		<updated>2026-11-12T16:05:11Z</updated>
+		<published>2026-11-12T16:05:11Z</published>
+		<category scheme="https://news.hooli.test" term="Product" />
+		<summary type="html"><![CDATA[Single sign-on and provisioning for every plan&#8230;]]></summary>
+		<link rel="replies" type="text/html" href="https://news.hooli.test/2026/11/12/sso-scim/#comments" thr:count="0" />
+		<link rel="replies" type="application/atom+xml" href="https://news.hooli.test/2026/11/12/sso-scim/feed/atom/" thr:count="0" />
+		<thr:total>0</thr:total>
+	</entry>
+</feed>"#,
+    )
+        .into_response()
+}
+
+/// Blogger's Atom: each entry's first link is its comments feed (`rel="replies"`), the post is
+/// `rel="alternate"`; `published` is in the blog's time zone. A post's relative link resolves
+/// against `xml:base` or the feed's own URL.
+async fn blogger() -> Response {
+    (
+        [("content-type", "application/atom+xml; charset=UTF-8")],
+        r#"<?xml version='1.0' encoding='UTF-8'?><feed xmlns='http://www.w3.org/2005/Atom' xmlns:openSearch='http://a9.com/-/spec/opensearchrss/1.0/'>
+<id>tag:blogger.com,1999:blog-8675309</id><updated>2026-11-21T00:46:00.001+03:00</updated>
+<title type='text'>Endframe Engineering</title>
+<link rel='alternate' type='text/html' href='https://endframe.blogspot.test/'/>
+<entry><id>tag:blogger.com,1999:blog-8675309.post-1</id>
+<published>2026-11-21T00:46:00.001+03:00</published><updated>2026-11-21T00:50:12.114+03:00</updated>
+<title type='text'>Faster exports</title><content type='html'>&lt;p&gt;Exports are twice as fast.&lt;/p&gt;</content>
+<link rel='replies' type='application/atom+xml' href='https://endframe.blogspot.test/feeds/1/comments/default' title='Post Comments'/>
+<link rel='replies' type='text/html' href='https://endframe.blogspot.test/2026/11/faster-exports.html#comment-form' title='0 Comments'/>
+<link rel='edit' type='application/atom+xml' href='https://www.blogger.com/feeds/8675309/posts/default/1'/>
+<link rel='self' type='application/atom+xml' href='https://www.blogger.com/feeds/8675309/posts/default/1'/>
+<link rel='alternate' type='text/html' href='https://endframe.blogspot.test/2026/11/faster-exports.html' title='Faster exports'/>
+</entry>
+<entry><id>tag:blogger.com,1999:blog-8675309.post-2</id>
+<published>2026-11-18T10:00:00.000+03:00</published><updated>2026-11-18T10:00:00.000+03:00</updated>
+<title type='text'>Audit trail</title><content type='html'>Every change, logged.</content>
+<link rel='alternate' type='text/html' href='/2026/11/audit-trail.html' title='Audit trail'/>
+</entry>
+</feed>"#,
+    )
+        .into_response()
+}
+
+/// An RSS 2.0 feed in ISO-8859-1 (its declaration says so; "Café" is the byte 0xE9), whose items
+/// have neither guid nor link; two ship on one day, listed newest first as feeds do.
+async fn latin1() -> Response {
+    let xml = "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>\n\
+<rss version=\"2.0\"><channel><title>Caf\u{e9} Dev</title><link>https://cafe.test/</link>\n\
+<item><title>Caf\u{e9} mode for reports</title><pubDate>Wed, 18 Nov 2026 15:30:00 +0100</pubDate>\
+<description>Reports, with caf\u{e9} breaks.</description></item>\n\
+<item><title>Night shift</title><pubDate>Wed, 18 Nov 2026 09:00:00 +0100</pubDate>\
+<description>Dark theme.</description></item>\n\
+</channel></rss>";
+    let bytes: Vec<u8> = xml.chars().map(|c| c as u32 as u8).collect(); // every char is Latin-1
+    ([("content-type", "application/rss+xml")], bytes).into_response()
 }

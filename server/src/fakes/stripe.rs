@@ -1,6 +1,15 @@
 //! A fake of Stripe's API v1 list endpoints: `Authorization: Bearer`, `limit` 1–100,
 //! `starting_after`, `{object: "list", url, has_more, data}` newest first, canceled subscriptions
 //! only with `status=all`, Stripe's error bodies, 429 with `Stripe-Should-Retry`.
+//!
+//! Shapes follow the API version asked for in `Stripe-Version` (else the account's default,
+//! 2024-06-20 here), from stripe/openapi `openapi/fixtures3.json` and Stripe's changelog:
+//! - expandable fields are ids unless the request expands them (`expand[]`, at most four levels,
+//!   `data.` counting as one: docs "Expanding responses"); `customer`, `discounts` (`di_…` ids,
+//!   on the subscription and on each item) are;
+//! - 2025-03-31.basil: an invoice names its subscription under `parent.subscription_details`;
+//! - 2025-09-30.clover: a discount's coupon is `source.coupon`, an id unless expanded (before,
+//!   `coupon`, always embedded). Coupons are listed at `/v1/coupons`.
 
 use super::{header, Rng, Shared, STRIPE_KEY, STRIPE_LIVE_KEY};
 use axum::extract::{Path, Query, State};
@@ -17,6 +26,11 @@ pub struct StripeData {
     pub customers: Vec<Value>,
     pub subscriptions: Vec<Value>,
     pub invoices: Vec<Value>,
+    pub coupons: Vec<Value>,
+    pub products: Vec<Value>,
+    /// Discount objects by id, in the clover shape (`source.coupon` an id); subscriptions and
+    /// their items name them by id.
+    pub discounts: HashMap<String, Value>,
     lookup: Lookup,
 }
 
@@ -91,9 +105,10 @@ impl StripeData {
                 "cancel_at_period_end": rng.below(20) == 0, "canceled_at": null, "start_date": period_start,
                 "trial_start": null, "trial_end": null, "currency": currency, "metadata": {},
                 "latest_invoice": null,
-                "discounts": if rng.below(8) == 0 { json!([{"coupon": {"percent_off": 20.0}}]) } else { json!([]) },
+                // Drawn here, where the draw always was, so the rest of the dataset stays as it was.
+                "discounts": if rng.below(8) == 0 { json!(["due"]) } else { json!([]) },
                 "items": {"object": "list", "data": [{
-                    "id": format!("si_{i:07}"), "quantity": 1 + rng.below(40),
+                    "id": format!("si_{i:07}"), "object": "subscription_item", "discounts": [], "quantity": 1 + rng.below(40),
                     "current_period_start": period_start, "current_period_end": period_start + period_len,
                     "price": {"id": format!("price_{}", i % 5), "product": format!("prod_{}", i % 5),
                         "nickname": PRICES[i % 5],
@@ -116,6 +131,15 @@ impl StripeData {
             if status == "canceled" {
                 subscription["canceled_at"] = json!(period_start + 10 * 86_400);
                 subscription["ended_at"] = json!(period_start + 10 * 86_400);
+            }
+            if subscription["discounts"] == json!(["due"]) {
+                // One of the coupons: 20 % off for good, $100 off each invoice, 50 % off for
+                // three months that have passed, or $500 off the first invoice only.
+                let coupon = ["TWENTY", "HUNDRED", "SPRING", "WELCOME"][i % 4];
+                let coupon = if currency == "eur" { "TWENTY" } else { coupon };
+                let ended = (coupon == "SPRING").then_some(period_start + 90 * 86_400);
+                let id = data.discount(&cus, &sub, None, coupon, period_start, ended);
+                subscription["discounts"] = json!([id]);
             }
             if i < malformed {
                 subscription["items"] = json!({"object": "list", "data": []});
@@ -143,10 +167,56 @@ impl StripeData {
                 }));
             }
         }
+        data.products = PRICES
+            .iter()
+            .enumerate()
+            .map(|(k, name)| json!({"id": format!("prod_{k}"), "object": "product", "name": format!("{name} plan"), "active": true}))
+            .rev()
+            .collect();
         for list in [&mut data.customers, &mut data.subscriptions, &mut data.invoices] {
             list.reverse(); // newest first
         }
         data
+    }
+
+    /// The account's coupons (as `/v1/coupons` lists them) that [`StripeData::generate`] uses.
+    pub fn standard_coupons() -> Vec<Value> {
+        let coupon = |id: &str, percent: Option<f64>, amount: Option<i64>, duration: &str, months: Option<i64>| {
+            json!({"id": id, "object": "coupon", "amount_off": amount, "percent_off": percent,
+                "currency": amount.map(|_| "usd"), "duration": duration, "duration_in_months": months,
+                "created": BASE_TIME, "livemode": false, "max_redemptions": null, "metadata": {},
+                "name": id, "redeem_by": null, "times_redeemed": 1, "valid": true})
+        };
+        vec![
+            coupon("TWENTY", Some(20.0), None, "forever", None),
+            coupon("HUNDRED", None, Some(10_000), "forever", None),
+            coupon("SPRING", Some(50.0), None, "repeating", Some(3)),
+            coupon("WELCOME", None, Some(50_000), "once", None),
+        ]
+    }
+
+    /// Records a discount of `coupon` on a subscription (or one of its items); returns its id.
+    pub fn discount(
+        &mut self,
+        customer: &str,
+        subscription: &str,
+        item: Option<&str>,
+        coupon: &str,
+        start: i64,
+        end: Option<i64>,
+    ) -> String {
+        if self.coupons.is_empty() {
+            self.coupons = Self::standard_coupons();
+        }
+        let id = format!("di_{:07}", self.discounts.len() + 1);
+        self.discounts.insert(
+            id.clone(),
+            json!({"id": id, "object": "discount", "checkout_session": null, "customer": customer,
+                "start": start, "end": end, "invoice": null, "invoice_item": null, "promotion_code": null,
+                "subscription": subscription, "subscription_item": item,
+                "source": {"type": "coupon", "coupon": coupon}}),
+        );
+        id
     }
 }
 
@@ -172,7 +242,7 @@ fn throttled(retry_after: u64) -> Response {
 async fn list(
     State(state): State<Shared>,
     Path(resource): Path<String>,
-    Query(q): Query<HashMap<String, String>>,
+    Query(pairs): Query<Vec<(String, String)>>,
     headers: HeaderMap,
 ) -> Response {
     let auth = header(&headers, "authorization").unwrap_or("");
@@ -195,6 +265,25 @@ async fn list(
     if let Some(reply) = state.misbehave(throttled).await {
         return reply;
     }
+    let q: HashMap<&str, &str> = pairs
+        .iter()
+        .filter(|(k, _)| k != "expand[]")
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let expand: Vec<&str> = pairs
+        .iter()
+        .filter(|(k, _)| k == "expand[]")
+        .map(|(_, v)| v.as_str())
+        .collect();
+    for path in &expand {
+        if path.split('.').count() > 4 {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "invalid_request_error",
+                &format!("You cannot expand more than 4 levels of a property. Property: {path}"),
+            );
+        }
+    }
     let limit: usize = match q.get("limit").map(|l| l.parse::<usize>()) {
         None => 10,
         Some(Ok(l)) if (1..=100).contains(&l) => l,
@@ -211,13 +300,18 @@ async fn list(
         customers,
         subscriptions,
         invoices,
+        coupons,
+        discounts,
+        products,
         lookup,
     } = &mut *guard;
     let all: Vec<&Value> = match resource.as_str() {
         "customers" => customers.iter().collect(),
         "invoices" => invoices.iter().collect(),
+        "coupons" => coupons.iter().collect(),
+        "products" => products.iter().collect(),
         "subscriptions" => {
-            let status = q.get("status").map(String::as_str);
+            let status = q.get("status").copied();
             subscriptions
                 .iter()
                 .filter(|s| match status {
@@ -240,10 +334,10 @@ async fn list(
         Some(after) => {
             let remembered = lookup
                 .page_ends
-                .get(after)
+                .get(*after)
                 .copied()
-                .filter(|&i| i > 0 && all.get(i - 1).is_some_and(|r| r["id"] == after.as_str()));
-            match remembered.or_else(|| all.iter().position(|r| r["id"] == after.as_str()).map(|i| i + 1)) {
+                .filter(|&i| i > 0 && all.get(i - 1).is_some_and(|r| r["id"] == *after));
+            match remembered.or_else(|| all.iter().position(|r| r["id"] == *after).map(|i| i + 1)) {
                 Some(i) => i,
                 None => {
                     return error(
@@ -255,11 +349,35 @@ async fn list(
             }
         }
     };
-    let expand_customer = q.get("expand[]").map(String::as_str) == Some("data.customer");
+    let expands = |path: &str| expand.contains(&path);
     // Without a `Stripe-Version` header Stripe answers in the account's default version; this
-    // fake's accounts default to 2024-06-20, before basil moved an invoice's subscription under
-    // `parent` (Stripe's API changelog, 2025-03-31.basil).
-    let basil = header(&headers, "stripe-version").is_some_and(|v| v >= "2025-03-31");
+    // fake's accounts default to 2024-06-20.
+    let version = header(&headers, "stripe-version").unwrap_or("2024-06-20");
+    let basil = version >= "2025-03-31";
+    let clover = version >= "2025-09-30";
+    let coupon_of = |id: &Value| {
+        coupons
+            .iter()
+            .find(|c| c["id"] == *id)
+            .cloned()
+            .unwrap_or(Value::Null)
+    };
+    // A discount as this version shows it; `with_coupon`: `source.coupon` expanded.
+    let discount = |id: &Value, with_coupon: bool| {
+        let Some(mut d) = id.as_str().and_then(|id| discounts.get(id)).cloned() else {
+            return id.clone();
+        };
+        let coupon = d.pointer("/source/coupon").cloned().unwrap_or(Value::Null);
+        if !clover {
+            if let Some(map) = d.as_object_mut() {
+                map.remove("source");
+                map.insert("coupon".into(), coupon_of(&coupon)); // always embedded before clover
+            }
+        } else if with_coupon {
+            d["source"]["coupon"] = coupon_of(&coupon);
+        }
+        d
+    };
     let page: Vec<Value> = all
         .iter()
         .skip(start)
@@ -273,7 +391,20 @@ async fn list(
                     map.insert("subscription".into(), sub.unwrap_or(Value::Null));
                 }
             }
-            if expand_customer {
+            if v["object"] == "subscription" {
+                let with_coupon = expands("data.discounts.source.coupon");
+                if expands("data.discounts") || with_coupon {
+                    let ids = v["discounts"].as_array().cloned().unwrap_or_default();
+                    v["discounts"] = ids.iter().map(|id| discount(id, with_coupon)).collect();
+                }
+                if expands("data.items.data.discounts") {
+                    for item in v["items"]["data"].as_array_mut().into_iter().flatten() {
+                        let ids = item["discounts"].as_array().cloned().unwrap_or_default();
+                        item["discounts"] = ids.iter().map(|id| discount(id, false)).collect();
+                    }
+                }
+            }
+            if expands("data.customer") {
                 if let Some(c) = v["customer"].as_str().and_then(|id| lookup.customer(customers, id)) {
                     v["customer"] = c.clone();
                 }

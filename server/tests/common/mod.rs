@@ -2,6 +2,8 @@
 
 #![allow(dead_code)]
 
+pub mod rig;
+
 use chrono::NaiveDate;
 use server::store::Store;
 use std::sync::atomic::{AtomicU64, Ordering};
