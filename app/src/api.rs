@@ -360,8 +360,12 @@ pub mod port {
         /// Starts a sync in the background; returns its run id.
         async fn sync_integration(&self, scope: &Scope, kind: IntegrationKind) -> Result<i64, AppError>;
         async fn set_exchange_rate(&self, scope: &Scope, currency: String, rate: String) -> Result<(), AppError>;
-        /// The records a run skipped, and why.
-        async fn sync_run_errors(&self, scope: &Scope, run_id: i64) -> Result<Vec<(String, String)>, AppError>;
+        /// What a run skipped or repaired, counted by why, and its first records.
+        async fn sync_run_errors(
+            &self,
+            scope: &Scope,
+            run_id: i64,
+        ) -> Result<crate::integrations::RunProblems, AppError>;
 
         // Signals in.
         /// A new API token for the signals endpoint, shown this once.
@@ -1081,7 +1085,7 @@ pub async fn sync_integration(kind: IntegrationKind) -> Result<i64, AppError> {
 }
 
 #[server(prefix = "/api/fn", endpoint = "sync_run_errors")]
-pub async fn sync_run_errors(run_id: i64) -> Result<Vec<(String, String)>, AppError> {
+pub async fn sync_run_errors(run_id: i64) -> Result<crate::integrations::RunProblems, AppError> {
     port::call(Need::Read, |d, s| async move { d.sync_run_errors(&s, run_id).await }).await
 }
 

@@ -296,6 +296,51 @@ pub struct IntegrationView {
     pub running: Option<SyncProgress>,
 }
 
+/// What a run did with records it could not take as sent, counted by why; and the first records.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RunProblems {
+    pub reasons: Vec<RunReason>,
+    /// (record, why), skipped ones first, at most 100.
+    pub records: Vec<(String, String)>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunReason {
+    /// The vendor's resource, as the run's steps name it ("deals", "subscriptions").
+    pub resource: String,
+    /// `skipped` or `repaired`.
+    pub outcome: String,
+    pub reason: String,
+    pub count: i64,
+}
+
+impl RunReason {
+    /// "2 deals skipped: its company is linked to no account".
+    pub fn line(&self) -> String {
+        let (one, many) = match self.resource.as_str() {
+            "usage" => ("usage week", "usage weeks"),
+            "features" => ("feature week", "feature weeks"),
+            "entries" => ("feed entry", "feed entries"),
+            "companies" => ("company", "companies"),
+            "" => ("record", "records"),
+            other => (other.strip_suffix('s').unwrap_or(other), other),
+        };
+        let noun = if self.count == 1 { one } else { many };
+        format!("{} {noun} {}: {}", self.count, self.outcome, self.reason)
+    }
+}
+
+/// Why a record was skipped or repaired, without what is particular to the record: a message
+/// reads "why: details (hint)" and the part before the details or the hint is the reason.
+pub fn reason_of(message: &str) -> String {
+    let end = [message.find(": "), message.find(" (")]
+        .into_iter()
+        .flatten()
+        .min()
+        .unwrap_or(message.len());
+    message[..end].trim().to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -393,5 +438,31 @@ mod tests {
         assert_eq!(check_currency("eur", "USD"), Ok("EUR".into()));
         assert!(check_currency("usd", "USD").is_err());
         assert!(check_currency("EURO", "USD").is_err());
+    }
+
+    #[test]
+    fn run_reasons_count_alike_records_together() {
+        assert_eq!(
+            reason_of("its company is linked to no account: co-7 (link it in Settings)"),
+            "its company is linked to no account"
+        );
+        assert_eq!(reason_of("has no items"), "has no items");
+        assert_eq!(
+            reason_of("has no domain and is linked to no account (hint)"),
+            "has no domain and is linked to no account"
+        );
+        let line = |resource: &str, outcome: &str, count| {
+            RunReason {
+                resource: resource.into(),
+                outcome: outcome.into(),
+                reason: "why".into(),
+                count,
+            }
+            .line()
+        };
+        assert_eq!(line("deals", "skipped", 2), "2 deals skipped: why");
+        assert_eq!(line("deals", "repaired", 1), "1 deal repaired: why");
+        assert_eq!(line("companies", "skipped", 1), "1 company skipped: why");
+        assert_eq!(line("entries", "skipped", 3), "3 feed entries skipped: why");
     }
 }

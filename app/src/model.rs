@@ -1060,6 +1060,8 @@ pub struct SyncRunRow {
     pub fetched: i64,
     pub written: i64,
     pub skipped: i64,
+    /// Records written after filling in what the vendor left out (a deal's currency).
+    pub repaired: i64,
     pub error: Option<String>,
 }
 

@@ -4,8 +4,10 @@
 //!
 //! Rules (each has a row in the table test below):
 //! - A Stripe subscription's MRR is Σ over licensed items of unit amount × quantity, normalised to
-//!   a month (year ÷ 12, week × 52 ÷ 12, day × 365 ÷ 12, `interval_count` honoured), minus its
-//!   discounts (percent off the total; an amount off per invoice, normalised like the items).
+//!   a month (year ÷ 12, week × 52 ÷ 12, day × 365 ÷ 12, `interval_count` honoured), minus each
+//!   item's own discounts, then the subscription's (percent off what is left; an amount off per
+//!   invoice, normalised like the item, or like the first item for the subscription's); never
+//!   below zero. Which discounts are in force (not ended, not one-off) the connector decides.
 //!   Metered items have no fixed amount and count 0.
 //! - `trialing` counts 0 and is marked as a trial; `past_due` and `unpaid` still count and flag a
 //!   payment risk; `canceled`, `incomplete`, `incomplete_expired` and `paused` count 0;
@@ -61,6 +63,10 @@ pub struct StripeItem {
     pub interval_count: u32,
     /// `metered` prices bill usage after the fact and have no fixed MRR.
     pub metered: bool,
+    /// Discounts on this item only (Stripe's item-level `discounts`), applied before the
+    /// subscription's own.
+    #[serde(default)]
+    pub discounts: Vec<Discount>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -170,6 +176,23 @@ fn round_div(num: i128, den: i128) -> i64 {
     (q + adj) as i64
 }
 
+/// A monthly amount (× DEN) after `discounts`, never below zero: a percent comes off what is left,
+/// an amount off is per invoice, made monthly by `per_invoice` (numerator, denominator).
+fn discounted(mut num: i128, discounts: &[Discount], per_invoice: (i128, i128)) -> i128 {
+    for d in discounts {
+        match d {
+            Discount::PercentOff(p) => {
+                let p = p.clamp(0.0, 100.0);
+                // Percent with two decimals, exactly.
+                let basis = (p * 100.0).round() as i128;
+                num -= num * basis / 10_000;
+            }
+            Discount::AmountOff(a) => num -= *a as i128 * per_invoice.0 / per_invoice.1,
+        }
+    }
+    num.max(0)
+}
+
 /// MRR of one Stripe subscription in the workspace currency.
 pub fn stripe_mrr(sub: &StripeSubscription, rates: &Rates) -> Result<Line, RevenueError> {
     let mut flags = Flags {
@@ -209,23 +232,10 @@ pub fn stripe_mrr(sub: &StripeSubscription, rates: &Rates) -> Result<Line, Reven
             continue;
         }
         let amount = item.unit_amount as i128 * item.quantity as i128;
-        num += amount * per_n * DEN / den;
+        num += discounted(amount * per_n * DEN / den, &item.discounts, (per_n * DEN, den));
     }
-    for d in &sub.discounts {
-        match d {
-            Discount::PercentOff(p) => {
-                let p = p.clamp(0.0, 100.0);
-                // Percent with two decimals, exactly.
-                let basis = (p * 100.0).round() as i128;
-                num -= num * basis / 10_000;
-            }
-            Discount::AmountOff(a) => {
-                let (per_n, den) = per_invoice_months.unwrap_or((1, 1));
-                num -= *a as i128 * per_n * DEN / den;
-            }
-        }
-    }
-    let num = num.max(0);
+    let per_invoice = per_invoice_months.map_or((DEN, 1), |(n, d)| (n * DEN, d));
+    let num = discounted(num, &sub.discounts, per_invoice);
     let (rate_n, rate_d) = rates.rate(&sub.currency)?;
     Ok(Line {
         mrr: round_div(num * rate_n, DEN * rate_d),
@@ -316,6 +326,7 @@ mod tests {
             interval,
             interval_count,
             metered: false,
+            discounts: Vec::new(),
         }
     }
 
@@ -458,6 +469,44 @@ mod tests {
                     vec![Discount::AmountOff(12_000)],
                 ),
                 9_000,
+                false,
+                false,
+                false,
+            ),
+            (
+                "item-level 50 % off the $100 add-on of a $250 plan, then 20 % off the whole → $240",
+                sub(
+                    "active",
+                    "usd",
+                    vec![
+                        item(25_000, 1, Month, 1),
+                        StripeItem {
+                            discounts: vec![Discount::PercentOff(50.0)],
+                            ..item(10_000, 1, Month, 1)
+                        },
+                    ],
+                    vec![Discount::PercentOff(20.0)],
+                ),
+                24_000,
+                false,
+                false,
+                false,
+            ),
+            (
+                "item-level $600 off an annual $1,200 item → $50/mo beside a $30/mo item",
+                sub(
+                    "active",
+                    "usd",
+                    vec![
+                        item(3_000, 1, Month, 1),
+                        StripeItem {
+                            discounts: vec![Discount::AmountOff(60_000)],
+                            ..item(120_000, 1, Year, 1)
+                        },
+                    ],
+                    vec![],
+                ),
+                8_000,
                 false,
                 false,
                 false,

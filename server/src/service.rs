@@ -1512,7 +1512,7 @@ impl SuccessData for Data {
         Ok(())
     }
 
-    async fn sync_run_errors(&self, s: &Scope, run_id: i64) -> Result<Vec<(String, String)>, AppError> {
+    async fn sync_run_errors(&self, s: &Scope, run_id: i64) -> Result<app::integrations::RunProblems, AppError> {
         Ok(self.store.sync_run_errors(s.workspace.id, run_id).await?)
     }
 }

@@ -283,7 +283,10 @@ async fn hostile_requests_get_clear_refusals_and_the_process_lives() {
     let huge = s
         .status_for_declared_body(
             "/api/fn/sign_in",
-            &[("origin", &s.base), ("content-type", "application/x-www-form-urlencoded")],
+            &[
+                ("origin", &s.base),
+                ("content-type", "application/x-www-form-urlencoded"),
+            ],
             1_500_000,
         )
         .await;

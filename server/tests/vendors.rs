@@ -6,17 +6,23 @@ mod common;
 use app::model::IntegrationKind;
 use common::rig::rig;
 use common::TestDb;
+use serde_json::{json, Value};
 use server::fakes::salesbricks::SalesbricksData;
 use server::fakes::stripe::StripeData;
 use server::fakes::STRIPE_KEY;
-use serde_json::{json, Value};
 use sqlx::Row;
 
 const DAY: i64 = 86_400;
 
 /// A Stripe subscription as API 2025-09-30.clover sends it: discounts (its own and each item's)
 /// are `di_…` ids unless expanded. `items`: (unit amount, quantity, interval, item discounts).
-fn subscription(id: &str, status: &str, start: i64, items: &[(i64, i64, &str, Vec<String>)], discounts: Vec<String>) -> Value {
+fn subscription(
+    id: &str,
+    status: &str,
+    start: i64,
+    items: &[(i64, i64, &str, Vec<String>)],
+    discounts: Vec<String>,
+) -> Value {
     let items: Vec<Value> = items
         .iter()
         .enumerate()
@@ -58,33 +64,56 @@ async fn stripe_mrr_counts_every_discount_as_stripe_applies_it() {
         ];
         let add = |data: &mut StripeData, sub: Value| {
             let id = sub["id"].as_str().unwrap().to_string();
-            data.customers.push(json!({"id": format!("cus_{id}"), "object": "customer",
+            data.customers
+                .push(json!({"id": format!("cus_{id}"), "object": "customer",
                 "name": format!("Customer {id}"), "email": format!("billing@{id}.example"), "created": start}));
             data.subscriptions.push(sub);
         };
         // A: $250/month, 20 % off for good → $200.
         let d = data.discount("cus_a", "a", None, "TWENTY", start, None);
-        add(&mut data, subscription("a", "active", start, &[(25_000, 1, "month", vec![])], vec![d]));
+        add(
+            &mut data,
+            subscription("a", "active", start, &[(25_000, 1, "month", vec![])], vec![d]),
+        );
         // B: 10 seats at $50, $100 off every invoice → $400.
         let d = data.discount("cus_b", "b", None, "HUNDRED", start, None);
-        add(&mut data, subscription("b", "active", start, &[(5_000, 10, "month", vec![])], vec![d]));
+        add(
+            &mut data,
+            subscription("b", "active", start, &[(5_000, 10, "month", vec![])], vec![d]),
+        );
         // C: $300 platform and a $100 add-on at 50 % off (the item's own discount) → $350.
         let d = data.discount("cus_c", "c", Some("si_c_1"), "HALF", start, None);
         add(
             &mut data,
-            subscription("c", "active", start, &[(30_000, 1, "month", vec![]), (10_000, 1, "month", vec![d])], vec![]),
+            subscription(
+                "c",
+                "active",
+                start,
+                &[(30_000, 1, "month", vec![]), (10_000, 1, "month", vec![d])],
+                vec![],
+            ),
         );
         // D: $2,400 a year with $600 off each (yearly) invoice on the item, and 50 % off for three
         // months that ended yesterday → ($2,400 − $600) / 12 = $150.
         let item = data.discount("cus_d", "d", Some("si_d_0"), "SIXHUNDRED", start, None);
         let ended = data.discount("cus_d", "d", None, "SPRING", start - 90 * DAY, Some(now - DAY));
-        add(&mut data, subscription("d", "active", start, &[(240_000, 1, "year", vec![item])], vec![ended]));
+        add(
+            &mut data,
+            subscription("d", "active", start, &[(240_000, 1, "year", vec![item])], vec![ended]),
+        );
         // E: $99/month with $500 off the first invoice only: no recurring discount → $99.
         let d = data.discount("cus_e", "e", None, "WELCOME", start, None);
-        add(&mut data, subscription("e", "active", start, &[(9_900, 1, "month", vec![])], vec![d]));
+        add(
+            &mut data,
+            subscription("e", "active", start, &[(9_900, 1, "month", vec![])], vec![d]),
+        );
         // F: past due at $200/month; its open invoice failed three times.
-        add(&mut data, subscription("f", "past_due", start, &[(20_000, 1, "month", vec![])], vec![]));
-        data.invoices.push(json!({"id": "in_f", "object": "invoice", "customer": "cus_f",
+        add(
+            &mut data,
+            subscription("f", "past_due", start, &[(20_000, 1, "month", vec![])], vec![]),
+        );
+        data.invoices
+            .push(json!({"id": "in_f", "object": "invoice", "customer": "cus_f",
             "parent": {"type": "subscription_details", "quote_details": null,
                 "subscription_details": {"metadata": {}, "subscription": "f"}},
             "status": "open", "currency": "usd", "amount_due": 20_000, "amount_paid": 0,
@@ -109,10 +138,17 @@ async fn stripe_mrr_counts_every_discount_as_stripe_applies_it() {
         .iter()
         .map(|r| (r.try_get("external_id").unwrap(), r.try_get("mrr_minor").unwrap()))
         .collect();
-        let want: Vec<(String, i64)> = [("a", 20_000), ("b", 40_000), ("c", 35_000), ("d", 15_000), ("e", 9_900), ("f", 20_000)]
-            .iter()
-            .map(|(id, mrr)| (id.to_string(), *mrr))
-            .collect();
+        let want: Vec<(String, i64)> = [
+            ("a", 20_000),
+            ("b", 40_000),
+            ("c", 35_000),
+            ("d", 15_000),
+            ("e", 9_900),
+            ("f", 20_000),
+        ]
+        .iter()
+        .map(|(id, mrr)| (id.to_string(), *mrr))
+        .collect();
         assert_eq!(ledger, want, "{}", rig.db.name);
         let arr = rig
             .count("SELECT CAST(SUM(arr_minor) AS BIGINT) FROM accounts WHERE workspace_id = $1")
@@ -125,13 +161,14 @@ async fn stripe_mrr_counts_every_discount_as_stripe_applies_it() {
             )
             .await;
         assert_eq!(failed, 3, "the failed invoice counts on its contract");
-        let plan: String = sqlx::query("SELECT plan FROM revenue_sources WHERE workspace_id = $1 AND external_id = 'c'")
-            .bind(rig.ws)
-            .fetch_one(rig.db.store.pool())
-            .await
-            .unwrap()
-            .try_get("plan")
-            .unwrap();
+        let plan: String =
+            sqlx::query("SELECT plan FROM revenue_sources WHERE workspace_id = $1 AND external_id = 'c'")
+                .bind(rig.ws)
+                .fetch_one(rig.db.store.pool())
+                .await
+                .unwrap()
+                .try_get("plan")
+                .unwrap();
         assert_eq!(plan, "Platform + Add-on", "plans are named by their products");
     }
 }
@@ -161,10 +198,19 @@ async fn attio_deals_deleted_there_leave_pipeline_and_a_missing_currency_is_repa
                     .fetch_optional(rig.db.store.pool())
                     .await
                     .unwrap()
-                    .map(|r| (r.try_get::<i64, _>("amount_minor").unwrap(), r.try_get::<String, _>("currency").unwrap()))
+                    .map(|r| {
+                        (
+                            r.try_get::<i64, _>("amount_minor").unwrap(),
+                            r.try_get::<String, _>("currency").unwrap(),
+                        )
+                    })
             }
         };
-        assert_eq!(deal("deal-0011").await, Some((375_000, "USD".into())), "the attribute's currency");
+        assert_eq!(
+            deal("deal-0011").await,
+            Some((375_000, "USD".into())),
+            "the attribute's currency"
+        );
         assert!(deal("deal-0003").await.is_some());
 
         // Deal 3 is deleted in Attio; no value carries its currency and none is configured on
@@ -184,8 +230,17 @@ async fn attio_deals_deleted_there_leave_pipeline_and_a_missing_currency_is_repa
             .unwrap();
         let second = rig.data.sync_now(rig.ws, IntegrationKind::Attio).await.unwrap();
         assert_eq!(second.error, None);
-        assert_eq!(deal("deal-0003").await, None, "{}: a deleted deal leaves Pipeline", rig.db.name);
-        assert_eq!(deal("deal-0011").await, Some((375_000, "EUR".into())), "the workspace's currency");
+        assert_eq!(
+            deal("deal-0003").await,
+            None,
+            "{}: a deleted deal leaves Pipeline",
+            rig.db.name
+        );
+        assert_eq!(
+            deal("deal-0011").await,
+            Some((375_000, "EUR".into())),
+            "the workspace's currency"
+        );
         let repaired: Vec<(String, String)> = sqlx::query(
             "SELECT record, message FROM sync_run_errors WHERE run_id = $1 AND outcome = 'repaired' ORDER BY record",
         )
@@ -197,7 +252,9 @@ async fn attio_deals_deleted_there_leave_pipeline_and_a_missing_currency_is_repa
         .map(|r| (r.try_get("record").unwrap(), r.try_get("message").unwrap()))
         .collect();
         assert!(
-            repaired.iter().any(|(record, why)| record == "deal-0011" && why.contains("no currency")),
+            repaired
+                .iter()
+                .any(|(record, why)| record == "deal-0011" && why.contains("no currency")),
             "{repaired:?}"
         );
     }
@@ -261,7 +318,11 @@ async fn feeds_read_as_their_publishers_mean_them() {
                     Some("https://endframe.blogspot.test/2026/11/faster-exports.html".into())
                 ),
                 want("Café mode for reports", "2026-11-18", None),
-                want("Audit trail", "2026-11-18", Some(format!("{}/2026/11/audit-trail.html", rig.url))),
+                want(
+                    "Audit trail",
+                    "2026-11-18",
+                    Some(format!("{}/2026/11/audit-trail.html", rig.url))
+                ),
                 want("Night shift", "2026-11-18", None),
                 want(
                     "We’ve shipped SSO & SCIM",
@@ -284,7 +345,12 @@ async fn hubspot_reads_every_custom_property_of_a_large_portal() {
         let rig = rig(db, StripeData::generate(20, 1, 0, 9), SalesbricksData::default()).await;
         let mut portal = HubspotData::generate(20, 130, 9);
         portal.extra_properties = (0..400)
-            .map(|k| (format!("onboarding_checklist_item_{k:03}_completed"), format!("Checklist {k:03}")))
+            .map(|k| {
+                (
+                    format!("onboarding_checklist_item_{k:03}_completed"),
+                    format!("Checklist {k:03}"),
+                )
+            })
             .collect();
         portal.companies[5]["properties"]["onboarding_checklist_item_399_completed"] = json!("2026-10-02");
         *rig.fake.hubspot.lock().unwrap() = portal;
@@ -295,7 +361,10 @@ async fn hubspot_reads_every_custom_property_of_a_large_portal() {
             .unwrap();
         let outcome = rig.data.sync_now(rig.ws, IntegrationKind::Hubspot).await.unwrap();
         assert_eq!(outcome.error, None);
-        assert_eq!(outcome.progress.fetched, 150, "two pages of the list, each read again in a batch");
+        assert_eq!(
+            outcome.progress.fetched, 150,
+            "two pages of the list, each read again in a batch"
+        );
         let custom: String = sqlx::query(
             "SELECT a.custom_fields FROM accounts a \
              JOIN account_external_ids x ON x.account_id = a.id AND x.source = 'stripe' AND x.external_id = 'cus_0000005' \
@@ -308,7 +377,10 @@ async fn hubspot_reads_every_custom_property_of_a_large_portal() {
         .try_get("custom_fields")
         .unwrap();
         let custom: Vec<(String, String)> = serde_json::from_str(&custom).unwrap();
-        assert!(custom.contains(&("Customer tier".into(), "Bronze".into())), "{custom:?}");
+        assert!(
+            custom.contains(&("Customer tier".into(), "Bronze".into())),
+            "{custom:?}"
+        );
         assert!(
             custom.contains(&("Checklist 399".into(), "2026-10-02".into())),
             "{}: {custom:?}",

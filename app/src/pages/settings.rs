@@ -6,7 +6,7 @@ use crate::api::{
     settings, sync_run_errors, ConnectIntegration, DisconnectIntegration, SetExchangeRate, SyncIntegration,
     TestIntegration,
 };
-use crate::integrations::{IntegrationView, SCHEDULE_DEFAULT};
+use crate::integrations::{IntegrationView, RunProblems as RunProblemsView, SCHEDULE_DEFAULT};
 use crate::live::SyncProgress;
 use crate::model::*;
 use crate::ui::*;
@@ -210,7 +210,8 @@ fn RunStatus(status: String) -> impl IntoView {
     view! { <Badge color appearance=BadgeAppearance::Tint>{status}</Badge> }
 }
 
-/// A run's error, and on demand the records it skipped with the reason for each.
+/// A run's error, and on demand what it skipped or repaired: counted by why ("2 deals skipped:
+/// its company is linked to no account"), then the first records with the reason for each.
 #[component]
 fn RunProblems(run: SyncRunRow, open_runs: RwSignal<Vec<i64>>) -> impl IntoView {
     let id = run.id;
@@ -223,29 +224,37 @@ fn RunProblems(run: SyncRunRow, open_runs: RwSignal<Vec<i64>>) -> impl IntoView 
             None => ids.push(id),
         })
     };
-    let skipped = Resource::new(
+    let problems = Resource::new(
         move || open.get(),
         move |open| async move {
             if open {
                 sync_run_errors(id).await
             } else {
-                Ok(Vec::new())
+                Ok(Default::default())
             }
         },
     );
+    let summary = match (run.skipped, run.repaired) {
+        (s, 0) => format!("{s} skipped — why?"),
+        (0, r) => format!("{r} repaired — how?"),
+        (s, r) => format!("{s} skipped, {r} repaired — why?"),
+    };
     view! {
         <div class="run-problems">
             {run.error.clone().map(|e| view! { <div class="field-error" data-testid="run-error">{e}</div> })}
-            {(run.skipped > 0).then(|| view! {
+            {(run.skipped > 0 || run.repaired > 0).then(|| view! {
                 <button class="link-button" on:click=toggle>
-                    {move || if open.get() { "Hide skipped records".to_string() } else { format!("{} skipped — why?", run.skipped) }}
+                    {move || if open.get() { "Hide".to_string() } else { summary.clone() }}
                 </button>
                 <Show when=move || open.get()>
                     <Transition fallback=|| view! { <Loading /> }>
                         {move || Suspend::new(async move {
-                            loaded(skipped.await, |rows| view! {
+                            loaded(problems.await, |p: RunProblemsView| view! {
+                                <ul class="run-reasons" data-testid="run-reasons">
+                                    {p.reasons.iter().map(|r| view! { <li>{r.line()}</li> }).collect_view()}
+                                </ul>
                                 <ul class="skipped-list" data-testid="skipped-records">
-                                    {rows.into_iter().map(|(record, why)| view! { <li><code>{record}</code>" "{why}</li> }).collect_view()}
+                                    {p.records.into_iter().map(|(record, why)| view! { <li><code>{record}</code>" "{why}</li> }).collect_view()}
                                 </ul>
                             })
                         })}

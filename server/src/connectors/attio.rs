@@ -2,11 +2,12 @@
 //! to accounts by domain (never creating one); deals land on their company's account in the
 //! workspace stage whose name matches Attio's status (else by won / lost / open). A deal moved in
 //! Success keeps its stage until Attio's own stage changes. Pages with `limit`/`offset`; a page
-//! shorter than the limit is the last.
+//! shorter than the limit is the last, and a deal no longer listed then is removed (Attio deletes
+//! records outright). A value without its currency takes the attribute's, else the workspace's.
 
 use super::http::{array, VendorConfig, VendorError, VendorHttp};
 use super::{keep_by, stage_for, Stage, SyncError, SyncRun};
-use crate::store::sync::{CompanyRecord, DealRecord, LinkRecord, Records, SyncPage, DONE};
+use crate::store::sync::{CompanyRecord, DealRecord, Gone, LinkRecord, Records, SyncPage, DONE};
 use app::matching::normalise_domain;
 use serde_json::{json, Value};
 
@@ -83,10 +84,19 @@ fn exact(title: &str, (key, label, _): &Stage) -> bool {
 
 pub async fn sync(http: &VendorHttp, run: &mut SyncRun<'_>, stages: &[Stage]) -> Result<(), SyncError> {
     for resource in ["companies", "deals"] {
-        let mut offset: usize = match run.cursor(resource).await? {
+        // The cursor is "<offset> <when the listing began>": deals not listed since are gone.
+        let (mut offset, since) = match run.cursor(resource).await? {
             Some(c) if c == DONE => continue,
-            Some(c) => c.parse().unwrap_or(0),
-            None => 0,
+            Some(c) => match c.split_once(' ') {
+                Some((offset, since)) => (offset.parse().unwrap_or(0), since.to_string()),
+                None => (c.parse().unwrap_or(0), (run.now)().to_rfc3339()),
+            },
+            None => (0usize, (run.now)().to_rfc3339()),
+        };
+        let currency = if resource == "deals" {
+            deal_currency(http).await?
+        } else {
+            None
         };
         loop {
             let reply = http
@@ -96,21 +106,41 @@ pub async fn sync(http: &VendorHttp, run: &mut SyncRun<'_>, stages: &[Stage]) ->
                 )
                 .await?;
             let data = array(VENDOR, &reply.body, "data")?;
+            let last = data.len() < PAGE;
             let mut skipped = Vec::new();
+            let mut repaired = Vec::new();
             let records = if resource == "companies" {
                 Records::Links(keep_by(data, record_id, company, &mut skipped))
             } else {
-                Records::Deals(keep_by(data, record_id, |r| deal(r, stages), &mut skipped))
+                let deals = keep_by(
+                    data,
+                    record_id,
+                    |r| {
+                        let (deal, repair) = deal(r, stages, currency.as_deref())?;
+                        if let Some(why) = repair {
+                            repaired.push((deal.external_id.clone(), why));
+                        }
+                        Ok(deal)
+                    },
+                    &mut skipped,
+                );
+                // Attio deletes a record outright: it is simply no longer listed.
+                let gone = if last {
+                    Gone::NotSeenSince(SOURCE, since.clone())
+                } else {
+                    Gone::Nothing
+                };
+                Records::Deals(deals, gone)
             };
             offset += data.len();
-            let last = data.len() < PAGE;
             run.write(SyncPage {
                 resource,
                 companies: Vec::new(),
                 records,
-                next_cursor: (!last).then(|| offset.to_string()),
+                next_cursor: (!last).then(|| format!("{offset} {since}")),
                 fetched: data.len(),
                 skipped,
+                repaired,
             })
             .await?;
             if last {
@@ -119,6 +149,22 @@ pub async fn sync(http: &VendorHttp, run: &mut SyncRun<'_>, stages: &[Stage]) ->
         }
     }
     Ok(())
+}
+
+/// The currency of the deals' `value` attribute: Attio keeps it on the attribute
+/// (`config.currency.default_currency_code`), and a value may come without its own code.
+async fn deal_currency(http: &VendorHttp) -> Result<Option<String>, VendorError> {
+    match http.get("/v2/objects/deals/attributes/value").await {
+        Ok(reply) => Ok(reply
+            .body
+            .pointer("/data/config/currency/default_currency_code")
+            .and_then(Value::as_str)
+            .filter(|c| c.len() == 3)
+            .map(str::to_ascii_uppercase)),
+        // A workspace whose deals have no value attribute.
+        Err(VendorError::Rejected { status: 404, .. }) => Ok(None),
+        Err(e) => Err(e),
+    }
 }
 
 fn record_id(r: &Value) -> Option<&str> {
@@ -167,7 +213,8 @@ pub fn company(r: &Value) -> Result<LinkRecord, String> {
     })
 }
 
-pub fn deal(r: &Value, stages: &[Stage]) -> Result<DealRecord, String> {
+/// A deal, and why it was repaired if it was. `currency`: the value attribute's own currency.
+pub fn deal(r: &Value, stages: &[Stage], currency: Option<&str>) -> Result<(DealRecord, Option<String>), String> {
     let id = record_id(r).ok_or("has no record_id")?;
     let name = text(r, "name").ok_or("has no name")?;
     let status = first(r, "stage")
@@ -179,6 +226,7 @@ pub fn deal(r: &Value, stages: &[Stage]) -> Result<DealRecord, String> {
         .and_then(|c| c.get("target_record_id"))
         .and_then(Value::as_str)
         .ok_or("has no associated company")?;
+    let mut repaired = None;
     let (amount_minor, currency) = match first(r, "value") {
         None => (0, None),
         Some(v) => {
@@ -191,8 +239,14 @@ pub fn deal(r: &Value, stages: &[Stage]) -> Result<DealRecord, String> {
                 .get("currency_code")
                 .and_then(Value::as_str)
                 .filter(|c| c.len() == 3)
-                .ok_or("has a value without a currency")?;
-            ((amount * 100.0).round() as i64, Some(code.to_ascii_uppercase()))
+                .map(str::to_ascii_uppercase)
+                .or_else(|| currency.map(str::to_string));
+            if code.is_none() {
+                repaired = Some("its value has no currency: the workspace currency is used".to_string());
+            }
+            let digits = app::revenue::minor_digits(code.as_deref().unwrap_or(""));
+            let minor = (amount * 10f64.powi(digits as i32)).round() as i64;
+            (minor, code)
         }
     };
     let lost_reason = first(r, "lost_reason").and_then(|v| {
@@ -201,7 +255,7 @@ pub fn deal(r: &Value, stages: &[Stage]) -> Result<DealRecord, String> {
             .or_else(|| v.pointer("/option/title").and_then(Value::as_str))
             .map(str::to_string)
     });
-    Ok(DealRecord {
+    let deal = DealRecord {
         source: SOURCE,
         external_id: id.to_string(),
         company: (SOURCE, company.to_string()),
@@ -216,7 +270,8 @@ pub fn deal(r: &Value, stages: &[Stage]) -> Result<DealRecord, String> {
             .and_then(|d| d.get(..10))
             .map(str::to_string),
         closed_lost_reason: lost_reason,
-    })
+    };
+    Ok((deal, repaired))
 }
 
 #[cfg(test)]
@@ -254,11 +309,13 @@ mod tests {
                 "lost_reason": [{"attribute_type": "select", "option": {"title": "Budget"}}]
             }}),
             &stages(),
+            None,
         )
-        .unwrap();
+        .unwrap()
+        .0;
         assert_eq!((d.amount_minor, d.currency.as_deref()), (1_200_050, Some("EUR")));
         assert_eq!(d.stage, "closed_lost");
         assert_eq!(d.closed_lost_reason.as_deref(), Some("Budget"));
-        assert!(deal(&json!({"id": {"record_id": "x"}, "values": {}}), &stages()).is_err());
+        assert!(deal(&json!({"id": {"record_id": "x"}, "values": {}}), &stages(), None).is_err());
     }
 }

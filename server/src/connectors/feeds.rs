@@ -19,38 +19,128 @@ pub fn client(http: reqwest::Client) -> VendorHttp {
     VendorHttp::new(http, config)
 }
 
-/// What one URL holds.
-pub fn entries(url: &str, text: &str, content_type: Option<&str>) -> Result<Entries, String> {
+/// What one URL holds, from the bytes as sent: a feed is decoded by the encoding its XML
+/// declaration names (or the Content-Type charset, which XML lets override it); a changelog by
+/// the charset, else UTF-8.
+pub fn entries(url: &str, bytes: &[u8], content_type: Option<&str>) -> Result<Entries, String> {
+    let charset = content_type
+        .and_then(|c| c.split(';').find_map(|p| p.trim().strip_prefix("charset=")))
+        .map(|c| c.trim_matches('"'))
+        .and_then(|c| encoding_rs::Encoding::for_label(c.as_bytes()));
+    let text = |bytes: &[u8]| match charset {
+        Some(encoding) => encoding.decode(bytes).0.into_owned(),
+        None => String::from_utf8_lossy(bytes).into_owned(),
+    };
+    let head = String::from_utf8_lossy(&bytes[..bytes.len().min(256)]).into_owned();
     let markdown = content_type.is_some_and(|c| c.contains("markdown"))
         || url.ends_with(".md")
-        || text.trim_start().starts_with('#');
+        || head.trim_start().starts_with('#');
     if !markdown {
-        if let Ok(feed) = feed_rs::parser::parse(text.as_bytes()) {
+        let parsed = match charset.filter(|e| *e != encoding_rs::UTF_8) {
+            // Decoded here, so the declaration must not name the old encoding any more.
+            Some(_) => parse_feed(url, declare_utf8(&text(bytes)).as_bytes()),
+            None => parse_feed(url, bytes),
+        };
+        if let Ok(feed) = parsed {
             return Ok(feed_entries(url, feed));
         }
     }
-    let (entries, skipped) = changelog_entries(url, text);
+    let (entries, skipped) = changelog_entries(url, &text(bytes));
     if entries.is_empty() && skipped.is_empty() {
         return Err("is neither an RSS, Atom or JSON feed nor a markdown changelog with headings".into());
     }
     Ok((entries, skipped))
 }
 
+/// Relative links resolve against the feed's URL, and an item with neither guid nor link gets a
+/// stable id from the feed URL and its title (feed-rs makes a random one without a base).
+fn parse_feed(url: &str, bytes: &[u8]) -> Result<feed_rs::model::Feed, feed_rs::parser::ParseFeedError> {
+    feed_rs::parser::Builder::new()
+        .base_uri(Some(url))
+        .timestamp_parser(publisher_time)
+        .build()
+        .parse(bytes)
+}
+
+/// A feed's timestamp as the publisher's wall-clock time (kept in a UTC value): the day a
+/// release is listed under is the publisher's day, not the day in Greenwich.
+fn publisher_time(text: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    let text = text.trim();
+    let local = chrono::DateTime::parse_from_rfc3339(text)
+        .or_else(|_| chrono::DateTime::parse_from_rfc2822(text))
+        .map(|t| t.naive_local())
+        .ok()
+        .or_else(|| chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S").ok())
+        .or_else(|| chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S").ok())
+        .or_else(|| {
+            NaiveDate::parse_from_str(text.get(..10)?, "%Y-%m-%d")
+                .ok()?
+                .and_hms_opt(0, 0, 0)
+        })?;
+    Some(chrono::DateTime::from_naive_utc_and_offset(local, chrono::Utc))
+}
+
+/// `<?xml version="1.0" encoding="ISO-8859-1"?>` → `… encoding="UTF-8"?>`.
+fn declare_utf8(text: &str) -> String {
+    let Some(end) = text
+        .trim_start()
+        .starts_with("<?xml")
+        .then(|| text.find("?>"))
+        .flatten()
+    else {
+        return text.to_string();
+    };
+    let declaration = &text[..end];
+    let Some(at) = declaration.find("encoding") else {
+        return text.to_string();
+    };
+    let rest = &declaration[at..];
+    let quote_open = rest.find(['"', '\'']).map(|i| at + i);
+    let quote_close = quote_open.and_then(|o| text[o + 1..end].find(['"', '\'']).map(|i| o + 1 + i));
+    match (quote_open, quote_close) {
+        (Some(o), Some(c)) => format!("{}UTF-8{}", &text[..=o], &text[c..]),
+        _ => text.to_string(),
+    }
+}
+
+/// A title as a reader sees it: HTML (`type="html"`, or entities escaped into RSS) becomes text.
+fn plain_title(text: &feed_rs::model::Text) -> String {
+    let is_html = text.content_type.to_string().contains("html");
+    let mut out = text.content.clone();
+    if is_html {
+        out = strip_tags(&out);
+    }
+    if is_html || out.contains('&') {
+        out = html_escape::decode_html_entities(&out).into_owned();
+    }
+    out.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn strip_tags(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' if in_tag => in_tag = false,
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
 fn feed_entries(url: &str, feed: feed_rs::model::Feed) -> Entries {
     let mut out: Vec<ReleaseRecord> = Vec::new();
     let mut skipped = Vec::new();
     for e in feed.entries {
-        let title = e
-            .title
-            .as_ref()
-            .map(|t| t.content.trim().to_string())
-            .unwrap_or_default();
-        let Some(day) = e.published.or(e.updated) else {
-            skipped.push((e.id.clone(), format!("{title:?} in {url} has no date")));
+        let title = e.title.as_ref().map(plain_title).unwrap_or_default();
+        let Some(at) = e.published.or(e.updated) else {
+            skipped.push((e.id.clone(), format!("has no date: {title:?} in {url}")));
             continue;
         };
         if title.is_empty() {
-            skipped.push((e.id.clone(), format!("an entry in {url} has no title")));
+            skipped.push((e.id.clone(), format!("has no title: an entry in {url}")));
             continue;
         }
         let body = e
@@ -63,13 +153,22 @@ fn feed_entries(url: &str, feed: feed_rs::model::Feed) -> Entries {
         if out.iter().any(|r| r.external_id == external_id) {
             continue;
         }
+        // The page itself (`rel="alternate"`, the default), not its comments feed or an enclosure.
+        let link = e
+            .links
+            .iter()
+            .find(|l| l.rel.as_deref().is_none_or(|r| r == "alternate"))
+            .or(e.links.first())
+            .map(|l| l.href.clone())
+            .filter(|href| app::url::safe_href(href).is_some());
         out.push(ReleaseRecord {
             source: "rss",
             external_id,
             title,
             body,
-            url: e.links.first().map(|l| l.href.clone()),
-            published_on: day.format("%Y-%m-%d").to_string(),
+            url: link,
+            published_on: at.format("%Y-%m-%d").to_string(),
+            published_at: Some(at.format("%Y-%m-%dT%H:%M:%S").to_string()),
         });
     }
     (out, skipped)
@@ -102,7 +201,10 @@ pub fn changelog_entries(url: &str, text: &str) -> Entries {
         let first = body.iter().find(|l| !l.trim().is_empty()).copied().unwrap_or("");
         let Some(day) = find_date(&heading).or_else(|| find_date(first)) else {
             if !heading.to_lowercase().contains("unreleased") && !body.iter().all(|l| l.trim().is_empty()) {
-                skipped.push((heading.clone(), format!("the section {heading:?} of {url} has no date")));
+                skipped.push((
+                    heading.clone(),
+                    format!("has no date: the section {heading:?} of {url}"),
+                ));
             }
             continue;
         };
@@ -126,6 +228,7 @@ pub fn changelog_entries(url: &str, text: &str) -> Entries {
             body: body.join("\n").trim().to_string(),
             url: Some(format!("{url}#{}", slug(&heading))),
             published_on: day.format("%Y-%m-%d").to_string(),
+            published_at: None,
         });
     }
     (out, skipped)
@@ -165,7 +268,7 @@ pub async fn test(http: &VendorHttp, urls: &[String]) -> Result<String, VendorEr
             message: e.to_string(),
         })?;
         let (entries, _) =
-            entries(url, &reply.text, reply.content_type.as_deref()).map_err(|why| VendorError::Unusable {
+            entries(url, &reply.bytes, reply.content_type.as_deref()).map_err(|why| VendorError::Unusable {
                 vendor: url.clone(),
                 message: why,
             })?;
@@ -184,7 +287,7 @@ pub async fn sync(http: &VendorHttp, run: &mut SyncRun<'_>, urls: &[String]) -> 
     };
     for (i, url) in urls.iter().enumerate().skip(start) {
         let (records, skipped, fetched) = match http.get_text(url).await {
-            Ok(reply) => match entries(url, &reply.text, reply.content_type.as_deref()) {
+            Ok(reply) => match entries(url, &reply.bytes, reply.content_type.as_deref()) {
                 Ok((records, skipped)) => {
                     let n = records.len() + skipped.len();
                     (records, skipped, n)
@@ -200,6 +303,7 @@ pub async fn sync(http: &VendorHttp, run: &mut SyncRun<'_>, urls: &[String]) -> 
             next_cursor: (i + 1 < urls.len()).then(|| (i + 1).to_string()),
             fetched,
             skipped,
+            repaired: Vec::new(),
         })
         .await?;
     }
@@ -230,7 +334,7 @@ mod tests {
             <item><title>Middle-out 3</title><link>https://pp.test/3</link><guid>pp-3</guid>
             <pubDate>Fri, 20 Nov 2026 09:00:00 GMT</pubDate><description>Faster.</description></item>
             <item><title>Undated</title><guid>pp-x</guid></item></channel></rss>"#;
-        let (items, skipped) = entries("https://pp.test/rss", rss, Some("application/rss+xml")).unwrap();
+        let (items, skipped) = entries("https://pp.test/rss", rss.as_bytes(), Some("application/rss+xml")).unwrap();
         assert_eq!(items.len(), 1);
         assert_eq!(items[0].published_on, "2026-11-20");
         assert_eq!(items[0].url.as_deref(), Some("https://pp.test/3"));
@@ -242,10 +346,10 @@ mod tests {
         let json = r#"{"version":"https://jsonfeed.org/version/1.1","title":"PP","items":[{"id":"j1","title":"JSON release",
             "content_text":"Body","date_published":"2026-11-22T10:00:00Z","url":"https://pp.test/j"}]}"#;
         assert_eq!(entries_of(json)[0].published_on, "2026-11-22");
-        assert!(entries("https://pp.test/x", "<html><body>hi</body></html>", Some("text/html")).is_err());
+        assert!(entries("https://pp.test/x", b"<html><body>hi</body></html>", Some("text/html")).is_err());
     }
 
     fn entries_of(text: &str) -> Vec<ReleaseRecord> {
-        entries("https://pp.test/f", text, None).unwrap().0
+        entries("https://pp.test/f", text.as_bytes(), None).unwrap().0
     }
 }

@@ -81,6 +81,7 @@ pub async fn sync(http: &VendorHttp, run: &mut SyncRun<'_>, repositories: &[Stri
             next_cursor: following,
             fetched: list.len(),
             skipped,
+            repaired: Vec::new(),
         })
         .await?;
         match reply.next_link {
@@ -119,6 +120,7 @@ pub fn release(repo: &str, r: &Value) -> Result<Option<ReleaseRecord>, String> {
         body: r.get("body").and_then(Value::as_str).unwrap_or("").to_string(),
         url: r.get("html_url").and_then(Value::as_str).map(str::to_string),
         published_on: published.format("%Y-%m-%d").to_string(),
+        published_at: Some(published.format("%Y-%m-%dT%H:%M:%S").to_string()),
     }))
 }
 

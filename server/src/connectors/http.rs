@@ -104,7 +104,7 @@ pub struct Reply {
 
 /// A successful answer as text (feeds, changelogs).
 pub struct TextReply {
-    pub text: String,
+    pub bytes: Vec<u8>,
     pub content_type: Option<String>,
 }
 
@@ -156,7 +156,7 @@ impl VendorHttp {
 
     pub async fn send(&self, method: Method, path_and_query: &str, body: Option<&Value>) -> Result<Reply, VendorError> {
         let (text, headers) = self.fetch(method, path_and_query, body).await?;
-        let parse = |text: &str| serde_json::from_str::<Value>(text).map_err(|e| e.to_string());
+        let parse = |text: &[u8]| serde_json::from_slice::<Value>(text).map_err(|e| e.to_string());
         // A page of records takes milliseconds to parse: off the task, so that a sync writing the
         // previous page while this one arrives keeps writing meanwhile.
         let parsed = if text.len() > 64 * 1024 {
@@ -172,11 +172,12 @@ impl VendorHttp {
         Ok(Reply { body, next_link })
     }
 
-    /// GETs a document that is not JSON.
+    /// GETs a document that is not JSON, as sent: its bytes are decoded by whoever knows the
+    /// format's rules for its character set (an XML declaration, the Content-Type charset).
     pub async fn get_text(&self, path_and_query: &str) -> Result<TextReply, VendorError> {
-        let (text, headers) = self.fetch(Method::GET, path_and_query, None).await?;
+        let (bytes, headers) = self.fetch(Method::GET, path_and_query, None).await?;
         Ok(TextReply {
-            text,
+            bytes,
             content_type: headers
                 .get("content-type")
                 .and_then(|v| v.to_str().ok())
@@ -189,7 +190,7 @@ impl VendorHttp {
         method: Method,
         path_and_query: &str,
         body: Option<&Value>,
-    ) -> Result<(String, reqwest::header::HeaderMap), VendorError> {
+    ) -> Result<(Vec<u8>, reqwest::header::HeaderMap), VendorError> {
         let vendor = self.config.vendor;
         let url = self.url(path_and_query);
         let mut last = String::new();
@@ -230,16 +231,17 @@ impl VendorHttp {
                     let status = response.status();
                     let headers = response.headers().clone();
                     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
-                    let text = match response.text().await {
-                        Ok(text) => text,
+                    let bytes = match response.bytes().await {
+                        Ok(bytes) => bytes.to_vec(),
                         Err(e) => {
                             last = format!("the answer broke off: {}", root_cause(&e));
                             continue;
                         }
                     };
                     if status.is_success() {
-                        return Ok((text, headers));
+                        return Ok((bytes, headers));
                     }
+                    let text = String::from_utf8_lossy(&bytes);
                     let message = vendor_message(&text).unwrap_or_else(|| reason(status));
                     last = format!("{} {}", status.as_u16(), message);
                     // A 403 that says when to come back is a rate limit (GitHub's secondary limit
@@ -268,6 +270,7 @@ impl VendorHttp {
                     let wait = header("retry-after")
                         .and_then(|v| retry_after(&v, SystemTime::now()))
                         .or_else(|| seconds_hint(&text))
+                        .or_else(|| policy_window(&text))
                         // GitHub: without retry-after, wait at least a minute after a secondary limit.
                         .or_else(|| {
                             message
@@ -347,6 +350,19 @@ fn seconds_hint(body: &str) -> Option<Duration> {
     let rest = message.split("available in ").nth(1)?;
     let n: u64 = rest.split_whitespace().next()?.parse().ok()?;
     Some(Duration::from_secs(n))
+}
+
+/// HubSpot's 429 names the window that is spent and no `Retry-After`: wait the window out (its
+/// own client does: ten seconds for the rolling ten-second limit, one for search's per-second
+/// one); a spent daily limit is not worth waiting for.
+fn policy_window(body: &str) -> Option<Duration> {
+    let v: Value = serde_json::from_str(body).ok()?;
+    match v.get("policyName")?.as_str()? {
+        "TEN_SECONDLY_ROLLING" => Some(Duration::from_secs(10)),
+        "SECONDLY" => Some(Duration::from_secs(1)),
+        "DAILY" => Some(Duration::from_secs(24 * 3600)),
+        _ => None,
+    }
 }
 
 fn reason(status: StatusCode) -> String {

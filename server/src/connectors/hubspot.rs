@@ -1,7 +1,9 @@
 //! HubSpot: company enrichment — industry, size, country and the workspace's custom company
 //! properties — for accounts that billing or contracts brought in. HubSpot also holds prospects that
 //! are nobody's account yet: a company that matches no account (by a linked id or its domain) is
-//! skipped and counted, never turned into an account. Pages with `after`, 100 a page.
+//! skipped and counted, never turned into an account. Pages with `after`, 100 a page; a portal
+//! with many custom properties has each page read again through `batch/read`. Dropdown values
+//! are shown by their options' labels.
 
 use super::http::{VendorConfig, VendorError, VendorHttp};
 use super::{keep, SyncError, SyncRun};
@@ -15,6 +17,8 @@ const VENDOR: &str = "HubSpot";
 const PAGE: usize = 100;
 /// Private apps may send 100 requests per 10 seconds; stay under.
 const PER_SECOND: f64 = 9.0;
+/// Property names a list URL carries at most (HubSpot answers 414 past about 8 KB).
+const MAX_PROPERTIES_IN_URL: usize = 2_000;
 const STANDARD: &[&str] = &[
     "name",
     "domain",
@@ -36,8 +40,39 @@ pub async fn test(http: &VendorHttp) -> Result<String, VendorError> {
     Ok("HubSpot accepted the token.".into())
 }
 
-/// The workspace's own company properties (not HubSpot's), as (internal name, label).
-async fn custom_properties(http: &VendorHttp) -> Result<Vec<(String, String)>, VendorError> {
+/// A company property of the portal's own: its internal name, its label, and for a dropdown,
+/// radio or checkbox (`type: enumeration`) each option's internal value and label.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Custom {
+    pub name: String,
+    pub label: String,
+    pub options: Vec<(String, String)>,
+}
+
+impl Custom {
+    /// A stored value as HubSpot shows it: an option's label (several, `;`-separated, for a
+    /// checkbox), else the value itself.
+    fn shown(&self, value: &str) -> String {
+        if self.options.is_empty() {
+            return value.to_string();
+        }
+        value
+            .split(';')
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(|v| {
+                self.options
+                    .iter()
+                    .find(|(value, _)| value == v)
+                    .map_or(v, |(_, label)| label.as_str())
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// The workspace's own company properties (not HubSpot's).
+async fn custom_properties(http: &VendorHttp) -> Result<Vec<Custom>, VendorError> {
     let reply = http.get("/crm/v3/properties/companies").await?;
     let results = super::http::array(VENDOR, &reply.body, "results")?;
     Ok(results
@@ -46,13 +81,27 @@ async fn custom_properties(http: &VendorHttp) -> Result<Vec<(String, String)>, V
         .filter(|p| p.get("hubspotDefined").and_then(Value::as_bool) != Some(true))
         .filter(|p| p.get("hidden").and_then(Value::as_bool) != Some(true))
         .filter_map(|p| {
-            Some((
-                p.get("name")?.as_str()?.to_string(),
-                p.get("label")
-                    .and_then(Value::as_str)
-                    .unwrap_or(p.get("name")?.as_str()?)
-                    .to_string(),
-            ))
+            let name = p.get("name")?.as_str()?.to_string();
+            let options = if p.get("type").and_then(Value::as_str) == Some("enumeration") {
+                p.get("options")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|o| {
+                        Some((
+                            o.get("value")?.as_str()?.to_string(),
+                            o.get("label")?.as_str()?.to_string(),
+                        ))
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            Some(Custom {
+                label: p.get("label").and_then(Value::as_str).unwrap_or(&name).to_string(),
+                name,
+                options,
+            })
         })
         .collect())
 }
@@ -64,16 +113,36 @@ pub async fn sync(http: &VendorHttp, run: &mut SyncRun<'_>) -> Result<(), SyncEr
         return Ok(());
     }
     let custom = custom_properties(http).await?;
-    let mut properties: Vec<&str> = STANDARD.to_vec();
-    properties.extend(custom.iter().map(|(name, _)| name.as_str()));
-    let properties = properties.join(",");
+    let mut wanted: Vec<&str> = STANDARD.to_vec();
+    wanted.extend(custom.iter().map(|c| c.name.as_str()));
+    // A long list in the URL is refused (414): then each page's companies are read again, with
+    // every property named in a batch read's body.
+    let in_url = wanted.join(",").len() <= MAX_PROPERTIES_IN_URL;
+    let listed = if in_url { wanted.join(",") } else { STANDARD.join(",") };
     loop {
-        let mut path = format!("/crm/v3/objects/companies?limit={PAGE}&archived=false&properties={properties}");
+        let mut path = format!("/crm/v3/objects/companies?limit={PAGE}&archived=false&properties={listed}");
         if let Some(after) = &cursor {
             path.push_str(&format!("&after={}", app::url::encode_component(after)));
         }
         let reply = http.get(&path).await?;
-        let results = super::http::array(VENDOR, &reply.body, "results")?;
+        let listed_page = super::http::array(VENDOR, &reply.body, "results")?;
+        let batch;
+        let results = if in_url || listed_page.is_empty() {
+            listed_page
+        } else {
+            let inputs: Vec<Value> = listed_page
+                .iter()
+                .filter_map(|c| c.get("id"))
+                .map(|id| serde_json::json!({ "id": id }))
+                .collect();
+            batch = http
+                .post(
+                    "/crm/v3/objects/companies/batch/read",
+                    &serde_json::json!({"inputs": inputs, "properties": wanted, "propertiesWithHistory": []}),
+                )
+                .await?;
+            super::http::array(VENDOR, &batch.body, "results")?
+        };
         let next = reply
             .body
             .pointer("/paging/next/after")
@@ -86,8 +155,9 @@ pub async fn sync(http: &VendorHttp, run: &mut SyncRun<'_>) -> Result<(), SyncEr
             companies: Vec::new(),
             records,
             next_cursor: next.clone(),
-            fetched: results.len(),
+            fetched: listed_page.len(),
             skipped,
+            repaired: Vec::new(),
         })
         .await?;
         match next {
@@ -105,7 +175,7 @@ fn prop<'a>(r: &'a Value, name: &str) -> Option<&'a str> {
         .filter(|v| !v.is_empty())
 }
 
-pub fn company(r: &Value, custom: &[(String, String)]) -> Result<EnrichmentRecord, String> {
+pub fn company(r: &Value, custom: &[Custom]) -> Result<EnrichmentRecord, String> {
     let id = r.get("id").and_then(Value::as_str).ok_or("has no id")?.to_string();
     let domain = prop(r, "domain").map(normalise_domain);
     let employees = match prop(r, "numberofemployees") {
@@ -128,7 +198,7 @@ pub fn company(r: &Value, custom: &[(String, String)]) -> Result<EnrichmentRecor
         country: prop(r, "country").map(str::to_string),
         custom_fields: custom
             .iter()
-            .filter_map(|(name, label)| prop(r, name).map(|v| (label.clone(), v.to_string())))
+            .filter_map(|c| prop(r, &c.name).map(|v| (c.label.clone(), c.shown(v))))
             .collect(),
     })
 }
@@ -153,18 +223,35 @@ mod tests {
 
     #[test]
     fn companies_carry_enrichment_and_custom_fields_by_label() {
-        let custom = vec![("tier".to_string(), "Customer tier".to_string())];
+        let custom = vec![
+            Custom {
+                name: "tier".into(),
+                label: "Customer tier".into(),
+                options: vec![("tier_1".into(), "Gold".into())],
+            },
+            Custom {
+                name: "modules".into(),
+                label: "Modules".into(),
+                options: vec![("sso".into(), "Single sign-on".into()), ("api".into(), "API".into())],
+            },
+        ];
         let c = company(
             &json!({"id": "17", "properties": {"name": "Hooli", "domain": "https://www.Hooli.com/",
                 "industry": "COMPUTER_SOFTWARE", "numberofemployees": "5,000", "country": "United States",
-                "tier": "Gold", "city": null}}),
+                "tier": "tier_1", "modules": "sso;api", "city": null}}),
             &custom,
         )
         .unwrap();
         assert_eq!(c.domain.as_deref(), Some("hooli.com"));
         assert_eq!(c.industry.as_deref(), Some("Computer software"));
         assert_eq!(c.employees, Some(5_000));
-        assert_eq!(c.custom_fields, vec![("Customer tier".to_string(), "Gold".to_string())]);
+        assert_eq!(
+            c.custom_fields,
+            vec![
+                ("Customer tier".to_string(), "Gold".to_string()),
+                ("Modules".to_string(), "Single sign-on, API".to_string())
+            ]
+        );
         let bad = company(
             &json!({"id": "18", "properties": {"numberofemployees": "lots"}}),
             &custom,

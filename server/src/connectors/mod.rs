@@ -171,7 +171,7 @@ pub fn email_domain(email: &str) -> Option<String> {
 /// Maps each record, setting aside the malformed ones with the reason (named by their `id`).
 pub fn keep<T>(
     data: &[Value],
-    map: impl Fn(&Value) -> Result<T, String>,
+    map: impl FnMut(&Value) -> Result<T, String>,
     skipped: &mut Vec<(String, String)>,
 ) -> Vec<T> {
     keep_by(data, |r| r.get("id").and_then(Value::as_str), map, skipped)
@@ -181,7 +181,7 @@ pub fn keep<T>(
 pub fn keep_by<T>(
     data: &[Value],
     id_of: impl Fn(&Value) -> Option<&str>,
-    map: impl Fn(&Value) -> Result<T, String>,
+    mut map: impl FnMut(&Value) -> Result<T, String>,
     skipped: &mut Vec<(String, String)>,
 ) -> Vec<T> {
     data.iter()

@@ -106,6 +106,7 @@ async fn groups(http: &VendorHttp, run: &mut SyncRun<'_>, project: &str, index: 
             next_cursor: following.clone(),
             fetched: results.len(),
             skipped,
+            repaired: Vec::new(),
         })
         .await?;
         match following {
@@ -267,6 +268,7 @@ async fn hogql(
             next_cursor: next.as_ref().map(|k| json!([k.0, k.1]).to_string()),
             fetched: take,
             skipped,
+            repaired: Vec::new(),
         })
         .await?;
         match next {

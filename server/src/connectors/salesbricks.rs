@@ -4,7 +4,7 @@
 
 use super::http::{VendorConfig, VendorError, VendorHttp};
 use super::{keep, SyncError, SyncRun};
-use crate::store::sync::{CompanyRecord, DealRecord, Records, RevenueRecord, SyncPage, TrialRecord, DONE};
+use crate::store::sync::{CompanyRecord, DealRecord, Gone, Records, RevenueRecord, SyncPage, TrialRecord, DONE};
 use app::matching::normalise_domain;
 use app::revenue::{minor_digits, salesbricks_mrr, BillingFrequency, Rates, SalesbricksContract};
 use chrono::NaiveDate;
@@ -55,6 +55,7 @@ pub async fn sync(
             } else {
                 let mut contracts = Vec::new();
                 let mut deals = Vec::new();
+                let mut deleted = Vec::new();
                 let mut fetched = 0;
                 for c in results {
                     let Some(customer_id) = c.get("id").and_then(id_text) else {
@@ -70,6 +71,12 @@ pub async fn sync(
                         };
                         fetched += 1;
                         let detail = http.get(&format!("/api/v2/subscriptions/{sub_id}")).await?;
+                        // A seller deleted the order: it leaves Pipeline ("Closed delete" stage).
+                        if stage_of(&detail.body).as_deref() == Some("closed delete") {
+                            if let Ok(id) = order_id(&detail.body) {
+                                deleted.push(id);
+                            }
+                        }
                         match deal(&detail.body, &customer_id, stages, today) {
                             Some(Ok(d)) => deals.push(d),
                             Some(Err(why)) => skipped.push((sub_id.clone(), why)),
@@ -88,16 +95,17 @@ pub async fn sync(
                         }
                     }
                 }
-                if !deals.is_empty() {
+                if !deals.is_empty() || !deleted.is_empty() {
                     // The deals go in first, keeping the cursor where it is: a run killed between the
                     // two writes fetches this page again, and deals are upserted by their id.
                     run.write(SyncPage {
                         resource,
                         companies: Vec::new(),
-                        records: Records::Deals(deals),
+                        records: Records::Deals(deals, Gone::Ids(SOURCE, deleted)),
                         next_cursor: Some(offset.to_string()),
                         fetched: 0,
                         skipped: Vec::new(),
+                        repaired: Vec::new(),
                     })
                     .await?;
                 }
@@ -111,6 +119,7 @@ pub async fn sync(
                 next_cursor: next.clone(),
                 fetched,
                 skipped,
+                repaired: Vec::new(),
             })
             .await?;
             match next {

@@ -6,6 +6,7 @@ use super::{day_of_unix, email_domain, keep, SyncError, SyncRun};
 use crate::store::sync::{CompanyRecord, InvoiceRecord, Records, RevenueRecord, SyncPage, TrialRecord, DONE};
 use app::revenue::{stripe_mrr, Discount, Interval, Rates, StripeItem, StripeSubscription};
 use serde_json::Value;
+use std::collections::HashMap;
 
 pub const BASE_URL: &str = "https://api.stripe.com";
 pub const SOURCE: &str = "stripe";
@@ -17,16 +18,17 @@ const LIVE_PER_SECOND: f64 = 95.0;
 const TEST_PER_SECOND: f64 = 20.0;
 const BURST: u32 = 4;
 
-/// The Stripe API version requested on every call.
-pub const API_VERSION: &str = "2025-03-31.basil";
+/// The Stripe API version requested on every call: item-level periods and an invoice's `parent`
+/// (2025-03-31.basil), a discount's coupon under `source`, an id unless expanded (2025-09-30.clover).
+pub const API_VERSION: &str = "2025-09-30.clover";
 
 pub fn client(http: reqwest::Client, base_url: Option<&str>, key: &str) -> VendorHttp {
     let live = key.starts_with("sk_live_") || key.starts_with("rk_live_");
     let per_second = if live { LIVE_PER_SECOND } else { TEST_PER_SECOND };
     let mut config = VendorConfig::new(VENDOR, base_url.unwrap_or(BASE_URL), per_second);
     config.auth = Some(("Authorization", format!("Bearer {key}")));
-    // The shapes this connector reads (item-level periods, invoice `parent`) are this version's;
-    // without the header Stripe answers in the account's default version.
+    // The shapes this connector reads are this version's; without the header Stripe answers in
+    // the account's default version.
     config.headers.push(("Stripe-Version", API_VERSION.into()));
     config.burst = BURST;
     VendorHttp::new(http, config)
@@ -49,6 +51,20 @@ pub async fn sync(http: &VendorHttp, run: &mut SyncRun<'_>, rates: &Rates) -> Re
         cursors.push((resource, run.cursor(resource).await?));
     }
     run.enter(RESOURCES[0]);
+    let pricing = Pricing {
+        now: (run.now)().timestamp(),
+        coupons: if cursors[0].1.as_deref() == Some(DONE) {
+            HashMap::new()
+        } else {
+            coupons(http).await?
+        },
+        products: if cursors[0].1.as_deref() == Some(DONE) {
+            HashMap::new()
+        } else {
+            product_names(http).await?
+        },
+    };
+    let pricing = &pricing;
     run.write_while_fetching(|pages| async move {
         for (resource, cursor) in cursors {
             if cursor.as_deref() == Some(DONE) {
@@ -57,7 +73,7 @@ pub async fn sync(http: &VendorHttp, run: &mut SyncRun<'_>, rates: &Rates) -> Re
             let mut after = cursor;
             loop {
                 let reply = http.get(&list_path(resource, after.as_deref())).await?;
-                let page = page_of(resource, &reply.body, rates)?;
+                let page = page_of(resource, &reply.body, rates, pricing)?;
                 after = page.next_cursor.clone();
                 if pages.send(page).await.is_err() {
                     return Ok(()); // the writer stopped; its error is the run's
@@ -72,10 +88,83 @@ pub async fn sync(http: &VendorHttp, run: &mut SyncRun<'_>, rates: &Rates) -> Re
     .await
 }
 
+/// Every coupon of the account, by id: an item's discount names its coupon by id, and that is
+/// one level deeper than Stripe expands (at most four: `data.items.data.discounts`).
+async fn coupons(http: &VendorHttp) -> Result<HashMap<String, Value>, VendorError> {
+    let mut all = HashMap::new();
+    let mut after: Option<String> = None;
+    loop {
+        let mut path = format!("/v1/coupons?limit={PAGE}");
+        if let Some(after) = &after {
+            path.push_str(&format!("&starting_after={}", app::url::encode_component(after)));
+        }
+        let reply = http.get(&path).await?;
+        let data = list_data(&reply.body)?;
+        for c in data {
+            if let Some(id) = c.get("id").and_then(Value::as_str) {
+                all.insert(id.to_string(), c.clone());
+            }
+        }
+        let more = reply.body.get("has_more").and_then(Value::as_bool) == Some(true);
+        after = data
+            .last()
+            .and_then(|c| c.get("id"))
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        if !more || after.is_none() {
+            return Ok(all);
+        }
+    }
+}
+
+/// Every product's name by id: a price names its product by id, and expanding it from a
+/// subscription list is five levels deep (`data.items.data.price.product`), one too many.
+async fn product_names(http: &VendorHttp) -> Result<HashMap<String, String>, VendorError> {
+    let mut all = HashMap::new();
+    let mut after: Option<String> = None;
+    loop {
+        let mut path = format!("/v1/products?limit={PAGE}");
+        if let Some(after) = &after {
+            path.push_str(&format!("&starting_after={}", app::url::encode_component(after)));
+        }
+        let reply = http.get(&path).await?;
+        let data = list_data(&reply.body)?;
+        for p in data {
+            if let (Some(id), Some(name)) = (
+                p.get("id").and_then(Value::as_str),
+                p.get("name").and_then(Value::as_str),
+            ) {
+                all.insert(id.to_string(), name.to_string());
+            }
+        }
+        let more = reply.body.get("has_more").and_then(Value::as_bool) == Some(true);
+        after = data
+            .last()
+            .and_then(|c| c.get("id"))
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        if !more || after.is_none() {
+            return Ok(all);
+        }
+    }
+}
+
+/// What pricing a subscription needs besides the subscription: the time (a discount that has
+/// ended is not counted), the account's coupons by id, and its products' names.
+#[derive(Default)]
+pub struct Pricing {
+    pub now: i64,
+    pub coupons: HashMap<String, Value>,
+    pub products: HashMap<String, String>,
+}
+
 fn list_path(resource: &str, after: Option<&str>) -> String {
     let mut path = format!("/v1/{resource}?limit={PAGE}&expand[]=data.customer");
     if resource == "subscriptions" {
         path.push_str("&status=all"); // canceled ones are left out otherwise
+                                      // Discounts are ids unless expanded; the subscription's come with their coupons (kept
+                                      // even when the coupon was deleted since), the items' name theirs by id.
+        path.push_str("&expand[]=data.discounts.source.coupon&expand[]=data.items.data.discounts");
     }
     if let Some(after) = after {
         path.push_str(&format!("&starting_after={after}"));
@@ -84,7 +173,7 @@ fn list_path(resource: &str, after: Option<&str>) -> String {
 }
 
 /// One list page as records: the expanded customers, then the subscriptions or invoices.
-fn page_of(resource: &'static str, body: &Value, rates: &Rates) -> Result<SyncPage, VendorError> {
+fn page_of(resource: &'static str, body: &Value, rates: &Rates, pricing: &Pricing) -> Result<SyncPage, VendorError> {
     let data = list_data(body)?;
     let has_more = body.get("has_more").and_then(Value::as_bool).unwrap_or(false);
     let last_id = data
@@ -106,7 +195,7 @@ fn page_of(resource: &'static str, body: &Value, rates: &Rates) -> Result<SyncPa
         }
     }
     let records = if resource == "subscriptions" {
-        Records::Revenue(keep(data, |r| subscription(r, rates), &mut skipped))
+        Records::Revenue(keep(data, |r| subscription(r, rates, pricing), &mut skipped))
     } else {
         Records::Invoices(keep(data, invoice, &mut skipped))
     };
@@ -117,6 +206,7 @@ fn page_of(resource: &'static str, body: &Value, rates: &Rates) -> Result<SyncPa
         next_cursor: if has_more { last_id } else { None },
         fetched: data.len(),
         skipped,
+        repaired: Vec::new(),
     })
 }
 
@@ -173,7 +263,7 @@ pub fn customer(r: &Value) -> Result<CompanyRecord, String> {
     })
 }
 
-pub fn subscription(r: &Value, rates: &Rates) -> Result<RevenueRecord, String> {
+pub fn subscription(r: &Value, rates: &Rates, pricing: &Pricing) -> Result<RevenueRecord, String> {
     let id = text(r, "id")?.to_string();
     let customer = customer_id(r)?;
     let status = text(r, "status")?.to_string();
@@ -202,12 +292,20 @@ pub fn subscription(r: &Value, rates: &Rates) -> Result<RevenueRecord, String> {
             interval,
             interval_count,
             metered: recurring.get("usage_type").and_then(Value::as_str) == Some("metered"),
+            discounts: discounts(item, &currency, pricing)?,
         });
+        // The price's own name, else its product's (an id unless expanded), else the id.
+        let product = match price.get("product") {
+            Some(Value::String(id)) => pricing.products.get(id).map(String::as_str).or(Some(id.as_str())),
+            Some(p) => p.get("name").and_then(Value::as_str),
+            None => None,
+        };
         plan.push(
             price
                 .get("nickname")
                 .and_then(Value::as_str)
-                .or_else(|| price.get("product").and_then(Value::as_str))
+                .filter(|n| !n.trim().is_empty())
+                .or(product)
                 .unwrap_or("Stripe price")
                 .to_string(),
         );
@@ -219,11 +317,7 @@ pub fn subscription(r: &Value, rates: &Rates) -> Result<RevenueRecord, String> {
             period_start = Some(period_start.map_or(start, |s: i64| s.min(start)));
         }
     }
-    let discounts = r
-        .get("discounts")
-        .and_then(Value::as_array)
-        .map(|ds| ds.iter().filter_map(discount).collect())
-        .unwrap_or_default();
+    let discounts = discounts(r, &currency, pricing)?;
     let cancel_at_period_end = r.get("cancel_at_period_end").and_then(Value::as_bool).unwrap_or(false);
     let sub = StripeSubscription {
         status: status.clone(),
@@ -300,16 +394,59 @@ pub fn subscription(r: &Value, rates: &Rates) -> Result<RevenueRecord, String> {
     })
 }
 
-fn discount(d: &Value) -> Option<Discount> {
-    // A discount object carries its coupon (older API versions: `coupon`, newer: `source.coupon`).
-    let coupon = d.get("coupon").or_else(|| d.pointer("/source/coupon"))?;
+/// The discounts in force on a subscription or an item (`discounts`, expanded).
+fn discounts(owner: &Value, currency: &str, pricing: &Pricing) -> Result<Vec<Discount>, String> {
+    let mut out = Vec::new();
+    for d in owner.get("discounts").and_then(Value::as_array).into_iter().flatten() {
+        if let Some(d) = discount(d, currency, pricing)? {
+            out.push(d);
+        }
+    }
+    Ok(out)
+}
+
+/// A discount as it counts in MRR now: `None` once it has ended (or before it starts), and for a
+/// coupon that takes off one invoice only (`duration: once`), which is no recurring revenue.
+fn discount(d: &Value, currency: &str, pricing: &Pricing) -> Result<Option<Discount>, String> {
+    if let Some(id) = d.as_str() {
+        return Err(format!("has a discount that was not expanded: {id}"));
+    }
+    let at = |name: &str| d.get(name).and_then(Value::as_i64);
+    if at("end").is_some_and(|end| end <= pricing.now) || at("start").is_some_and(|start| start > pricing.now) {
+        return Ok(None);
+    }
+    // Before 2025-09-30.clover the coupon came embedded as `coupon`; since, it is `source.coupon`,
+    // an id unless expanded.
+    let coupon = match d.get("coupon").or_else(|| d.pointer("/source/coupon")) {
+        Some(Value::String(id)) => pricing
+            .coupons
+            .get(id)
+            .ok_or_else(|| format!("has a discount whose coupon is gone: {id}"))?,
+        Some(c @ Value::Object(_)) => c,
+        _ => return Err("has a discount without its coupon".into()),
+    };
+    if coupon.get("duration").and_then(Value::as_str) == Some("once") {
+        return Ok(None);
+    }
     if let Some(p) = coupon.get("percent_off").and_then(Value::as_f64) {
-        return Some(Discount::PercentOff(p));
+        return Ok(Some(Discount::PercentOff(p)));
+    }
+    let Some(amount) = coupon.get("amount_off").and_then(Value::as_i64) else {
+        return Err("has a discount whose coupon is neither a percent nor an amount off".into());
+    };
+    // An amount off is in the coupon's currency, or in one of its `currency_options`.
+    let coupon_currency = coupon.get("currency").and_then(Value::as_str).unwrap_or("");
+    if coupon_currency.eq_ignore_ascii_case(currency) {
+        return Ok(Some(Discount::AmountOff(amount)));
     }
     coupon
-        .get("amount_off")
+        .pointer(&format!(
+            "/currency_options/{}/amount_off",
+            currency.to_ascii_lowercase()
+        ))
         .and_then(Value::as_i64)
-        .map(Discount::AmountOff)
+        .map(|a| Some(Discount::AmountOff(a)))
+        .ok_or_else(|| format!("has a discount of an amount in {coupon_currency}, not in {currency}"))
 }
 
 pub fn invoice(r: &Value) -> Result<InvoiceRecord, String> {
@@ -349,19 +486,27 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    fn at_2026() -> Pricing {
+        Pricing {
+            now: 1_780_000_000, // 2026-05-28
+            ..Pricing::default()
+        }
+    }
+
     #[test]
     fn subscriptions_are_priced_and_dated_from_their_items() {
         let rates = Rates::new("USD").with("EUR", 1_100_000);
         let sub = json!({
             "id": "sub_1", "customer": "cus_1", "status": "active", "currency": "eur",
             "cancel_at_period_end": false, "start_date": 1_767_225_600,
-            "discounts": [{"coupon": {"percent_off": 10.0}}],
+            "discounts": [{"id": "di_1", "object": "discount", "start": 1_767_225_600, "end": null,
+                "source": {"type": "coupon", "coupon": {"id": "TEN", "percent_off": 10.0, "duration": "forever"}}}],
             "items": {"data": [{"id": "si_1", "quantity": 5, "current_period_start": 1_767_225_600,
                 "current_period_end": 1_798_761_600,
                 "price": {"id": "price_1", "product": "prod_1", "nickname": "Team", "currency": "eur",
                   "unit_amount": 12_000, "recurring": {"interval": "year", "interval_count": 1, "usage_type": "licensed"}}}]}
         });
-        let r = subscription(&sub, &rates).unwrap();
+        let r = subscription(&sub, &rates, &at_2026()).unwrap();
         // 5 × €120/year = €600/year = €50/month, −10 % = €45, × 1.10 = $49.50
         assert_eq!(r.mrr_minor, 4_950);
         assert!(r.counted);
@@ -373,7 +518,7 @@ mod tests {
 
         let mut leaving = sub.clone();
         leaving["cancel_at_period_end"] = json!(true);
-        let r = subscription(&leaving, &rates).unwrap();
+        let r = subscription(&leaving, &rates, &at_2026()).unwrap();
         assert_eq!(
             (r.renewal_date, r.end_date.as_deref(), r.auto_renew),
             (None, Some("2027-01-01"), false)
@@ -381,10 +526,10 @@ mod tests {
 
         let mut broken = sub.clone();
         broken["items"] = json!({"data": []});
-        assert_eq!(subscription(&broken, &rates), Err("has no items".into()));
+        assert_eq!(subscription(&broken, &rates, &at_2026()), Err("has no items".into()));
         let mut yen = sub.clone();
         yen["currency"] = json!("jpy");
-        assert!(subscription(&yen, &rates).unwrap_err().contains("JPY"));
+        assert!(subscription(&yen, &rates, &at_2026()).unwrap_err().contains("JPY"));
     }
 
     #[test]

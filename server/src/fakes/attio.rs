@@ -114,7 +114,10 @@ pub fn routes(state: Shared) -> Router {
     Router::new()
         .route("/v2/objects/{object}/records/query", post(query))
         .route("/v2/objects/{object}/records/{record_id}", axum::routing::patch(update))
-        .route("/v2/objects/{object}/attributes/{attribute}", axum::routing::get(attribute))
+        .route(
+            "/v2/objects/{object}/attributes/{attribute}",
+            axum::routing::get(attribute),
+        )
         .with_state(state)
 }
 

@@ -89,7 +89,8 @@ fn throttled(_retry_after: u64) -> Response {
         ),
     )
         .into_response();
-    r.headers_mut().insert("X-HubSpot-RateLimit-Interval-Milliseconds", 10_000.into());
+    r.headers_mut()
+        .insert("X-HubSpot-RateLimit-Interval-Milliseconds", 10_000.into());
     r.headers_mut().insert("X-HubSpot-RateLimit-Max", 100.into());
     r.headers_mut().insert("X-HubSpot-RateLimit-Remaining", 0.into());
     r
@@ -130,18 +131,20 @@ async fn properties(State(state): State<Shared>, headers: HeaderMap) -> Response
     // A dropdown stores each option's internal value on the record; the option's label is what
     // HubSpot shows (the Property schema's `options[{label, value, displayOrder, hidden}]`). A
     // checkbox stores several values separated by `;`.
-    let option = |label: &str, value: &str, order: i64| {
-        json!({"label": label, "value": value, "displayOrder": order, "hidden": false, "description": ""})
-    };
+    let option = |label: &str, value: &str, order: i64| json!({"label": label, "value": value, "displayOrder": order, "hidden": false, "description": ""});
     results.push(json!({"name": "tier", "label": "Customer tier", "type": "enumeration", "fieldType": "select",
         "groupName": "companyinformation", "options": [option("Gold", "tier_1", 0), option("Silver", "tier_2", 1), option("Bronze", "tier_3", 2)]}));
-    results.push(json!({"name": "csm_region", "label": "CSM region", "type": "string", "fieldType": "text",
-        "groupName": "companyinformation", "options": []}));
+    results.push(
+        json!({"name": "csm_region", "label": "CSM region", "type": "string", "fieldType": "text",
+        "groupName": "companyinformation", "options": []}),
+    );
     results.push(json!({"name": "modules", "label": "Modules", "type": "enumeration", "fieldType": "checkbox",
         "groupName": "companyinformation", "options": [option("Reporting", "reporting", 0), option("Single sign-on", "sso", 1)]}));
     for (name, label) in &state.hubspot.lock().unwrap().extra_properties {
-        results.push(json!({"name": name, "label": label, "type": "string", "fieldType": "text",
-            "groupName": "companyinformation", "options": []}));
+        results.push(
+            json!({"name": name, "label": label, "type": "string", "fieldType": "text",
+            "groupName": "companyinformation", "options": []}),
+        );
     }
     Json(json!({"results": results})).into_response()
 }
@@ -157,7 +160,11 @@ async fn companies(
     headers: HeaderMap,
 ) -> Response {
     if uri.query().is_some_and(|q| q.len() > MAX_QUERY) {
-        return (StatusCode::URI_TOO_LONG, "<html><body><h1>414 Request-URI Too Large</h1></body></html>").into_response();
+        return (
+            StatusCode::URI_TOO_LONG,
+            "<html><body><h1>414 Request-URI Too Large</h1></body></html>",
+        )
+            .into_response();
     }
     if let Some(reply) = guard(&state, &headers).await {
         return reply;
@@ -230,10 +237,18 @@ async fn batch_read(State(state): State<Shared>, headers: HeaderMap, Json(body):
         body.get("inputs").and_then(Value::as_array),
         body.get("properties").and_then(Value::as_array),
     ) else {
-        return error(StatusCode::BAD_REQUEST, "VALIDATION_ERROR", "inputs and properties are required");
+        return error(
+            StatusCode::BAD_REQUEST,
+            "VALIDATION_ERROR",
+            "inputs and properties are required",
+        );
     };
     if inputs.len() > 100 {
-        return error(StatusCode::BAD_REQUEST, "VALIDATION_ERROR", "Too many inputs: at most 100 per batch");
+        return error(
+            StatusCode::BAD_REQUEST,
+            "VALIDATION_ERROR",
+            "Too many inputs: at most 100 per batch",
+        );
     }
     let wanted: Vec<String> = wanted.iter().filter_map(Value::as_str).map(str::to_string).collect();
     let data = state.hubspot.lock().unwrap();
@@ -243,7 +258,9 @@ async fn batch_read(State(state): State<Shared>, headers: HeaderMap, Json(body):
         .filter_map(|id| data.companies.iter().find(|c| c["id"] == id))
         .map(|c| only(c, &wanted))
         .collect();
-    Json(json!({"status": "COMPLETE", "results": results, "startedAt": "2026-11-01T00:00:00Z",
-        "completedAt": "2026-11-01T00:00:01Z"}))
+    Json(
+        json!({"status": "COMPLETE", "results": results, "startedAt": "2026-11-01T00:00:00Z",
+        "completedAt": "2026-11-01T00:00:01Z"}),
+    )
     .into_response()
 }

@@ -355,13 +355,7 @@ async fn list(
     let version = header(&headers, "stripe-version").unwrap_or("2024-06-20");
     let basil = version >= "2025-03-31";
     let clover = version >= "2025-09-30";
-    let coupon_of = |id: &Value| {
-        coupons
-            .iter()
-            .find(|c| c["id"] == *id)
-            .cloned()
-            .unwrap_or(Value::Null)
-    };
+    let coupon_of = |id: &Value| coupons.iter().find(|c| c["id"] == *id).cloned().unwrap_or(Value::Null);
     // A discount as this version shows it; `with_coupon`: `source.coupon` expanded.
     let discount = |id: &Value, with_coupon: bool| {
         let Some(mut d) = id.as_str().and_then(|id| discounts.get(id)).cloned() else {

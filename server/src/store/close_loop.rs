@@ -794,7 +794,7 @@ impl Store {
     pub async fn releases_with_items(&self, ws: i64, limit: i64) -> Result<Vec<ReleaseRow>> {
         let mut releases: Vec<ReleaseRow> = sqlx::query(
             "SELECT id, source, title, body, url, published_on FROM releases WHERE workspace_id = $1 \
-             ORDER BY published_on DESC, id DESC LIMIT $2",
+             ORDER BY published_on DESC, COALESCE(published_at, '') DESC, id DESC LIMIT $2",
         )
         .bind(ws)
         .bind(limit)

@@ -1231,8 +1231,8 @@ impl Store {
     pub async fn settings(&self, ws: &WorkspaceInfo) -> Result<SettingsView> {
         let connected = self.integrations(ws.id).await?;
         let recent_runs = sqlx::query(
-            "SELECT id, source, status, started_at, finished_at, fetched, written, skipped, error, step FROM sync_runs \
-             WHERE workspace_id = $1 ORDER BY started_at DESC, id DESC LIMIT 30",
+            "SELECT id, source, status, started_at, finished_at, fetched, written, skipped, repaired, error, step \
+             FROM sync_runs WHERE workspace_id = $1 ORDER BY started_at DESC, id DESC LIMIT 30",
         )
         .bind(ws.id)
         .fetch_all(self.pool())
@@ -1249,6 +1249,7 @@ impl Store {
                     fetched: r.int("fetched")?,
                     written: r.int("written")?,
                     skipped: r.int("skipped")?,
+                    repaired: r.int("repaired")?,
                     error: r.opt_text("error")?,
                 },
                 r.opt_text("step")?,

@@ -6,6 +6,7 @@
 use super::load::upsert_rows;
 use super::sql::{RowExt, Sql, Val};
 use super::{Backend, Result, Store, StoreError};
+use app::integrations::{RunProblems, RunReason};
 use chrono::{DateTime, Utc};
 use sqlx::{AnyConnection, Row};
 use std::collections::HashMap;
@@ -128,8 +129,10 @@ pub struct ReleaseRecord {
     /// Markdown or text.
     pub body: String,
     pub url: Option<String>,
-    /// `YYYY-MM-DD`.
+    /// `YYYY-MM-DD`, the day in the publisher's own time zone.
     pub published_on: String,
+    /// `YYYY-MM-DDTHH:MM:SS` in the same time zone, when the source says: orders a day's releases.
+    pub published_at: Option<String>,
 }
 
 /// A CRM deal (Attio), on its company's account.
@@ -159,7 +162,21 @@ pub enum Records {
     Links(Vec<LinkRecord>),
     Usage(Vec<UsageRecord>),
     Releases(Vec<ReleaseRecord>),
-    Deals(Vec<DealRecord>),
+    /// Deals to upsert, and which of the source's deals are gone from the vendor.
+    Deals(Vec<DealRecord>, Gone),
+}
+
+/// Deals a vendor no longer has, removed from Pipeline when the page is written.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub enum Gone {
+    #[default]
+    Nothing,
+    /// These deals of the source (external ids): deleted in the vendor, as a Salesbricks
+    /// "closed delete" order.
+    Ids(&'static str, Vec<String>),
+    /// After a complete listing: every deal of the source not written since this time
+    /// (RFC 3339, the run's clock), as Attio simply stops listing a deleted record.
+    NotSeenSince(&'static str, String),
 }
 
 /// One page of one resource, as fetched.
@@ -175,6 +192,8 @@ pub struct SyncPage {
     pub fetched: usize,
     /// Records skipped before writing: (record id, why).
     pub skipped: Vec<(String, String)>,
+    /// Records written after a repair: (record id, what was missing and what was used instead).
+    pub repaired: Vec<(String, String)>,
 }
 
 #[derive(Clone, Debug)]
@@ -400,28 +419,49 @@ impl Store {
         Ok(())
     }
 
-    /// The first 100 records a run skipped — malformed ones before those that only matched no
-    /// account, which can be thousands; only for a run of this workspace.
-    pub async fn sync_run_errors(&self, ws: i64, run_id: i64) -> Result<Vec<(String, String)>> {
+    /// What a run skipped or repaired, counted by resource and reason, and its first 100 records —
+    /// skipped before repaired, malformed before those that only matched no account, which can
+    /// be thousands; only for a run of this workspace.
+    pub async fn sync_run_errors(&self, ws: i64, run_id: i64) -> Result<RunProblems> {
         sqlx::query("SELECT id FROM sync_runs WHERE id = $1 AND workspace_id = $2")
             .bind(run_id)
             .bind(ws)
             .fetch_optional(self.pool())
             .await?
             .ok_or(StoreError::NotFound("That sync run"))?;
+        let reasons = sqlx::query(
+            "SELECT resource, outcome, reason, CAST(COUNT(*) AS BIGINT) AS n FROM sync_run_errors \
+             WHERE run_id = $1 AND reason <> '' GROUP BY resource, outcome, reason \
+             ORDER BY outcome DESC, COUNT(*) DESC, resource, reason",
+        )
+        .bind(run_id)
+        .fetch_all(self.pool())
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(RunReason {
+                resource: r.text("resource")?,
+                outcome: r.text("outcome")?,
+                reason: r.text("reason")?,
+                count: r.int("n")?,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
         let rows = sqlx::query(
             "SELECT e.record, e.message FROM sync_run_errors e JOIN sync_runs r ON r.id = e.run_id \
              WHERE e.run_id = $1 AND r.workspace_id = $2 \
-             ORDER BY CASE WHEN e.message LIKE $3 THEN 1 ELSE 0 END, e.id LIMIT 100",
+             ORDER BY e.outcome DESC, CASE WHEN e.message LIKE $3 THEN 1 ELSE 0 END, e.id LIMIT 100",
         )
         .bind(run_id)
         .bind(ws)
         .bind(format!("%{LINK_HINT}%"))
         .fetch_all(self.pool())
         .await?;
-        rows.iter()
+        let records = rows
+            .iter()
             .map(|r| Ok((r.text("record")?, r.text("message")?)))
-            .collect()
+            .collect::<Result<Vec<_>>>()?;
+        Ok(RunProblems { reasons, records })
     }
 
     /// Writes one page with its cursor and the run's counters, all or nothing. Returns the rows written.
@@ -451,17 +491,27 @@ impl Store {
         .bind(page.next_cursor.as_deref().unwrap_or(DONE))
         .execute(&mut *conn)
         .await?;
-        for (record, message) in &skipped {
-            sqlx::query("INSERT INTO sync_run_errors (run_id, record, message) VALUES ($1, $2, $3)")
-                .bind(run_id)
-                .bind(record)
-                .bind(message)
-                .execute(&mut *conn)
-                .await?;
+        let noted = skipped
+            .iter()
+            .map(|r| ("skipped", r))
+            .chain(page.repaired.iter().map(|r| ("repaired", r)));
+        for (outcome, (record, message)) in noted {
+            sqlx::query(
+                "INSERT INTO sync_run_errors (run_id, record, message, resource, outcome, reason) \
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(run_id)
+            .bind(record)
+            .bind(message)
+            .bind(page.resource)
+            .bind(outcome)
+            .bind(app::integrations::reason_of(message))
+            .execute(&mut *conn)
+            .await?;
         }
         sqlx::query(
             "UPDATE sync_runs SET fetched = fetched + $2, written = written + $3, skipped = skipped + $4, \
-               step = $5, cursor = $6, heartbeat_at = $7 WHERE id = $1",
+               step = $5, cursor = $6, heartbeat_at = $7, repaired = repaired + $8 WHERE id = $1",
         )
         .bind(run_id)
         .bind(page.fetched as i64)
@@ -470,6 +520,7 @@ impl Store {
         .bind(page.resource)
         .bind(page.next_cursor.as_deref())
         .bind(now.to_rfc3339())
+        .bind(page.repaired.len() as i64)
         .execute(&mut *conn)
         .await?;
         tx.commit().await?;
@@ -525,7 +576,7 @@ impl Store {
                 }
             }
             Records::Usage(us) => keys.extend(us.iter().map(|u| u.company.clone())),
-            Records::Deals(ds) => keys.extend(ds.iter().map(|d| d.company.clone())),
+            Records::Deals(ds, _) => keys.extend(ds.iter().map(|d| d.company.clone())),
             Records::Companies(_) | Records::Releases(_) => {}
         }
         keys.sort_unstable();
@@ -705,20 +756,20 @@ impl Store {
                 upsert_usage(self.backend(), conn, ws, &rows).await?;
                 rows.len()
             }
-            Records::Deals(ds) => {
+            Records::Deals(ds, gone) => {
                 let mut n = 0;
                 for d in ds {
                     let Some(account) = account_of(&d.company) else {
                         skipped.push((
                             d.external_id.clone(),
-                            format!("its company {} is linked to no account ({LINK_HINT})", d.company.1),
+                            format!("its company is linked to no account: {} ({LINK_HINT})", d.company.1),
                         ));
                         continue;
                     };
                     upsert_deal(conn, ws, account, d, now).await?;
                     n += 1;
                 }
-                n
+                n + remove_gone_deals(conn, ws, gone).await?
             }
             Records::Releases(rs) => {
                 upsert_rows(
@@ -733,9 +784,11 @@ impl Store {
                         "body",
                         "url",
                         "published_on",
+                        "published_at",
                     ],
                     " ON CONFLICT (workspace_id, source, external_id) DO UPDATE SET title = excluded.title, \
-                       body = excluded.body, url = excluded.url, published_on = excluded.published_on",
+                       body = excluded.body, url = excluded.url, published_on = excluded.published_on, \
+                       published_at = excluded.published_at",
                     rs,
                     |_, r, v| {
                         v.extend([
@@ -746,6 +799,7 @@ impl Store {
                             r.body.clone().into(),
                             r.url.clone().into(),
                             r.published_on.clone().into(),
+                            r.published_at.clone().into(),
                         ]);
                     },
                 )
@@ -875,7 +929,9 @@ const LINK_HINT: &str = "link it in Settings → Signals & matching";
 
 fn no_account(domain: Option<&str>) -> String {
     match domain {
-        Some(d) => format!("no account has the domain {d} (only billing and contracts bring in accounts; {LINK_HINT})"),
+        Some(d) => {
+            format!("no account has its domain: {d} (only billing and contracts bring in accounts; {LINK_HINT})")
+        }
         None => format!("has no domain and is linked to no account ({LINK_HINT})"),
     }
 }
@@ -928,7 +984,10 @@ async fn link(conn: &mut AnyConnection, ws: i64, account: i64, source: &str, ext
 }
 
 fn unknown_company(company: &(&str, String)) -> String {
-    format!("its customer {} is not known yet; the next sync picks it up", company.1)
+    format!(
+        "its customer is not known yet: {}; the next sync picks it up",
+        company.1
+    )
 }
 
 fn integration_row(r: &sqlx::any::AnyRow) -> Result<IntegrationRow> {
@@ -1096,6 +1155,36 @@ async fn ids_by_key(
         }
     }
     Ok(found)
+}
+
+/// Removes a source's deals the vendor no longer has; returns how many.
+async fn remove_gone_deals(conn: &mut AnyConnection, ws: i64, gone: &Gone) -> Result<usize> {
+    let removed = match gone {
+        Gone::Nothing => 0,
+        Gone::Ids(source, ids) => {
+            let mut n = 0;
+            for id in ids {
+                n += sqlx::query("DELETE FROM deals WHERE workspace_id = $1 AND source = $2 AND external_id = $3")
+                    .bind(ws)
+                    .bind(*source)
+                    .bind(id)
+                    .execute(&mut *conn)
+                    .await?
+                    .rows_affected();
+            }
+            n
+        }
+        Gone::NotSeenSince(source, since) => {
+            sqlx::query("DELETE FROM deals WHERE workspace_id = $1 AND source = $2 AND updated_at < $3")
+                .bind(ws)
+                .bind(*source)
+                .bind(since)
+                .execute(&mut *conn)
+                .await?
+                .rows_affected()
+        }
+    };
+    Ok(removed as usize)
 }
 
 /// Inserts or updates a vendor's deal. A deal moved in Success keeps its stage until the vendor's
