@@ -50,6 +50,8 @@ test('the owner connects Stripe, syncs with a live progress bar, and reads what 
   // The fake bills some customers in EUR, and Acme has no EUR rate yet: those are skipped, named.
   const runs = page.locator('table').last();
   await runs.getByRole('button', { name: /skipped — why\?/ }).first().click();
+  // Counted by why first, then the records one by one.
+  await expect(page.getByTestId('run-reasons').first()).toContainText(/\d+ subscriptions? skipped: .*exchange rate for EUR/);
   await expect(page.getByTestId('skipped-records').first()).toContainText('no exchange rate for EUR is configured');
 
   const rates = page.getByTestId('exchange-rates');

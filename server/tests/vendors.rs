@@ -107,6 +107,13 @@ async fn stripe_mrr_counts_every_discount_as_stripe_applies_it() {
             &mut data,
             subscription("e", "active", start, &[(9_900, 1, "month", vec![])], vec![d]),
         );
+        // G: $70/month whose item coupon was deleted since (no longer listed at /v1/coupons):
+        // counted at full price, and the run says so.
+        let d = data.discount("cus_g", "g", Some("si_g_0"), "RETIRED", start, None);
+        add(
+            &mut data,
+            subscription("g", "active", start, &[(7_000, 1, "month", vec![d])], vec![]),
+        );
         // F: past due at $200/month; its open invoice failed three times.
         add(
             &mut data,
@@ -145,6 +152,7 @@ async fn stripe_mrr_counts_every_discount_as_stripe_applies_it() {
             ("d", 15_000),
             ("e", 9_900),
             ("f", 20_000),
+            ("g", 7_000),
         ]
         .iter()
         .map(|(id, mrr)| (id.to_string(), *mrr))
@@ -153,7 +161,12 @@ async fn stripe_mrr_counts_every_discount_as_stripe_applies_it() {
         let arr = rig
             .count("SELECT CAST(SUM(arr_minor) AS BIGINT) FROM accounts WHERE workspace_id = $1")
             .await;
-        assert_eq!(arr, 12 * (20_000 + 40_000 + 35_000 + 15_000 + 9_900 + 20_000));
+        assert_eq!(arr, 12 * (20_000 + 40_000 + 35_000 + 15_000 + 9_900 + 20_000 + 7_000));
+        let problems = rig.db.store.sync_run_errors(rig.ws, outcome.run_id).await.unwrap();
+        assert_eq!(
+            problems.reasons.iter().map(|r| r.line()).collect::<Vec<_>>(),
+            vec!["1 subscription repaired: has a discount whose coupon is gone"],
+        );
         let failed = rig
             .count(
                 "SELECT CAST(SUM(i.attempt_count) AS BIGINT) FROM invoices i JOIN revenue_sources r ON r.id = i.revenue_source_id \

@@ -352,4 +352,33 @@ mod tests {
     fn entries_of(text: &str) -> Vec<ReleaseRecord> {
         entries("https://pp.test/f", text.as_bytes(), None).unwrap().0
     }
+
+    #[test]
+    fn a_feed_keeps_its_publishers_day_and_an_html_title_reads_as_text() {
+        // 00:46 in Nairobi is still the 21st there, though the 20th in Greenwich.
+        let at = publisher_time("2026-11-21T00:46:00.001+03:00").unwrap();
+        assert_eq!(at.format("%Y-%m-%d %H:%M").to_string(), "2026-11-21 00:46");
+        let at = publisher_time("Wed, 18 Nov 2026 23:30:00 -0500").unwrap();
+        assert_eq!(at.format("%Y-%m-%d").to_string(), "2026-11-18");
+        assert!(publisher_time("soon").is_none());
+
+        let html = feed_rs::model::Text {
+            content_type: "text/html".parse().unwrap(),
+            src: None,
+            content: "<b>We&#8217;ve</b> shipped SSO &#038; SCIM &hellip;".into(),
+        };
+        assert_eq!(plain_title(&html), "We’ve shipped SSO & SCIM …");
+        let text = feed_rs::model::Text {
+            content_type: "text/plain".parse().unwrap(),
+            src: None,
+            content: "R&D <tools>".into(),
+        };
+        assert_eq!(plain_title(&text), "R&D <tools>");
+
+        assert_eq!(
+            declare_utf8("<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><rss/>"),
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?><rss/>"
+        );
+        assert_eq!(declare_utf8("<rss/>"), "<rss/>");
+    }
 }

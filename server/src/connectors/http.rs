@@ -476,4 +476,16 @@ mod tests {
         assert_eq!(quota_reset(Some("5".into()), Some("1".into())), None);
         assert!(quota_reset(Some("0".into()), Some("4102444800".into())).unwrap() > MAX_WAIT);
     }
+
+    #[test]
+    fn hubspot_429s_wait_out_the_window_they_name() {
+        let body = |policy: &str| format!(r#"{{"status":"error","errorType":"RATE_LIMIT","policyName":"{policy}"}}"#);
+        assert_eq!(
+            policy_window(&body("TEN_SECONDLY_ROLLING")),
+            Some(Duration::from_secs(10))
+        );
+        assert_eq!(policy_window(&body("SECONDLY")), Some(Duration::from_secs(1)));
+        assert!(policy_window(&body("DAILY")).is_some_and(|w| w > MAX_WAIT));
+        assert_eq!(policy_window(r#"{"message":"slow down"}"#), None);
+    }
 }

@@ -194,8 +194,18 @@ fn page_of(resource: &'static str, body: &Value, rates: &Rates, pricing: &Pricin
             }
         }
     }
+    let mut repaired = Vec::new();
     let records = if resource == "subscriptions" {
-        Records::Revenue(keep(data, |r| subscription(r, rates, pricing), &mut skipped))
+        Records::Revenue(keep(
+            data,
+            |r| {
+                let mut notes = Vec::new();
+                let record = subscription_noting(r, rates, pricing, &mut notes)?;
+                repaired.extend(notes.into_iter().map(|n| (record.external_id.clone(), n)));
+                Ok(record)
+            },
+            &mut skipped,
+        ))
     } else {
         Records::Invoices(keep(data, invoice, &mut skipped))
     };
@@ -206,7 +216,7 @@ fn page_of(resource: &'static str, body: &Value, rates: &Rates, pricing: &Pricin
         next_cursor: if has_more { last_id } else { None },
         fetched: data.len(),
         skipped,
-        repaired: Vec::new(),
+        repaired,
     })
 }
 
@@ -264,6 +274,17 @@ pub fn customer(r: &Value) -> Result<CompanyRecord, String> {
 }
 
 pub fn subscription(r: &Value, rates: &Rates, pricing: &Pricing) -> Result<RevenueRecord, String> {
+    subscription_noting(r, rates, pricing, &mut Vec::new())
+}
+
+/// [`subscription`], noting in `repairs` each discount it could not count (its coupon deleted
+/// since, an amount in another currency): the subscription is kept at full price for it.
+pub fn subscription_noting(
+    r: &Value,
+    rates: &Rates,
+    pricing: &Pricing,
+    repairs: &mut Vec<String>,
+) -> Result<RevenueRecord, String> {
     let id = text(r, "id")?.to_string();
     let customer = customer_id(r)?;
     let status = text(r, "status")?.to_string();
@@ -292,7 +313,7 @@ pub fn subscription(r: &Value, rates: &Rates, pricing: &Pricing) -> Result<Reven
             interval,
             interval_count,
             metered: recurring.get("usage_type").and_then(Value::as_str) == Some("metered"),
-            discounts: discounts(item, &currency, pricing)?,
+            discounts: discounts(item, &currency, pricing, repairs)?,
         });
         // The price's own name, else its product's (an id unless expanded), else the id.
         let product = match price.get("product") {
@@ -317,7 +338,7 @@ pub fn subscription(r: &Value, rates: &Rates, pricing: &Pricing) -> Result<Reven
             period_start = Some(period_start.map_or(start, |s: i64| s.min(start)));
         }
     }
-    let discounts = discounts(r, &currency, pricing)?;
+    let discounts = discounts(r, &currency, pricing, repairs)?;
     let cancel_at_period_end = r.get("cancel_at_period_end").and_then(Value::as_bool).unwrap_or(false);
     let sub = StripeSubscription {
         status: status.clone(),
@@ -394,12 +415,23 @@ pub fn subscription(r: &Value, rates: &Rates, pricing: &Pricing) -> Result<Reven
     })
 }
 
-/// The discounts in force on a subscription or an item (`discounts`, expanded).
-fn discounts(owner: &Value, currency: &str, pricing: &Pricing) -> Result<Vec<Discount>, String> {
+/// The discounts in force on a subscription or an item (`discounts`, which must be expanded);
+/// one that cannot be read is left out and noted in `repairs`.
+fn discounts(
+    owner: &Value,
+    currency: &str,
+    pricing: &Pricing,
+    repairs: &mut Vec<String>,
+) -> Result<Vec<Discount>, String> {
     let mut out = Vec::new();
     for d in owner.get("discounts").and_then(Value::as_array).into_iter().flatten() {
-        if let Some(d) = discount(d, currency, pricing)? {
-            out.push(d);
+        if let Some(id) = d.as_str() {
+            return Err(format!("has a discount that was not expanded: {id}"));
+        }
+        match discount(d, currency, pricing) {
+            Ok(Some(d)) => out.push(d),
+            Ok(None) => {}
+            Err(why) => repairs.push(format!("{why}; counted at full price")),
         }
     }
     Ok(out)
@@ -559,5 +591,31 @@ mod tests {
         let mut one_off = basil.clone();
         one_off["parent"] = Value::Null;
         assert_eq!(invoice(&one_off).unwrap().revenue_source, None);
+    }
+
+    #[test]
+    fn a_discount_counts_while_in_force_in_the_subscriptions_currency() {
+        let p = at_2026();
+        let coupon = json!({"id": "TEN", "amount_off": 1_000, "currency": "usd", "duration": "forever",
+            "currency_options": {"eur": {"amount_off": 900}}});
+        let d = |start: i64, end: Value| json!({"id": "di_1", "start": start, "end": end, "source": {"type": "coupon", "coupon": coupon}});
+        assert_eq!(
+            discount(&d(0, Value::Null), "USD", &p),
+            Ok(Some(Discount::AmountOff(1_000)))
+        );
+        assert_eq!(
+            discount(&d(0, Value::Null), "EUR", &p),
+            Ok(Some(Discount::AmountOff(900)))
+        );
+        assert!(discount(&d(0, Value::Null), "GBP", &p)
+            .unwrap_err()
+            .contains("not in GBP"));
+        assert_eq!(discount(&d(0, json!(p.now)), "USD", &p), Ok(None), "ended");
+        assert_eq!(discount(&d(p.now + 1, Value::Null), "USD", &p), Ok(None), "not begun");
+        assert!(discount(&json!("di_2"), "USD", &p)
+            .unwrap_err()
+            .contains("not expanded"));
+        let gone = json!({"id": "di_3", "start": 0, "end": null, "source": {"type": "coupon", "coupon": "GONE"}});
+        assert!(discount(&gone, "USD", &p).unwrap_err().contains("coupon is gone"));
     }
 }
