@@ -522,16 +522,20 @@ impl Data {
                     now: self.clock.now().timestamp(),
                     ..Default::default()
                 };
-                match stripe::subscription(object, &rates, &pricing) {
-                    // An event carries discounts and their coupons as ids: a sync reads them.
-                    Err(why) if why.contains("discount") => {
-                        if let Err(e) = self.start_sync(ws, IntegrationKind::Stripe).await {
-                            tracing::info!(error = %e, "webhook: a discounted subscription waits for the next sync");
-                        }
-                        return;
+                let read = stripe::subscription(object, &rates, &pricing);
+                // An event carries discounts, their coupons and products as ids: a sync reads them,
+                // where this would count full price or name a plan by a product id.
+                let needs_sync = match &read {
+                    Err(why) => why.contains("discount"),
+                    Ok(_) => stripe::names_products_by_id(object),
+                };
+                if needs_sync {
+                    if let Err(e) = self.start_sync(ws, IntegrationKind::Stripe).await {
+                        tracing::info!(error = %e, "webhook: the subscription waits for the next sync");
                     }
-                    read => read.map(|r| Records::Revenue(vec![r])),
+                    return;
                 }
+                read.map(|r| Records::Revenue(vec![r]))
             }
             Some("invoice") => stripe::invoice(object).map(|i| Records::Invoices(vec![i])),
             _ => return, // events about other objects change nothing Success shows

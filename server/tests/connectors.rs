@@ -135,13 +135,7 @@ async fn a_stripe_sync_stores_exactly_the_vendors_data_and_explains_what_it_skip
             .count("SELECT CAST(COUNT(*) AS BIGINT) FROM invoices WHERE workspace_id = $1 AND revenue_source_id IS NOT NULL")
             .await;
         assert_eq!(linked, 116 * 3, "invoices of the 116 stored subscriptions, linked");
-        let errors = rig
-            .db
-            .store
-            .sync_run_errors(rig.ws, outcome.run_id)
-            .await
-            .unwrap()
-            .records;
+        let errors = rig.run_records(outcome.run_id).await;
         assert_eq!(errors.len(), 4);
         assert!(errors.iter().all(|(_, why)| why == "has no items"), "{errors:?}");
         // Accounts carry ARR from their counted subscriptions, and a second sync changes nothing.
@@ -518,13 +512,7 @@ async fn hubspot_enriches_the_accounts_billing_brought_and_creates_none() {
         assert_eq!(after, accounts, "{}: prospects never become accounts", rig.db.name);
         // 15 prospects, 1 malformed company, 2 whose billing email is free mail (no domain to match).
         assert_eq!((outcome.progress.fetched, outcome.progress.skipped), (55, 18));
-        let errors = rig
-            .db
-            .store
-            .sync_run_errors(rig.ws, outcome.run_id)
-            .await
-            .unwrap()
-            .records;
+        let errors = rig.run_records(outcome.run_id).await;
         assert!(errors
             .iter()
             .any(|(_, why)| why.starts_with("no account has its domain: prospect40.example")));
@@ -735,13 +723,7 @@ async fn github_releases_follow_the_link_header_and_skip_drafts() {
             .await;
         let want = fake.shipped("piedpiper/middle-out") + fake.shipped("piedpiper/nucleus");
         assert_eq!(stored as usize, want, "{}", rig.db.name);
-        let errors = rig
-            .db
-            .store
-            .sync_run_errors(rig.ws, outcome.run_id)
-            .await
-            .unwrap()
-            .records;
+        let errors = rig.run_records(outcome.run_id).await;
         assert!(errors
             .iter()
             .any(|(id, why)| id == "piedpiper/middle-out#1002" && why.contains("published_at")));

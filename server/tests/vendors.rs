@@ -114,6 +114,16 @@ async fn stripe_mrr_counts_every_discount_as_stripe_applies_it() {
             &mut data,
             subscription("g", "active", start, &[(7_000, 1, "month", vec![d])], vec![]),
         );
+        // H: €100/month with $10 off, which the coupon offers as €9 in euros (`currency_options`,
+        // listed only when expanded) → €91 at 1.08 → $98.28.
+        let mut tenoff = coupon("TENOFF", None, Some(1_000), "forever");
+        tenoff["currency_options"] = json!({"eur": {"amount_off": 900}});
+        data.coupons.push(tenoff);
+        let d = data.discount("cus_h", "h", None, "TENOFF", start, None);
+        let mut euro = subscription("h", "active", start, &[(10_000, 1, "month", vec![])], vec![d]);
+        euro["currency"] = json!("eur");
+        euro["items"]["data"][0]["price"]["currency"] = json!("eur");
+        add(&mut data, euro);
         // F: past due at $200/month; its open invoice failed three times.
         add(
             &mut data,
@@ -153,6 +163,7 @@ async fn stripe_mrr_counts_every_discount_as_stripe_applies_it() {
             ("e", 9_900),
             ("f", 20_000),
             ("g", 7_000),
+            ("h", 9_828),
         ]
         .iter()
         .map(|(id, mrr)| (id.to_string(), *mrr))
@@ -161,11 +172,14 @@ async fn stripe_mrr_counts_every_discount_as_stripe_applies_it() {
         let arr = rig
             .count("SELECT CAST(SUM(arr_minor) AS BIGINT) FROM accounts WHERE workspace_id = $1")
             .await;
-        assert_eq!(arr, 12 * (20_000 + 40_000 + 35_000 + 15_000 + 9_900 + 20_000 + 7_000));
+        assert_eq!(
+            arr,
+            12 * (20_000 + 40_000 + 35_000 + 15_000 + 9_900 + 20_000 + 7_000 + 9_828)
+        );
         let problems = rig.db.store.sync_run_errors(rig.ws, outcome.run_id).await.unwrap();
         assert_eq!(
             problems.reasons.iter().map(|r| r.line()).collect::<Vec<_>>(),
-            vec!["1 subscription repaired: has a discount whose coupon is gone"],
+            vec!["1 subscription repaired: has a discount whose coupon is not listed"],
         );
         let failed = rig
             .count(
@@ -187,7 +201,8 @@ async fn stripe_mrr_counts_every_discount_as_stripe_applies_it() {
 }
 
 /// Attio deletes a record outright: a deal deleted there is simply no longer listed, and leaves
-/// Pipeline after the next complete sync. A value without its own currency code takes the
+/// Pipeline after the next complete sync (once Attio answers 404 for it; a deal listed but
+/// skipped stays). A value without its own currency code takes the
 /// attribute's; with none configured, the workspace's, and the run says so.
 #[tokio::test]
 async fn attio_deals_deleted_there_leave_pipeline_and_a_missing_currency_is_repaired() {
@@ -235,6 +250,10 @@ async fn attio_deals_deleted_there_leave_pipeline_and_a_missing_currency_is_repa
             for d in attio.deals.iter_mut() {
                 d["values"]["value"][0]["currency_code"] = Value::Null;
             }
+            // Deal 4 is still in Attio but now malformed: skipped, and not taken for deleted.
+            if let Some(d) = attio.deals.iter_mut().find(|d| d["id"]["record_id"] == "deal-0004") {
+                d["values"].as_object_mut().unwrap().remove("stage");
+            }
         }
         sqlx::query("UPDATE workspaces SET currency = 'EUR' WHERE id = $1")
             .bind(rig.ws)
@@ -248,6 +267,10 @@ async fn attio_deals_deleted_there_leave_pipeline_and_a_missing_currency_is_repa
             None,
             "{}: a deleted deal leaves Pipeline",
             rig.db.name
+        );
+        assert!(
+            deal("deal-0004").await.is_some(),
+            "a deal skipped this time is still Attio's"
         );
         assert_eq!(
             deal("deal-0011").await,

@@ -2,8 +2,8 @@
 //! to accounts by domain (never creating one); deals land on their company's account in the
 //! workspace stage whose name matches Attio's status (else by won / lost / open). A deal moved in
 //! Success keeps its stage until Attio's own stage changes. Pages with `limit`/`offset`; a page
-//! shorter than the limit is the last, and a deal no longer listed then is removed (Attio deletes
-//! records outright). A value without its currency takes the attribute's, else the workspace's.
+//! shorter than the limit is the last; a deal no longer listed then, which Attio confirms deleted,
+//! is removed (Attio deletes records outright). A value without its currency takes the attribute's, else the workspace's.
 
 use super::http::{array, VendorConfig, VendorError, VendorHttp};
 use super::{keep_by, stage_for, Stage, SyncError, SyncRun};
@@ -51,11 +51,7 @@ pub async fn write_stage(
         })
         .cloned()
         .unwrap_or_else(|| stage.1.clone());
-    if record_id.is_empty()
-        || !record_id
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-    {
+    if !is_record_id(record_id) {
         return Err(VendorError::Unusable {
             vendor: VENDOR.into(),
             message: format!("{record_id:?} is not an Attio record id"),
@@ -126,7 +122,7 @@ pub async fn sync(http: &VendorHttp, run: &mut SyncRun<'_>, stages: &[Stage]) ->
                 );
                 // Attio deletes a record outright: it is simply no longer listed.
                 let gone = if last {
-                    Gone::NotSeenSince(SOURCE, since.clone())
+                    Gone::Ids(SOURCE, deleted_since(http, run, &since, data).await?)
                 } else {
                     Gone::Nothing
                 };
@@ -149,6 +145,42 @@ pub async fn sync(http: &VendorHttp, run: &mut SyncRun<'_>, stages: &[Stage]) ->
         }
     }
     Ok(())
+}
+
+/// Deals a complete listing did not bring that Attio confirms deleted (`GET` answers 404). Not
+/// being listed alone is no proof: a deal deleted while the listing paged by offset shifts the
+/// next one past a page boundary, and a deal skipped as malformed was listed but not written.
+/// `since`: when the listing began; `last_page`: the listing's last page, written with these.
+async fn deleted_since(
+    http: &VendorHttp,
+    run: &SyncRun<'_>,
+    since: &str,
+    last_page: &[Value],
+) -> Result<Vec<String>, SyncError> {
+    /// At most this many are checked a run; the rest wait for the next.
+    const CHECKS: usize = 200;
+    let on_page: Vec<&str> = last_page.iter().filter_map(record_id).collect();
+    let candidates = run
+        .store
+        .deals_not_updated_since(run.workspace_id, SOURCE, since)
+        .await?;
+    let mut gone = Vec::new();
+    for id in candidates
+        .into_iter()
+        .filter(|id| !on_page.contains(&id.as_str()) && is_record_id(id))
+        .take(CHECKS)
+    {
+        match http.get(&format!("/v2/objects/deals/records/{id}")).await {
+            Err(VendorError::Rejected { status: 404, .. }) => gone.push(id),
+            Ok(_) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(gone)
+}
+
+fn is_record_id(id: &str) -> bool {
+    !id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
 /// The currency of the deals' `value` attribute: Attio keeps it on the attribute

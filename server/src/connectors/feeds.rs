@@ -24,14 +24,17 @@ pub fn client(http: reqwest::Client) -> VendorHttp {
 /// the charset, else UTF-8.
 pub fn entries(url: &str, bytes: &[u8], content_type: Option<&str>) -> Result<Entries, String> {
     let charset = content_type
-        .and_then(|c| c.split(';').find_map(|p| p.trim().strip_prefix("charset=")))
-        .map(|c| c.trim_matches('"'))
+        .and_then(|c| {
+            c.split(';').find_map(|p| {
+                let (name, value) = p.split_once('=')?;
+                name.trim().eq_ignore_ascii_case("charset").then_some(value)
+            })
+        })
+        .map(|c| c.trim().trim_matches('"'))
         .and_then(|c| encoding_rs::Encoding::for_label(c.as_bytes()));
-    let text = |bytes: &[u8]| match charset {
-        Some(encoding) => encoding.decode(bytes).0.into_owned(),
-        None => String::from_utf8_lossy(bytes).into_owned(),
-    };
-    let head = String::from_utf8_lossy(&bytes[..bytes.len().min(256)]).into_owned();
+    // Decoded as the charset says, a byte-order mark deciding over it (and dropped), as browsers do.
+    let text = |bytes: &[u8]| charset.unwrap_or(encoding_rs::UTF_8).decode(bytes).0.into_owned();
+    let head = text(&bytes[..bytes.len().min(256)]);
     let markdown = content_type.is_some_and(|c| c.contains("markdown"))
         || url.ends_with(".md")
         || head.trim_start().starts_with('#');
@@ -63,21 +66,63 @@ fn parse_feed(url: &str, bytes: &[u8]) -> Result<feed_rs::model::Feed, feed_rs::
 }
 
 /// A feed's timestamp as the publisher's wall-clock time (kept in a UTC value): the day a
-/// release is listed under is the publisher's day, not the day in Greenwich.
+/// release is listed under is the publisher's day, not the day in Greenwich. Feeds write dates
+/// loosely, so a date that does not parse as it stands is tidied first.
 fn publisher_time(text: &str) -> Option<chrono::DateTime<chrono::Utc>> {
     let text = text.trim();
-    let local = chrono::DateTime::parse_from_rfc3339(text)
+    let local = wall_clock(text).or_else(|| wall_clock(&tidy_date(text))).or_else(|| {
+        NaiveDate::parse_from_str(text.get(..10)?, "%Y-%m-%d")
+            .ok()?
+            .and_hms_opt(0, 0, 0)
+    })?;
+    Some(chrono::DateTime::from_naive_utc_and_offset(local, chrono::Utc))
+}
+
+fn wall_clock(text: &str) -> Option<chrono::NaiveDateTime> {
+    chrono::DateTime::parse_from_rfc3339(text)
         .or_else(|_| chrono::DateTime::parse_from_rfc2822(text))
         .map(|t| t.naive_local())
         .ok()
         .or_else(|| chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S").ok())
         .or_else(|| chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S").ok())
-        .or_else(|| {
-            NaiveDate::parse_from_str(text.get(..10)?, "%Y-%m-%d")
-                .ok()?
-                .and_hms_opt(0, 0, 0)
-        })?;
-    Some(chrono::DateTime::from_naive_utc_and_offset(local, chrono::Utc))
+}
+
+/// The usual slips: a weekday that is wrong or spelled out ("Wednesday, 18 Nov"), a month spelled
+/// out, "UTC" for the zone, an RFC 3339 offset without its colon ("+0300").
+fn tidy_date(text: &str) -> String {
+    let mut t = match text.split_once(", ") {
+        Some((day, rest)) if day.chars().all(|c| c.is_ascii_alphabetic()) => rest.to_string(),
+        _ => text.to_string(),
+    };
+    const MONTHS: [&str; 12] = [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ];
+    for month in MONTHS {
+        t = t.replace(month, &month[..3]);
+    }
+    for zone in [" UTC", " Z"] {
+        if let Some(head) = t.strip_suffix(zone) {
+            t = format!("{head} +0000");
+        }
+    }
+    let bytes = t.as_bytes();
+    let n = bytes.len();
+    if t.contains('T') && n > 5 && matches!(bytes[n - 5], b'+' | b'-') && bytes[n - 4..].iter().all(u8::is_ascii_digit)
+    {
+        t.insert(n - 2, ':');
+    }
+    t
 }
 
 /// `<?xml version="1.0" encoding="ISO-8859-1"?>` → `… encoding="UTF-8"?>`.
@@ -361,6 +406,14 @@ mod tests {
         let at = publisher_time("Wed, 18 Nov 2026 23:30:00 -0500").unwrap();
         assert_eq!(at.format("%Y-%m-%d").to_string(), "2026-11-18");
         assert!(publisher_time("soon").is_none());
+        for loose in [
+            "Thursday, 18 November 2026 23:30:00 UTC",
+            "Sat, 18 Nov 2026 23:30:00 +0000",
+            "2026-11-18T23:30:00+0000",
+        ] {
+            let at = publisher_time(loose).unwrap_or_else(|| panic!("{loose}"));
+            assert_eq!(at.format("%Y-%m-%d %H:%M").to_string(), "2026-11-18 23:30", "{loose}");
+        }
 
         let html = feed_rs::model::Text {
             content_type: "text/html".parse().unwrap(),

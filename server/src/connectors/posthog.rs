@@ -227,7 +227,8 @@ async fn hogql(
             .post(&format!("/api/projects/{project}/query/"), &json!({ "query": hogql }))
             .await?;
         let rows = array(VENDOR, &reply.body, "results")?;
-        let more = rows.len() >= ROWS || reply.body.get("hasMore").and_then(Value::as_bool) == Some(true);
+        let more = !rows.is_empty()
+            && (rows.len() >= ROWS || reply.body.get("hasMore").and_then(Value::as_bool) == Some(true));
         let key = |r: &Value| (cell_text(r, 0).map(str::to_string), week_of(r));
         let mut take = rows.len();
         if more {

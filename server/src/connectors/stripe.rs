@@ -88,23 +88,27 @@ pub async fn sync(http: &VendorHttp, run: &mut SyncRun<'_>, rates: &Rates) -> Re
     .await
 }
 
-/// Every coupon of the account, by id: an item's discount names its coupon by id, and that is
-/// one level deeper than Stripe expands (at most four: `data.items.data.discounts`).
-async fn coupons(http: &VendorHttp) -> Result<HashMap<String, Value>, VendorError> {
-    let mut all = HashMap::new();
+/// Every object of a small list (`/v1/coupons`, `/v1/products`), all pages. A restricted key
+/// without read access to it gets none (403): names fall back to ids, discounts are noted.
+async fn list_all(http: &VendorHttp, resource: &str, expand: &str) -> Result<Vec<Value>, VendorError> {
+    let mut all = Vec::new();
     let mut after: Option<String> = None;
     loop {
-        let mut path = format!("/v1/coupons?limit={PAGE}");
+        let mut path = format!("/v1/{resource}?limit={PAGE}{expand}");
         if let Some(after) = &after {
             path.push_str(&format!("&starting_after={}", app::url::encode_component(after)));
         }
-        let reply = http.get(&path).await?;
-        let data = list_data(&reply.body)?;
-        for c in data {
-            if let Some(id) = c.get("id").and_then(Value::as_str) {
-                all.insert(id.to_string(), c.clone());
+        let reply = match http.get(&path).await {
+            Err(VendorError::Auth {
+                status: 403, message, ..
+            }) => {
+                tracing::warn!(resource, message, "Stripe: the key may not list these");
+                return Ok(all);
             }
-        }
+            reply => reply?,
+        };
+        let data = list_data(&reply.body)?;
+        all.extend(data.iter().cloned());
         let more = reply.body.get("has_more").and_then(Value::as_bool) == Some(true);
         after = data
             .last()
@@ -117,36 +121,25 @@ async fn coupons(http: &VendorHttp) -> Result<HashMap<String, Value>, VendorErro
     }
 }
 
+/// Every coupon of the account, by id: an item's discount names its coupon by id, and that is
+/// one level deeper than Stripe expands (at most four: `data.items.data.discounts`).
+async fn coupons(http: &VendorHttp) -> Result<HashMap<String, Value>, VendorError> {
+    // A coupon's amounts in other currencies come only when expanded.
+    Ok(list_all(http, "coupons", "&expand[]=data.currency_options")
+        .await?
+        .into_iter()
+        .filter_map(|c| Some((c.get("id")?.as_str()?.to_string(), c)))
+        .collect())
+}
+
 /// Every product's name by id: a price names its product by id, and expanding it from a
 /// subscription list is five levels deep (`data.items.data.price.product`), one too many.
 async fn product_names(http: &VendorHttp) -> Result<HashMap<String, String>, VendorError> {
-    let mut all = HashMap::new();
-    let mut after: Option<String> = None;
-    loop {
-        let mut path = format!("/v1/products?limit={PAGE}");
-        if let Some(after) = &after {
-            path.push_str(&format!("&starting_after={}", app::url::encode_component(after)));
-        }
-        let reply = http.get(&path).await?;
-        let data = list_data(&reply.body)?;
-        for p in data {
-            if let (Some(id), Some(name)) = (
-                p.get("id").and_then(Value::as_str),
-                p.get("name").and_then(Value::as_str),
-            ) {
-                all.insert(id.to_string(), name.to_string());
-            }
-        }
-        let more = reply.body.get("has_more").and_then(Value::as_bool) == Some(true);
-        after = data
-            .last()
-            .and_then(|c| c.get("id"))
-            .and_then(Value::as_str)
-            .map(str::to_string);
-        if !more || after.is_none() {
-            return Ok(all);
-        }
-    }
+    Ok(list_all(http, "products", "")
+        .await?
+        .iter()
+        .filter_map(|p| Some((p.get("id")?.as_str()?.to_string(), p.get("name")?.as_str()?.to_string())))
+        .collect())
 }
 
 /// What pricing a subscription needs besides the subscription: the time (a discount that has
@@ -415,6 +408,19 @@ pub fn subscription_noting(
     })
 }
 
+/// Whether a subscription names a plan only by its product's id (a price without a nickname):
+/// its name needs the product list a sync reads.
+pub fn names_products_by_id(r: &Value) -> bool {
+    r.pointer("/items/data").and_then(Value::as_array).is_some_and(|items| {
+        items.iter().any(|i| {
+            i.pointer("/price/nickname")
+                .and_then(Value::as_str)
+                .is_none_or(|n| n.trim().is_empty())
+                && i.pointer("/price/product").is_some_and(Value::is_string)
+        })
+    })
+}
+
 /// The discounts in force on a subscription or an item (`discounts`, which must be expanded);
 /// one that cannot be read is left out and noted in `repairs`.
 fn discounts(
@@ -450,11 +456,15 @@ fn discount(d: &Value, currency: &str, pricing: &Pricing) -> Result<Option<Disco
     // Before 2025-09-30.clover the coupon came embedded as `coupon`; since, it is `source.coupon`,
     // an id unless expanded.
     let coupon = match d.get("coupon").or_else(|| d.pointer("/source/coupon")) {
-        Some(Value::String(id)) => pricing
-            .coupons
-            .get(id)
-            .ok_or_else(|| format!("has a discount whose coupon is gone: {id}"))?,
-        Some(c @ Value::Object(_)) => c,
+        Some(Value::String(id)) => pricing.coupons.get(id).ok_or_else(|| {
+            format!("has a discount whose coupon is not listed: {id} (deleted since, or the key may not read coupons)")
+        })?,
+        // Embedded by an expansion, which cannot reach `currency_options`: the listed one can.
+        Some(c @ Value::Object(_)) => c
+            .get("id")
+            .and_then(Value::as_str)
+            .and_then(|id| pricing.coupons.get(id))
+            .unwrap_or(c),
         _ => return Err("has a discount without its coupon".into()),
     };
     if coupon.get("duration").and_then(Value::as_str) == Some("once") {
@@ -616,6 +626,6 @@ mod tests {
             .unwrap_err()
             .contains("not expanded"));
         let gone = json!({"id": "di_3", "start": 0, "end": null, "source": {"type": "coupon", "coupon": "GONE"}});
-        assert!(discount(&gone, "USD", &p).unwrap_err().contains("coupon is gone"));
+        assert!(discount(&gone, "USD", &p).unwrap_err().contains("coupon is not listed"));
     }
 }

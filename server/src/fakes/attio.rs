@@ -113,7 +113,10 @@ impl AttioData {
 pub fn routes(state: Shared) -> Router {
     Router::new()
         .route("/v2/objects/{object}/records/query", post(query))
-        .route("/v2/objects/{object}/records/{record_id}", axum::routing::patch(update))
+        .route(
+            "/v2/objects/{object}/records/{record_id}",
+            axum::routing::patch(update).get(get_record),
+        )
         .route(
             "/v2/objects/{object}/attributes/{attribute}",
             axum::routing::get(attribute),
@@ -156,6 +159,37 @@ fn unauthorised(headers: &HeaderMap) -> Option<Response> {
 /// The stage titles this fake's pipeline has (the real one's are per workspace).
 pub fn statuses() -> &'static [&'static str] {
     &STATUSES
+}
+
+/// `GET /v2/objects/{object}/records/{record_id}`: `{"data": record}`, or 404 once deleted.
+async fn get_record(
+    State(state): State<Shared>,
+    Path((object, record_id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    if let Some(refused) = unauthorised(&headers) {
+        return refused;
+    }
+    if let Some(reply) = state.misbehave(throttled).await {
+        return reply;
+    }
+    let data = state.attio.lock().unwrap();
+    let list = match object.as_str() {
+        "companies" => &data.companies,
+        _ => &data.deals,
+    };
+    match list
+        .iter()
+        .find(|r| r.pointer("/id/record_id").and_then(Value::as_str) == Some(record_id.as_str()))
+    {
+        Some(r) => Json(json!({"data": r})).into_response(),
+        None => error(
+            StatusCode::NOT_FOUND,
+            "invalid_request_error",
+            "not_found",
+            &format!("Record with ID \"{record_id}\" not found."),
+        ),
+    }
 }
 
 async fn update(

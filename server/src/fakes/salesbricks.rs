@@ -1,7 +1,11 @@
-//! A fake of Salesbricks' REST v2: `X-SALESBRICKS-KEY`, `limit`/`offset` with
-//! `{count, next, previous, results}`, customers with embedded subscriptions, and
-//! `GET /subscriptions/{id}` for a contract's terms and `GET /subscriptions/{id}/orders` for its
-//! orders (a TRIAL order first when it began as a trial).
+//! A fake of Salesbricks' REST v2, from its API reference (docs.salesbricks.com, "REST API v2";
+//! GraphQL is its legacy API): `X-SALESBRICKS-KEY`, `limit`/`offset` with
+//! `{count, next, previous, results}` (`next` a full URL or null), customers with embedded
+//! subscriptions, `GET /subscriptions/{id}` for a contract's terms and stage (upper case in REST:
+//! `CLOSED_WON`, `OPEN`, …; the order-stages guide names "closed delete" for an order the seller
+//! deleted), and `GET /subscriptions/{id}/orders` for its closed orders (`contract_value` a decimal
+//! string, `order_type` TRIAL, STANDARD, RENEWAL, UPGRADE or RECAST; a TRIAL order first when it
+//! began as a trial).
 
 use super::{header, Rng, Shared, SALESBRICKS_TOKEN};
 use axum::extract::{Path, Query, State};

@@ -355,7 +355,14 @@ async fn list(
     let version = header(&headers, "stripe-version").unwrap_or("2024-06-20");
     let basil = version >= "2025-03-31";
     let clover = version >= "2025-09-30";
-    let coupon_of = |id: &Value| coupons.iter().find(|c| c["id"] == *id).cloned().unwrap_or(Value::Null);
+    // `currency_options` is includable only: an embedded coupon never has it.
+    let coupon_of = |id: &Value| {
+        let mut c = coupons.iter().find(|c| c["id"] == *id).cloned().unwrap_or(Value::Null);
+        if let Some(map) = c.as_object_mut() {
+            map.remove("currency_options");
+        }
+        c
+    };
     // A discount as this version shows it; `with_coupon`: `source.coupon` expanded.
     let discount = |id: &Value, with_coupon: bool| {
         let Some(mut d) = id.as_str().and_then(|id| discounts.get(id)).cloned() else {
@@ -383,6 +390,11 @@ async fn list(
                 if let Some(map) = v.as_object_mut() {
                     map.remove("parent");
                     map.insert("subscription".into(), sub.unwrap_or(Value::Null));
+                }
+            }
+            if v["object"] == "coupon" && !expands("data.currency_options") {
+                if let Some(map) = v.as_object_mut() {
+                    map.remove("currency_options");
                 }
             }
             if v["object"] == "subscription" {

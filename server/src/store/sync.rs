@@ -171,12 +171,9 @@ pub enum Records {
 pub enum Gone {
     #[default]
     Nothing,
-    /// These deals of the source (external ids): deleted in the vendor, as a Salesbricks
-    /// "closed delete" order.
+    /// These deals of the source (external ids): deleted in the vendor (a Salesbricks "closed
+    /// delete" order, an Attio record gone).
     Ids(&'static str, Vec<String>),
-    /// After a complete listing: every deal of the source not written since this time
-    /// (RFC 3339, the run's clock), as Attio simply stops listing a deleted record.
-    NotSeenSince(&'static str, String),
 }
 
 /// One page of one resource, as fetched.
@@ -417,6 +414,22 @@ impl Store {
             .execute(self.pool())
             .await?;
         Ok(())
+    }
+
+    /// The external ids of a source's deals not written since `since` (the run's RFC 3339 time).
+    pub async fn deals_not_updated_since(&self, ws: i64, source: &str, since: &str) -> Result<Vec<String>> {
+        sqlx::query(
+            "SELECT external_id FROM deals WHERE workspace_id = $1 AND source = $2 AND updated_at < $3 \
+             AND external_id IS NOT NULL ORDER BY id",
+        )
+        .bind(ws)
+        .bind(source)
+        .bind(since)
+        .fetch_all(self.pool())
+        .await?
+        .iter()
+        .map(|r| r.text("external_id"))
+        .collect()
     }
 
     /// What a run skipped or repaired, counted by resource and reason, and its first 100 records —
@@ -769,7 +782,9 @@ impl Store {
                     upsert_deal(conn, ws, account, d, now).await?;
                     n += 1;
                 }
-                n + remove_gone_deals(conn, ws, gone).await?
+                // Removals are not records written.
+                remove_gone_deals(conn, ws, gone).await?;
+                n
             }
             Records::Releases(rs) => {
                 upsert_rows(
@@ -1173,15 +1188,6 @@ async fn remove_gone_deals(conn: &mut AnyConnection, ws: i64, gone: &Gone) -> Re
                     .rows_affected();
             }
             n
-        }
-        Gone::NotSeenSince(source, since) => {
-            sqlx::query("DELETE FROM deals WHERE workspace_id = $1 AND source = $2 AND updated_at < $3")
-                .bind(ws)
-                .bind(*source)
-                .bind(since)
-                .execute(&mut *conn)
-                .await?
-                .rows_affected()
         }
     };
     Ok(removed as usize)

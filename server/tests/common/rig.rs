@@ -90,4 +90,9 @@ impl Rig {
             .try_get::<i64, _>(0)
             .unwrap()
     }
+
+    /// The records a run skipped or repaired, with why.
+    pub async fn run_records(&self, run_id: i64) -> Vec<(String, String)> {
+        self.db.store.sync_run_errors(self.ws, run_id).await.unwrap().records
+    }
 }
