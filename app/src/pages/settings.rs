@@ -168,7 +168,8 @@ fn view_settings(s: SettingsView, actions: Actions, can_manage: bool, can_operat
                 view! { <Empty message="No sync has run in this workspace." /> }.into_any()
             } else {
                 view! {
-                    <Table class="data-table compact">
+                    <div class="table-scroll">
+                    <Table class="data-table compact runs-table">
                         <TableHeader><TableRow>
                             <TableHeaderCell>"Source"</TableHeaderCell>
                             <TableHeaderCell>"Status"</TableHeaderCell>
@@ -194,6 +195,7 @@ fn view_settings(s: SettingsView, actions: Actions, can_manage: bool, can_operat
                             }).collect_view()}
                         </TableBody>
                     </Table>
+                    </div>
                 }.into_any()
             }}
         </section>
