@@ -323,14 +323,19 @@ async fn a_salesbricks_order_deleted_after_it_was_synced_leaves_pipeline() {
 }
 
 /// Feeds as publishers send them: WordPress's HTML titles with numeric entities, Blogger's comment
-/// links listed before the post's and its local publishing time, a relative link, an ISO-8859-1
+/// links listed before the post's and its local publishing time, GitHub's `releases.atom`, a relative link, an ISO-8859-1
 /// feed whose items have neither guid nor link (stored once however often it syncs), and two
 /// releases of one day in the order they shipped.
 #[tokio::test]
 async fn feeds_read_as_their_publishers_mean_them() {
     for db in TestDb::both().await {
         let rig = rig(db, StripeData::default(), SalesbricksData::default()).await;
-        let urls = ["wordpress/atom", "blogger/default", "latin1.rss"]
+        let urls = [
+            "wordpress/atom",
+            "blogger/default",
+            "latin1.rss",
+            "piedpiper/middle-out/releases.atom",
+        ]
             .map(|f| format!("{}/feeds/{f}", rig.url))
             .join("\n");
         rig.connect_to(IntegrationKind::Feeds, "", &urls).await.unwrap();
@@ -364,6 +369,12 @@ async fn feeds_read_as_their_publishers_mean_them() {
                     "We’ve shipped SSO & SCIM",
                     "2026-11-12",
                     Some("https://news.hooli.test/2026/11/12/sso-scim/".into())
+                ),
+                // GitHub's feed has only `updated`, in Pacific time: still the 10th there.
+                want(
+                    "v4.2.0 – Weissman score > 5",
+                    "2026-11-10",
+                    Some("https://github.com/piedpiper/middle-out/releases/tag/v4.2.0".into())
                 ),
             ],
             "{}",

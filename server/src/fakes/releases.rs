@@ -72,6 +72,7 @@ pub fn routes(state: Shared) -> Router {
         .route("/feeds/wordpress/atom", get(wordpress))
         .route("/feeds/blogger/default", get(blogger))
         .route("/feeds/latin1.rss", get(latin1))
+        .route("/feeds/piedpiper/middle-out/releases.atom", get(github_atom))
         .with_state(state)
 }
 
@@ -284,4 +285,30 @@ async fn latin1() -> Response {
 </channel></rss>";
     let bytes: Vec<u8> = xml.chars().map(|c| c as u32 as u8).collect(); // every char is Latin-1
     ([("content-type", "application/rss+xml")], bytes).into_response()
+}
+
+/// GitHub's `releases.atom` for a repository: no `published`, only `updated`; the title is the
+/// release name as text; the content is HTML; the link `rel="alternate"` to the release page.
+async fn github_atom() -> Response {
+    (
+        [("content-type", "application/atom+xml; charset=utf-8")],
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom" xmlns:media="http://search.yahoo.com/mrss/" xml:lang="en-US">
+  <id>tag:github.com,2008:https://github.com/piedpiper/middle-out/releases</id>
+  <link type="text/html" rel="alternate" href="https://github.com/piedpiper/middle-out/releases"/>
+  <link type="application/atom+xml" rel="self" href="https://github.com/piedpiper/middle-out/releases.atom"/>
+  <title>Release notes from middle-out</title>
+  <updated>2026-11-10T14:03:21-08:00</updated>
+  <entry>
+    <id>tag:github.com,2008:Repository/42/v4.2.0</id>
+    <updated>2026-11-10T14:03:21-08:00</updated>
+    <link rel="alternate" type="text/html" href="https://github.com/piedpiper/middle-out/releases/tag/v4.2.0"/>
+    <title>v4.2.0 &amp;#8211; Weissman score &gt; 5</title>
+    <content type="html">&lt;h2&gt;What&amp;#39;s new&lt;/h2&gt;&lt;ul&gt;&lt;li&gt;Faster decoding&lt;/li&gt;&lt;/ul&gt;</content>
+    <author><name>richard</name></author>
+    <media:thumbnail height="30" width="30" url="https://avatars.githubusercontent.com/u/1?s=60&amp;v=4"/>
+  </entry>
+</feed>"#,
+    )
+        .into_response()
 }
