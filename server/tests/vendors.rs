@@ -336,8 +336,8 @@ async fn feeds_read_as_their_publishers_mean_them() {
             "latin1.rss",
             "piedpiper/middle-out/releases.atom",
         ]
-            .map(|f| format!("{}/feeds/{f}", rig.url))
-            .join("\n");
+        .map(|f| format!("{}/feeds/{f}", rig.url))
+        .join("\n");
         rig.connect_to(IntegrationKind::Feeds, "", &urls).await.unwrap();
         for _ in 0..2 {
             let outcome = rig.data.sync_now(rig.ws, IntegrationKind::Feeds).await.unwrap();

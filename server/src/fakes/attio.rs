@@ -156,6 +156,14 @@ fn unauthorised(headers: &HeaderMap) -> Option<Response> {
     })
 }
 
+/// A refused token, or the vendor's rate limit and injected faults.
+async fn guard(state: &Shared, headers: &HeaderMap) -> Option<Response> {
+    match unauthorised(headers) {
+        Some(refused) => Some(refused),
+        None => state.misbehave(throttled).await,
+    }
+}
+
 /// The stage titles this fake's pipeline has (the real one's are per workspace).
 pub fn statuses() -> &'static [&'static str] {
     &STATUSES
@@ -167,10 +175,7 @@ async fn get_record(
     Path((object, record_id)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Response {
-    if let Some(refused) = unauthorised(&headers) {
-        return refused;
-    }
-    if let Some(reply) = state.misbehave(throttled).await {
+    if let Some(reply) = guard(&state, &headers).await {
         return reply;
     }
     let data = state.attio.lock().unwrap();
@@ -198,10 +203,7 @@ async fn update(
     headers: HeaderMap,
     Json(body): Json<Value>,
 ) -> Response {
-    if let Some(refused) = unauthorised(&headers) {
-        return refused;
-    }
-    if let Some(reply) = state.misbehave(throttled).await {
+    if let Some(reply) = guard(&state, &headers).await {
         return reply;
     }
     if object != "deals" {
@@ -253,10 +255,7 @@ async fn attribute(
     Path((object, attribute)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Response {
-    if let Some(refused) = unauthorised(&headers) {
-        return refused;
-    }
-    if let Some(reply) = state.misbehave(throttled).await {
+    if let Some(reply) = guard(&state, &headers).await {
         return reply;
     }
     if object != "deals" || attribute != "value" {
@@ -286,15 +285,7 @@ async fn query(
     headers: HeaderMap,
     Json(body): Json<Value>,
 ) -> Response {
-    if header(&headers, "authorization") != Some(&format!("Bearer {ATTIO_TOKEN}")) {
-        return error(
-            StatusCode::UNAUTHORIZED,
-            "auth_error",
-            "unauthorized",
-            "Authentication failed: the access token is invalid or was revoked.",
-        );
-    }
-    if let Some(reply) = state.misbehave(throttled).await {
+    if let Some(reply) = guard(&state, &headers).await {
         return reply;
     }
     let limit = body.get("limit").and_then(Value::as_u64).unwrap_or(500) as usize;
