@@ -892,6 +892,7 @@ mod tests {
             is_demo: demo,
             currency: "USD".into(),
             connected_integrations: 0,
+            holds_accounts: false,
             pipeline_source: "all".into(),
         }
     }

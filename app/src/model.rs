@@ -232,6 +232,9 @@ pub struct WorkspaceInfo {
     pub is_demo: bool,
     pub currency: String,
     pub connected_integrations: u32,
+    /// Whether it holds any account yet (the sample data, an import, a sync).
+    #[serde(default)]
+    pub holds_accounts: bool,
     /// Where Pipeline's CRM deals come from: `all`, `salesbricks` or `attio`.
     #[serde(default)]
     pub pipeline_source: String,

@@ -227,7 +227,9 @@ pub fn WorkspaceBanner() -> impl IntoView {
                             }}
                         </div>
                     }.into_any()),
-                    Ok(ws) if ws.connected_integrations == 0 => Either::Left(view! {
+                    // An empty workspace: what to do first. One holding data (the sample set, an
+                    // import) needs no nudge towards the demo.
+                    Ok(ws) if ws.connected_integrations == 0 && !ws.holds_accounts => Either::Left(view! {
                         <div class="banner">
                             <span>{format!("{} has no connected integrations yet.", ws.name)}</span>
                             <a rel="external" href=format!("/demo/enter?next={}", crate::url::encode_component(&here()))>

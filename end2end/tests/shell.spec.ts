@@ -108,6 +108,8 @@ test('Health explains every score and filters by band and by the distribution ch
   // The riskiest first, each with its score and its top risks.
   await expect(rows.first().locator('.score-chip')).toHaveAttribute('data-band', 'red');
   await expect(rows.first().getByTestId('factor').first()).toContainText('(');
+  // Each row says where its risks come from, not only the customer page.
+  await expect(rows.first().getByTestId('factor').first().locator('.factor-source')).toBeVisible();
   await expect(page.getByTestId('band-counts')).toBeVisible();
   await expect(page.getByTestId('health-summary')).toContainText('ARR at risk');
 

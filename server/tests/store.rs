@@ -13,6 +13,34 @@ async fn load_preview(store: &Store) -> WorkspaceInfo {
     store.workspace_info(id).await.unwrap()
 }
 
+/// The "no connected integrations" banner is for an empty workspace; one holding the sample data
+/// (or an import) is told nothing.
+#[tokio::test]
+async fn a_workspace_says_whether_it_holds_accounts() {
+    for db in TestDb::both().await {
+        let empty = db
+            .store
+            .load_dataset(
+                &server::store::load::Dataset {
+                    workspace: server::store::load::NewWorkspace {
+                        name: "Empty".into(),
+                        slug: format!("empty-{}", db.name),
+                        is_demo: false,
+                        currency: "USD".into(),
+                    },
+                    stages: server::demo::default_stages(),
+                    ..Default::default()
+                },
+                &|_| {},
+            )
+            .await
+            .unwrap();
+        let info = db.store.workspace_info(empty).await.unwrap();
+        assert!(!info.holds_accounts && info.connected_integrations == 0, "{}", db.name);
+        assert!(load_preview(&db.store).await.holds_accounts, "{}", db.name);
+    }
+}
+
 #[tokio::test]
 async fn migrations_are_idempotent_and_refuse_a_newer_schema() {
     for db in TestDb::both().await {

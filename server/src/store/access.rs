@@ -79,7 +79,8 @@ impl Store {
     pub async fn workspace_info(&self, id: i64) -> Result<WorkspaceInfo> {
         let row = sqlx::query(
             "SELECT w.id, w.name, w.is_demo, w.currency, w.pipeline_source, \
-             (SELECT CAST(COUNT(*) AS BIGINT) FROM integrations i WHERE i.workspace_id = w.id) AS connected \
+             (SELECT CAST(COUNT(*) AS BIGINT) FROM integrations i WHERE i.workspace_id = w.id) AS connected, \
+             (SELECT CAST(COUNT(*) AS BIGINT) FROM (SELECT 1 FROM accounts a WHERE a.workspace_id = w.id LIMIT 1) x) AS held \
              FROM workspaces w WHERE w.id = $1",
         )
         .bind(id)
@@ -93,6 +94,7 @@ impl Store {
             is_demo,
             currency: row.text("currency")?,
             connected_integrations: row.int("connected")? as u32,
+            holds_accounts: row.int("held")? > 0,
             pipeline_source: row.text("pipeline_source")?,
         })
     }
