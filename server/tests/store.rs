@@ -20,19 +20,7 @@ async fn a_workspace_says_whether_it_holds_accounts() {
     for db in TestDb::both().await {
         let empty = db
             .store
-            .load_dataset(
-                &server::store::load::Dataset {
-                    workspace: server::store::load::NewWorkspace {
-                        name: "Empty".into(),
-                        slug: format!("empty-{}", db.name),
-                        is_demo: false,
-                        currency: "USD".into(),
-                    },
-                    stages: server::demo::default_stages(),
-                    ..Default::default()
-                },
-                &|_| {},
-            )
+            .load_dataset(&common::bare_workspace("Empty", format!("empty-{}", db.name)), &|_| {})
             .await
             .unwrap();
         let info = db.store.workspace_info(empty).await.unwrap();

@@ -8,6 +8,20 @@ use chrono::NaiveDate;
 use server::store::Store;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+/// A workspace with the default pipeline stages and nothing else, in US dollars.
+pub fn bare_workspace(name: &str, slug: String) -> server::store::load::Dataset {
+    server::store::load::Dataset {
+        workspace: server::store::load::NewWorkspace {
+            name: name.into(),
+            slug,
+            is_demo: false,
+            currency: "USD".into(),
+        },
+        stages: server::demo::default_stages(),
+        ..Default::default()
+    }
+}
+
 pub fn today() -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 11, 26).unwrap()
 }

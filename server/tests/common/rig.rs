@@ -8,7 +8,6 @@ use server::fakes::salesbricks::SalesbricksData;
 use server::fakes::stripe::StripeData;
 use server::fakes::FakeState;
 use server::service::Data;
-use server::store::load::{Dataset, NewWorkspace};
 use sqlx::Row;
 use std::sync::Arc;
 
@@ -26,19 +25,7 @@ pub async fn rig(db: TestDb, stripe: StripeData, salesbricks: SalesbricksData) -
     let data = Data::new(db.store.clone(), AuthConfig::allowing_private_network()).shared();
     let ws = db
         .store
-        .load_dataset(
-            &Dataset {
-                workspace: NewWorkspace {
-                    name: "Hooli".into(),
-                    slug: format!("hooli-{}", db.name),
-                    is_demo: false,
-                    currency: "USD".into(),
-                },
-                stages: server::demo::default_stages(),
-                ..Default::default()
-            },
-            &|_| {},
-        )
+        .load_dataset(&super::bare_workspace("Hooli", format!("hooli-{}", db.name)), &|_| {})
         .await
         .unwrap();
     db.store.set_rate(ws, "EUR", 1_080_000).await.unwrap();
