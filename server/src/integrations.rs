@@ -517,25 +517,20 @@ impl Data {
         };
         let records = match object.get("object").and_then(|v| v.as_str()) {
             Some("customer") => stripe::customer(object).map(|c| Records::Companies(vec![c])),
+            // An event carries discounts, their coupons and products as ids: a sync reads them,
+            // where this would count full price or name a plan by a product id.
+            Some("subscription") if stripe::needs_lookups(object) => {
+                if let Err(e) = self.start_sync(ws, IntegrationKind::Stripe).await {
+                    tracing::info!(error = %e, "webhook: the subscription waits for the next sync");
+                }
+                return;
+            }
             Some("subscription") => {
                 let pricing = stripe::Pricing {
                     now: self.clock.now().timestamp(),
                     ..Default::default()
                 };
-                let read = stripe::subscription(object, &rates, &pricing);
-                // An event carries discounts, their coupons and products as ids: a sync reads them,
-                // where this would count full price or name a plan by a product id.
-                let needs_sync = match &read {
-                    Err(why) => why.contains("discount"),
-                    Ok(_) => stripe::names_products_by_id(object),
-                };
-                if needs_sync {
-                    if let Err(e) = self.start_sync(ws, IntegrationKind::Stripe).await {
-                        tracing::info!(error = %e, "webhook: the subscription waits for the next sync");
-                    }
-                    return;
-                }
-                read.map(|r| Records::Revenue(vec![r]))
+                stripe::subscription(object, &rates, &pricing).map(|r| Records::Revenue(vec![r]))
             }
             Some("invoice") => stripe::invoice(object).map(|i| Records::Invoices(vec![i])),
             _ => return, // events about other objects change nothing Success shows

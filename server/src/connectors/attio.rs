@@ -3,7 +3,8 @@
 //! workspace stage whose name matches Attio's status (else by won / lost / open). A deal moved in
 //! Success keeps its stage until Attio's own stage changes. Pages with `limit`/`offset`; a page
 //! shorter than the limit is the last; a deal no longer listed then, which Attio confirms deleted,
-//! is removed (Attio deletes records outright). A value without its currency takes the attribute's, else the workspace's.
+//! is removed (Attio deletes records outright). A value without its currency takes the
+//! attribute's, else the workspace's.
 
 use super::http::{array, VendorConfig, VendorError, VendorHttp};
 use super::{keep_by, stage_for, Stage, SyncError, SyncRun};
@@ -80,7 +81,8 @@ fn exact(title: &str, (key, label, _): &Stage) -> bool {
 
 pub async fn sync(http: &VendorHttp, run: &mut SyncRun<'_>, stages: &[Stage]) -> Result<(), SyncError> {
     for resource in ["companies", "deals"] {
-        // The cursor is "<offset> <when the listing began>": deals not listed since are gone.
+        // The cursor is "<offset> <when the listing began>": deals not written since are checked
+        // with Attio once the listing is complete.
         let (mut offset, since) = match run.cursor(resource).await? {
             Some(c) if c == DONE => continue,
             Some(c) => match c.split_once(' ') {

@@ -408,17 +408,27 @@ pub fn subscription_noting(
     })
 }
 
-/// Whether a subscription names a plan only by its product's id (a price without a nickname):
-/// its name needs the product list a sync reads.
-pub fn names_products_by_id(r: &Value) -> bool {
-    r.pointer("/items/data").and_then(Value::as_array).is_some_and(|items| {
-        items.iter().any(|i| {
-            i.pointer("/price/nickname")
-                .and_then(Value::as_str)
-                .is_none_or(|n| n.trim().is_empty())
-                && i.pointer("/price/product").is_some_and(Value::is_string)
+/// Whether pricing a subscription needs what only a sync lists: its discounts (or its items'),
+/// which an event carries as ids with coupons by id, or a plan named only by its product's id
+/// (a price without a nickname).
+pub fn needs_lookups(r: &Value) -> bool {
+    let discounted = |v: &Value| {
+        v.get("discounts")
+            .and_then(Value::as_array)
+            .is_some_and(|d| !d.is_empty())
+    };
+    let items = r.pointer("/items/data").and_then(Value::as_array);
+    discounted(r)
+        || items.is_some_and(|items| {
+            items.iter().any(|i| {
+                discounted(i)
+                    || (i
+                        .pointer("/price/nickname")
+                        .and_then(Value::as_str)
+                        .is_none_or(|n| n.trim().is_empty())
+                        && i.pointer("/price/product").is_some_and(Value::is_string))
+            })
         })
-    })
 }
 
 /// The discounts in force on a subscription or an item (`discounts`, which must be expanded);
@@ -627,5 +637,20 @@ mod tests {
             .contains("not expanded"));
         let gone = json!({"id": "di_3", "start": 0, "end": null, "source": {"type": "coupon", "coupon": "GONE"}});
         assert!(discount(&gone, "USD", &p).unwrap_err().contains("coupon is not listed"));
+    }
+
+    #[test]
+    fn an_event_subscription_with_discounts_or_unnamed_plans_waits_for_a_sync() {
+        let named = json!({"discounts": [], "items": {"data": [{"discounts": [], "price": {"nickname": "Team", "product": "prod_1"}}]}});
+        assert!(!needs_lookups(&named));
+        let mut discounted = named.clone();
+        discounted["discounts"] = json!(["di_1"]);
+        assert!(needs_lookups(&discounted));
+        let mut item_discount = named.clone();
+        item_discount["items"]["data"][0]["discounts"] = json!(["di_2"]);
+        assert!(needs_lookups(&item_discount));
+        let mut unnamed = named.clone();
+        unnamed["items"]["data"][0]["price"]["nickname"] = Value::Null;
+        assert!(needs_lookups(&unnamed));
     }
 }
