@@ -117,8 +117,9 @@ pub async fn sync(http: &VendorHttp, run: &mut SyncRun<'_>) -> Result<(), SyncEr
     wanted.extend(custom.iter().map(|c| c.name.as_str()));
     // A long list in the URL is refused (414): then each page's companies are read again, with
     // every property named in a batch read's body.
-    let in_url = wanted.join(",").len() <= MAX_PROPERTIES_IN_URL;
-    let listed = if in_url { wanted.join(",") } else { STANDARD.join(",") };
+    let all = wanted.join(",");
+    let in_url = all.len() <= MAX_PROPERTIES_IN_URL;
+    let listed = if in_url { all } else { STANDARD.join(",") };
     loop {
         let mut path = format!("/crm/v3/objects/companies?limit={PAGE}&archived=false&properties={listed}");
         if let Some(after) = &cursor {
