@@ -378,17 +378,16 @@ impl Data {
         {
             tracing::error!(error = %e, "could not record the end of a sync run");
         }
+        crate::jobs::crash_point("sync:recorded");
         let mut progress = run.progress.clone();
         progress.finished = true;
         progress.error = error.clone();
-        // Whatever was stored counts, even when a later page failed.
-        if let Err(e) = self.store.settle_revenue(ws).await {
-            tracing::error!(error = %e, "settling revenue after a sync failed");
+        // The run's record carries its follow-up: revenue rolled up, then scores; pages hear the
+        // run finished once what it brought shows.
+        if let Err(e) = self.settle(ws).await {
+            tracing::error!(error = %e, "the follow-up of a sync failed; it will be retried");
         }
         self.events.publish(ws, LiveEvent::Sync(progress.clone()));
-        if let Err(e) = self.rescore(ws).await {
-            tracing::error!(error = %e, "rescoring after a sync failed");
-        }
         SyncOutcome {
             run_id,
             progress,
@@ -546,11 +545,8 @@ impl Data {
             Ok(_) => {}
             Err(e) => return tracing::error!(error = %e, "webhook: writing failed"),
         }
-        if let Err(e) = self.store.settle_revenue(ws).await {
-            tracing::error!(error = %e, "webhook: settling revenue failed");
-        }
-        if let Err(e) = self.rescore(ws).await {
-            tracing::error!(error = %e, "webhook: rescoring failed");
+        if let Err(e) = self.settle(ws).await {
+            tracing::error!(error = %e, "webhook: the follow-up failed; it will be retried");
         }
     }
 

@@ -11,6 +11,7 @@ pub mod demo;
 pub mod events;
 pub mod fakes;
 pub mod integrations;
+pub mod jobs;
 pub mod likelihood;
 pub mod live_bench;
 pub mod llm;

@@ -40,6 +40,10 @@ USAGE:
                                             match N feature requests (default 5000) against M
                                             release items (default 2000) in a new workspace in
                                             DATABASE_URL; prints matching and whole-refresh times
+    server sync --workspace ID --source SOURCE
+                                            sync one connected integration of a workspace now
+                                            (SOURCE: stripe, salesbricks, hubspot, posthog, attio,
+                                            github, feeds) and exit when it and its follow-up end
     server outbox send                      send every due email in the outbox now and exit (the
                                             web server sends them continuously)
     server admin create-user --email EMAIL --name NAME [--workspace NAME] [--role ROLE]
@@ -105,6 +109,7 @@ async fn run(args: Vec<String>) -> Result<(), String> {
             _ => Err(format!("usage: server outbox send\n\n{USAGE}")),
         },
         "fake-vendors" => fake_vendors_command(&args[1..]).await,
+        "sync" => sync_command(&args[1..]).await,
         "migrate" => {
             open_store().await?;
             println!("database is up to date");
@@ -338,6 +343,7 @@ async fn serve() -> Result<(), String> {
     }
     let service = service.shared();
     service.go_live();
+    tokio::spawn(server::jobs::run(service.clone()));
     tokio::spawn(rescore_on_schedule(service.clone()));
     tokio::spawn(server::integrations::sync_on_schedule(service.clone()));
     tokio::spawn(server::close_loop::outbox::run(service.clone()));
@@ -357,6 +363,42 @@ async fn serve() -> Result<(), String> {
     .map_err(|e| format!("server stopped: {e}"))?;
     store.close().await;
     Ok(())
+}
+
+/// Syncs one connected integration now, with this process's own connections, then exits.
+async fn sync_command(args: &[String]) -> Result<(), String> {
+    let usage = || format!("usage: server sync --workspace ID --source SOURCE\n\n{USAGE}");
+    let ws: i64 = flag(args, "--workspace")
+        .and_then(|w| w.parse().ok())
+        .ok_or_else(usage)?;
+    let kind = flag(args, "--source")
+        .and_then(|k| {
+            app::model::IntegrationKind::ALL
+                .iter()
+                .copied()
+                .find(|i| i.as_str() == k)
+        })
+        .ok_or_else(usage)?;
+    let auth = server::auth::AuthConfig::from_env()?;
+    let store = open_store().await?;
+    let mut data = server::service::Data::new(store.clone(), auth);
+    data.secrets = server::secrets::SecretBox::load(std::env::var("SUCCESS_SECRET_KEY").ok().as_deref(), &data_dir())
+        .map_err(|e| e.to_string())?;
+    let data = data.shared();
+    let outcome = data.sync_now(ws, kind).await.map_err(|e| e.to_string())?;
+    store.close().await;
+    match outcome.error {
+        None => {
+            println!(
+                "{} synced: {} records fetched, {} written",
+                kind.as_str(),
+                outcome.progress.fetched,
+                outcome.progress.written
+            );
+            Ok(())
+        }
+        Some(e) => Err(format!("{} sync failed: {e}", kind.as_str())),
+    }
 }
 
 /// Sends what is due in the outbox with this process's own sender, then exits.

@@ -54,9 +54,12 @@ pub struct Data {
     pub replica: String,
     /// This service itself, for work that outlives a request (a sync started from a page).
     me: std::sync::OnceLock<std::sync::Weak<Data>>,
-    /// Workspaces with a background rescore waiting, and the lock that runs them one at a time.
-    rescore_queued: std::sync::Mutex<std::collections::HashSet<i64>>,
-    rescoring: tokio::sync::Mutex<()>,
+    /// Wakes the job worker when a follow-up is queued for it.
+    pub jobs_wake: tokio::sync::Notify,
+    /// Told whenever a job finishes here, for callers waiting on their workspace's follow-up.
+    pub(crate) jobs_done: tokio::sync::Notify,
+    /// Workspaces with a background follow-up about to start.
+    pub(crate) settling_soon: std::sync::Mutex<std::collections::HashSet<i64>>,
     /// Wakes the outbox sender when an email is queued.
     pub outbox_wake: tokio::sync::Notify,
     /// The embeddings endpoint Close the Loop blends in, when configured.
@@ -118,8 +121,9 @@ impl Data {
                 std::process::id()
             ),
             me: Default::default(),
-            rescore_queued: Default::default(),
-            rescoring: Default::default(),
+            jobs_wake: Default::default(),
+            jobs_done: Default::default(),
+            settling_soon: Default::default(),
             outbox_wake: Default::default(),
             embeddings: None,
             // The operator's own endpoints (SUCCESS_LLM_URL, embeddings): trusted, may be local.
@@ -265,42 +269,12 @@ impl Data {
 
     /// Rescores the workspace now and tells its open pages; returns how many accounts changed.
     pub async fn rescore(&self, workspace_id: i64) -> Result<u64, AppError> {
-        let now = self.clock.now();
-        let report = crate::rescore::rescore_workspace(&self.store, workspace_id, now.date_naive(), now).await?;
-        let likelihoods = crate::likelihood::refresh(&self.store, workspace_id, now.date_naive(), now).await?;
-        let changed = (report.changed + likelihoods.changed) as u64;
-        crate::close_loop::refresh_with(&self.store, workspace_id, self.semantic()).await?;
-        self.changed(workspace_id, LiveEvent::Rescored { changed });
-        Ok(changed)
+        self.after_change(workspace_id, crate::jobs::Changes::SCORES).await
     }
 
     /// The embeddings endpoint for Close the Loop's matching, when one is configured.
     pub fn semantic(&self) -> Option<crate::close_loop::Semantic<'_>> {
         self.embeddings.as_ref().map(|e| (&self.operator_http, e))
-    }
-
-    /// Rescores in the background, for writes that arrive often (signals from other tools): a burst
-    /// of them waits for one rescore instead of each holding its request for a whole one.
-    pub fn rescore_soon(&self, ws: i64) {
-        self.cache.invalidate(ws);
-        let Some(me) = self.arc() else { return };
-        if !self.rescore_queued.lock().unwrap_or_else(|e| e.into_inner()).insert(ws) {
-            return; // the one waiting will see this write too
-        }
-        tokio::spawn(async move {
-            let _one_at_a_time = me.rescoring.lock().await;
-            me.rescore_queued.lock().unwrap_or_else(|e| e.into_inner()).remove(&ws);
-            if let Err(e) = me.rescore(ws).await {
-                tracing::error!(workspace = ws, error = %e, "background rescore failed");
-            }
-        });
-    }
-
-    /// Rows moved between accounts: their roll-ups and scores follow.
-    async fn after_matching(&self, ws: i64) -> Result<(), AppError> {
-        self.store.settle_revenue(ws).await?;
-        self.rescore(ws).await?;
-        Ok(())
     }
 
     /// Something in the workspace changed: cached reads are dropped and open pages told.
@@ -1391,7 +1365,7 @@ impl SuccessData for Data {
         self.store
             .save_scorecard(s.workspace.id, &card, s.actor()?, now)
             .await?;
-        self.rescore(s.workspace.id).await
+        self.settle(s.workspace.id).await
     }
     async fn rescore_now(&self, s: &Scope) -> Result<u64, AppError> {
         self.rescore(s.workspace.id).await
@@ -1449,7 +1423,7 @@ impl SuccessData for Data {
         self.store
             .link_company(s.workspace.id, &source, &external_id, account_id)
             .await?;
-        self.after_matching(s.workspace.id).await
+        self.settle(s.workspace.id).await.map(|_| ())
     }
 
     async fn unlink_company(
@@ -1462,7 +1436,7 @@ impl SuccessData for Data {
         self.store
             .unlink_company(s.workspace.id, account_id, &source, &external_id, self.clock.now())
             .await?;
-        self.after_matching(s.workspace.id).await
+        self.settle(s.workspace.id).await.map(|_| ())
     }
 
     async fn merge_accounts(&self, s: &Scope, keep_id: i64, merge_id: i64) -> Result<i64, AppError> {
@@ -1477,7 +1451,7 @@ impl SuccessData for Data {
                 self.clock.now(),
             )
             .await?;
-        self.after_matching(s.workspace.id).await?;
+        self.settle(s.workspace.id).await.map(|_| ())?;
         Ok(id)
     }
 
@@ -1492,7 +1466,7 @@ impl SuccessData for Data {
                 self.clock.now(),
             )
             .await?;
-        self.after_matching(s.workspace.id).await?;
+        self.settle(s.workspace.id).await.map(|_| ())?;
         Ok(id)
     }
 

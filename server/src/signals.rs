@@ -50,7 +50,7 @@ impl Data {
             let (created, updated) = self.store.upsert_signals(ws, &rows).await?;
             report.created = created;
             report.updated = updated;
-            self.rescore_soon(ws);
+            self.settle_soon(ws);
         }
         Ok(report)
     }

@@ -39,13 +39,7 @@ pub fn lease() -> chrono::Duration {
     chrono::Duration::seconds(seconds)
 }
 
-/// Test hook: `SUCCESS_CRASH_AT=<point>` aborts the process there, as a power cut would.
-fn crash_point(name: &str) {
-    if std::env::var("SUCCESS_CRASH_AT").is_ok_and(|at| at == name) {
-        eprintln!("SUCCESS_CRASH_AT={name}: aborting");
-        std::process::abort();
-    }
-}
+use crate::jobs::crash_point;
 
 /// The workspace's SMTP settings with the password opened.
 pub async fn smtp_settings(data: &Data, ws: i64) -> Result<Option<SmtpSettings>, String> {

@@ -164,6 +164,7 @@ impl Store {
         .bind(external_id)
         .execute(&mut *tx)
         .await?;
+        super::jobs::enqueue_after_change(&mut tx, ws, super::jobs::Changes::REVENUE, chrono::Utc::now()).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -291,6 +292,7 @@ impl Store {
             now,
         )
         .await?;
+        super::jobs::enqueue_after_change(&mut tx, ws, super::jobs::Changes::REVENUE, chrono::Utc::now()).await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -422,6 +424,7 @@ impl Store {
             now,
         )
         .await?;
+        super::jobs::enqueue_after_change(&mut tx, ws, super::jobs::Changes::REVENUE, chrono::Utc::now()).await?;
         tx.commit().await?;
         Ok(restored)
     }
@@ -466,6 +469,7 @@ impl Store {
             now,
         )
         .await?;
+        super::jobs::enqueue_after_change(&mut tx, ws, super::jobs::Changes::REVENUE, chrono::Utc::now()).await?;
         tx.commit().await?;
         Ok(())
     }

@@ -6,6 +6,7 @@ pub mod access;
 pub mod accounts;
 pub mod close_loop;
 mod deals;
+pub mod jobs;
 pub mod likelihood;
 pub mod live;
 pub mod load;

@@ -340,6 +340,7 @@ impl Store {
             now,
         )
         .await?;
+        super::jobs::enqueue_after_change(&mut tx, workspace_id, super::jobs::Changes::SCORES, now).await?;
         tx.commit().await?;
         Ok(())
     }

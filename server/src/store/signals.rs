@@ -169,6 +169,8 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
+        // Signals come in bursts: their follow-up is left to the job worker.
+        super::jobs::enqueue_after_change(&mut tx, ws, super::jobs::Changes::SCORES, chrono::Utc::now()).await?;
         tx.commit().await?;
         Ok((signals.len() - updated, updated))
     }

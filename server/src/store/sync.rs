@@ -3,6 +3,7 @@
 //! in one transaction together with its cursor, so a killed sync leaves no half page and resumes
 //! after the last page it stored.
 
+use super::jobs::{enqueue_after_change, Changes};
 use super::load::upsert_rows;
 use super::sql::{RowExt, Sql, Val};
 use super::{Backend, Result, Store, StoreError};
@@ -362,14 +363,24 @@ impl Store {
         Ok(id)
     }
 
+    /// Records how a run ended and, with it, the follow-up of what it stored (whatever was stored
+    /// counts, even when a later page failed).
     pub async fn finish_sync_run(&self, run_id: i64, error: Option<&str>, now: DateTime<Utc>) -> Result<()> {
-        sqlx::query("UPDATE sync_runs SET status = $2, error = $3, finished_at = $4, step = NULL WHERE id = $1")
-            .bind(run_id)
-            .bind(if error.is_some() { FAILED } else { SUCCEEDED })
-            .bind(error)
-            .bind(now.to_rfc3339())
-            .execute(self.pool())
-            .await?;
+        let mut tx = self.begin_write().await?;
+        let ws = sqlx::query(
+            "UPDATE sync_runs SET status = $2, error = $3, finished_at = $4, step = NULL WHERE id = $1 \
+             RETURNING workspace_id",
+        )
+        .bind(run_id)
+        .bind(if error.is_some() { FAILED } else { SUCCEEDED })
+        .bind(error)
+        .bind(now.to_rfc3339())
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some(row) = ws {
+            enqueue_after_change(&mut tx, row.try_get("workspace_id")?, Changes::REVENUE, now).await?;
+        }
+        tx.commit().await?;
         Ok(())
     }
 
@@ -381,18 +392,24 @@ impl Store {
         let bound = silent_since
             .unwrap_or(now + chrono::Duration::days(36_500))
             .to_rfc3339();
-        Ok(sqlx::query(
+        let mut tx = self.begin_write().await?;
+        let stopped = sqlx::query(
             "UPDATE sync_runs SET status = $1, finished_at = $2, \
                error = 'Interrupted: the server stopped during this sync. The next sync resumes where it stopped.' \
-             WHERE status = $3 AND COALESCE(heartbeat_at, started_at) < $4",
+             WHERE status = $3 AND COALESCE(heartbeat_at, started_at) < $4 RETURNING workspace_id",
         )
         .bind(FAILED)
         .bind(now.to_rfc3339())
         .bind(RUNNING)
         .bind(bound)
-        .execute(self.pool())
-        .await?
-        .rows_affected())
+        .fetch_all(&mut *tx)
+        .await?;
+        // The pages such a run stored count: they are rolled up and scored.
+        for row in &stopped {
+            enqueue_after_change(&mut tx, row.try_get("workspace_id")?, Changes::REVENUE, now).await?;
+        }
+        tx.commit().await?;
+        Ok(stopped.len() as u64)
     }
 
     pub async fn sync_cursor(&self, ws: i64, source: &str, resource: &str) -> Result<Option<String>> {
@@ -552,6 +569,7 @@ impl Store {
         let written = self
             .write_records_in(&mut tx, ws, &[], records, &mut skipped, now)
             .await?;
+        enqueue_after_change(&mut tx, ws, Changes::REVENUE, now).await?;
         tx.commit().await?;
         Ok((written, skipped))
     }

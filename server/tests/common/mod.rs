@@ -2,6 +2,7 @@
 
 #![allow(dead_code)]
 
+pub mod process;
 pub mod rig;
 
 use chrono::NaiveDate;
@@ -41,8 +42,10 @@ fn unique(prefix: &str) -> String {
     )
 }
 
-pub fn postgres_url() -> String {
-    std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+/// The PostgreSQL the tests also run on, when `TEST_DATABASE_URL` names one (CI sets it); without
+/// it every test runs on SQLite alone.
+pub fn postgres_url() -> Option<String> {
+    std::env::var("TEST_DATABASE_URL").ok().filter(|u| !u.trim().is_empty())
 }
 
 pub struct TestDb {
@@ -68,31 +71,36 @@ impl TestDb {
         }
     }
 
-    /// A schema of its own in the test database, so tests run in parallel without meeting.
-    pub async fn postgres() -> TestDb {
+    /// A schema of its own in the test database, so tests run in parallel without meeting; none
+    /// when `TEST_DATABASE_URL` is not set.
+    pub async fn postgres() -> Option<TestDb> {
+        let base = postgres_url()?;
         let schema = unique("t");
-        let admin = Store::connect(&postgres_url())
+        let admin = Store::connect(&base)
             .await
-            .expect("PostgreSQL must be reachable for the store tests (set TEST_DATABASE_URL)");
+            .expect("TEST_DATABASE_URL names a PostgreSQL that must be reachable");
         sqlx::query(&format!("CREATE SCHEMA {schema}"))
             .execute(admin.pool())
             .await
             .unwrap();
         admin.close().await;
-        let sep = if postgres_url().contains('?') { '&' } else { '?' };
-        let url = format!("{}{sep}options=-c%20search_path%3D{schema}", postgres_url());
+        let sep = if base.contains('?') { '&' } else { '?' };
+        let url = format!("{base}{sep}options=-c%20search_path%3D{schema}");
         let store = Store::connect(&url).await.expect("open postgres");
         store.migrate().await.expect("migrate postgres");
-        TestDb {
+        Some(TestDb {
             store,
             url,
             name: "postgres",
             cleanup: None,
-        }
+        })
     }
 
+    /// SQLite, and PostgreSQL when `TEST_DATABASE_URL` is set.
     pub async fn both() -> Vec<TestDb> {
-        vec![TestDb::sqlite().await, TestDb::postgres().await]
+        let mut dbs = vec![TestDb::sqlite().await];
+        dbs.extend(TestDb::postgres().await);
+        dbs
     }
 }
 

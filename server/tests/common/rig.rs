@@ -11,6 +11,9 @@ use server::service::Data;
 use sqlx::Row;
 use std::sync::Arc;
 
+/// The key the rig seals credentials with, for a server process of its own to open them.
+pub const RIG_KEY: &str = "5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a";
+
 pub struct Rig {
     pub data: Arc<Data>,
     pub ws: i64,
@@ -22,7 +25,9 @@ pub struct Rig {
 pub async fn rig(db: TestDb, stripe: StripeData, salesbricks: SalesbricksData) -> Rig {
     let fake = FakeState::new(stripe, salesbricks);
     let addr = server::fakes::serve(fake.clone(), "127.0.0.1:0").await.unwrap();
-    let data = Data::new(db.store.clone(), AuthConfig::allowing_private_network()).shared();
+    let mut data = Data::new(db.store.clone(), AuthConfig::allowing_private_network());
+    data.secrets = server::secrets::SecretBox::from_key([0x5a; 32]);
+    let data = data.shared();
     let ws = db
         .store
         .load_dataset(&super::bare_workspace("Hooli", format!("hooli-{}", db.name)), &|_| {})
