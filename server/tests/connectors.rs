@@ -217,7 +217,12 @@ async fn a_sync_killed_mid_way_resumes_without_losing_or_duplicating_rows() {
         let ws = rig.ws;
         let task = tokio::spawn(async move { doomed.sync_now(ws, IntegrationKind::Stripe).await });
         // Stop it once some pages are stored — wherever it is then, even inside a transaction.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
         loop {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the doomed sync stored no 500 records within 60 s"
+            );
             let fetched = rig
                 .count("SELECT CAST(COALESCE(MAX(fetched), 0) AS BIGINT) FROM sync_runs WHERE workspace_id = $1")
                 .await;
