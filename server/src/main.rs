@@ -74,10 +74,7 @@ ENVIRONMENT:
     SUCCESS_OUTBOX_LEASE_SECONDS  how long a claimed email may take before its sender counts as
                        gone (default 120)";
 
-// One runtime thread: thaw's SSR style collector (`SSRMountStyleContext::push_style`) panics when
-// two `Suspense` boundaries of the same page resolve at the same instant on two threads, which cut
-// page responses short. Blocking work (argon2, SQLite, scoring) runs on threads of its own anyway.
-#[tokio::main(flavor = "current_thread")]
+#[tokio::main]
 async fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(

@@ -94,7 +94,7 @@ fn PipelineKanban(query: Memo<ListQuery>) -> impl IntoView {
     // The drag in progress; also above the refetches, which re-create the board under it.
     let over = RwSignal::new(None::<String>);
     let dragging = RwSignal::new(None::<i64>);
-    let drag = StoredValue::new_local(None::<dnd::Drag>);
+    let drag = dnd::slot();
     let queued = StoredValue::new(std::collections::HashMap::<
         i64,
         std::collections::VecDeque<(String, Option<i64>)>,
@@ -210,7 +210,7 @@ fn Board(
     query: Memo<ListQuery>,
     over: RwSignal<Option<String>>,
     dragging: RwSignal<Option<i64>>,
-    drag: StoredValue<Option<dnd::Drag>, LocalStorage>,
+    drag: dnd::Slot,
 ) -> impl IntoView {
     let stages: Vec<(String, String)> =
         cols.with_untracked(|c| c.iter().map(|c| (c.stage.key.clone(), c.stage.label.clone())).collect());
@@ -236,7 +236,7 @@ fn ColumnView(
     query: Memo<ListQuery>,
     over: RwSignal<Option<String>>,
     dragging: RwSignal<Option<i64>>,
-    drag: StoredValue<Option<dnd::Drag>, LocalStorage>,
+    drag: dnd::Slot,
     do_move: Callback<(i64, String, Option<i64>)>,
 ) -> impl IntoView {
     let column = {
@@ -302,7 +302,7 @@ fn DealCard(
     can_move: bool,
     stages: Vec<(String, String)>,
     cols: RwSignal<Vec<BoardColumn>>,
-    drag: StoredValue<Option<dnd::Drag>, LocalStorage>,
+    drag: dnd::Slot,
     over: RwSignal<Option<String>>,
     dragging: RwSignal<Option<i64>>,
     do_move: Callback<(i64, String, Option<i64>)>,
@@ -385,6 +385,13 @@ mod dnd {
     use leptos::prelude::*;
     use wasm_bindgen::JsCast;
 
+    /// Where a drag in progress is kept: it holds an element, so it stays on the browser's thread.
+    pub type Slot = StoredValue<Option<Drag>, LocalStorage>;
+
+    pub fn slot() -> Slot {
+        StoredValue::new_local(None)
+    }
+
     pub struct Drag {
         deal_id: i64,
         pointer_id: i32,
@@ -396,7 +403,7 @@ mod dnd {
     /// Below this distance a press is a click, not a drag.
     const THRESHOLD_PX: f64 = 6.0;
 
-    pub fn down(ev: &PointerEvent, deal_id: i64, drag: StoredValue<Option<Drag>, LocalStorage>) {
+    pub fn down(ev: &PointerEvent, deal_id: i64, drag: Slot) {
         if ev.button() != 0 {
             return;
         }
@@ -424,12 +431,7 @@ mod dnd {
         }));
     }
 
-    pub fn moved(
-        ev: &PointerEvent,
-        drag: StoredValue<Option<Drag>, LocalStorage>,
-        over: RwSignal<Option<String>>,
-        dragging: RwSignal<Option<i64>>,
-    ) {
+    pub fn moved(ev: &PointerEvent, drag: Slot, over: RwSignal<Option<String>>, dragging: RwSignal<Option<i64>>) {
         let (x, y) = (ev.client_x() as f64, ev.client_y() as f64);
         drag.update_value(|d| {
             let Some(d) = d.as_mut().filter(|d| d.pointer_id == ev.pointer_id()) else {
@@ -460,7 +462,7 @@ mod dnd {
     /// Ends a drag; the stage and the card to drop before, when it was one.
     pub fn up(
         ev: &PointerEvent,
-        drag: StoredValue<Option<Drag>, LocalStorage>,
+        drag: Slot,
         over: RwSignal<Option<String>>,
         dragging: RwSignal<Option<i64>>,
     ) -> Option<(String, Option<i64>)> {
@@ -511,19 +513,20 @@ mod dnd {
 
     pub struct Drag;
 
-    pub fn down(_: &PointerEvent, _: i64, _: StoredValue<Option<Drag>, LocalStorage>) {}
+    /// Thread-safe on the server, where a page may be rendered on one thread and dropped on another.
+    pub type Slot = StoredValue<Option<Drag>>;
 
-    pub fn moved(
-        _: &PointerEvent,
-        _: StoredValue<Option<Drag>, LocalStorage>,
-        _: RwSignal<Option<String>>,
-        _: RwSignal<Option<i64>>,
-    ) {
+    pub fn slot() -> Slot {
+        StoredValue::new(None)
     }
+
+    pub fn down(_: &PointerEvent, _: i64, _: Slot) {}
+
+    pub fn moved(_: &PointerEvent, _: Slot, _: RwSignal<Option<String>>, _: RwSignal<Option<i64>>) {}
 
     pub fn up(
         _: &PointerEvent,
-        _: StoredValue<Option<Drag>, LocalStorage>,
+        _: Slot,
         _: RwSignal<Option<String>>,
         _: RwSignal<Option<i64>>,
     ) -> Option<(String, Option<i64>)> {

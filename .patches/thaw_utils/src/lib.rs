@@ -1,0 +1,21 @@
+mod callback;
+pub mod class_list;
+mod dom;
+mod event_listener;
+mod hooks;
+pub mod macros;
+mod on_click_outside;
+mod optional_prop;
+mod signals;
+mod throttle;
+mod time;
+
+pub use callback::*;
+pub use dom::*;
+pub use event_listener::{add_event_listener, add_event_listener_with_bool, EventListenerHandle};
+pub use hooks::{use_click_position, use_lock_html_scroll};
+pub use on_click_outside::*;
+pub use optional_prop::OptionalProp;
+pub use signals::*;
+pub use throttle::throttle;
+pub use time::now_date;
