@@ -3,7 +3,8 @@
 //! page by page, then settle revenue, rescore and tell open pages.
 
 use crate::connectors::http::{VendorError, VendorHttp};
-use crate::connectors::{attio, feeds, github, hubspot, posthog, salesbricks, stripe, SyncError, SyncRun};
+use crate::connectors::registry::{self, Connector, SyncInputs};
+use crate::connectors::{attio, stripe, SyncError, SyncRun};
 use crate::secrets::mask;
 use crate::service::Data;
 use app::api::AppError;
@@ -38,25 +39,14 @@ pub struct SyncOutcome {
     pub error: Option<String>,
 }
 
-/// The `source` its records and runs are stored under.
-fn source_of(kind: IntegrationKind) -> &'static str {
-    match kind {
-        IntegrationKind::Stripe => stripe::SOURCE,
-        IntegrationKind::Hubspot => hubspot::SOURCE,
-        IntegrationKind::Posthog => posthog::SOURCE,
-        IntegrationKind::GithubReleases => github::SOURCE,
-        IntegrationKind::Attio => attio::SOURCE,
-        IntegrationKind::Salesbricks => salesbricks::SOURCE,
-        other => other.as_str(),
-    }
-}
-
-fn repositories(target: &str) -> Result<Vec<String>, AppError> {
-    app::integrations::repositories(target).map_err(AppError::Invalid)
-}
-
-fn feed_urls(target: &str) -> Result<Vec<String>, AppError> {
-    app::integrations::feed_urls(target).map_err(AppError::Invalid)
+/// The connector behind an integration that can be connected.
+fn connector_of(kind: IntegrationKind) -> Result<&'static dyn Connector, AppError> {
+    registry::connector(kind).ok_or_else(|| {
+        AppError::Invalid(format!(
+            "{} is not pulled by a connector: other tools send to it.",
+            kind.label()
+        ))
+    })
 }
 
 fn invalid(e: AppError) -> SyncError {
@@ -69,34 +59,16 @@ fn context(ws: i64, kind: IntegrationKind) -> String {
 
 impl Data {
     fn client_for(&self, c: &Connection) -> Result<VendorHttp, AppError> {
-        let base = c.base_url.as_deref();
-        match c.kind {
-            IntegrationKind::Stripe => Ok(stripe::client(self.http.clone(), base, &c.credential)),
-            IntegrationKind::Salesbricks => Ok(salesbricks::client(self.http.clone(), base, &c.credential)),
-            IntegrationKind::Hubspot => Ok(hubspot::client(self.http.clone(), base, &c.credential)),
-            IntegrationKind::Posthog => Ok(posthog::client(self.http.clone(), base, &c.credential)),
-            IntegrationKind::GithubReleases => Ok(github::client(self.http.clone(), base, &c.credential)),
-            IntegrationKind::Feeds => Ok(feeds::client(self.http.clone())),
-            IntegrationKind::Attio => Ok(attio::client(self.http.clone(), base, &c.credential)),
-            other => Err(AppError::Invalid(format!(
-                "{} cannot be connected in this version yet.",
-                other.label()
-            ))),
-        }
+        Ok(connector_of(c.kind)?.client(self.http.clone(), c.base_url.as_deref(), &c.credential))
     }
 
     /// What the vendor says to the connection: its answer, or its refusal as it came.
     async fn vendor_test(&self, c: &Connection) -> Result<Result<String, VendorError>, AppError> {
         let http = self.client_for(c)?;
-        Ok(match c.kind {
-            IntegrationKind::Stripe => stripe::test(&http).await,
-            IntegrationKind::Hubspot => hubspot::test(&http).await,
-            IntegrationKind::Posthog => posthog::test(&http, &c.target).await,
-            IntegrationKind::GithubReleases => github::test(&http, &repositories(&c.target)?).await,
-            IntegrationKind::Feeds => feeds::test(&http, &feed_urls(&c.target)?).await,
-            IntegrationKind::Attio => attio::test(&http).await,
-            _ => salesbricks::test(&http).await,
-        })
+        connector_of(c.kind)?
+            .test(&http, &c.target)
+            .await
+            .map_err(AppError::Invalid)
     }
 
     /// The stored connection, opened.
@@ -327,38 +299,21 @@ impl Data {
         let mut run = SyncRun::new(
             &self.store,
             ws,
-            source_of(kind),
+            connector_of(kind).map(|c| c.source()).unwrap_or(kind.as_str()),
             run_id,
             kind.sync_steps().to_vec(),
             &now,
             &report,
         );
         let result: Result<(), SyncError> = async {
-            let rates = self.store.rates(ws).await?;
-            let http = self
-                .client_for(&connection)
-                .map_err(|e| SyncError::Store(crate::store::StoreError::Invalid(e.to_string())))?;
-            match kind {
-                IntegrationKind::Stripe => stripe::sync(&http, &mut run, &rates).await,
-                IntegrationKind::Hubspot => hubspot::sync(&http, &mut run).await,
-                IntegrationKind::Posthog => posthog::sync(&http, &mut run, &connection.target).await,
-                IntegrationKind::GithubReleases => {
-                    let repos = repositories(&connection.target).map_err(invalid)?;
-                    github::sync(&http, &mut run, &repos).await
-                }
-                IntegrationKind::Feeds => {
-                    let urls = feed_urls(&connection.target).map_err(invalid)?;
-                    feeds::sync(&http, &mut run, &urls).await
-                }
-                IntegrationKind::Attio => {
-                    let stages = self.store.pipeline_stages(ws).await?;
-                    attio::sync(&http, &mut run, &stages).await
-                }
-                _ => {
-                    let stages = self.store.pipeline_stages(ws).await?;
-                    salesbricks::sync(&http, &mut run, &rates, &stages).await
-                }
-            }
+            let connector = connector_of(kind).map_err(invalid)?;
+            let inputs = SyncInputs {
+                rates: self.store.rates(ws).await?,
+                stages: self.store.pipeline_stages(ws).await?,
+                target: connection.target.clone(),
+            };
+            let http = self.client_for(&connection).map_err(invalid)?;
+            connector.sync(&http, &mut run, &inputs).await
         }
         .await;
         let error = result.err().map(|e| e.to_string());

@@ -308,6 +308,30 @@ pub fn deal(r: &Value, stages: &[Stage], currency: Option<&str>) -> Result<(Deal
     Ok((deal, repaired))
 }
 
+/// Attio in the connector registry.
+pub struct Attio;
+
+#[async_trait::async_trait]
+impl super::registry::Connector for Attio {
+    fn source(&self) -> &'static str {
+        SOURCE
+    }
+    fn client(&self, http: reqwest::Client, base_url: Option<&str>, credential: &str) -> VendorHttp {
+        client(http, base_url, credential)
+    }
+    async fn test(&self, http: &VendorHttp, _: &str) -> Result<Result<String, VendorError>, String> {
+        Ok(test(http).await)
+    }
+    async fn sync(
+        &self,
+        http: &VendorHttp,
+        run: &mut SyncRun<'_>,
+        inputs: &super::registry::SyncInputs,
+    ) -> Result<(), SyncError> {
+        sync(http, run, &inputs.stages).await
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

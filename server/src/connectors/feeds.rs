@@ -355,6 +355,31 @@ pub async fn sync(http: &VendorHttp, run: &mut SyncRun<'_>, urls: &[String]) -> 
     Ok(())
 }
 
+/// Feeds in the connector registry.
+pub struct Feeds;
+
+#[async_trait::async_trait]
+impl super::registry::Connector for Feeds {
+    fn source(&self) -> &'static str {
+        "feeds"
+    }
+    fn client(&self, http: reqwest::Client, _: Option<&str>, _: &str) -> VendorHttp {
+        client(http)
+    }
+    async fn test(&self, http: &VendorHttp, target: &str) -> Result<Result<String, VendorError>, String> {
+        Ok(test(http, &app::integrations::feed_urls(target)?).await)
+    }
+    async fn sync(
+        &self,
+        http: &VendorHttp,
+        run: &mut SyncRun<'_>,
+        inputs: &super::registry::SyncInputs,
+    ) -> Result<(), SyncError> {
+        let urls = app::integrations::feed_urls(&inputs.target).map_err(super::invalid_target)?;
+        sync(http, run, &urls).await
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

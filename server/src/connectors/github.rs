@@ -124,6 +124,31 @@ pub fn release(repo: &str, r: &Value) -> Result<Option<ReleaseRecord>, String> {
     }))
 }
 
+/// Github in the connector registry.
+pub struct Github;
+
+#[async_trait::async_trait]
+impl super::registry::Connector for Github {
+    fn source(&self) -> &'static str {
+        SOURCE
+    }
+    fn client(&self, http: reqwest::Client, base_url: Option<&str>, credential: &str) -> VendorHttp {
+        client(http, base_url, credential)
+    }
+    async fn test(&self, http: &VendorHttp, target: &str) -> Result<Result<String, VendorError>, String> {
+        Ok(test(http, &app::integrations::repositories(target)?).await)
+    }
+    async fn sync(
+        &self,
+        http: &VendorHttp,
+        run: &mut SyncRun<'_>,
+        inputs: &super::registry::SyncInputs,
+    ) -> Result<(), SyncError> {
+        let repositories = app::integrations::repositories(&inputs.target).map_err(super::invalid_target)?;
+        sync(http, run, &repositories).await
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

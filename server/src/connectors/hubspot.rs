@@ -217,6 +217,30 @@ fn humanise(value: &str) -> String {
         .unwrap_or_default()
 }
 
+/// Hubspot in the connector registry.
+pub struct Hubspot;
+
+#[async_trait::async_trait]
+impl super::registry::Connector for Hubspot {
+    fn source(&self) -> &'static str {
+        SOURCE
+    }
+    fn client(&self, http: reqwest::Client, base_url: Option<&str>, credential: &str) -> VendorHttp {
+        client(http, base_url, credential)
+    }
+    async fn test(&self, http: &VendorHttp, _: &str) -> Result<Result<String, VendorError>, String> {
+        Ok(test(http).await)
+    }
+    async fn sync(
+        &self,
+        http: &VendorHttp,
+        run: &mut SyncRun<'_>,
+        _: &super::registry::SyncInputs,
+    ) -> Result<(), SyncError> {
+        sync(http, run).await
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,6 +8,7 @@ pub mod github;
 pub mod http;
 pub mod hubspot;
 pub mod posthog;
+pub mod registry;
 pub mod retry;
 pub mod salesbricks;
 pub mod stripe;
@@ -18,6 +19,11 @@ use crate::store::{Store, StoreError};
 use app::live::SyncProgress;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
+
+/// A connection's target that cannot be read (a repository list, feed URLs), as a sync's error.
+fn invalid_target(why: String) -> SyncError {
+    SyncError::Store(StoreError::Invalid(why))
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum SyncError {

@@ -349,6 +349,30 @@ pub fn feature_rows(rows: &[Value], skipped: &mut Vec<(String, String)>) -> Vec<
     out
 }
 
+/// Posthog in the connector registry.
+pub struct Posthog;
+
+#[async_trait::async_trait]
+impl super::registry::Connector for Posthog {
+    fn source(&self) -> &'static str {
+        SOURCE
+    }
+    fn client(&self, http: reqwest::Client, base_url: Option<&str>, credential: &str) -> VendorHttp {
+        client(http, base_url, credential)
+    }
+    async fn test(&self, http: &VendorHttp, target: &str) -> Result<Result<String, VendorError>, String> {
+        Ok(test(http, target).await)
+    }
+    async fn sync(
+        &self,
+        http: &VendorHttp,
+        run: &mut SyncRun<'_>,
+        inputs: &super::registry::SyncInputs,
+    ) -> Result<(), SyncError> {
+        sync(http, run, &inputs.target).await
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

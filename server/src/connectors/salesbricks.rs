@@ -448,6 +448,30 @@ pub fn trial_of(
     })
 }
 
+/// Salesbricks in the connector registry.
+pub struct Salesbricks;
+
+#[async_trait::async_trait]
+impl super::registry::Connector for Salesbricks {
+    fn source(&self) -> &'static str {
+        SOURCE
+    }
+    fn client(&self, http: reqwest::Client, base_url: Option<&str>, credential: &str) -> VendorHttp {
+        client(http, base_url, credential)
+    }
+    async fn test(&self, http: &VendorHttp, _: &str) -> Result<Result<String, VendorError>, String> {
+        Ok(test(http).await)
+    }
+    async fn sync(
+        &self,
+        http: &VendorHttp,
+        run: &mut SyncRun<'_>,
+        inputs: &super::registry::SyncInputs,
+    ) -> Result<(), SyncError> {
+        sync(http, run, &inputs.rates, &inputs.stages).await
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

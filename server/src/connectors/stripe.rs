@@ -533,6 +533,30 @@ pub fn invoice(r: &Value) -> Result<InvoiceRecord, String> {
     })
 }
 
+/// Stripe in the connector registry.
+pub struct Stripe;
+
+#[async_trait::async_trait]
+impl super::registry::Connector for Stripe {
+    fn source(&self) -> &'static str {
+        SOURCE
+    }
+    fn client(&self, http: reqwest::Client, base_url: Option<&str>, credential: &str) -> VendorHttp {
+        client(http, base_url, credential)
+    }
+    async fn test(&self, http: &VendorHttp, _: &str) -> Result<Result<String, VendorError>, String> {
+        Ok(test(http).await)
+    }
+    async fn sync(
+        &self,
+        http: &VendorHttp,
+        run: &mut SyncRun<'_>,
+        inputs: &super::registry::SyncInputs,
+    ) -> Result<(), SyncError> {
+        sync(http, run, &inputs.rates).await
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
