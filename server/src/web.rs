@@ -442,7 +442,19 @@ pub fn router_with(leptos_options: LeptosOptions, service: Arc<Data>) -> Router 
         .layer(middleware::from_fn(no_store))
         .layer(middleware::from_fn(error_status))
         .layer(middleware::from_fn_with_state(auth, auth::reject_cross_site));
-    harden(router).with_state(state)
+    harden(router).layer(compression()).with_state(state)
+}
+
+/// Pages, server functions, the wasm and scripts go out compressed (brotli, else gzip) to browsers
+/// that ask; event streams (each event must arrive at once), images and tiny bodies do not.
+fn compression() -> tower_http::compression::CompressionLayer<impl tower_http::compression::Predicate> {
+    use tower_http::compression::predicate::{NotForContentType, Predicate, SizeAbove};
+    tower_http::compression::CompressionLayer::new().compress_when(
+        SizeAbove::new(256)
+            .and(NotForContentType::GRPC)
+            .and(NotForContentType::IMAGES)
+            .and(NotForContentType::SSE),
+    )
 }
 
 #[cfg(test)]

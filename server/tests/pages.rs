@@ -1,4 +1,6 @@
-//! Pages render whole on a runtime with several worker threads: many at once, each to its end.
+//! Pages render whole on a runtime with several worker threads (many at once, each to its end)
+//! and go out compressed. One test: two runtimes rendering at once in one process is not what a
+//! server does.
 
 mod common;
 #[path = "common/http_app.rs"]
@@ -12,7 +14,7 @@ use std::time::Duration;
 use tower::ServiceExt;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn many_pages_at_once_on_every_core_each_render_to_the_end() {
+async fn many_pages_at_once_on_every_core_each_render_to_the_end_and_go_out_compressed() {
     let app = App::start(TestDb::sqlite().await).await;
     let entered = app.get("/demo/enter", None).await;
     let cookie = entered
@@ -65,6 +67,49 @@ async fn many_pages_at_once_on_every_core_each_render_to_the_end() {
             "{path}: boundaries left showing their fallback: {unresolved:?}"
         );
     }
+
+    // The same pages go out compressed; each live event reaches the page at once.
+    let open = |path: &str, encodings: &str| {
+        Request::get(path)
+            .header(header::HOST, HOST)
+            .header(header::COOKIE, &cookie)
+            .header(header::ACCEPT_ENCODING, encodings)
+            .body(Body::empty())
+            .unwrap()
+    };
+    let page = app
+        .router
+        .clone()
+        .oneshot(open("/health", "gzip, deflate, br"))
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    assert_eq!(page.headers()[header::CONTENT_ENCODING], "br");
+    let compressed = axum::body::to_bytes(page.into_body(), 1 << 24).await.unwrap();
+    let plain = app.router.clone().oneshot(open("/health", "identity")).await.unwrap();
+    assert!(plain.headers().get(header::CONTENT_ENCODING).is_none());
+    let plain = axum::body::to_bytes(plain.into_body(), 1 << 24).await.unwrap();
+    assert!(
+        compressed.len() * 4 < plain.len(),
+        "the page is a quarter of its size or less: {} of {} bytes",
+        compressed.len(),
+        plain.len()
+    );
+    let gzip = app.router.clone().oneshot(open("/health", "gzip")).await.unwrap();
+    assert_eq!(gzip.headers()[header::CONTENT_ENCODING], "gzip");
+    // Each live event must reach the page at once, so the stream is never held in an encoder.
+    let events = app
+        .router
+        .clone()
+        .oneshot(open("/api/events", "gzip, br"))
+        .await
+        .unwrap();
+    assert_eq!(events.status(), StatusCode::OK);
+    assert!(events.headers()[header::CONTENT_TYPE]
+        .to_str()
+        .unwrap()
+        .starts_with("text/event-stream"));
+    assert!(events.headers().get(header::CONTENT_ENCODING).is_none());
 }
 
 /// Suspense boundaries (`<!--s-N-o-->…<!--s-N-c-->`) that went out showing their fallback (the
