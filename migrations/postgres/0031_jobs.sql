@@ -17,3 +17,7 @@ CREATE TABLE jobs (
 );
 CREATE INDEX jobs_due ON jobs (state, run_after);
 CREATE INDEX jobs_workspace ON jobs (workspace_id, kind, state);
+-- One pending job per workspace and kind (changes gather into it, even from two replicas at once)
+-- and one running job per workspace (its follow-ups run one at a time).
+CREATE UNIQUE INDEX jobs_one_pending ON jobs (workspace_id, kind) WHERE state = 'pending';
+CREATE UNIQUE INDEX jobs_one_running ON jobs (workspace_id) WHERE state = 'running';

@@ -381,7 +381,10 @@ async fn sync_command(args: &[String]) -> Result<(), String> {
     let mut data = server::service::Data::new(store.clone(), auth);
     data.secrets = server::secrets::SecretBox::load(std::env::var("SUCCESS_SECRET_KEY").ok().as_deref(), &data_dir())
         .map_err(|e| e.to_string())?;
+    data.embeddings = server::close_loop::embeddings::EmbeddingsConfig::from_env();
     let data = data.shared();
+    // Its progress and the follow-up's events reach open pages (through the event log).
+    data.go_live();
     let outcome = data.sync_now(ws, kind).await.map_err(|e| e.to_string())?;
     store.close().await;
     match outcome.error {

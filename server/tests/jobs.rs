@@ -122,36 +122,59 @@ async fn changes_gather_in_one_follow_up_that_runs_once_and_a_failed_one_is_retr
         let rig = rig(db, StripeData::generate(5, 1, 0, 3), SalesbricksData::default()).await;
         let store = &rig.db.store;
         let now = chrono::Utc::now();
+        let everything = Changes::SCORES.and(Changes::REVENUE).and(Changes::REQUESTS);
         store.enqueue_after_change(rig.ws, Changes::SCORES, now).await.unwrap();
         store.enqueue_after_change(rig.ws, Changes::REVENUE, now).await.unwrap();
         assert_eq!(store.unfinished_jobs(rig.ws).await.unwrap(), (1, 0), "{name}: gathered");
         let job = store.take_job(Some(rig.ws), "a", now).await.unwrap().expect("due");
         assert_eq!(job.what, Changes::SCORES.and(Changes::REVENUE), "{name}");
-        // While it runs, the workspace's next change waits in a job of its own, unclaimable.
+        // While it runs, the workspace's next change waits in a job of its own, not taken yet.
         store
             .enqueue_after_change(rig.ws, Changes::REQUESTS, now)
             .await
             .unwrap();
+        assert_eq!(store.unfinished_jobs(rig.ws).await.unwrap(), (2, 0), "{name}");
         assert_eq!(
             store.take_job(None, "b", now).await.unwrap(),
             None,
             "{name}: one at a time"
         );
+        // A runner whose claim was taken back does not finish it.
+        let mut stale = job.clone();
+        stale.claimed_by = "a replica long gone".into();
+        store.finish_job(&stale, Ok(()), now).await.unwrap();
+        assert_eq!(store.unfinished_jobs(rig.ws).await.unwrap(), (2, 0), "{name}");
+        // It fails: what it owed joins the change waiting, due at once.
         store.finish_job(&job, Err("disk full".into()), now).await.unwrap();
-        let next = store.take_job(None, "b", now).await.unwrap().expect("the later change");
-        assert_eq!(next.what, Changes::REQUESTS, "{name}");
-        store.finish_job(&next, Ok(()), now).await.unwrap();
+        assert_eq!(store.unfinished_jobs(rig.ws).await.unwrap(), (1, 0), "{name}");
+        let next = store
+            .take_job(None, "b", now)
+            .await
+            .unwrap()
+            .expect("the gathered changes");
+        assert_eq!(next.what, everything, "{name}");
+        // Failing alone, it waits before its retry ...
+        store.finish_job(&next, Err("disk full".into()), now).await.unwrap();
         assert_eq!(
             store.take_job(None, "b", now).await.unwrap(),
             None,
-            "{name}: the failed one waits before its retry"
+            "{name}: backing off"
         );
         let retried = store
             .take_job(None, "b", now + chrono::Duration::seconds(11))
             .await
             .unwrap()
             .expect("retried after its wait");
-        assert_eq!((retried.id, retried.attempts), (job.id, 2), "{name}");
+        assert_eq!((retried.id, retried.attempts), (next.id, 2), "{name}");
+        // ... unless a new change arrives: then it is due at once.
+        store.finish_job(&retried, Err("disk full".into()), now).await.unwrap();
+        store.enqueue_after_change(rig.ws, Changes::SCORES, now).await.unwrap();
+        let prompt = store
+            .take_job(None, "b", now)
+            .await
+            .unwrap()
+            .expect("due with the new change");
+        assert_eq!((prompt.what, prompt.attempts), (everything, 1), "{name}");
         // A server that stops while running it: the next start takes it back.
         assert_eq!(
             store.resume_jobs(now + server::jobs::LEASE * 2).await.unwrap(),

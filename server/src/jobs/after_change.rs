@@ -11,6 +11,10 @@ use std::time::Duration;
 /// How often the worker looks for jobs nobody woke it for (another replica's, a retry's).
 const POLL: Duration = Duration::from_secs(2);
 
+/// How long a caller waits for its workspace's follow-up running elsewhere before leaving it to
+/// run there (or, if its server died, to the worker once the lease runs out).
+const WAIT_FOR_OTHERS: Duration = Duration::from_secs(30);
+
 impl Data {
     /// Records that `what` changed and runs what follows now; returns how many scores changed.
     /// A follow-up of the workspace that is running elsewhere is waited for, so the caller sees
@@ -30,12 +34,19 @@ impl Data {
             return;
         };
         if !self.settling_soon.lock().unwrap_or_else(|e| e.into_inner()).insert(ws) {
-            return; // the one waiting will see this change too
+            return; // the one running will see this change too
         }
         tokio::spawn(async move {
-            me.settling_soon.lock().unwrap_or_else(|e| e.into_inner()).remove(&ws);
-            if let Err(e) = me.settle(ws).await {
-                tracing::error!(workspace = ws, error = %e, "a background follow-up failed");
+            loop {
+                if let Err(e) = me.settle(ws).await {
+                    tracing::error!(workspace = ws, error = %e, "a background follow-up failed");
+                }
+                me.settling_soon.lock().unwrap_or_else(|e| e.into_inner()).remove(&ws);
+                // A change gathered after the last look is taken now, unless another task is on it.
+                let more = matches!(me.store.unfinished_jobs(ws).await, Ok((open, _)) if open > 0);
+                if !(more && me.settling_soon.lock().unwrap_or_else(|e| e.into_inner()).insert(ws)) {
+                    return;
+                }
             }
         });
     }
@@ -44,21 +55,44 @@ impl Data {
     /// elsewhere; returns how many scores changed.
     pub async fn settle(&self, ws: i64) -> Result<u64, AppError> {
         let mut changed = 0;
+        let mut waited = Duration::ZERO;
         loop {
             if let Some(job) = self.store.take_job(Some(ws), &self.replica, self.clock.now()).await? {
-                changed += self.run_job(&job).await?;
+                changed += self.run_job(job).await?;
                 continue;
             }
-            if !self.store.job_running(ws).await? {
+            if waited >= WAIT_FOR_OTHERS || !self.store.job_running(ws).await? {
                 return Ok(changed);
             }
             let finished = self.jobs_done.notified();
             let _ = tokio::time::timeout(Duration::from_millis(200), finished).await;
+            waited += Duration::from_millis(200);
         }
     }
 
-    /// Runs one claimed job and records how it went; a failure is retried later by the worker.
-    async fn run_job(&self, job: &Job) -> Result<u64, AppError> {
+    /// Runs one claimed job to its end and records how it went, in a task of its own: a caller
+    /// that goes away (a closed page) does not leave it half-run, and a panic is a failure, retried
+    /// later by the worker.
+    async fn run_job(&self, job: Job) -> Result<u64, AppError> {
+        let Some(me) = self.arc() else {
+            return self.run_job_here(&job).await;
+        };
+        let taken = job.clone();
+        match tokio::spawn(async move { me.run_job_here(&job).await }).await {
+            Ok(outcome) => outcome,
+            Err(e) => {
+                let why = format!("the follow-up stopped: {e}");
+                tracing::error!(workspace = taken.workspace_id, error = %why, "a follow-up panicked; it will be retried");
+                self.store
+                    .finish_job(&taken, Err(why.clone()), self.clock.now())
+                    .await?;
+                self.jobs_done.notify_waiters();
+                Err(AppError::Internal(why))
+            }
+        }
+    }
+
+    async fn run_job_here(&self, job: &Job) -> Result<u64, AppError> {
         let outcome = match job.kind.as_str() {
             crate::store::jobs::AFTER_CHANGE => self.follow(job.workspace_id, job.what).await,
             other => Err(AppError::Internal(format!("unknown job kind {other:?}"))),
@@ -115,7 +149,7 @@ pub async fn run(data: Arc<Data>) {
     loop {
         match data.store.take_job(None, &data.replica, data.clock.now()).await {
             Ok(Some(job)) => {
-                let _ = data.run_job(&job).await;
+                let _ = data.run_job(job).await;
                 continue;
             }
             Ok(None) => {}

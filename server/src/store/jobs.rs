@@ -62,32 +62,74 @@ pub struct Job {
     pub kind: String,
     pub what: Changes,
     pub attempts: i64,
+    /// Who took it: only they finish it (a runner whose lease was taken back does not).
+    pub claimed_by: String,
 }
 
 /// Records that `what` changed in workspace `ws`, on the caller's connection, so the follow-up
-/// commits (or rolls back) with the change itself. A pending job of the workspace gathers it.
+/// commits (or rolls back) with the change itself. The workspace's pending job gathers it (one per
+/// workspace, a unique index sees to it even across replicas), due at once; what a job that failed
+/// for good still owed comes back with it.
 pub async fn enqueue_after_change(conn: &mut AnyConnection, ws: i64, what: Changes, now: DateTime<Utc>) -> Result<()> {
-    let gathered =
-        sqlx::query("UPDATE jobs SET what = what | $2 WHERE workspace_id = $1 AND kind = $3 AND state = 'pending'")
+    let failed: Vec<(i64,)> =
+        sqlx::query_as("SELECT what FROM jobs WHERE workspace_id = $1 AND kind = $2 AND state = 'failed'")
             .bind(ws)
-            .bind(what.bits())
+            .bind(AFTER_CHANGE)
+            .fetch_all(&mut *conn)
+            .await?;
+    let owed = failed.iter().fold(what.bits(), |bits, (w,)| bits | w);
+    if !failed.is_empty() {
+        sqlx::query("DELETE FROM jobs WHERE workspace_id = $1 AND kind = $2 AND state = 'failed'")
+            .bind(ws)
             .bind(AFTER_CHANGE)
             .execute(&mut *conn)
-            .await?
-            .rows_affected();
-    if gathered == 0 {
-        sqlx::query(
-            "INSERT INTO jobs (workspace_id, kind, what, state, run_after, created_at) \
-             VALUES ($1, $2, $3, 'pending', $4, $5)",
-        )
-        .bind(ws)
-        .bind(AFTER_CHANGE)
-        .bind(what.bits())
-        .bind(AT_ONCE)
-        .bind(now.to_rfc3339())
-        .execute(&mut *conn)
-        .await?;
+            .await?;
     }
+    sqlx::query(
+        "INSERT INTO jobs (workspace_id, kind, what, state, run_after, created_at) \
+         VALUES ($1, $2, $3, 'pending', $4, $5) \
+         ON CONFLICT (workspace_id, kind) WHERE state = 'pending' \
+         DO UPDATE SET what = jobs.what | excluded.what, run_after = excluded.run_after, attempts = 0",
+    )
+    .bind(ws)
+    .bind(AFTER_CHANGE)
+    .bind(owed)
+    .bind(AT_ONCE)
+    .bind(now.to_rfc3339())
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Puts a job that is not done back in the queue (`pending`, due at `run_after`) or leaves it
+/// `failed`; a change that arrived meanwhile already waits in a pending job, which takes its bits.
+async fn requeue(conn: &mut AnyConnection, job: &Job, state: &str, run_after: &str, error: Option<&str>) -> Result<()> {
+    if state == "pending" {
+        let merged =
+            sqlx::query("UPDATE jobs SET what = what | $3 WHERE workspace_id = $1 AND kind = $2 AND state = 'pending'")
+                .bind(job.workspace_id)
+                .bind(&job.kind)
+                .bind(job.what.bits())
+                .execute(&mut *conn)
+                .await?
+                .rows_affected();
+        if merged > 0 {
+            sqlx::query("DELETE FROM jobs WHERE id = $1")
+                .bind(job.id)
+                .execute(&mut *conn)
+                .await?;
+            return Ok(());
+        }
+    }
+    sqlx::query(
+        "UPDATE jobs SET state = $2, run_after = $3, error = COALESCE($4, error), claimed_by = NULL WHERE id = $1",
+    )
+    .bind(job.id)
+    .bind(state)
+    .bind(run_after)
+    .bind(error)
+    .execute(&mut *conn)
+    .await?;
     Ok(())
 }
 
@@ -116,13 +158,19 @@ impl Store {
              RETURNING id, workspace_id, kind, what, CAST(attempts AS BIGINT) AS attempts"
         );
         let mut tx = self.begin_write().await?;
-        let row = sqlx::query(&sql)
+        let row = match sqlx::query(&sql)
             .bind(by)
             .bind(now.to_rfc3339())
             .bind(i64::from(ws.is_some()))
             .bind(ws.unwrap_or(0))
             .fetch_optional(&mut *tx)
-            .await?;
+            .await
+        {
+            Ok(row) => row,
+            // Another replica started the workspace's other job at the same instant.
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => None,
+            Err(e) => return Err(e.into()),
+        };
         tx.commit().await?;
         row.map(|r| {
             Ok(Job {
@@ -131,60 +179,91 @@ impl Store {
                 kind: r.try_get("kind")?,
                 what: Changes::from_bits(r.try_get("what")?),
                 attempts: r.try_get("attempts")?,
+                claimed_by: by.to_string(),
             })
         })
         .transpose()
     }
 
     /// A job done is gone; a failed one waits longer each time, and after [`MAX_ATTEMPTS`] stays
-    /// `failed` with its error for a person to see.
+    /// `failed` with its error (until the workspace's next change takes it up again).
     pub async fn finish_job(
         &self,
         job: &Job,
         outcome: std::result::Result<(), String>,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        match outcome {
-            Ok(()) => {
-                sqlx::query("DELETE FROM jobs WHERE id = $1")
-                    .bind(job.id)
-                    .execute(self.pool())
-                    .await?;
-            }
-            Err(error) => {
-                let (state, wait) = if job.attempts >= MAX_ATTEMPTS {
-                    ("failed", chrono::Duration::zero())
-                } else {
-                    ("pending", chrono::Duration::seconds(5 << job.attempts.clamp(0, 10)))
-                };
-                sqlx::query("UPDATE jobs SET state = $2, run_after = $3, error = $4, claimed_by = NULL WHERE id = $1")
-                    .bind(job.id)
-                    .bind(state)
-                    .bind((now + wait).to_rfc3339())
-                    .bind(error.chars().take(2_000).collect::<String>())
-                    .execute(self.pool())
-                    .await?;
+        let mut tx = self.begin_write().await?;
+        let still_ours = sqlx::query("SELECT 1 FROM jobs WHERE id = $1 AND state = 'running' AND claimed_by = $2")
+            .bind(job.id)
+            .bind(&job.claimed_by)
+            .fetch_optional(&mut *tx)
+            .await?
+            .is_some();
+        if still_ours {
+            match outcome {
+                Ok(()) => {
+                    sqlx::query("DELETE FROM jobs WHERE id = $1")
+                        .bind(job.id)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                Err(error) => {
+                    let error: String = error.chars().take(2_000).collect();
+                    if job.attempts >= MAX_ATTEMPTS {
+                        requeue(&mut tx, job, "failed", AT_ONCE, Some(&error)).await?;
+                    } else {
+                        let wait = chrono::Duration::seconds(5 << job.attempts.clamp(0, 10));
+                        requeue(&mut tx, job, "pending", &(now + wait).to_rfc3339(), Some(&error)).await?;
+                    }
+                }
             }
         }
+        tx.commit().await?;
         Ok(())
     }
 
-    /// Jobs whose server stopped while running them go back to the queue. On SQLite the one
-    /// process starting now is the only one, so every running job is resumed; with replicas on
+    /// Jobs whose server stopped while running them go back to the queue, due at once (one that
+    /// was taken [`MAX_ATTEMPTS`] times, a job that kills its server, stays `failed`). On SQLite the
+    /// one process starting now is the only one, so every running job is resumed; with replicas on
     /// Postgres only those claimed longer ago than the lease.
     pub async fn resume_jobs(&self, now: DateTime<Utc>) -> Result<u64> {
         let bound = match self.backend() {
             Backend::Sqlite => now + chrono::Duration::days(36_500),
             Backend::Postgres => now - LEASE,
         };
-        Ok(sqlx::query(
-            "UPDATE jobs SET state = 'pending', claimed_by = NULL, run_after = $2 WHERE state = 'running' AND claimed_at < $1",
+        let stale: Vec<(i64, i64, String, i64, i64)> = sqlx::query_as(
+            "SELECT id, workspace_id, kind, what, CAST(attempts AS BIGINT) FROM jobs \
+             WHERE state = 'running' AND claimed_at < $1",
         )
         .bind(bound.to_rfc3339())
-        .bind(AT_ONCE)
-        .execute(self.pool())
-        .await?
-        .rows_affected())
+        .fetch_all(self.pool())
+        .await?;
+        for (id, workspace_id, kind, what, attempts) in &stale {
+            let job = Job {
+                id: *id,
+                workspace_id: *workspace_id,
+                kind: kind.clone(),
+                what: Changes::from_bits(*what),
+                attempts: *attempts,
+                claimed_by: String::new(),
+            };
+            let mut tx = self.begin_write().await?;
+            if job.attempts >= MAX_ATTEMPTS {
+                requeue(
+                    &mut tx,
+                    &job,
+                    "failed",
+                    AT_ONCE,
+                    Some("its server stopped each time it ran"),
+                )
+                .await?;
+            } else {
+                requeue(&mut tx, &job, "pending", AT_ONCE, None).await?;
+            }
+            tx.commit().await?;
+        }
+        Ok(stale.len() as u64)
     }
 
     /// Jobs of a workspace not yet done: (pending or running, failed for good).
