@@ -490,12 +490,14 @@ pub fn SortHeader(path: &'static str, query: Memo<ListQuery>, key: &'static str,
     };
     let active = move || query.get().sort == key;
     view! {
-        <TableHeaderCell>
+        // A plain header cell: thaw's wraps its content in a button, and a link inside a button is
+        // two controls in one for a screen reader.
+        <th class="thaw-table-header-cell" scope="col">
             <A href=href attr:class=move || if active() { "sort-link sort-active" } else { "sort-link" }>
                 {label}
                 {move || active().then_some(" ▾")}
             </A>
-        </TableHeaderCell>
+        </th>
     }
 }
 

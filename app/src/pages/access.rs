@@ -122,7 +122,7 @@ fn view_access(actions: Actions, o: AccessOverview, my_id: i64) -> impl IntoView
                     <TableHeaderCell>"Email"</TableHeaderCell>
                     <TableHeaderCell>"Role"</TableHeaderCell>
                     <TableHeaderCell>"Success"</TableHeaderCell>
-                    <TableHeaderCell>""</TableHeaderCell>
+                    <th class="thaw-table-header-cell" scope="col"><span class="sr-only">"Actions"</span></th>
                 </TableRow></TableHeader>
                 <TableBody>
                     {o.members.into_iter().map(|m| view! { <MemberLine actions member=m my_id /> }).collect_view()}

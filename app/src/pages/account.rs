@@ -435,7 +435,7 @@ fn UsageBars(weeks: Vec<UsageWeek>) -> impl IntoView {
                 let seats_pct = (w.licensed_seats as f64 / peak * 100.0).round();
                 let title = format!("Week of {}: {} active of {} seats", fmt_date(Some(w.week_start)), w.active_users, w.licensed_seats);
                 view! {
-                    <div class="usage-col" title=title.clone() aria-label=title>
+                    <div class="usage-col" role="img" title=title.clone() aria-label=title>
                         <div class="usage-seats" style=format!("height:{seats_pct}%")></div>
                         <div class="usage-active" style=format!("height:{pct}%")></div>
                     </div>

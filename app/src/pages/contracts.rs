@@ -77,7 +77,7 @@ fn view_page(
                     <TableHeaderCell>"Start"</TableHeaderCell>
                     <SortHeader path=PATH query key="" label="Renewal / end" />
                     <TableHeaderCell>"Renews"</TableHeaderCell>
-                    <TableHeaderCell>""</TableHeaderCell>
+                    <th class="thaw-table-header-cell" scope="col"><span class="sr-only">"Actions"</span></th>
                 </TableRow>
             </TableHeader>
             <TableBody>

@@ -104,7 +104,7 @@ fn view_page(query: Memo<ListQuery>, v: ConvertView, can: bool) -> impl IntoView
                     <TableHeaderCell>"Deal stage"</TableHeaderCell>
                     <TableHeaderCell>"Potential ARR"</TableHeaderCell>
                     <SortHeader path=PATH query key="" label="Priority" />
-                    <TableHeaderCell>""</TableHeaderCell>
+                    <th class="thaw-table-header-cell" scope="col"><span class="sr-only">"Actions"</span></th>
                 </TableRow>
             </TableHeader>
             <TableBody>

@@ -107,7 +107,7 @@ fn ApiTokens(
                             <TableHeaderCell>"Token"</TableHeaderCell>
                             <TableHeaderCell>"Created"</TableHeaderCell>
                             <TableHeaderCell>"Last used"</TableHeaderCell>
-                            <TableHeaderCell>""</TableHeaderCell>
+                            <th class="thaw-table-header-cell" scope="col"><span class="sr-only">"Actions"</span></th>
                         </TableRow></TableHeader>
                         <TableBody>
                             {tokens.into_iter().map(|t| {

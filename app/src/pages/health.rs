@@ -224,7 +224,7 @@ fn queue_view(query: Memo<ListQuery>, page: Page<AccountRow>, can: bool) -> impl
                     <SortHeader path=PATH query key="renewal" label="Renewal" />
                     <TableHeaderCell>"Payment"</TableHeaderCell>
                     <TableHeaderCell>"Owner"</TableHeaderCell>
-                    <TableHeaderCell>""</TableHeaderCell>
+                    <th class="thaw-table-header-cell" scope="col"><span class="sr-only">"Actions"</span></th>
                 </TableRow>
             </TableHeader>
             <TableBody>

@@ -596,7 +596,7 @@ fn view_table(query: Memo<ListQuery>, v: PipelineView, can_move: bool, moves: Se
                     <TableHeaderCell>"Owner"</TableHeaderCell>
                     <TableHeaderCell>"Source"</TableHeaderCell>
                     <TableHeaderCell>"Move to"</TableHeaderCell>
-                    <TableHeaderCell>""</TableHeaderCell>
+                    <th class="thaw-table-header-cell" scope="col"><span class="sr-only">"Actions"</span></th>
                 </TableRow>
             </TableHeader>
             <TableBody>
