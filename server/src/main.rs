@@ -56,7 +56,8 @@ USAGE:
 ENVIRONMENT:
     DATABASE_URL       sqlite://data/success.db (default) or postgres://user@host/db
     LEPTOS_SITE_ADDR   address to listen on (default 127.0.0.1:3000)
-    RUST_LOG           log filter (default info)
+    RUST_LOG           log filter (default info,sqlx=warn)
+    TOKIO_WORKER_THREADS  runtime threads serving requests (default: one per core)
     SUCCESS_PUBLIC_URL origin people use, e.g. https://success.example.com (Secure cookies)
     SUCCESS_TRUST_PROXY  true behind a proxy that sets X-Forwarded-Proto
     SUCCESS_TRUSTED_PROXIES  addresses or CIDR ranges of proxies whose X-Forwarded-For hop is
@@ -72,7 +73,14 @@ ENVIRONMENT:
                        an OpenAI-compatible embeddings endpoint Close the Loop blends in
     SUCCESS_SMTP_CA_FILE PEM certificate to trust for the SMTP server (a private CA)
     SUCCESS_OUTBOX_LEASE_SECONDS  how long a claimed email may take before its sender counts as
-                       gone (default 120)";
+                       gone (default 120)
+    SUCCESS_RESCORE_MINUTES  how often every workspace is rescored (default 15, also at start)
+    SUCCESS_READ_CACHE_SECONDS  how long Health pages stay cached in memory (default 2; 0: off)
+    SUCCESS_LLM_URL, SUCCESS_LLM_MODEL, SUCCESS_LLM_KEY
+                       an OpenAI-compatible chat endpoint the account chat answers with
+    SUCCESS_PASSWORD     the password for admin create-user (else the first line of stdin)
+
+See README.md for every setting with its default and meaning.";
 
 #[tokio::main]
 async fn main() -> ExitCode {
