@@ -114,6 +114,7 @@ impl AuthConfig {
                 .collect::<Result<_, _>>()?;
         }
         c.public_demo = flag("SUCCESS_PUBLIC_DEMO", true)?;
+        c.sign_ins_per_minute = sign_ins_per_minute(std::env::var("SUCCESS_SIGN_INS_PER_MINUTE").ok().as_deref())?;
         Ok(c)
     }
 
@@ -396,8 +397,31 @@ pub async fn reject_cross_site(State(config): State<Arc<AuthConfig>>, req: Reque
         .into_response()
 }
 
+/// `SUCCESS_SIGN_INS_PER_MINUTE`: attempts each client address may make a minute (sign-in,
+/// sign-up, reset mails); 10 unless set, between 1 and 10,000.
+fn sign_ins_per_minute(value: Option<&str>) -> Result<i64, String> {
+    match value.map(str::trim) {
+        None | Some("") => Ok(10),
+        Some(v) => v
+            .parse::<i64>()
+            .ok()
+            .filter(|n| (1..=10_000).contains(n))
+            .ok_or_else(|| format!("SUCCESS_SIGN_INS_PER_MINUTE must be a number from 1 to 10000, not {v:?}")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_sign_in_limit_is_configurable_within_bounds() {
+        assert_eq!(super::sign_ins_per_minute(None), Ok(10));
+        assert_eq!(super::sign_ins_per_minute(Some(" 120 ")), Ok(120));
+        assert!(super::sign_ins_per_minute(Some("0")).is_err());
+        assert!(super::sign_ins_per_minute(Some("lots"))
+            .unwrap_err()
+            .contains("1 to 10000"));
+    }
+
     use super::*;
 
     fn headers(pairs: &[(&str, &str)]) -> HeaderMap {

@@ -78,6 +78,8 @@ ENVIRONMENT:
     SUCCESS_READ_CACHE_SECONDS  how long Health pages stay cached in memory (default 2; 0: off)
     SUCCESS_LLM_URL, SUCCESS_LLM_MODEL, SUCCESS_LLM_KEY
                        an OpenAI-compatible chat endpoint the account chat answers with
+    SUCCESS_SIGN_INS_PER_MINUTE  sign-in, sign-up and reset attempts a client address may make a
+                       minute (default 10)
     SUCCESS_PASSWORD     the password for admin create-user (else the first line of stdin)
 
 See README.md for every setting with its default and meaning.";
