@@ -1,7 +1,7 @@
 //! Access: roles, what a session may do, the views behind sign-in, /success-unlock and
 //! Settings → Access, and the form validation shared by the browser and the server.
 
-use crate::model::string_enum;
+use crate::kit::string_enum;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;

@@ -2,8 +2,8 @@
 //! server both run, and what the page shows of a connected integration (never the credential).
 
 use crate::access::FieldErrors;
+use crate::kit::IntegrationKind;
 use crate::live::SyncProgress;
-use crate::model::{IntegrationKind, SyncRunRow};
 use serde::{Deserialize, Serialize};
 
 pub const SCHEDULE_DEFAULT: u32 = 15;
@@ -339,6 +339,22 @@ pub fn reason_of(message: &str) -> String {
         .min()
         .unwrap_or(message.len());
     message[..end].trim().to_string()
+}
+
+/// One sync run as Settings lists it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SyncRunRow {
+    pub id: i64,
+    pub source: String,
+    pub status: String,
+    pub started_at: String,
+    pub finished_at: Option<String>,
+    pub fetched: i64,
+    pub written: i64,
+    pub skipped: i64,
+    /// Records written after filling in what the vendor left out (a deal's currency).
+    pub repaired: i64,
+    pub error: Option<String>,
 }
 
 #[cfg(test)]

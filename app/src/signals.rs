@@ -1,7 +1,7 @@
 //! Signals in: what `POST /api/v1/signals` and the CSV import accept, checked by the same rules
 //! (so the CSV preview shows exactly the errors the import would hit), and a CSV reader.
 
-use crate::model::SignalSource;
+use crate::kit::SignalSource;
 use serde::{Deserialize, Serialize};
 
 /// Items a single API call or CSV import may carry.

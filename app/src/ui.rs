@@ -12,6 +12,12 @@ use leptos_router::components::{Form, Outlet, Redirect, A};
 use leptos_router::hooks::{use_location, use_query_map};
 use thaw::*;
 
+mod chips;
+mod routes;
+
+pub use chips::*;
+pub use routes::*;
+
 pub const NAV: &[(&str, &str)] = &[
     ("/health", "Health"),
     ("/convert", "Convert"),
@@ -365,73 +371,6 @@ pub fn ListSelects(path: &'static str, query: Memo<ListQuery>, owners: Vec<Strin
     }
 }
 
-/// A likelihood as a coloured percentage.
-#[component]
-pub fn LikelihoodChip(percent: i32) -> impl IntoView {
-    let level = match percent {
-        p if p >= 60 => "high",
-        p if p >= 30 => "mid",
-        _ => "low",
-    };
-    view! {
-        <span class="likelihood-chip" data-level=level data-testid="likelihood" title="Likelihood">{format!("{percent}%")}</span>
-    }
-}
-
-/// A likelihood's factors: the two largest shown, the rest (and any missing data) behind "Why".
-#[component]
-pub fn LikelihoodFactors(likelihood: crate::likelihood::Likelihood) -> impl IntoView {
-    let top: Vec<_> = likelihood.factors.iter().take(2).cloned().collect();
-    let rest: Vec<_> = likelihood.factors.iter().skip(2).cloned().collect();
-    let missing = likelihood.missing.clone();
-    let factor = |f: crate::likelihood::LikelihoodFactor| {
-        let sign = if f.points >= 0 { "up" } else { "down" };
-        view! { <li class="lk-factor" data-sign=sign data-testid="likelihood-factor">{f.sentence()}</li> }
-    };
-    view! {
-        <ul class="lk-factors">{top.into_iter().map(factor).collect_view()}</ul>
-        {(!rest.is_empty() || !missing.is_empty()).then(|| view! {
-            <details class="lk-more">
-                <summary>"Why"</summary>
-                <ul class="lk-factors">{rest.into_iter().map(factor).collect_view()}</ul>
-                {(!missing.is_empty()).then(|| view! {
-                    <p class="muted">{format!("No data, counted as average: {}", missing.join(", "))}</p>
-                })}
-            </details>
-        })}
-    }
-}
-
-/// What a likelihood model rests on: learned (with its hold-out AUC) or prior weights, and why.
-#[component]
-pub fn ModelNote(model: crate::likelihood::Model) -> impl IntoView {
-    let (yes, no) = model.kind.outcomes();
-    let text = match &model.fit {
-        Some(fit) => format!(
-            "Likelihoods learned from {} decided cases ({} {yes}, {} {no}){}; trained {}.",
-            fit.examples,
-            fit.positives,
-            fit.examples - fit.positives,
-            fit.auc
-                .map(|a| format!(", hold-out AUC {a:.2} on {}", fit.holdout))
-                .unwrap_or_default(),
-            fmt_instant(&fit.trained_at)
-        ),
-        None => format!(
-            "Likelihoods use transparent prior weights: {} decided cases so far, and learning starts at {} with at least {} {yes} and {} {no}.",
-            model.examples_seen,
-            crate::likelihood::MIN_EXAMPLES,
-            crate::likelihood::MIN_PER_OUTCOME,
-            crate::likelihood::MIN_PER_OUTCOME
-        ),
-    };
-    view! {
-        <p class="model-note" data-testid="model-note" data-learned=model.is_learned().to_string()>
-            {text}" "<A href="/settings/scoring">"How the model weighs things"</A>
-        </p>
-    }
-}
-
 /// Filter chips: each sets `filter` in the URL; the active one is highlighted.
 #[component]
 pub fn FilterChips(path: &'static str, query: Memo<ListQuery>, options: Vec<(&'static str, String)>) -> impl IntoView {
@@ -533,123 +472,6 @@ pub fn Pager<T: Clone + Send + Sync + 'static>(
 }
 
 #[component]
-pub fn PaymentChip(state: PaymentState) -> impl IntoView {
-    let color = match state {
-        PaymentState::Failed => BadgeColor::Danger,
-        PaymentState::PastDue => BadgeColor::Severe,
-        PaymentState::Open => BadgeColor::Warning,
-        PaymentState::Paid => BadgeColor::Success,
-        PaymentState::None => BadgeColor::Subtle,
-    };
-    view! { <Badge color appearance=BadgeAppearance::Tint>{state.label()}</Badge> }
-}
-
-/// The health score with its band's colour; "—" before the first scoring.
-#[component]
-pub fn ScoreChip(
-    score: Option<i32>,
-    band: Option<crate::scoring::Band>,
-    /// A CSM's band: it colours the chip and says so, the computed score stays visible.
-    #[prop(default = None)]
-    override_band: Option<crate::scoring::Band>,
-) -> impl IntoView {
-    use crate::scoring::Band;
-    let shown = override_band.or(band);
-    let color = match shown {
-        Some(Band::Red) => BadgeColor::Danger,
-        Some(Band::Amber) => BadgeColor::Warning,
-        Some(Band::Green) => BadgeColor::Success,
-        None => BadgeColor::Subtle,
-    };
-    let title = match (override_band, band) {
-        (Some(o), Some(b)) => format!("{} (set by a CSM; the score says {})", o.label(), b.label()),
-        (Some(o), None) => format!("{} (set by a CSM)", o.label()),
-        (None, Some(b)) => b.label().to_string(),
-        (None, None) => "Not scored yet".to_string(),
-    };
-    view! {
-        <span class="score-chip" class:score-chip-override=override_band.is_some() title=title
-            data-band=shown.map(|b| b.as_str()).unwrap_or("none")>
-            <Badge color appearance=BadgeAppearance::Filled>{score.map(|s| s.to_string()).unwrap_or_else(|| "—".into())}</Badge>
-            <span class="score-band">{shown.map(|b| b.label()).unwrap_or("")}</span>
-            {override_band.is_some().then(|| view! { <span class="override-mark" aria-label="set by hand">"✎ CSM"</span> })}
-        </span>
-    }
-}
-
-/// One risk factor: signed points, what it is, where it comes from, and the evidence (linked).
-#[component]
-pub fn FactorLine(factor: crate::scoring::Factor, #[prop(optional)] compact: bool) -> impl IntoView {
-    let class = if factor.points < 0 {
-        "factor factor-neg"
-    } else {
-        "factor factor-pos"
-    };
-    let points = crate::scoring::signed(factor.points);
-    let evidence = factor.evidence.clone();
-    view! {
-        <div class=class data-testid="factor">
-            <span class="factor-points">{points}</span>
-            <span class="factor-label">{factor.label.clone()}</span>
-            <span class="factor-source">{format!("({})", factor.source)}</span>
-            {(!compact).then(|| match factor.link.clone() {
-                Some(link) if link.starts_with("http") => view! {
-                    <a class="factor-evidence" href=link target="_blank" rel="noopener">{evidence.clone()}</a>
-                }.into_any(),
-                Some(link) => view! { <a class="factor-evidence" href=link>{evidence.clone()}</a> }.into_any(),
-                None => view! { <span class="factor-evidence">{evidence.clone()}</span> }.into_any(),
-            })}
-        </div>
-    }
-}
-
-/// A small line of daily scores (0–100), with the bands' cut-offs drawn faintly.
-#[component]
-pub fn ScoreTrend(points: Vec<(NaiveDate, i32)>) -> impl IntoView {
-    let (w, h) = (320.0, 80.0);
-    let n = points.len();
-    let first = points.first().map(|p| p.0);
-    let span = match (points.first(), points.last()) {
-        (Some(a), Some(b)) => ((b.0 - a.0).num_days()).max(1) as f64,
-        _ => 1.0,
-    };
-    let line = points
-        .iter()
-        .map(|(d, s)| {
-            let x = first.map(|f| (*d - f).num_days() as f64 / span * w).unwrap_or(0.0);
-            let y = h - (*s as f64 / 100.0) * h;
-            format!("{x:.1},{y:.1}")
-        })
-        .collect::<Vec<_>>()
-        .join(" ");
-    let label = match (points.first(), points.last()) {
-        (Some(a), Some(b)) => format!("Score {} on {} → {} today", a.1, fmt_date(Some(a.0)), b.1),
-        _ => "No history yet".into(),
-    };
-    view! {
-        <figure class="score-trend" data-testid="score-trend" data-points=n.to_string()>
-            <svg viewBox=format!("0 0 {w} {h}") preserveAspectRatio="none" role="img" aria-label=label.clone()>
-                <line x1="0" x2=w.to_string() y1=(h * 0.35).to_string() y2=(h * 0.35).to_string() class="trend-cut" />
-                <line x1="0" x2=w.to_string() y1=(h * 0.6).to_string() y2=(h * 0.6).to_string() class="trend-cut" />
-                <polyline points=line class="trend-line" />
-            </svg>
-            <figcaption class="muted">{label}</figcaption>
-        </figure>
-    }
-}
-
-#[component]
-pub fn LifecycleChip(lifecycle: Lifecycle) -> impl IntoView {
-    let color = match lifecycle {
-        Lifecycle::Customer => BadgeColor::Brand,
-        Lifecycle::Trial => BadgeColor::Informative,
-        Lifecycle::Prospect => BadgeColor::Subtle,
-        Lifecycle::Churned => BadgeColor::Danger,
-    };
-    view! { <Badge color appearance=BadgeAppearance::Outline>{lifecycle.label()}</Badge> }
-}
-
-#[component]
 pub fn Metric(
     label: &'static str,
     value: String,
@@ -724,103 +546,4 @@ pub fn fmt_days(days: Option<i64>) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn days_read_naturally() {
-        assert_eq!(fmt_days(Some(0)), "today");
-        assert_eq!(fmt_days(Some(12)), "in 12 days");
-        assert_eq!(fmt_days(Some(-3)), "3 days ago");
-        assert_eq!(fmt_date(NaiveDate::from_ymd_opt(2026, 11, 3)), "3 Nov 2026");
-        assert_eq!(fmt_instant("2026-11-26T17:44:02Z"), "26 Nov 2026, 17:44 UTC");
-    }
-}
-
-/// The outcome of the routes made in this browser, by account. Kept in the shell rather than in
-/// each menu, so a row re-rendered by a live update still shows where its account went.
-#[derive(Clone, Copy)]
-pub struct RecentRoutes(pub RwSignal<std::collections::HashMap<i64, Result<RouteRow, AppError>>>);
-
-/// "Route to…": sends the account to another workflow page (disabled for viewers and the demo).
-#[component]
-pub fn RouteMenu(account_id: i64, from: RoutePage, can: bool) -> impl IntoView {
-    let recent = use_context::<RecentRoutes>()
-        .unwrap_or_else(|| RecentRoutes(RwSignal::new(Default::default())))
-        .0;
-    let choice = RwSignal::new(String::new());
-    let title = if can {
-        "Send this account to another page"
-    } else {
-        "Viewers and the demo preview cannot route accounts"
-    };
-    view! {
-        <span class="route-menu">
-            <select class="inline-select" data-testid="route-to" aria-label="Route to" title=title disabled=!can
-                prop:value=move || choice.get()
-                on:change=move |ev| {
-                    let to = event_target_value(&ev);
-                    if let Some(to_page) = RoutePage::parse(&to) {
-                        // Not tied to this row: a live update may re-render it while the call runs.
-                        leptos::task::spawn_local(async move {
-                            let result = crate::api::route_account(account_id, from, to_page, String::new()).await;
-                            recent.update(|m| {
-                                m.insert(account_id, result);
-                            });
-                        });
-                    }
-                    choice.set(String::new());
-                }>
-                <option value="" selected=true>"Route to…"</option>
-                {RoutePage::ALL.iter().filter(|p| **p != from).map(|p| view! {
-                    <option value=p.as_str()>{p.label()}</option>
-                }).collect_view()}
-            </select>
-            {move || recent.with(|m| m.get(&account_id).cloned()).map(|r| match r {
-                Ok(row) => view! {
-                    <A href=row.to_page.path() attr:class="route-done" attr:data-testid="routed-link">{format!("→ {}", row.to_page.label())}</A>
-                }.into_any(),
-                Err(e) => view! { <span class="field-error">{e.to_string()}</span> }.into_any(),
-            })}
-        </span>
-    }
-}
-
-/// The accounts routed to this page, on top, each with a "Routed from …" badge until dismissed.
-#[component]
-pub fn RoutedPanel(page: RoutePage) -> impl IntoView {
-    let dismiss = ServerAction::<crate::api::DismissRoute>::new();
-    let live = crate::live::use_live().any();
-    let routes = Resource::new(
-        move || (dismiss.version().get(), live.get()),
-        move |_| crate::api::routed_to(page),
-    );
-    let who = use_viewer();
-    view! {
-        <Transition fallback=|| ()>
-            {move || Suspend::new(async move {
-                let can = who.can_operate().await;
-                let rows = routes.await.unwrap_or_default();
-                (!rows.is_empty()).then(|| view! {
-                    <section class="panel routed-panel" data-testid="routed-panel">
-                        <h2>{format!("Routed here ({})", rows.len())}</h2>
-                        {rows.into_iter().map(|r| {
-                            let id = r.id;
-                            view! {
-                                <div class="routed-row" data-testid="routed-row" data-account-id=r.account_id.to_string()>
-                                    <Badge color=BadgeColor::Brand appearance=BadgeAppearance::Tint>{format!("Routed from {}", r.from_page.label())}</Badge>
-                                    <A href=format!("/accounts/{}", r.account_id) attr:class="account-link">{r.account_name.clone()}</A>
-                                    <span class="muted">{format!("by {} · {}", r.routed_by, fmt_instant(&r.routed_at))}</span>
-                                    {r.note.clone().map(|n| view! { <span class="routed-note">{n}</span> })}
-                                    {r.deal_id.map(|_| view! { <span class="muted">"expansion deal opened"</span> })}
-                                    <Button size=ButtonSize::Small disabled=!can on_click=move |_| { dismiss.dispatch(crate::api::DismissRoute { route_id: id }); }
-                                        attr:data-testid="dismiss-route">"Dismiss"</Button>
-                                </div>
-                            }
-                        }).collect_view()}
-                    </section>
-                })
-            })}
-        </Transition>
-    }
-}
+mod tests;

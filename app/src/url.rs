@@ -1,7 +1,7 @@
 //! List state lives in the URL (`?page=2&q=hooli&sort=renewal&filter=past_due`) so a view can be
 //! bookmarked and shared. These helpers read and write that query string.
 
-use crate::model::ListQuery;
+use crate::kit::ListQuery;
 
 /// Percent-encodes a query-string value (RFC 3986 unreserved characters pass through).
 pub fn encode_component(value: &str) -> String {
