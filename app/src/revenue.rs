@@ -155,14 +155,7 @@ impl Line {
     }
 }
 
-/// Decimal places of a currency's minor unit (ISO 4217): most have 2.
-pub fn minor_digits(currency: &str) -> u32 {
-    match currency.to_uppercase().as_str() {
-        "JPY" | "KRW" | "VND" | "CLP" | "ISK" | "UGX" | "XAF" | "XOF" | "PYG" | "RWF" => 0,
-        "BHD" | "KWD" | "OMR" | "JOD" | "TND" | "LYD" | "IQD" => 3,
-        _ => 2,
-    }
-}
+pub use crate::money::minor_digits;
 
 /// Rounds `num / den` half away from zero.
 fn round_div(num: i128, den: i128) -> i64 {

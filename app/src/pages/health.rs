@@ -127,7 +127,7 @@ pub(crate) fn score_bar(b: &ScoreBucket, href: Option<String>) -> Bar {
         } else {
             format!("{}–{}", b.from, b.from + 9)
         },
-        value: b.arr.minor as f64 / 100.0,
+        value: b.arr.major(),
         display: format!("{} in {} accounts", b.arr.display(), b.accounts),
         color: band_color(b.band),
         href,
@@ -175,7 +175,7 @@ fn summary_view(query: Memo<ListQuery>, s: HealthSummary) -> impl IntoView {
         .iter()
         .map(|(month, arr)| Bar {
             label: month.clone(),
-            value: arr.minor as f64 / 100.0,
+            value: arr.major(),
             display: arr.display(),
             color: "#0f6cbd",
             href: None,

@@ -64,7 +64,7 @@ fn view_page(query: Memo<ListQuery>, v: ReengageView, can: bool, act: ServerActi
             to.page = 1;
             Bar {
                 label: reason.label().to_string(),
-                value: value.minor as f64 / 100.0,
+                value: value.major(),
                 display: value.display(),
                 color: "#c50f1f",
                 href: Some(crate::url::list_href(PATH, &to)),

@@ -301,7 +301,7 @@ pub fn subscription_noting(
             .ok_or("has an item with an unknown interval")?;
         let interval_count = recurring.get("interval_count").and_then(Value::as_u64).unwrap_or(1) as u32;
         priced.push(StripeItem {
-            unit_amount: price.get("unit_amount").and_then(Value::as_i64).unwrap_or(0),
+            unit_amount: iso_minor(price.get("unit_amount").and_then(Value::as_i64).unwrap_or(0), &currency),
             quantity: item.get("quantity").and_then(Value::as_i64).unwrap_or(1),
             interval,
             interval_count,
@@ -489,7 +489,7 @@ fn discount(d: &Value, currency: &str, pricing: &Pricing) -> Result<Option<Disco
     // An amount off is in the coupon's currency, or in one of its `currency_options`.
     let coupon_currency = coupon.get("currency").and_then(Value::as_str).unwrap_or("");
     if coupon_currency.eq_ignore_ascii_case(currency) {
-        return Ok(Some(Discount::AmountOff(amount)));
+        return Ok(Some(Discount::AmountOff(iso_minor(amount, currency))));
     }
     coupon
         .pointer(&format!(
@@ -497,8 +497,18 @@ fn discount(d: &Value, currency: &str, pricing: &Pricing) -> Result<Option<Disco
             currency.to_ascii_lowercase()
         ))
         .and_then(Value::as_i64)
-        .map(|a| Some(Discount::AmountOff(a)))
+        .map(|a| Some(Discount::AmountOff(iso_minor(a, currency))))
         .ok_or_else(|| format!("has a discount of an amount in {coupon_currency}, not in {currency}"))
+}
+
+/// Stripe's amount in ISO 4217 minor units (what `Money` holds). Stripe's unit differs for two
+/// currencies: ISK amounts carry two decimals that are always 00, MGA amounts none.
+fn iso_minor(stripe_amount: i64, currency: &str) -> i64 {
+    match currency.to_ascii_uppercase().as_str() {
+        "ISK" => stripe_amount / 100,
+        "MGA" => stripe_amount.saturating_mul(100),
+        _ => stripe_amount,
+    }
 }
 
 pub fn invoice(r: &Value) -> Result<InvoiceRecord, String> {
@@ -508,6 +518,7 @@ pub fn invoice(r: &Value) -> Result<InvoiceRecord, String> {
     if !matches!(status.as_str(), "draft" | "open" | "paid" | "uncollectible" | "void") {
         return Err(format!("has an unknown status {status:?}"));
     }
+    let currency = text(r, "currency")?.to_ascii_uppercase();
     Ok(InvoiceRecord {
         external_id: id,
         company: (SOURCE, customer),
@@ -518,10 +529,10 @@ pub fn invoice(r: &Value) -> Result<InvoiceRecord, String> {
             .and_then(Value::as_str)
             .map(|s| (SOURCE, s.to_string())),
         status,
-        currency: text(r, "currency")?.to_ascii_uppercase(),
-        amount_due_minor: int(r, "amount_due")?,
-        amount_paid_minor: int(r, "amount_paid")?,
-        amount_remaining_minor: int(r, "amount_remaining")?,
+        currency: currency.clone(),
+        amount_due_minor: iso_minor(int(r, "amount_due")?, &currency),
+        amount_paid_minor: iso_minor(int(r, "amount_paid")?, &currency),
+        amount_remaining_minor: iso_minor(int(r, "amount_remaining")?, &currency),
         attempt_count: r.get("attempt_count").and_then(Value::as_i64).unwrap_or(0),
         issued_on: opt_day(r, "created").ok_or("has no created")?,
         due_on: opt_day(r, "due_date"),
@@ -635,6 +646,22 @@ mod tests {
         let mut one_off = basil.clone();
         one_off["parent"] = Value::Null;
         assert_eq!(invoice(&one_off).unwrap().revenue_source, None);
+    }
+
+    #[test]
+    fn amounts_are_read_in_the_currencys_own_minor_unit() {
+        // Stripe sends yen as yen, but ISK with two always-zero decimals and MGA with none
+        // (docs.stripe.com/currencies, "Zero-decimal" and "Special cases").
+        let isk = json!({
+            "id": "in_2", "object": "invoice", "customer": "cus_1", "status": "open", "currency": "isk",
+            "amount_due": 1_250_000, "amount_paid": 0, "amount_remaining": 1_250_000, "created": 1_767_225_600,
+        });
+        assert_eq!(invoice(&isk).unwrap().amount_due_minor, 12_500);
+        let mut yen = isk.clone();
+        yen["currency"] = json!("jpy");
+        yen["amount_due"] = json!(12_500);
+        assert_eq!(invoice(&yen).unwrap().amount_due_minor, 12_500);
+        assert_eq!(iso_minor(4_000, "mga"), 400_000);
     }
 
     #[test]
