@@ -18,7 +18,7 @@ pub const DEMO_COOKIE: &str = "success_demo";
 pub const HOST_SESSION_COOKIE: &str = "__Host-success_session";
 pub const HOST_DEMO_COOKIE: &str = "__Host-success_demo";
 
-/// How sessions, sign-in limits and cookies behave; read from the environment at start.
+/// How sessions, sign-in limits and cookies behave; from [`crate::config::Config`].
 #[derive(Clone, Debug)]
 pub struct AuthConfig {
     /// A session unused for this long ends.
@@ -76,46 +76,6 @@ impl AuthConfig {
             allow_private_network: true,
             ..AuthConfig::default()
         }
-    }
-
-    pub fn from_env() -> Result<Self, String> {
-        let mut c = AuthConfig::default();
-        let flag = |name: &str, default: bool| match std::env::var(name).ok().as_deref() {
-            None | Some("") => Ok(default),
-            Some("1" | "true" | "yes" | "on") => Ok(true),
-            Some("0" | "false" | "no" | "off") => Ok(false),
-            Some(other) => Err(format!("{name} must be true or false, not {other:?}")),
-        };
-        if let Ok(url) = std::env::var("SUCCESS_PUBLIC_URL") {
-            let url = url.trim_end_matches('/').to_string();
-            let has_path = url.splitn(4, '/').nth(3).is_some();
-            if !(url.starts_with("https://") || url.starts_with("http://")) || has_path {
-                return Err(format!(
-                    "SUCCESS_PUBLIC_URL must be an origin like https://success.example.com, not {url:?}"
-                ));
-            }
-            c.link_origin = url.clone();
-            c.public_origin = Some(url);
-        }
-        c.trust_proxy = flag("SUCCESS_TRUST_PROXY", false)?;
-        c.allow_private_network = flag("SUCCESS_ALLOW_PRIVATE_NETWORK", false)?;
-        c.setup_token = std::env::var("SUCCESS_SETUP_TOKEN")
-            .ok()
-            .filter(|t| !t.trim().is_empty());
-        if let Ok(list) = std::env::var("SUCCESS_TRUSTED_PROXIES") {
-            c.trusted_proxies = list
-                .split(',')
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(|s| {
-                    IpRange::parse(s)
-                        .ok_or_else(|| format!("SUCCESS_TRUSTED_PROXIES: {s:?} is not an address or CIDR range"))
-                })
-                .collect::<Result<_, _>>()?;
-        }
-        c.public_demo = flag("SUCCESS_PUBLIC_DEMO", true)?;
-        c.sign_ins_per_minute = sign_ins_per_minute(std::env::var("SUCCESS_SIGN_INS_PER_MINUTE").ok().as_deref())?;
-        Ok(c)
     }
 
     pub fn secure_cookies(&self, headers: &HeaderMap) -> bool {
@@ -397,30 +357,8 @@ pub async fn reject_cross_site(State(config): State<Arc<AuthConfig>>, req: Reque
         .into_response()
 }
 
-/// `SUCCESS_SIGN_INS_PER_MINUTE`: attempts each client address may make a minute (sign-in,
-/// sign-up, reset mails); 10 unless set, between 1 and 10,000.
-fn sign_ins_per_minute(value: Option<&str>) -> Result<i64, String> {
-    match value.map(str::trim) {
-        None | Some("") => Ok(10),
-        Some(v) => v
-            .parse::<i64>()
-            .ok()
-            .filter(|n| (1..=10_000).contains(n))
-            .ok_or_else(|| format!("SUCCESS_SIGN_INS_PER_MINUTE must be a number from 1 to 10000, not {v:?}")),
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    #[test]
-    fn the_sign_in_limit_is_configurable_within_bounds() {
-        assert_eq!(super::sign_ins_per_minute(None), Ok(10));
-        assert_eq!(super::sign_ins_per_minute(Some(" 120 ")), Ok(120));
-        assert!(super::sign_ins_per_minute(Some("0")).is_err());
-        assert!(super::sign_ins_per_minute(Some("lots"))
-            .unwrap_err()
-            .contains("1 to 10000"));
-    }
 
     use super::*;
 

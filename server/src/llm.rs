@@ -13,20 +13,6 @@ pub struct LlmConfig {
 }
 
 impl LlmConfig {
-    /// The model from the environment, when both URL and model are set.
-    pub fn from_env() -> Option<LlmConfig> {
-        let url = std::env::var("SUCCESS_LLM_URL").ok().filter(|u| !u.trim().is_empty())?;
-        let model = std::env::var("SUCCESS_LLM_MODEL")
-            .ok()
-            .filter(|m| !m.trim().is_empty())?;
-        let key = std::env::var("SUCCESS_LLM_KEY").ok().filter(|k| !k.trim().is_empty());
-        Some(LlmConfig {
-            url: url.trim().to_string(),
-            model: model.trim().to_string(),
-            key,
-        })
-    }
-
     fn endpoint(&self) -> String {
         let base = self.url.trim_end_matches('/');
         if base.ends_with("/chat/completions") {

@@ -102,7 +102,7 @@ impl SecretBox {
     }
 }
 
-fn parse_key(text: &str) -> Option<[u8; 32]> {
+pub fn parse_key(text: &str) -> Option<[u8; 32]> {
     use base64::Engine;
     let bytes = if text.len() == 64 {
         hex::decode(text).ok()?

@@ -101,8 +101,9 @@ pub fn build(settings: &SmtpSettings, email: &Outgoing) -> Result<Message, Strin
 fn tls(host: &str) -> Result<TlsParameters, String> {
     let mut builder = TlsParameters::builder(host.to_string());
     // A private CA for a company relay (and the tests' self-signed server).
-    if let Ok(path) = std::env::var("SUCCESS_SMTP_CA_FILE") {
-        let pem = std::fs::read(&path).map_err(|e| format!("cannot read SUCCESS_SMTP_CA_FILE {path}: {e}"))?;
+    if let Some(path) = &crate::config::current().smtp_ca_file {
+        let pem =
+            std::fs::read(path).map_err(|e| format!("cannot read SUCCESS_SMTP_CA_FILE {}: {e}", path.display()))?;
         builder = builder.add_root_certificate(
             Certificate::from_pem(&pem).map_err(|e| format!("SUCCESS_SMTP_CA_FILE is not a PEM certificate: {e}"))?,
         );

@@ -16,20 +16,6 @@ pub struct EmbeddingsConfig {
 }
 
 impl EmbeddingsConfig {
-    pub fn from_env() -> Option<EmbeddingsConfig> {
-        let var = |name: &str| {
-            std::env::var(name)
-                .ok()
-                .map(|v| v.trim().to_string())
-                .filter(|v| !v.is_empty())
-        };
-        Some(EmbeddingsConfig {
-            url: var("SUCCESS_EMBEDDINGS_URL")?,
-            model: var("SUCCESS_EMBEDDINGS_MODEL")?,
-            key: var("SUCCESS_EMBEDDINGS_KEY"),
-        })
-    }
-
     fn endpoint(&self) -> String {
         let base = self.url.trim_end_matches('/');
         if base.ends_with("/embeddings") {

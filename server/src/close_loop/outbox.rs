@@ -18,7 +18,7 @@
 //! Crash points, tested with a real SMTP server: `SUCCESS_CRASH_AT=outbox:claimed|outbox:handed|
 //! outbox:accepted|outbox:finished`.
 
-use super::email::{self, Outcome, Outgoing, Session, SmtpSettings, SMTP_TIMEOUT};
+use super::email::{self, Outcome, Outgoing, Session, SmtpSettings};
 use crate::service::Data;
 use app::close_loop::OutboxState;
 use app::live::LiveEvent;
@@ -31,12 +31,7 @@ const MAX_ATTEMPTS: i64 = 5;
 
 /// How long a claim lasts before its sender counts as gone. Longer than any SMTP exchange.
 pub fn lease() -> chrono::Duration {
-    let seconds = std::env::var("SUCCESS_OUTBOX_LEASE_SECONDS")
-        .ok()
-        .and_then(|s| s.parse::<i64>().ok())
-        .filter(|s| *s > 0)
-        .unwrap_or(4 * SMTP_TIMEOUT.as_secs() as i64);
-    chrono::Duration::seconds(seconds)
+    chrono::Duration::seconds(crate::config::current().outbox_lease_seconds as i64)
 }
 
 use crate::jobs::crash_point;

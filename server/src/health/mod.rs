@@ -1,0 +1,3 @@
+//! Health: the queue of monitored accounts, riskiest first, and its summary.
+
+pub mod bench;
