@@ -219,27 +219,50 @@ fn feed_entries(url: &str, feed: feed_rs::model::Feed) -> Entries {
     (out, skipped)
 }
 
-/// Each heading of a changelog is an entry; its date is in the heading ("## [2.1.0] - 2026-11-20")
-/// or on the first line under it. Headings without a date (such as "Unreleased") are not shipped.
+/// Each heading (level 1 or 2) of a changelog is an entry, read as CommonMark reads it (ATX or
+/// setext, never inside a code block, entities decoded, link text without its address); its date
+/// is in the heading ("## [2.1.0] - 2026-11-20") or on the first line under it. Headings without
+/// a date (such as "Unreleased") are not shipped.
 pub fn changelog_entries(url: &str, text: &str) -> Entries {
-    let mut sections: Vec<(String, Vec<&str>)> = Vec::new();
-    let mut in_code = false;
-    for line in text.lines() {
-        if line.trim_start().starts_with("```") {
-            in_code = !in_code;
-        }
-        let heading = (!in_code)
-            .then(|| line.strip_prefix("## ").or_else(|| line.strip_prefix("# ")))
-            .flatten();
-        match heading {
-            Some(h) => sections.push((h.trim().to_string(), Vec::new())),
-            None => {
-                if let Some((_, body)) = sections.last_mut() {
-                    body.push(line);
+    use pulldown_cmark::{Event, HeadingLevel, Parser, Tag, TagEnd};
+    let is_entry = |level: HeadingLevel| matches!(level, HeadingLevel::H1 | HeadingLevel::H2);
+    // Each section: its heading as text and where its body starts and ends in `text`.
+    let mut sections: Vec<(String, usize, usize)> = Vec::new();
+    let mut heading: Option<String> = None;
+    for (event, at) in Parser::new(text).into_offset_iter() {
+        match event {
+            Event::Start(Tag::Heading { level, .. }) if is_entry(level) => {
+                if let Some(last) = sections.last_mut() {
+                    last.2 = at.start;
+                }
+                heading = Some(String::new());
+            }
+            Event::End(TagEnd::Heading(level)) if is_entry(level) => {
+                if let Some(title) = heading.take() {
+                    sections.push((
+                        title.split_whitespace().collect::<Vec<_>>().join(" "),
+                        at.end,
+                        text.len(),
+                    ));
                 }
             }
+            Event::Text(t) | Event::Code(t) => {
+                if let Some(title) = heading.as_mut() {
+                    title.push_str(&t);
+                }
+            }
+            Event::SoftBreak | Event::HardBreak => {
+                if let Some(title) = heading.as_mut() {
+                    title.push(' ');
+                }
+            }
+            _ => {}
         }
     }
+    let sections = sections.into_iter().map(|(heading, start, end)| {
+        let body: Vec<&str> = text.get(start..end).unwrap_or("").lines().collect();
+        (heading, body)
+    });
     let mut out: Vec<ReleaseRecord> = Vec::new();
     let mut skipped = Vec::new();
     for (heading, body) in sections {
@@ -387,9 +410,19 @@ mod tests {
     #[test]
     fn changelog_headings_are_entries_with_their_dates() {
         let md = "# Changelog\n\n## [Unreleased]\n- WIP\n\n## [2.1.0] - 2026-11-20\n### Added\n- Bulk export\n\n\
-                  ## 2.0.0\n_2026-10-02_\n- New pipeline\n```\n# not a heading\n```\n\n## 1.9.0\n- undated\n";
+                  ## 2.0.0\n_2026-10-02_\n- New pipeline\n```\n# not a heading\n```\n\n## 1.9.0\n- undated\n\n\
+                  R&amp;D tools &#8212; `v1.8` (2026-09-01)\n---------\n- Setext heading\n\n\
+                  ## [1.7.0](https://x.test/compare/1.6...1.7) &ndash; 2026-08-01\n    ## indented code, not a heading\n\n\
+                  [2.1.0]: https://x.test/compare/2.0.0...2.1.0\n";
         let (entries, skipped) = changelog_entries("https://x.test/CHANGELOG.md", md);
-        assert_eq!(entries.len(), 2, "{entries:?}");
+        assert_eq!(entries.len(), 4, "{entries:?}");
+        // Entities decoded, code spans kept as text, a link's address left out.
+        assert_eq!(entries[2].title, "R&D tools — v1.8");
+        assert_eq!(entries[2].published_on, "2026-09-01");
+        assert!(entries[2].body.contains("Setext heading"));
+        assert_eq!(entries[3].title, "1.7.0");
+        assert_eq!(entries[3].external_id, "https://x.test/CHANGELOG.md#1-7-0-2026-08-01");
+        assert!(entries[3].body.contains("indented code"));
         assert_eq!(entries[0].title, "2.1.0");
         assert_eq!(entries[0].published_on, "2026-11-20");
         assert!(entries[0].body.contains("Bulk export"));
