@@ -43,8 +43,6 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                     <AutoReload options=options.clone() />
                     <HydrationScripts options />
                     <MetaTags />
-                    // ECharts is served from our own public/ folder (copied from the npm package).
-                    <script src="/echarts.min.js"></script>
                 </head>
                 <body>
                     <App />

@@ -1,5 +1,6 @@
 //! Bar charts drawn by ECharts in the browser (charming's WasmRenderer). The server renders the
-//! container and an accessible table fallback; the chart appears after hydration.
+//! container and an accessible table fallback; the chart appears after hydration. ECharts (1 MB)
+//! is fetched only when a page first draws a chart, from our own `public/` folder.
 
 use leptos::prelude::*;
 
@@ -38,7 +39,8 @@ pub fn BarChart(
         // on the next frame, and retry briefly until the container is there.
         Effect::new(move |_| {
             let bars = bars.clone();
-            request_animation_frame(move || draw_when_mounted(id, height, dark, bars, 20));
+            // Up to 30 s: the first chart waits for ECharts to download.
+            request_animation_frame(move || draw_when_mounted(id, height, dark, bars, 600));
         });
     }
     let hrefs: Vec<Option<String>> = bars.iter().map(|b| b.href.clone()).collect();
@@ -89,9 +91,27 @@ pub fn BarChart(
     }
 }
 
+/// Whether ECharts is there to draw with; if not, its script is added to the page (once).
+#[cfg(feature = "hydrate")]
+fn echarts_ready() -> bool {
+    let window = window();
+    if js_sys::Reflect::has(&window, &"echarts".into()).unwrap_or(false) {
+        return true;
+    }
+    let document = document();
+    if document.get_element_by_id("echarts-script").is_none() {
+        if let (Ok(script), Some(head)) = (document.create_element("script"), document.head()) {
+            script.set_id("echarts-script");
+            let _ = script.set_attribute("src", "/echarts.min.js");
+            let _ = head.append_child(&script);
+        }
+    }
+    false
+}
+
 #[cfg(feature = "hydrate")]
 fn draw_when_mounted(id: &'static str, height: u32, dark: bool, bars: Vec<Bar>, tries: u32) {
-    if document().get_element_by_id(id).is_some() {
+    if document().get_element_by_id(id).is_some() && echarts_ready() {
         draw(id, height, dark, &bars);
     } else if tries > 0 {
         set_timeout(
