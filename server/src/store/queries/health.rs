@@ -150,7 +150,15 @@ impl Store {
         query: &ListQuery,
         today: NaiveDate,
     ) -> Result<Page<AccountRow>> {
-        let mut from = Sql::new(&format!("{} WHERE a.workspace_id = ", account_from(today)));
+        // Overrides matter to the rows only when a band is asked for; otherwise the count and
+        // the page's ids come from the accounts' indexes alone.
+        let by_band = matches!(query.band.as_str(), "red" | "amber" | "green" | "at_risk");
+        let accounts = if by_band {
+            account_from(today)
+        } else {
+            "FROM accounts a".to_string()
+        };
+        let mut from = Sql::new(&format!("{accounts} WHERE a.workspace_id = "));
         from.arg(ws.id);
         match query.band.as_str() {
             "red" | "amber" | "green" => {
@@ -224,9 +232,16 @@ impl Store {
             },
         }
         if let Some(pattern) = search(query)? {
-            from.push(" AND (LOWER(a.name) LIKE ")
+            // SQLite's LIKE already ignores ASCII case (and its LOWER changes nothing else), so
+            // it tests the indexed columns as they are; PostgreSQL's LIKE needs both sides lower.
+            let (name, domain) = if self.backend() == crate::store::Backend::Sqlite {
+                ("a.name", "a.domain")
+            } else {
+                ("LOWER(a.name)", "LOWER(a.domain)")
+            };
+            from.push(&format!(" AND ({name} LIKE "))
                 .arg(pattern.clone())
-                .push(" ESCAPE '\\' OR LOWER(COALESCE(a.domain, '')) LIKE ")
+                .push(&format!(" ESCAPE '\\' OR {domain} LIKE "))
                 .arg(pattern)
                 .push(" ESCAPE '\\')");
         }
@@ -238,11 +253,22 @@ impl Store {
             // Default: the riskiest first, the largest of equal risk first.
             _ => "a.health_rank ASC, a.arr_minor DESC, a.id ASC",
         };
-        let mut sql = Sql {
-            text: format!("SELECT {ACCOUNT_COLUMNS} {} ORDER BY {order}", with_scores(&from.text)),
+        let mut ids = Sql {
+            text: format!("SELECT a.id {} ORDER BY {order}", from.text),
             args: from.args,
         };
-        paginate(&mut sql, query);
+        paginate(&mut ids, query);
+        // Scores (wide: every factor) are joined for the page's rows only.
+        let sql = Sql {
+            text: format!(
+                "SELECT {ACCOUNT_COLUMNS} FROM ({}) p JOIN accounts a ON a.id = p.id \
+                 LEFT JOIN health_scores hs ON hs.account_id = a.id \
+                 LEFT JOIN health_overrides ho ON ho.account_id = a.id AND ho.expires_on >= '{}' ORDER BY {order}",
+                ids.text,
+                day(today)
+            ),
+            args: ids.args,
+        };
         let rows = sql.query().fetch_all(self.pool()).await?;
         Ok(page(rows.iter().map(account_row).collect::<Result<_>>()?, total, query))
     }
