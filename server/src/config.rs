@@ -102,6 +102,16 @@ pub const SETTINGS: &[Setting] = &[
         "how often every workspace is rescored (also at start)",
     ),
     setting(
+        "SUCCESS_WEBHOOK_MAX_KIB",
+        "1024",
+        "largest webhook body accepted, in KiB (16–65536)",
+    ),
+    setting(
+        "SUCCESS_IMPORT_MAX_KIB",
+        "6144",
+        "largest body a signed-in member may send (a signals CSV), in KiB (256–262144)",
+    ),
+    setting(
         "SUCCESS_OUTBOX_LEASE_SECONDS",
         "120",
         "how long a claimed email may take before its sender counts as gone",
@@ -247,6 +257,9 @@ pub struct Config {
     pub read_cache_seconds: u64,
     pub rescore_minutes: u64,
     pub outbox_lease_seconds: u64,
+    /// Request body caps in bytes: webhooks, and what signed-in members send.
+    pub webhook_max_bytes: usize,
+    pub import_max_bytes: usize,
     pub smtp_ca_file: Option<PathBuf>,
     pub llm: Option<crate::llm::LlmConfig>,
     pub embeddings: Option<crate::close_loop::embeddings::EmbeddingsConfig>,
@@ -272,6 +285,8 @@ fn unreachable_defaults() -> Config {
         read_cache_seconds: 2,
         rescore_minutes: 15,
         outbox_lease_seconds: 120,
+        webhook_max_bytes: 1 << 20,
+        import_max_bytes: 6 << 20,
         smtp_ca_file: None,
         llm: None,
         embeddings: None,
@@ -361,6 +376,8 @@ impl Config {
             read_cache_seconds: v.number("SUCCESS_READ_CACHE_SECONDS", 0..=86_400)?,
             rescore_minutes: v.number("SUCCESS_RESCORE_MINUTES", 1..=10_080)?,
             outbox_lease_seconds: v.number("SUCCESS_OUTBOX_LEASE_SECONDS", 1..=86_400)?,
+            webhook_max_bytes: v.number("SUCCESS_WEBHOOK_MAX_KIB", 16..=65_536)? as usize * 1024,
+            import_max_bytes: v.number("SUCCESS_IMPORT_MAX_KIB", 256..=262_144)? as usize * 1024,
             smtp_ca_file: v.optional("SUCCESS_SMTP_CA_FILE").map(PathBuf::from),
             llm,
             embeddings,
@@ -415,6 +432,7 @@ mod tests {
             (c.read_cache_seconds, c.rescore_minutes, c.auth.sign_ins_per_minute),
             (2, 15, 10)
         );
+        assert_eq!((c.webhook_max_bytes, c.import_max_bytes), (1 << 20, 6 << 20));
         assert!(c.auth.public_demo && !c.auth.allow_private_network);
     }
 
@@ -442,6 +460,9 @@ mod tests {
         };
         assert!(err(&[("SUCCESS_TRUST_PROXY", "maybe")], None).contains("SUCCESS_TRUST_PROXY"));
         assert!(err(&[("SUCCESS_SIGN_INS_PER_MINUTE", "0")], None).contains("1 to 10000"));
+        assert!(err(&[("SUCCESS_WEBHOOK_MAX_KIB", "8")], None).contains("16 to 65536"));
+        let roomy = Config::check(&values(&[], Some("import_max_kib = 20480")).unwrap()).unwrap();
+        assert_eq!(roomy.import_max_bytes, 20 << 20);
         assert!(err(&[("DATABASE_URL", "mysql://x")], None).contains("DATABASE_URL"));
         assert!(err(&[("SUCCESS_SECRET_KEY", "abc")], None).contains("64 hex digits"));
         assert!(values(&[("SUCCESS_SECRET_KEY", &"ab".repeat(32))], None)

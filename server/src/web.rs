@@ -264,13 +264,14 @@ pub fn body_limit_for(path: &str) -> usize {
         "/api/fn/invitation_details",
         "/api/fn/office_dashboard",
     ];
+    let config = crate::config::current();
     if OPEN_FNS.iter().any(|p| path.starts_with(p)) {
         64 << 10
     } else if path.starts_with("/webhooks/") {
-        1 << 20
+        config.webhook_max_bytes
     } else {
-        // A full signals batch (1,000 rows with 4,000-character quotes) fits.
-        6 << 20
+        // By default a full signals batch (1,000 rows with 4,000-character quotes) fits.
+        config.import_max_bytes
     }
 }
 
