@@ -3,7 +3,9 @@ import { defineConfig } from '@playwright/test';
 // Runs against the app that `cargo leptos end-to-end` (or .ci/run) has built and started.
 export default defineConfig({
   testDir: './tests',
-  timeout: 30_000,
+  // Every new browser context compiles the 30 MB debug wasm again (8 s seen on a loaded machine),
+  // and the access tests open two or three contexts each.
+  timeout: 60_000,
   retries: 0,
   workers: 1,
   reporter: [['list']],

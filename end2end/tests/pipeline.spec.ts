@@ -119,6 +119,14 @@ test('a move on a stale board snaps back to the true state with the reason', asy
 test('the table view keeps its view and filters in the URL and changes stages inline', async ({ browser }) => {
   const page = await signedIn(browser);
   const problems = watchConsole(page);
+  // Route an account from Health first, so the Routed filter has a deal whatever ran before.
+  await page.goto('/health');
+  await hydrated(page);
+  const first = page.locator('[data-testid="health-queue"] tbody tr').first();
+  const name = (await first.locator('.account-link').innerText()).trim();
+  const row = page.locator('[data-testid="health-queue"] tbody tr').filter({ hasText: name });
+  await row.getByTestId('route-to').selectOption('pipeline');
+  await expect(row.getByTestId('routed-link')).toBeVisible();
   await page.goto('/pipeline');
   await hydrated(page);
   await page.getByTestId('view-table').click();
@@ -127,7 +135,7 @@ test('the table view keeps its view and filters in the URL and changes stages in
   await expect(page).toHaveURL(/source=routed/);
   await expect(page).toHaveURL(/view=table/);
   const rows = page.getByTestId('pipeline-table').locator('tbody tr');
-  await expect(rows.first()).toBeVisible();
+  await expect(rows.filter({ hasText: `${name} expansion` }).first()).toBeVisible();
   for (const text of await rows.locator('td:nth-child(8)').allInnerTexts()) expect(text.trim()).toBe('Routed');
   await page.getByTestId('view-board').click();
   await expect(page).toHaveURL(/source=routed/);
