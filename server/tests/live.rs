@@ -329,12 +329,20 @@ async fn two_server_processes_on_one_postgres_share_moves_and_run_each_sync_once
         assert!(Instant::now() < deadline, "the scheduled sync finished");
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    // The rescore that follows the sync is claimed by one replica; by then both have long since
+    // checked the schedule, so a second sync would already be on record.
+    let claims = loop {
+        let claims = db.store.job_claims(&format!("rescore:{ws}")).await.unwrap();
+        if !claims.is_empty() {
+            break claims;
+        }
+        assert!(Instant::now() < deadline, "the rescore after the sync was claimed");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
     assert_eq!(
         count("SELECT CAST(COUNT(*) AS BIGINT) FROM sync_runs WHERE workspace_id = $1").await,
         1
     );
-    let claims = db.store.job_claims(&format!("rescore:{ws}")).await.unwrap();
     assert_eq!(claims.len(), 1, "{claims:?}");
     drop((a, b));
     let _ = std::fs::remove_dir_all(&dir);
