@@ -23,7 +23,7 @@ pub mod ui;
 pub mod url;
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
 use leptos_router::{
     components::{ParentRoute, Redirect, Route, Router, Routes},
     path,
@@ -40,6 +40,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                     <meta charset="utf-8" />
                     <meta name="viewport" content="width=device-width, initial-scale=1" />
                     <link rel="icon" type="image/svg+xml" href="/favicon.svg" />
+                    <HashedStylesheet options=options.clone() id="leptos" />
                     <AutoReload options=options.clone() />
                     <HydrationScripts options />
                     <MetaTags />
@@ -57,7 +58,6 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
 
     view! {
-        <Stylesheet id="leptos" href="/pkg/success.css" />
         <Title formatter=|page: String| {
             if page.is_empty() { "Success".to_string() } else { format!("{page} · Success") }
         } />

@@ -21,6 +21,26 @@ test('Health shows the Pied Piper demo accounts with real figures', async ({ pag
   expect(problems).toEqual([]);
 });
 
+test('the wasm, script and styles have content-hashed names and are kept for good', async ({ browser }) => {
+  const page = await (await browser.newContext()).newPage(); // a first visit: nothing cached yet
+  const assets: { url: string; cache: string }[] = [];
+  page.on('response', (res) => {
+    if (new URL(res.url()).pathname.startsWith('/pkg/')) {
+      assets.push({ url: res.url(), cache: res.headers()['cache-control'] ?? '' });
+    }
+  });
+  await page.goto('/demo/enter?next=/health');
+  await hydrated(page);
+  const ext = (name: string) => name.split('.').pop()!;
+  const names = assets.map((a) => new URL(a.url).pathname).sort((a, b) => ext(a).localeCompare(ext(b)));
+  expect(names).toEqual([
+    expect.stringMatching(/^\/pkg\/success\.[\w-]+\.css$/),
+    expect.stringMatching(/^\/pkg\/success\.[\w-]+\.js$/),
+    expect.stringMatching(/^\/pkg\/success\.[\w-]+\.wasm$/),
+  ]);
+  for (const a of assets) expect(a.cache, a.url).toBe('public, max-age=31536000, immutable');
+});
+
 test('every navigation link opens its page', async ({ page }) => {
   const problems = watchConsole(page);
   await page.goto('/health');

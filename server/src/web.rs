@@ -339,16 +339,24 @@ pub fn harden<S: Clone + Send + Sync + 'static>(router: Router<S>) -> Router<S> 
 /// (leptos_axum's file_and_error_handler streams in order, which thaw's SSR style provider cannot
 /// handle; the out-of-order renderer used for the routes works.)
 async fn static_file_or_not_found(State(state): State<AppState>, req: Request<Body>) -> Response {
-    let probe = Request::builder()
-        .uri(req.uri().clone())
-        .body(Body::empty())
-        .expect("valid request");
-    let Ok(res) = ServeDir::new(&*state.leptos_options.site_root).oneshot(probe).await;
-    if res.status() == StatusCode::OK {
+    let mut probe = Request::new(Body::empty());
+    *probe.uri_mut() = req.uri().clone();
+    for name in [header::ACCEPT_ENCODING, header::IF_MODIFIED_SINCE] {
+        if let Some(value) = req.headers().get(&name) {
+            probe.headers_mut().insert(name, value.clone());
+        }
+    }
+    // `cargo leptos build --release --precompress` leaves .br and .gz beside each file.
+    let files = ServeDir::new(&*state.leptos_options.site_root)
+        .precompressed_br()
+        .precompressed_gzip();
+    let Ok(res) = files.oneshot(probe).await;
+    if matches!(res.status(), StatusCode::OK | StatusCode::NOT_MODIFIED) {
         let mut res = res.map(Body::new);
+        let hashed = state.leptos_options.hash_files;
         res.headers_mut().insert(
             header::CACHE_CONTROL,
-            header::HeaderValue::from_static("public, max-age=300"),
+            header::HeaderValue::from_static(asset_cache_control(req.uri().path(), hashed)),
         );
         return res;
     }
@@ -367,6 +375,16 @@ async fn static_file_or_not_found(State(state): State<AppState>, req: Request<Bo
         *res.status_mut() = StatusCode::NOT_FOUND;
     }
     res
+}
+
+/// The wasm, JS and CSS under /pkg carry their content's hash in their names when the build hashed
+/// them, so a browser keeps them for a year; anything else is checked again after five minutes.
+fn asset_cache_control(path: &str, hashed: bool) -> &'static str {
+    if hashed && path.starts_with("/pkg/") {
+        "public, max-age=31536000, immutable"
+    } else {
+        "public, max-age=300"
+    }
 }
 
 /// Vendor webhooks; each vendor's signature is checked before anything is believed.
@@ -461,6 +479,16 @@ fn compression() -> tower_http::compression::CompressionLayer<impl tower_http::c
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_hashed_package_files_are_cached_for_good() {
+        assert_eq!(
+            asset_cache_control("/pkg/success.AbC_12.wasm", true),
+            "public, max-age=31536000, immutable"
+        );
+        assert_eq!(asset_cache_control("/pkg/success.wasm", false), "public, max-age=300");
+        assert_eq!(asset_cache_control("/echarts.min.js", true), "public, max-age=300");
+    }
 
     #[test]
     fn demo_switch_redirects_only_to_local_paths() {

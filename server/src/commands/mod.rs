@@ -22,7 +22,15 @@ fn secret_box(config: &Config) -> Result<crate::secrets::SecretBox, String> {
 /// Serves the web app until Ctrl-C.
 pub async fn serve(config: &Config) -> Result<(), String> {
     let conf = leptos::prelude::get_configuration(None).map_err(|e| format!("invalid Leptos configuration: {e}"))?;
-    let options = conf.leptos_options;
+    let mut options = conf.leptos_options;
+    // cargo-leptos hashes the asset names (hash-files) and writes hash.txt beside the binary; a
+    // binary started by hand, without cargo-leptos's environment, finds the file there too.
+    if std::env::var_os("LEPTOS_HASH_FILES").is_none() {
+        options.hash_files = std::env::current_exe()
+            .ok()
+            .and_then(|exe| exe.parent().map(|dir| dir.join(options.hash_file.as_ref())))
+            .is_some_and(|file| file.is_file());
+    }
     let addr = options.site_addr;
     let mut auth = config.auth.clone();
     if auth.public_origin.is_none() {
