@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Health queue server fn under load: 10,000 demo accounts, 32 concurrent clients (wrk, Debian's package).
-# Usage: bash .ci/bench/health_queue.sh   (after `cargo build --release -p server` and `cargo leptos build`)
+# Usage: bash .ci/bench/health_queue.sh   (after `cargo build --release -p server` and `cargo leptos build --split`)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 command -v wrk >/dev/null || { echo "install wrk (apt-get install wrk)"; exit 1; }

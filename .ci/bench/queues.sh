@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Convert, Re-engage and Contracts queue server fns under load: a 70,000-account demo (about
 # 10,000 running trials and 10,000 losses), 32 concurrent clients and one (wrk, Debian's package).
-# Usage: [FNS=convert_queue] bash .ci/bench/queues.sh   (after `cargo build --release -p server` and `cargo leptos build`)
+# Usage: [FNS=convert_queue] bash .ci/bench/queues.sh   (after `cargo build --release -p server` and `cargo leptos build --split`)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 command -v wrk >/dev/null || { echo "install wrk (apt-get install wrk)"; exit 1; }

@@ -10,6 +10,7 @@ pub mod chat;
 pub mod close_loop;
 pub mod integrations;
 pub mod kit;
+mod lazy_pages;
 pub mod likelihood;
 pub mod live;
 pub mod matching;
@@ -26,7 +27,7 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
 use leptos_router::{
     components::{ParentRoute, Redirect, Route, Router, Routes},
-    path,
+    path, Lazy,
 };
 use thaw::ConfigProvider;
 
@@ -64,28 +65,28 @@ pub fn App() -> impl IntoView {
         <ConfigProvider>
             <Router>
                 <Routes fallback=|| view! { <pages::NotFound /> }>
-                    <Route path=path!("/setup") view=pages::auth::SetupPage />
-                    <Route path=path!("/sign-in") view=pages::auth::SignInPage />
-                    <Route path=path!("/sign-up") view=pages::auth::SignUpPage />
-                    <Route path=path!("/verify-email") view=pages::account_security::VerifyEmailPage />
-                    <Route path=path!("/forgot-password") view=pages::account_security::ForgotPasswordPage />
-                    <Route path=path!("/reset-password") view=pages::account_security::ResetPasswordPage />
-                    <Route path=path!("/success-unlock") view=pages::unlock::UnlockPage />
-                    <Route path=path!("/tv/:token") view=pages::tv::TvPage />
+                    <Route path=path!("/setup") view={Lazy::<lazy_pages::SetupRoute>::new()} />
+                    <Route path=path!("/sign-in") view={Lazy::<lazy_pages::SignInRoute>::new()} />
+                    <Route path=path!("/sign-up") view={Lazy::<lazy_pages::SignUpRoute>::new()} />
+                    <Route path=path!("/verify-email") view={Lazy::<lazy_pages::VerifyEmailRoute>::new()} />
+                    <Route path=path!("/forgot-password") view={Lazy::<lazy_pages::ForgotPasswordRoute>::new()} />
+                    <Route path=path!("/reset-password") view={Lazy::<lazy_pages::ResetPasswordRoute>::new()} />
+                    <Route path=path!("/success-unlock") view={Lazy::<lazy_pages::UnlockRoute>::new()} />
+                    <Route path=path!("/tv/:token") view={Lazy::<lazy_pages::TvRoute>::new()} />
                     <ParentRoute path=path!("") view=ui::AppShell>
                         <Route path=path!("/") view=|| view! { <Redirect path="/health" /> } />
-                        <Route path=path!("/health") view=pages::health::HealthPage />
-                        <Route path=path!("/accounts/:id") view=pages::account::AccountPage />
-                        <Route path=path!("/convert") view=pages::convert::ConvertPage />
-                        <Route path=path!("/contracts") view=pages::contracts::ContractsPage />
-                        <Route path=path!("/pipeline") view=pages::pipeline::PipelinePage />
-                        <Route path=path!("/re-engage") view=pages::reengage::ReengagePage />
-                        <Route path=path!("/close-the-loop") view=pages::close_the_loop::CloseTheLoopPage />
-                        <Route path=path!("/settings") view=pages::settings::SettingsPage />
-                        <Route path=path!("/settings/access") view=pages::access::AccessPage />
-                        <Route path=path!("/settings/scoring") view=pages::scoring::ScoringPage />
-                        <Route path=path!("/settings/data") view=pages::data::DataPage />
-                        <Route path=path!("/settings/account") view=pages::account_security::AccountSettingsPage />
+                        <Route path=path!("/health") view={Lazy::<lazy_pages::HealthRoute>::new()} />
+                        <Route path=path!("/accounts/:id") view={Lazy::<lazy_pages::AccountRoute>::new()} />
+                        <Route path=path!("/convert") view={Lazy::<lazy_pages::ConvertRoute>::new()} />
+                        <Route path=path!("/contracts") view={Lazy::<lazy_pages::ContractsRoute>::new()} />
+                        <Route path=path!("/pipeline") view={Lazy::<lazy_pages::PipelineRoute>::new()} />
+                        <Route path=path!("/re-engage") view={Lazy::<lazy_pages::ReengageRoute>::new()} />
+                        <Route path=path!("/close-the-loop") view={Lazy::<lazy_pages::CloseTheLoopRoute>::new()} />
+                        <Route path=path!("/settings") view={Lazy::<lazy_pages::SettingsRoute>::new()} />
+                        <Route path=path!("/settings/access") view={Lazy::<lazy_pages::AccessRoute>::new()} />
+                        <Route path=path!("/settings/scoring") view={Lazy::<lazy_pages::ScoringRoute>::new()} />
+                        <Route path=path!("/settings/data") view={Lazy::<lazy_pages::DataRoute>::new()} />
+                        <Route path=path!("/settings/account") view={Lazy::<lazy_pages::AccountSettingsRoute>::new()} />
                     </ParentRoute>
                 </Routes>
             </Router>

@@ -30,6 +30,22 @@ const { chromium } = require('@playwright/test');
     console.log(`${kib(bytes).padStart(12)}  ${url.replace(base, '')}`);
   }
   console.log(`total ${kib(total)}; without ECharts ${kib(total - charts)}`);
+
+  // A later visit in the same browser: the hashed files come from its cache, unasked.
+  const again = await context.newPage();
+  const cdp2 = await context.newCDPSession(again);
+  await cdp2.send('Network.enable');
+  let later = 0;
+  let fetched = 0;
+  let cached = 0;
+  cdp2.on('Network.loadingFinished', (e) => {
+    later += e.encodedDataLength;
+    if (e.encodedDataLength > 0) fetched++;
+  });
+  cdp2.on('Network.requestServedFromCache', () => cached++);
+  await again.goto(`${base}/health`);
+  await again.waitForLoadState('networkidle');
+  console.log(`a later visit: ${kib(later)} over the network in ${fetched} responses; ${cached} from the cache`);
   await browser.close();
 })().catch((e) => {
   console.error(e);
