@@ -303,17 +303,31 @@ style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; font-src 'self' da
 object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 async fn security_headers(req: Request, next: Next) -> Response {
-    // The wasm chunks, script and styles under /pkg are never documents: a policy or frame rule
-    // would do nothing there but add 380 bytes to each of the 200 small responses of a first visit.
-    let document = !req.uri().path().starts_with("/pkg/");
     let mut res = next.run(req).await;
+    // Wasm, scripts and styles are never documents: a policy or frame rule would do nothing there
+    // but add 380 bytes to each of the 200 small wasm chunks of a first visit. Anything else,
+    // a 404 page under /pkg included, gets them.
+    let asset = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| {
+            [
+                "application/wasm",
+                "text/css",
+                "text/javascript",
+                "application/javascript",
+            ]
+            .iter()
+            .any(|kind| t.starts_with(kind))
+        });
     let h = res.headers_mut();
     let set = |h: &mut axum::http::HeaderMap, name: &'static str, value: &'static str| {
         h.insert(name, header::HeaderValue::from_static(value));
     };
     set(h, "x-content-type-options", "nosniff");
     set(h, "referrer-policy", "no-referrer");
-    if document {
+    if !asset {
         set(h, "content-security-policy", CONTENT_SECURITY_POLICY);
         set(h, "x-frame-options", "DENY");
     }
@@ -358,10 +372,9 @@ async fn static_file_or_not_found(State(state): State<AppState>, req: Request<Bo
     let Ok(res) = files.oneshot(probe).await;
     if matches!(res.status(), StatusCode::OK | StatusCode::NOT_MODIFIED) {
         let mut res = res.map(Body::new);
-        let hashed = state.leptos_options.hash_files;
         res.headers_mut().insert(
             header::CACHE_CONTROL,
-            header::HeaderValue::from_static(asset_cache_control(req.uri().path(), hashed)),
+            header::HeaderValue::from_static(asset_cache_control(req.uri().path())),
         );
         return res;
     }
@@ -384,7 +397,7 @@ async fn static_file_or_not_found(State(state): State<AppState>, req: Request<Bo
 
 /// The wasm, JS and CSS under /pkg carry their content's hash in their names when the build hashed
 /// them, so a browser keeps them for a year; anything else is checked again after five minutes.
-fn asset_cache_control(path: &str, hashed: bool) -> &'static str {
+fn asset_cache_control(path: &str) -> &'static str {
     // cargo-leptos names them `name.<22 characters of base64url MD5>.ext`.
     let has_hash = |name: &str| {
         name.split('.').any(|part| {
@@ -394,7 +407,7 @@ fn asset_cache_control(path: &str, hashed: bool) -> &'static str {
                     .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
         })
     };
-    if hashed && path.strip_prefix("/pkg/").is_some_and(has_hash) {
+    if path.strip_prefix("/pkg/").is_some_and(has_hash) {
         "public, max-age=31536000, immutable"
     } else {
         "public, max-age=300"
@@ -497,16 +510,16 @@ mod tests {
     #[test]
     fn only_hashed_package_files_are_cached_for_good() {
         assert_eq!(
-            asset_cache_control("/pkg/success.ku0gPrCWxzEiOPs7uLlMKg.wasm", true),
+            asset_cache_control("/pkg/success.ku0gPrCWxzEiOPs7uLlMKg.wasm"),
             "public, max-age=31536000, immutable"
         );
         assert_eq!(
-            asset_cache_control("/pkg/chunk_7.V02UGqWdFe9sAfzt4bT6hw.wasm", true),
+            asset_cache_control("/pkg/chunk_7.V02UGqWdFe9sAfzt4bT6hw.wasm"),
             "public, max-age=31536000, immutable"
         );
-        assert_eq!(asset_cache_control("/pkg/success.wasm", false), "public, max-age=300");
-        assert_eq!(asset_cache_control("/pkg/chunk_7.wasm", true), "public, max-age=300");
-        assert_eq!(asset_cache_control("/echarts.min.js", true), "public, max-age=300");
+        assert_eq!(asset_cache_control("/pkg/success.wasm"), "public, max-age=300");
+        assert_eq!(asset_cache_control("/pkg/chunk_7.wasm"), "public, max-age=300");
+        assert_eq!(asset_cache_control("/echarts.min.js"), "public, max-age=300");
     }
 
     #[test]
@@ -528,7 +541,10 @@ mod tests {
                     get(|| async { "".parse::<u8>().expect("a missed expect").to_string() }),
                 )
                 .route("/ok", get(|| async { "ok" }))
-                .route("/pkg/success.ku0gPrCWxzEiOPs7uLlMKg.wasm", get(|| async { "wasm" })),
+                .route(
+                    "/pkg/success.ku0gPrCWxzEiOPs7uLlMKg.wasm",
+                    get(|| async { ([(header::CONTENT_TYPE, "application/wasm")], "wasm") }),
+                ),
         );
         let get_ = |path: &'static str| {
             let app = app.clone();
@@ -551,6 +567,8 @@ mod tests {
         assert_eq!(asset.headers()["x-content-type-options"], "nosniff");
         assert!(!asset.headers().contains_key("content-security-policy"));
         assert!(!asset.headers().contains_key("x-frame-options"));
+        let missing = get_("/pkg/missing.html").await;
+        assert!(missing.headers().contains_key("content-security-policy"));
         let big = Request::post("/webhooks/stripe/1")
             .header(header::CONTENT_LENGTH, (2 << 20).to_string())
             .body(Body::from(vec![0u8; 2 << 20]))
