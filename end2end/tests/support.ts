@@ -26,6 +26,8 @@ export function watchConsole(page: Page, allowRefusals = false): string[] {
 // The wasm bundle has loaded and hydrated once network activity settles.
 export async function hydrated(page: Page) {
   await page.waitForLoadState('networkidle');
+  // Set by the wasm once the page (and its lazily loaded chunk) is hydrated.
+  await page.locator('body[data-hydrated]').waitFor({ state: 'attached' });
 }
 
 // Signs in in a browser context of its own and lands on Health.
